@@ -1,0 +1,114 @@
+/*
+ * Adapts an ioredis client (Redis or Cluster) to pulselock's Transport. The
+ * client is recognised by its shape and only typed from ioredis, never
+ * imported, so the root entry stays free of client libraries.
+ */
+import type { Cluster, Redis } from "ioredis";
+import type { ClientRecipe, Subscriber, Transport } from "../../src/transport";
+
+/** The commands pulselock calls on ioredis, and what it reads to describe the client to a thread. */
+export type IoredisClient = Pick<Redis, "evalsha" | "eval" | "duplicate" | "options">;
+export type IoredisCluster = Pick<Cluster, "evalsha" | "eval" | "duplicate" | "options" | "isCluster">;
+
+type AnyIoredis = (IoredisClient | IoredisCluster) & { isCluster?: boolean };
+
+function isIoredis(client: unknown): client is AnyIoredis {
+  const c = client as Partial<IoredisClient> | null;
+  return (
+    typeof c === "object" &&
+    c !== null &&
+    typeof c.evalsha === "function" &&
+    typeof c.eval === "function" &&
+    typeof c.duplicate === "function" &&
+    typeof c.options === "object" &&
+    c.options !== null
+  );
+}
+
+/**
+ * Retry and reconnect policies are functions and cannot cross threads; the
+ * liveness thread uses ioredis's defaults for them, which suit a writer that
+ * retries every reportWriteMs anyway. Any other function is an error.
+ */
+const POLICY_OPTIONS = new Set([
+  "retryStrategy",
+  "sentinelRetryStrategy",
+  "sentinelReconnectStrategy",
+  "clusterRetryStrategy",
+  "reconnectOnError",
+]);
+
+/** ioredis options, cloned for the liveness thread. */
+function cloneableOptions(options: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (typeof value === "function") {
+      if (POLICY_OPTIONS.has(name)) continue;
+      throw new TypeError(
+        `pulselock: the ioredis option ${name} is a function, which cannot be sent to the liveness thread. ` +
+          "Export the RedisDatabase from a module and pass database: { moduleName, exportName } instead",
+      );
+    }
+    if (value !== undefined) out[name] = value;
+  }
+  try {
+    return structuredClone(out);
+  } catch (error) {
+    throw new TypeError(
+      "pulselock: the ioredis options cannot be cloned into the liveness thread " +
+        `(${error instanceof Error ? error.message : String(error)}). ` +
+        "Export the RedisDatabase from a module and pass database: { moduleName, exportName } instead",
+    );
+  }
+}
+
+function openSubscriber(
+  client: AnyIoredis,
+  onMessage: (channel: string) => void,
+  onError: (error: unknown) => void,
+): Subscriber {
+  const sub = (client.duplicate as () => Redis).call(client);
+  // The subscriber only speeds up waiting; its socket must not keep the process alive.
+  const unref = () => (sub as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
+  sub.on("connect", unref);
+  unref();
+  sub.on("error", onError);
+  sub.on("message", (channel: string) => onMessage(channel));
+  return {
+    subscribe: async (channel) => void (await sub.subscribe(channel)),
+    unsubscribe: async (channel) => void (await sub.unsubscribe(channel)),
+    close: async () => {
+      sub.disconnect();
+    },
+  };
+}
+
+export function ioredisTransport(client: unknown): Transport | undefined {
+  if (!isIoredis(client)) return undefined;
+  const cluster = client.isCluster === true;
+  const options = client.options as Record<string, unknown>;
+  const clientKeyPrefix = String(
+    (cluster ? (options.keyPrefix ?? (options.redisOptions as { keyPrefix?: string } | undefined)?.keyPrefix) : options.keyPrefix) ?? "",
+  );
+  const c = client as unknown as {
+    evalsha(sha: string, numKeys: number, ...rest: string[]): Promise<unknown>;
+    eval(src: string, numKeys: number, ...rest: string[]): Promise<unknown>;
+  };
+  return {
+    kind: cluster ? "ioredis-cluster" : "ioredis",
+    clientKeyPrefix,
+    evalsha: (sha, keys, args) => c.evalsha(sha, keys.length, ...keys, ...args),
+    eval: (source, keys, args) => c.eval(source, keys.length, ...keys, ...args),
+    openSubscriber: (onMessage, onError) => openSubscriber(client, onMessage, onError),
+    describe(): ClientRecipe {
+      if (cluster) {
+        const startupNodes = structuredClone((client as unknown as { startupNodes: unknown[] }).startupNodes) as unknown[];
+        const { redisOptions, ...rest } = options as { redisOptions?: Record<string, unknown> };
+        const clusterOptions = cloneableOptions(rest);
+        if (redisOptions) clusterOptions.redisOptions = cloneableOptions(redisOptions);
+        return { kind: "ioredis-cluster", startupNodes, options: clusterOptions, prefix: "" };
+      }
+      return { kind: "ioredis", options: cloneableOptions(options), prefix: "" };
+    },
+  };
+}

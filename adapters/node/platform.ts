@@ -1,0 +1,25 @@
+/*
+ * The Node and Bun platform: liveness in a worker thread, and database
+ * references loaded from modules.
+ */
+import { isMainThread, workerData } from "node:worker_threads";
+import type { Platform } from "../../src/liveness";
+import { loadDatabase } from "./load-database";
+import { REPORTER_MARK } from "./reporter-protocol";
+import { ThreadLiveness } from "./thread-liveness";
+
+export const nodePlatform: Platform = {
+  name: "node",
+  createLiveness: (params) => new ThreadLiveness(params),
+  loadDatabase,
+};
+
+/**
+ * True inside pulselock's liveness thread. The thread imports the module named
+ * by the database reference, so code in that module runs there too; guard
+ * side effects with this (Locker methods called there never settle, so a job
+ * started at the module's top level does not run twice).
+ */
+export function isReporterThread(): boolean {
+  return !isMainThread && (workerData as Record<string, unknown> | null)?.[REPORTER_MARK] === true;
+}

@@ -1,0 +1,48 @@
+/*
+ * The contract between the main thread and the liveness thread: what goes in
+ * workerData, the messages both ways, and the layout of the shared memory
+ * through which the main thread reads the newest write time synchronously
+ * (messages queue up while the main thread is blocked; shared memory does not).
+ */
+import type { DatabaseReference } from "../../src/database";
+import type { ClientRecipe } from "../../src/transport";
+
+/** Marks workerData of a liveness thread, so that code loaded there knows where it runs. */
+export const REPORTER_MARK = "__pulselockReporter";
+
+export interface ReporterWorkerData {
+  [REPORTER_MARK]: true;
+  shared: SharedArrayBuffer;
+  source: { reference: DatabaseReference } | { recipe: ClientRecipe };
+  reportWriteMs: number;
+  reportTtlMs: number;
+  data: string;
+}
+
+/** BigInt64 slots of the shared buffer. Write order in the thread: LAPSED before a new identity's SENT_AT, SENT_AT before GENERATION. */
+export const Slot = { GENERATION: 0, SENT_AT_NS: 1, LAPSED: 2 } as const;
+export const SHARED_SLOTS = 3;
+
+export type ToReporter =
+  | { type: "identity"; processHash: string; generation: number }
+  | { type: "stop" };
+
+export type FromReporter =
+  | { type: "ready" }
+  | { type: "written"; generation: number }
+  | { type: "lapsed"; generation: number }
+  | { type: "error"; error: unknown }
+  | { type: "fatal"; error: unknown }
+  | { type: "stopped" };
+
+/** Errors cross threads as plain objects that keep name, message and code. */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: unknown }).code;
+  return { name: error.name, message: error.message, stack: error.stack, ...(code === undefined ? {} : { code }) };
+}
+
+/** Monotonic ns shared by every thread of the process. */
+export function hrtimeNs(): bigint {
+  return process.hrtime.bigint();
+}

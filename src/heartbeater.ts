@@ -1,0 +1,53 @@
+import type { LockData } from "./lock-data";
+
+/**
+ * What acquireAndRun() passes to your function. Call it (`await heartbeat()`)
+ * or its `.heartbeat()` often: it is free between intervals, extends the lock
+ * at most every lockExtendMs, rechecks ownership at most every lockRecheckMs,
+ * and throws LockError (or DrainingSignal) when you must stop.
+ */
+export interface Heartbeat {
+  (): Promise<void>;
+  heartbeat(): Promise<void>;
+  /** Sleeps `ms` while heartbeating; rejects as soon as the lock is lost. */
+  delay(ms: number): Promise<void>;
+  /** Aborts with the LockError or DrainingSignal as its reason; pass it to fetch() and friends. */
+  readonly signal: AbortSignal;
+  /** The lock's current record (extendedAt moves with each extension). */
+  readonly lockData: LockData;
+}
+
+/** A run that reacts to the process starting to drain. */
+export interface DrainListener {
+  drain(reason: string): void;
+}
+
+const listeners = new Set<DrainListener>();
+let drainingReason: string | null = null;
+
+/** Process-wide controls of every heartbeat. */
+export class Heartbeater {
+  /**
+   * Marks this process as draining (e.g. on SIGTERM): every later heartbeat
+   * throws DrainingSignal and every running job's signal aborts with it, so
+   * jobs stop early and release their locks. `null` ends draining.
+   */
+  static setDraining(reason: string | null): void {
+    if (reason !== null && typeof reason !== "string") {
+      throw new TypeError("pulselock: Heartbeater.setDraining() takes a reason string (or null to stop draining)");
+    }
+    drainingReason = reason;
+    if (reason !== null) for (const listener of [...listeners]) listener.drain(reason);
+  }
+
+  /** The reason given to setDraining(), or null when the process is not draining. */
+  static get drainingReason(): string | null {
+    return drainingReason;
+  }
+
+  /** @internal */
+  static listen(listener: DrainListener): () => void {
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  }
+}

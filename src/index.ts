@@ -1,0 +1,44 @@
+/*
+ * pulselock's runtime-agnostic entry. It imports nothing from Node or from a
+ * Redis client library; on Node, Bun and Deno the package's conditional
+ * exports hand out an entry whose Locker writes liveness from a thread.
+ */
+export { Locker } from "./locker";
+export type {
+  AcquireResult,
+  Extend,
+  ExtendResult,
+  LockerErrorEvent,
+  MutexOptions,
+  OwnerHashStatusResult,
+  ReleaseResult,
+  RunOptions,
+  RunResult,
+} from "./locker";
+export type { LockerOptions } from "./options";
+export { DEFAULTS } from "./defaults";
+export { RedisDatabase, isDatabase } from "./database";
+export type { Database, DatabaseReference, RedisDatabaseOptions } from "./database";
+export type { ClientRecipe, Subscriber, Transport } from "./transport";
+export { LockStatus, OwnerHashStatus } from "./statuses";
+export type { LockData } from "./lock-data";
+export { Heartbeater } from "./heartbeater";
+export type { Heartbeat } from "./heartbeater";
+export {
+  CorruptRecordError,
+  DrainingSignal,
+  LockError,
+  MutexError,
+  RedisCommandError,
+  ReporterError,
+  isCorruptRecordError,
+  isDrainingSignal,
+  isLockError,
+  isMutexError,
+  isRedisCommandError,
+  isReporterError,
+} from "./errors";
+export type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
+export { InThreadLiveness, inThreadPlatform } from "./in-thread-liveness";
+export { ReporterLoop } from "./reporter-loop";
+export type { ReporterLoopOptions } from "./reporter-loop";

@@ -1,0 +1,32 @@
+/*
+ * Key layout. Every key of one lock name carries the name as a Redis Cluster
+ * hash tag, so all of them fall into one slot (no CROSSSLOT, ever). The name
+ * is escaped so that its own braces cannot end the tag early or leave it
+ * empty, which would spread one lock's keys over several slots.
+ *
+ *   <prefix>pl:{<escaped name>}        the lock record
+ *   <prefix>pl:proc:<processHash>      one liveness record per process
+ */
+
+/** Injective: `%`, `{` and `}` become %25, %7B and %7D, and nothing else changes. */
+export function escapeLockName(name: string): string {
+  return name.replace(/[%{}]/g, (c) => (c === "%" ? "%25" : c === "{" ? "%7B" : "%7D"));
+}
+
+export function lockKey(prefix: string, name: string): string {
+  return `${prefix}pl:{${escapeLockName(name)}}`;
+}
+
+export function processKey(prefix: string, processHash: string): string {
+  return `${prefix}pl:proc:${processHash}`;
+}
+
+/** Throws a TypeError unless `key` is a non-empty string. Any characters are fine. */
+export function assertLockName(key: unknown, method: string): asserts key is string {
+  if (typeof key !== "string" || key.length === 0) {
+    throw new TypeError(
+      `pulselock: ${method}() needs a lock key that is a non-empty string, got ` +
+        (typeof key === "string" ? "an empty string" : typeof key),
+    );
+  }
+}

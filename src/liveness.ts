@@ -1,0 +1,46 @@
+import type { Database, DatabaseReference } from "./database";
+
+/** One liveness record: a random process hash, and a generation that grows each time a record lapses. */
+export interface Identity {
+  readonly processHash: string;
+  readonly generation: number;
+}
+
+/**
+ * Keeps this process's liveness record fresh, from wherever the platform can
+ * run code that the main thread cannot block (a worker thread, a Web Worker,
+ * or the isolate's own timers on edge runtimes).
+ */
+export interface Liveness {
+  /** Starts writing `identity` (replacing any earlier one); resolves after its first successful write. */
+  start(identity: Identity): Promise<void>;
+  /**
+   * The send time, on {@link Liveness.now}'s clock, of the last successful
+   * write of `generation`; undefined when that generation was never written,
+   * was replaced, or lapsed. Synchronous, so it is current even right after
+   * the main thread was blocked.
+   */
+  lastWriteSentAt(generation: number): number | undefined;
+  /** The monotonic clock (ms) that write times are measured on. */
+  now(): number;
+  /** Stops writing and deletes the liveness record, which frees the process's locks at once. */
+  terminate(): Promise<void>;
+}
+
+export interface LivenessParams {
+  source: Database | DatabaseReference;
+  loadDatabase: () => Promise<Database>;
+  reportWriteMs: number;
+  reportTtlMs: number;
+  /** A background error that did not stop the reporter. */
+  onError: (error: unknown) => void;
+  /** The record of `generation` may have expired: every lock held under it is lost. */
+  onLapse: (generation: number) => void;
+}
+
+/** What differs between runtimes: where liveness runs, and how a database reference is loaded. */
+export interface Platform {
+  readonly name: string;
+  createLiveness(params: LivenessParams): Liveness;
+  loadDatabase(reference: DatabaseReference): Promise<Database>;
+}

@@ -1,0 +1,67 @@
+import { CorruptRecordError } from "./errors";
+import type { LockData } from "./lock-data";
+
+/*
+ * A lock record is one Redis string, so that one key per held lock is all a
+ * lock costs:
+ *
+ *   pl1|<fencingToken>|<acquiredAtMs>|<extendedAtMs>|<processHash>|<seq>|<trace>
+ *
+ * The key is not stored (it is the Redis key), and the owner hash is derived
+ * from key, processHash, seq and trace. The Lua scripts match the same layout
+ * (src/scripts/*.ts); the trace is last because it may contain any character.
+ */
+const RECORD = /^pl1\|(\d+)\|(\d+)\|(\d+)\|([^|]*)\|(\d+)\|([\s\S]*)$/;
+
+/** The part of the owner hash after the key: `@<processHash>.<seq>[#trace]`. */
+const OWNER_SUFFIX = /@([0-9a-f]{32})\.(\d+)(?:#([\s\S]*))?$/;
+
+export interface OwnerParts {
+  key: string;
+  processHash: string;
+  seq: string;
+  trace?: string;
+}
+
+export function formatOwnerHash({ key, processHash, seq, trace }: OwnerParts): string {
+  return `${key}@${processHash}.${seq}` + (trace === undefined ? "" : `#${trace}`);
+}
+
+/**
+ * Splits an owner hash back into its parts, or returns undefined. The key is
+ * everything before the first `@<processHash>.<seq>` that the rest of the
+ * string parses after, so keys may contain `@` themselves.
+ */
+export function parseOwnerHash(ownerHash: unknown): OwnerParts | undefined {
+  if (typeof ownerHash !== "string") return undefined;
+  for (let at = ownerHash.indexOf("@", 1); at > 0; at = ownerHash.indexOf("@", at + 1)) {
+    const m = OWNER_SUFFIX.exec(ownerHash.slice(at));
+    if (m && m.index === 0) {
+      const [, processHash, seq, trace] = m as unknown as [string, string, string, string | undefined];
+      return { key: ownerHash.slice(0, at), processHash, seq, ...(trace === undefined ? {} : { trace }) };
+    }
+  }
+  return undefined;
+}
+
+/** Parses a lock record read from `redisKey` for lock name `key`. Throws CorruptRecordError on anything else. */
+export function decodeLockRecord(key: string, redisKey: string, raw: unknown): LockData {
+  const m = typeof raw === "string" ? RECORD.exec(raw) : null;
+  if (!m) throw new CorruptRecordError(redisKey, raw);
+  const [, token, acquiredMs, extendedMs, processHash, seq, traceField] = m as unknown as string[];
+  // An empty trace field means "no trace"; a given trace is stored with a leading "#".
+  const trace = traceField!.startsWith("#") ? traceField!.slice(1) : undefined;
+  return {
+    ownerHash: formatOwnerHash({ key, processHash: processHash!, seq: seq!, trace }),
+    processHash: processHash!,
+    ...(trace === undefined ? {} : { trace }),
+    acquiredAt: new Date(Number(acquiredMs)).toISOString(),
+    extendedAt: new Date(Number(extendedMs)).toISOString(),
+    fencingToken: Number(token),
+  };
+}
+
+/** The trace as the record's last field: empty for none, `#trace` otherwise. */
+export function encodeTraceField(trace: string | undefined): string {
+  return trace === undefined ? "" : `#${trace}`;
+}

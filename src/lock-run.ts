@@ -1,0 +1,235 @@
+import type { Database } from "./database";
+import { DrainingSignal, LockError, isCorruptRecordError } from "./errors";
+import { fencedTtl } from "./fencing";
+import { Heartbeater, type Heartbeat } from "./heartbeater";
+import type { LockData } from "./lock-data";
+import { decodeLockRecord } from "./lock-record";
+import type { Identity, Liveness } from "./liveness";
+import type { ResolvedOptions } from "./options";
+import { toRedisCommandError } from "./redis-errors";
+import { EXTEND } from "./scripts/extend";
+import { READ } from "./scripts/read";
+import { sleep, unrefTimer } from "./timers";
+
+export interface LockRunParams {
+  db: Database;
+  key: string;
+  lockData: LockData;
+  identity: Identity;
+  seq: string;
+  /** When the acquiring script was sent, on the liveness clock: it counts as the first extension. */
+  acquireSentAt: number;
+  options: ResolvedOptions;
+  liveness: Liveness;
+  onLost: (error: LockError) => void;
+  onError: (error: unknown) => void;
+}
+
+/** How long delay() sleeps at most between two heartbeats. */
+const DELAY_QUANTUM_MS = 1000;
+
+/**
+ * The life of one held lock inside acquireAndRun(): heartbeats, extensions,
+ * rechecks, and the self-fencing deadline that aborts the run no later than
+ * the earliest moment someone else could take the lock, whether or not the
+ * owner calls heartbeat() and whether or not Redis answers.
+ */
+export class LockRun {
+  private readonly controller = new AbortController();
+  private lostError: LockError | undefined;
+  private lastExtendSentAt: number;
+  private lastExtendAt: number;
+  private lastRecheckAt: number;
+  private inflight: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private finished = false;
+  private readonly stopListening: () => void;
+  private readonly lostPromise: Promise<never>;
+  private rejectLost!: (error: LockError) => void;
+  lockData: LockData;
+
+  constructor(private readonly p: LockRunParams) {
+    this.lockData = p.lockData;
+    this.lastExtendSentAt = this.lastExtendAt = this.lastRecheckAt = p.acquireSentAt;
+    this.lostPromise = new Promise<never>((_, reject) => (this.rejectLost = reject));
+    this.lostPromise.catch(() => {});
+    this.stopListening = Heartbeater.listen(this);
+    if (Heartbeater.drainingReason !== null) this.drain(Heartbeater.drainingReason);
+    this.armDeadline();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get lost(): LockError | undefined {
+    return this.lostError;
+  }
+
+  /** The heartbeat function handed to the user's job. */
+  createHeartbeat(): Heartbeat {
+    const heartbeat = (() => this.heartbeat()) as Heartbeat & { lockData: LockData };
+    const run = this;
+    Object.defineProperties(heartbeat, {
+      heartbeat: { value: heartbeat },
+      delay: { value: (ms: number) => this.delay(ms) },
+      signal: { value: this.controller.signal },
+      lockData: { get: () => run.lockData, enumerable: true },
+    });
+    return heartbeat;
+  }
+
+  async heartbeat(): Promise<void> {
+    const draining = Heartbeater.drainingReason;
+    if (draining !== null) throw new DrainingSignal(this.p.key, draining);
+    this.checkDeadline();
+    if (this.lostError) throw this.lostError;
+    if (!this.inflight) {
+      const now = this.p.liveness.now();
+      if (now - this.lastExtendAt >= this.p.options.lockExtendMs) {
+        this.lastExtendAt = this.lastRecheckAt = now; // before the call: concurrent heartbeats coalesce
+        this.inflight = this.extend().finally(() => (this.inflight = undefined));
+      } else if (now - this.lastRecheckAt >= this.p.options.lockRecheckMs) {
+        this.lastRecheckAt = now;
+        this.inflight = this.recheck().finally(() => (this.inflight = undefined));
+      } else {
+        return;
+      }
+    }
+    await Promise.race([this.inflight, this.lostPromise]);
+    if (this.lostError) throw this.lostError;
+  }
+
+  async delay(ms: number): Promise<void> {
+    if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
+      throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${String(ms)}`);
+    }
+    const end = this.p.liveness.now() + ms;
+    for (;;) {
+      await this.heartbeat();
+      const left = end - this.p.liveness.now();
+      if (left <= 0) return;
+      await sleep(Math.min(left, DELAY_QUANTUM_MS, this.p.options.lockRecheckMs), this.controller.signal);
+    }
+  }
+
+  drain(reason: string): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new DrainingSignal(this.p.key, reason));
+  }
+
+  /** The job is over: stop the deadline timer and stop listening for draining. */
+  finish(): void {
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.stopListening();
+  }
+
+  /** Marks the lock lost: the signal aborts and every later heartbeat throws `error`. */
+  lose(error: LockError): void {
+    if (this.lostError) return;
+    this.lostError = error;
+    clearTimeout(this.timer);
+    if (!this.controller.signal.aborted) this.controller.abort(error);
+    this.rejectLost(error);
+    this.p.onLost(error);
+  }
+
+  /**
+   * The earliest moment, on the liveness clock, at which another process may
+   * take this lock: when the liveness record or the lock record may have
+   * expired, counted from the send time of their last successful writes.
+   */
+  private deadline(): number {
+    const live = this.p.liveness.lastWriteSentAt(this.p.identity.generation);
+    if (live === undefined) return -Infinity;
+    const { reportTtlMs, lockTtlMs } = this.p.options;
+    return Math.min(live + fencedTtl(reportTtlMs), this.lastExtendSentAt + fencedTtl(lockTtlMs));
+  }
+
+  private checkDeadline(): void {
+    if (this.lostError || this.finished) return;
+    if (this.p.liveness.now() >= this.deadline()) {
+      const live = this.p.liveness.lastWriteSentAt(this.p.identity.generation);
+      this.lose(
+        new LockError(
+          this.p.key,
+          this.lockData.ownerHash,
+          null,
+          live === undefined
+            ? "this process's liveness record lapsed (Redis unreachable, or the process was frozen), so others may take the lock"
+            : "the self-fencing deadline passed without a successful lock extension or liveness write",
+        ),
+      );
+    }
+  }
+
+  /** Re-arms itself at each deadline: a deadline that moved (fresh writes) just re-arms. */
+  armDeadline(): void {
+    clearTimeout(this.timer);
+    this.checkDeadline();
+    if (this.lostError || this.finished) return;
+    const wait = Math.min(this.deadline() - this.p.liveness.now() + 1, 2 ** 31 - 1);
+    this.timer = unrefTimer(setTimeout(() => this.armDeadline(), Math.max(1, wait)));
+  }
+
+  private async extend(): Promise<void> {
+    const sentAt = this.p.liveness.now();
+    const { processHash } = this.p.identity;
+    const reply = await this.call("extend", () =>
+      this.p.db.run(EXTEND, [this.p.db.lockKey(this.p.key)], [processHash, this.p.seq, String(this.p.options.lockTtlMs)]),
+    );
+    if (reply === undefined) return;
+    const [status, raw] = reply as [number, string?];
+    if (status === 1) {
+      this.lockData = decodeLockRecord(this.p.key, this.p.db.lockKey(this.p.key), raw);
+      this.lastExtendSentAt = sentAt;
+      this.armDeadline();
+    } else {
+      this.loseTo(status === 0 ? raw : null);
+    }
+  }
+
+  private async recheck(): Promise<void> {
+    const raw = await this.call("recheck", () => this.p.db.run(READ, [this.p.db.lockKey(this.p.key)], []));
+    if (raw === undefined) return;
+    if (raw === null) return this.loseTo(null);
+    const holder = this.decodeOrNull(raw);
+    if (holder?.ownerHash !== this.lockData.ownerHash) this.loseTo(raw);
+  }
+
+  /** Runs a heartbeat call; transient failures are reported and left to the deadline, others lose the lock. */
+  private async call(what: string, fn: () => Promise<unknown>): Promise<unknown> {
+    try {
+      return await fn();
+    } catch (error) {
+      const e = toRedisCommandError(what, error);
+      if (e.transient) {
+        this.p.onError(e);
+        return undefined;
+      }
+      this.lose(new LockError(this.p.key, this.lockData.ownerHash, null, `Redis refused the ${what}: ${e.message}`, { cause: e }));
+      return undefined;
+    }
+  }
+
+  private decodeOrNull(raw: unknown): LockData | null {
+    try {
+      return decodeLockRecord(this.p.key, this.p.db.lockKey(this.p.key), raw);
+    } catch (error) {
+      if (isCorruptRecordError(error)) return null;
+      throw error;
+    }
+  }
+
+  private loseTo(raw: unknown): void {
+    const holder = raw == null ? null : this.decodeOrNull(raw);
+    this.lose(
+      new LockError(
+        this.p.key,
+        this.lockData.ownerHash,
+        holder,
+        raw == null ? undefined : holder ? undefined : "the lock record was overwritten with a value pulselock did not write",
+      ),
+    );
+  }
+}

@@ -1,0 +1,448 @@
+import { backoffMs } from "./backoff";
+import { isDatabase, type Database } from "./database";
+import { DEFAULTS } from "./defaults";
+import { LockError, MutexError, RedisCommandError, ReporterError, isRedisCommandError } from "./errors";
+import { Events } from "./events";
+import { fencedTtl } from "./fencing";
+import type { Heartbeat } from "./heartbeater";
+import { inThreadPlatform } from "./in-thread-liveness";
+import { assertLockName } from "./keys";
+import type { LockData } from "./lock-data";
+import { decodeLockRecord, encodeTraceField, formatOwnerHash, parseOwnerHash } from "./lock-record";
+import { LockRun } from "./lock-run";
+import type { Identity, Liveness, Platform } from "./liveness";
+import { describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
+import { toRedisCommandError } from "./redis-errors";
+import { ReleaseWakeups } from "./release-wakeups";
+import { ACQUIRE } from "./scripts/acquire";
+import { EXTEND } from "./scripts/extend";
+import { READ } from "./scripts/read";
+import { RELEASE } from "./scripts/release";
+import { LockStatus, OwnerHashStatus } from "./statuses";
+import { randomHex, sleep, withTimeout } from "./timers";
+
+export type ExtendResult =
+  | { status: LockStatus.SUCCESS; lockData: LockData }
+  | { status: LockStatus.NO_KEY; lockData: null }
+  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
+
+/** Extends an acquired lock and reports whether the caller still owns it. */
+export type Extend = () => Promise<ExtendResult>;
+
+export type AcquireResult =
+  | ({ status: LockStatus.SUCCESS; lockData: LockData; extend: Extend } & AsyncDisposable)
+  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; extend?: never };
+
+export type ReleaseResult =
+  | { status: LockStatus.SUCCESS; lockData: null }
+  | { status: LockStatus.NO_KEY; lockData: null }
+  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
+
+export type RunResult<T> =
+  | { status: LockStatus.SUCCESS; result: T; lockData?: never }
+  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; result?: never };
+
+export type OwnerHashStatusResult =
+  | { status: OwnerHashStatus.RUNNING; lockData: LockData; key: string }
+  | { status: OwnerHashStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; key: string }
+  | { status: OwnerHashStatus.NO_KEY; lockData: null; key: string }
+  | { status: OwnerHashStatus.NO_RUNNING_PROCESS; lockData: LockData; key: string }
+  | { status: OwnerHashStatus.MALFORMED_OWNER_HASH; lockData: null; key: null };
+
+export interface RunOptions {
+  /** Kept in the lock record and the owner hash, for debugging. */
+  trace?: string;
+}
+
+export interface MutexOptions {
+  /** How long to wait for the lock before throwing MutexError. */
+  timeoutMs: number;
+  /** Stops waiting; mutex() then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  trace?: string;
+  /** {@inheritDoc DEFAULTS.mutexRecheckMs} */
+  recheckDelayMs?: number;
+}
+
+export interface LockerErrorEvent {
+  /** reporter: the liveness writer; locker: a transient Redis error; lost_lock: a run lost its lock. */
+  type: "reporter" | "locker" | "lost_lock";
+  error: unknown;
+}
+
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
+  (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+
+/**
+ * Runs singleton jobs across a fleet. Locks have a long TTL, so a blocked
+ * event loop keeps them; a per-process liveness record, written from another
+ * thread, lets the fleet take the locks of a dead process within seconds.
+ */
+export class Locker {
+  /** Background errors that did not fail a call: liveness writes, transient Redis errors, lost locks. */
+  readonly errors = new Events<LockerErrorEvent>();
+  private readonly options: ResolvedOptions;
+  private readonly liveness: Liveness;
+  private readonly platform: Platform;
+  private databasePromise: Promise<Database> | undefined;
+  private pendingIdentity: Promise<Identity> | undefined;
+  private identity: Identity | undefined;
+  private generation = 0;
+  private seq = 0;
+  private readonly runs = new Set<{ run: LockRun; generation: number; key: string }>();
+  private wakeups: ReleaseWakeups | undefined;
+  private terminated = false;
+
+  constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
+    this.options = resolveOptions(options);
+    this.platform = platform;
+    this.liveness = platform.createLiveness({
+      source: this.options.database,
+      loadDatabase: () => this.database(),
+      reportWriteMs: this.options.reportWriteMs,
+      reportTtlMs: this.options.reportTtlMs,
+      onError: (error) => this.errors.emit({ type: "reporter", error }),
+      onLapse: (generation) => this.onLapse(generation),
+    });
+  }
+
+  /**
+   * Takes the lock if it is free or its holder's process is dead, runs `fn`
+   * while holding it, and always releases it afterwards. Returns
+   * SOMEONE_ELSE_HOLDS_LOCK without running `fn` when a live process holds it.
+   * If the lock is lost while `fn` runs, the heartbeat throws, the signal
+   * aborts, and this call rejects with the LockError even if `fn` returned.
+   */
+  async acquireAndRun<T>(
+    key: string,
+    fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
+    traceOrOptions?: string | RunOptions,
+  ): Promise<RunResult<T>> {
+    if (typeof fn !== "function") {
+      throw new TypeError(`pulselock: acquireAndRun() needs a function to run, got ${describe(fn)}`);
+    }
+    const trace = typeof traceOrOptions === "object" && traceOrOptions !== null ? traceOrOptions.trace : traceOrOptions;
+    const acquired = await this.acquireInternal(key, trace, "acquireAndRun");
+    if (acquired.status !== LockStatus.SUCCESS) return { status: acquired.status, lockData: acquired.lockData };
+    const { lockData, identity, seq, sentAt } = acquired;
+    const db = await this.database();
+    const entry = {
+      key,
+      generation: identity.generation,
+      run: new LockRun({
+        db,
+        key,
+        lockData,
+        identity,
+        seq,
+        acquireSentAt: sentAt,
+        options: this.options,
+        liveness: this.liveness,
+        onLost: (error) => this.errors.emit({ type: "lost_lock", error }),
+        onError: (error) => this.errors.emit({ type: "locker", error }),
+      }),
+    };
+    this.runs.add(entry);
+    const { run } = entry;
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await fn(run.createHeartbeat(), lockData.ownerHash) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    run.finish();
+    this.runs.delete(entry);
+    const lost = run.lost;
+    try {
+      await this.releaseOwned(key, run.lockData, lost ? 1 : Infinity);
+    } catch (error) {
+      if (outcome.ok && !lost) throw error;
+      this.errors.emit({ type: "locker", error });
+    }
+    if (!outcome.ok) throw outcome.error;
+    if (lost) throw lost;
+    return { status: LockStatus.SUCCESS, result: outcome.value };
+  }
+
+  /**
+   * Waits until the lock is free (or its holder dead), then runs `fn` like
+   * acquireAndRun() and returns its result. Throws MutexError on timeout.
+   * On Node a release wakes waiters at once through pub/sub; polling with
+   * capped exponential backoff and jitter is the fallback.
+   */
+  mutex<T>(key: string, options: MutexOptions, fn: (heartbeat: Heartbeat) => Promise<T> | T): Promise<T>;
+  mutex<T>(
+    key: string,
+    timeoutMs: number,
+    fn: (heartbeat: Heartbeat) => Promise<T> | T,
+    recheckDelayMs?: number,
+    trace?: string,
+  ): Promise<T>;
+  async mutex<T>(
+    key: string,
+    timeoutOrOptions: number | MutexOptions,
+    fn: (heartbeat: Heartbeat) => Promise<T> | T,
+    recheckDelayMs?: number,
+    trace?: string,
+  ): Promise<T> {
+    const o: MutexOptions =
+      typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
+        ? timeoutOrOptions
+        : { timeoutMs: timeoutOrOptions, recheckDelayMs, trace };
+    if (typeof o.timeoutMs !== "number" || Number.isNaN(o.timeoutMs) || o.timeoutMs < 0) {
+      throw new TypeError(`pulselock: mutex() needs timeoutMs >= 0, got ${describe(o.timeoutMs)}`);
+    }
+    const base = o.recheckDelayMs ?? DEFAULTS.mutexRecheckMs;
+    if (typeof base !== "number" || !Number.isFinite(base) || base <= 0) {
+      throw new TypeError(`pulselock: mutex() needs recheckDelayMs > 0, got ${describe(base)}`);
+    }
+    if (typeof fn !== "function") throw new TypeError(`pulselock: mutex() needs a function to run, got ${describe(fn)}`);
+    assertLockName(key, "mutex");
+    const signal = o.signal;
+    const start = this.liveness.now();
+    let woken = false;
+    let wake: (() => void) | undefined;
+    const wakeups = (this.wakeups ??= new ReleaseWakeups(await this.database(), (error) =>
+      this.errors.emit({ type: "locker", error }),
+    ));
+    const stop = await wakeups.listen(key, () => {
+      woken = true;
+      wake?.();
+    });
+    try {
+      let lockData: LockData | null = null;
+      for (let attempt = 0; ; attempt++) {
+        signal?.throwIfAborted();
+        woken = false;
+        const res = await this.acquireAndRun(key, fn, { trace: o.trace });
+        if (res.status === LockStatus.SUCCESS) return res.result;
+        lockData = res.lockData;
+        const left = start + o.timeoutMs - this.liveness.now();
+        if (left <= 0) throw new MutexError(key, lockData, o.timeoutMs);
+        if (woken) continue;
+        await new Promise<void>((resolve, reject) => {
+          const wait = Math.min(left, backoffMs(attempt, base, DEFAULTS.mutexMaxBackoffMs));
+          const done = () => {
+            wake = undefined;
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", onAbort);
+          };
+          const onAbort = () => (done(), reject(signal!.reason));
+          const timer = setTimeout(() => (done(), resolve()), wait);
+          wake = () => (done(), resolve());
+          signal?.addEventListener("abort", onAbort, { once: true });
+          if (signal?.aborted) onAbort();
+        });
+      }
+    } finally {
+      stop();
+    }
+  }
+
+  /**
+   * Low-level: takes the lock if it is free or its holder's process is dead.
+   * Use acquireAndRun() when you can; with acquire() you must call extend()
+   * yourself (more often than lockTtlMs) and release() at the end, or use
+   * `await using` on the result.
+   */
+  async acquire(key: string, trace?: string): Promise<AcquireResult> {
+    const res = await this.acquireInternal(key, trace, "acquire");
+    if (res.status !== LockStatus.SUCCESS) return { status: res.status, lockData: res.lockData };
+    const db = await this.database();
+    const { seq, identity } = res;
+    let lockData = res.lockData;
+    const extend: Extend = async () => {
+      const reply = (await db.run(EXTEND, [db.lockKey(key)], [identity.processHash, seq, String(this.options.lockTtlMs)])) as [
+        number,
+        string?,
+      ];
+      if (reply[0] === 1) {
+        lockData = decodeLockRecord(key, db.lockKey(key), reply[1]);
+        return { status: LockStatus.SUCCESS, lockData };
+      }
+      if (reply[0] === 0) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, db.lockKey(key), reply[1]) };
+      return { status: LockStatus.NO_KEY, lockData: null };
+    };
+    return {
+      status: LockStatus.SUCCESS,
+      lockData,
+      extend,
+      [asyncDispose]: async () => void (await this.release(key, lockData)),
+    };
+  }
+
+  /**
+   * Releases a lock acquired by this process. Transient errors (a lost
+   * connection, a failover) are retried until lockTtlMs has passed, since by
+   * then the lock has expired anyway.
+   */
+  async release(key: string, lockData: LockData): Promise<ReleaseResult> {
+    assertLockName(key, "release");
+    if (typeof lockData !== "object" || lockData === null || !parseOwnerHash(lockData.ownerHash)) {
+      throw new TypeError(`pulselock: release() needs the lockData that acquire() returned, got ${describe(lockData)}`);
+    }
+    return this.releaseOwned(key, lockData, Infinity);
+  }
+
+  /** Reads who holds a lock. Returns "maybe_unlocked" when nobody does or the holder's process is dead. */
+  async readLockData(key: string): Promise<LockData | "maybe_unlocked"> {
+    assertLockName(key, "readLockData");
+    const db = await this.database();
+    const raw = await db.run(READ, [db.lockKey(key)], []);
+    if (raw === null) return "maybe_unlocked";
+    const lockData = decodeLockRecord(key, db.lockKey(key), raw);
+    return (await this.isProcessAlive(db, lockData.processHash)) ? lockData : "maybe_unlocked";
+  }
+
+  /** For debugging: is the run with this owner hash still holding its lock, in a live process? */
+  async readOwnerHashStatus(ownerHash: string): Promise<OwnerHashStatusResult> {
+    const parts = parseOwnerHash(ownerHash);
+    if (!parts) return { status: OwnerHashStatus.MALFORMED_OWNER_HASH, lockData: null, key: null };
+    const { key } = parts;
+    const db = await this.database();
+    const raw = await db.run(READ, [db.lockKey(key)], []);
+    if (raw === null) return { status: OwnerHashStatus.NO_KEY, lockData: null, key };
+    const lockData = decodeLockRecord(key, db.lockKey(key), raw);
+    if (lockData.ownerHash !== ownerHash) return { status: OwnerHashStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData, key };
+    if (!(await this.isProcessAlive(db, lockData.processHash))) {
+      return { status: OwnerHashStatus.NO_RUNNING_PROCESS, lockData, key };
+    }
+    return { status: OwnerHashStatus.RUNNING, lockData, key };
+  }
+
+  /**
+   * Stops this Locker: running jobs are told they lost their locks (their
+   * signals abort), the liveness record is deleted, so the fleet may take
+   * every lock of this Locker at once, and the thread and connections it
+   * opened are closed. The Locker cannot be used afterwards.
+   */
+  async terminate(): Promise<void> {
+    if (this.terminated) return;
+    this.terminated = true;
+    for (const { run, key } of [...this.runs]) {
+      run.lose(new LockError(key, run.lockData.ownerHash, null, "the Locker was terminated"));
+    }
+    await this.wakeups?.close();
+    await this.liveness.terminate();
+  }
+
+  private async acquireInternal(
+    key: string,
+    trace: string | undefined,
+    method: string,
+  ): Promise<
+    | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
+    | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
+  > {
+    assertLockName(key, method);
+    if (trace !== undefined && typeof trace !== "string") {
+      throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
+    }
+    if (this.terminated) throw new ReporterError("pulselock: this Locker was terminated; create a new one");
+    const db = await this.database();
+    const identity = await this.currentIdentity();
+    const seq = String(++this.seq);
+    const redisKey = db.lockKey(key);
+    const args = (victim?: LockData) => [
+      identity.processHash,
+      seq,
+      encodeTraceField(trace),
+      String(this.options.lockTtlMs),
+      victim?.processHash ?? "",
+      victim ? parseOwnerHash(victim.ownerHash)!.seq : "",
+    ];
+    let sentAt = this.liveness.now();
+    let [status, raw] = (await db.run(ACQUIRE, [redisKey], args())) as [number, string];
+    if (status !== 1) {
+      const holder = decodeLockRecord(key, redisKey, raw);
+      if (holder.processHash === identity.processHash || (await this.isProcessAlive(db, holder.processHash))) {
+        return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: holder };
+      }
+      sentAt = this.liveness.now();
+      [status, raw] = (await db.run(ACQUIRE, [redisKey], args(holder))) as [number, string];
+      if (status !== 1) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
+    }
+    return { status: LockStatus.SUCCESS, lockData: decodeLockRecord(key, redisKey, raw), identity, seq, sentAt };
+  }
+
+  /** Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. */
+  private async releaseOwned(key: string, lockData: LockData, attempts: number): Promise<ReleaseResult> {
+    const db = await this.database();
+    const owner = parseOwnerHash(lockData.ownerHash)!;
+    const redisKey = db.lockKey(key);
+    const start = this.liveness.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
+        const [status, raw] = (await withTimeout(
+          db.run(RELEASE, [redisKey], [owner.processHash, owner.seq, db.transport.openSubscriber ? "1" : "0"]),
+          this.options.lockRecheckMs,
+          () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${this.options.lockRecheckMs} ms`),
+        )) as [number, string?];
+        if (status === 1) return { status: LockStatus.SUCCESS, lockData: null };
+        if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
+        return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
+      } catch (error) {
+        const e = isRedisCommandError(error) ? error : toRedisCommandError("release", error);
+        if (!e.transient || attempt + 1 >= attempts || this.liveness.now() - start >= this.options.lockTtlMs) throw e;
+        this.errors.emit({ type: "locker", error: e });
+        await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.options.lockRecheckMs));
+      }
+    }
+  }
+
+  private async isProcessAlive(db: Database, processHash: string): Promise<boolean> {
+    return (await db.run(READ, [db.processKey(processHash)], [])) !== null;
+  }
+
+  /** The identity to acquire under: the current one, or a new one when it lapsed (a lapse is final). */
+  private currentIdentity(): Promise<Identity> {
+    const current = this.identity;
+    if (current && this.isAlive(current)) return Promise.resolve(current);
+    // Concurrent acquires share one start.
+    if (this.pendingIdentity) return this.pendingIdentity;
+    const identity: Identity = { processHash: randomHex(16), generation: ++this.generation };
+    const timeoutMs = this.options.reporterWorkerSpawnTimeoutMs;
+    this.pendingIdentity = withTimeout(
+      this.liveness.start(identity),
+      timeoutMs,
+      () =>
+        new ReporterError(
+          `pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms ` +
+            "(is Redis reachable, and does the database module load in a worker thread?); see locker.errors for details",
+        ),
+    )
+      .then(() => (this.identity = identity))
+      .finally(() => (this.pendingIdentity = undefined));
+    return this.pendingIdentity;
+  }
+
+  private isAlive(identity: Identity): boolean {
+    const last = this.liveness.lastWriteSentAt(identity.generation);
+    return last !== undefined && this.liveness.now() < last + fencedTtl(this.options.reportTtlMs);
+  }
+
+  private onLapse(generation: number): void {
+    for (const { run, generation: g } of this.runs) if (g === generation) run.armDeadline();
+  }
+
+  private database(): Promise<Database> {
+    const source = this.options.database;
+    if (isDatabase(source)) return Promise.resolve(source);
+    const timeoutMs = this.options.reporterWorkerSpawnTimeoutMs;
+    this.databasePromise ??= withTimeout(
+      this.platform.loadDatabase(source),
+      timeoutMs,
+      () =>
+        new ReporterError(
+          `pulselock: loading the database module ${JSON.stringify(source.moduleName)} took over ${timeoutMs} ms; ` +
+            "if that module itself awaits a lock at its top level, it waits for its own import: move the lock calls out of it",
+        ),
+    ).catch((error) => {
+      this.databasePromise = undefined;
+      throw error;
+    });
+    return this.databasePromise;
+  }
+}

@@ -1,0 +1,101 @@
+import { DEFAULTS } from "./defaults";
+import type { Database, DatabaseReference } from "./database";
+import { isDatabase, isDatabaseReference } from "./database";
+
+/** Options of {@link Locker}. Every timing option is in milliseconds. */
+export interface LockerOptions {
+  /**
+   * Where the locks live. Either a reference `{ moduleName, exportName }` to a
+   * module that exports a {@link RedisDatabase} (the liveness thread imports the
+   * same module to build its own connection, so options with functions such as
+   * TLS callbacks work), or a `RedisDatabase` instance whose client can be
+   * described to the thread (ioredis options without functions).
+   */
+  database: DatabaseReference | Database;
+  /** {@inheritDoc DEFAULTS.reportWriteMs} */
+  reportWriteMs?: number;
+  /** {@inheritDoc DEFAULTS.reportTtlMs} */
+  reportTtlMs?: number;
+  /** {@inheritDoc DEFAULTS.reporterWorkerSpawnTimeoutMs} */
+  reporterWorkerSpawnTimeoutMs?: number;
+  /** {@inheritDoc DEFAULTS.lockRecheckMs} */
+  lockRecheckMs?: number;
+  /** {@inheritDoc DEFAULTS.lockExtendMs} */
+  lockExtendMs?: number;
+  /** {@inheritDoc DEFAULTS.lockTtlMs} */
+  lockTtlMs?: number;
+}
+
+export interface ResolvedOptions {
+  database: DatabaseReference | Database;
+  reportWriteMs: number;
+  reportTtlMs: number;
+  reporterWorkerSpawnTimeoutMs: number;
+  lockRecheckMs: number;
+  lockExtendMs: number;
+  lockTtlMs: number;
+}
+
+const TIMING_KEYS = [
+  "reportWriteMs",
+  "reportTtlMs",
+  "reporterWorkerSpawnTimeoutMs",
+  "lockRecheckMs",
+  "lockExtendMs",
+  "lockTtlMs",
+] as const;
+
+/** The largest delay a JavaScript timer can wait (2^31 - 1 ms). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+export function positiveMs(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new TypeError(
+      `pulselock: option ${name} must be a finite number of milliseconds in (0, ${MAX_TIMER_MS}], got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return "a function";
+  if (value === null || typeof value !== "object") return String(value);
+  try {
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Checks every option once, so that later code can trust them. */
+export function resolveOptions(options: LockerOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`pulselock: Locker options must be an object, got ${describe(options)}`);
+  }
+  const { database } = options;
+  if (!isDatabaseReference(database) && !isDatabase(database)) {
+    throw new TypeError(
+      "pulselock: option database must be { moduleName, exportName } (a module that exports a RedisDatabase) " +
+        `or a RedisDatabase instance, got ${describe(database)}`,
+    );
+  }
+  const resolved = { database } as ResolvedOptions;
+  for (const key of TIMING_KEYS) {
+    resolved[key] = positiveMs(key, options[key] ?? DEFAULTS[key]);
+  }
+  if (resolved.reportWriteMs >= resolved.reportTtlMs) {
+    throw new TypeError(
+      `pulselock: reportWriteMs (${resolved.reportWriteMs}) must be less than reportTtlMs ` +
+        `(${resolved.reportTtlMs}), or the liveness record would lapse between two writes`,
+    );
+  }
+  if (resolved.lockExtendMs >= resolved.lockTtlMs) {
+    throw new TypeError(
+      `pulselock: lockExtendMs (${resolved.lockExtendMs}) must be less than lockTtlMs ` +
+        `(${resolved.lockTtlMs}), or a lock would expire between two extensions`,
+    );
+  }
+  return resolved;
+}

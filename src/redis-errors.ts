@@ -1,0 +1,57 @@
+import { RedisCommandError } from "./errors";
+
+/** Redis error codes after which the same command may succeed later (failover, loading, a busy script, memory freed). */
+const TRANSIENT_CODES = new Set([
+  "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "BUSY", "OOM", "NOREPLICAS", "UNAVAILABLE",
+]);
+const KNOWN_CODES = new Set([...TRANSIENT_CODES, "WRONGTYPE", "NOSCRIPT", "NOPERM", "NOAUTH", "WRONGPASS", "ERR"]);
+/** Socket-level failures: the command may not have reached Redis; a retry may succeed. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH",
+]);
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The Redis error code in a reply error, also when Redis wrapped it in a script error. */
+export function redisErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && CONNECTION_CODES.has(code)) return code;
+  const message = messageOf(error);
+  const first = /^([A-Z]+)\b/.exec(message)?.[1];
+  if (first && first !== "ERR" && KNOWN_CODES.has(first)) return first;
+  // Redis 7 reports a failed redis.call() as "<CODE> … script: …"; older ones as "ERR Error running script … <CODE> …".
+  for (const m of message.matchAll(/\b([A-Z]{3,})\b/g)) {
+    if (KNOWN_CODES.has(m[1]!) && m[1] !== "ERR") return m[1];
+  }
+  return first;
+}
+
+export function isNoScript(error: unknown): boolean {
+  return redisErrorCode(error) === "NOSCRIPT";
+}
+
+function isConnectionError(error: unknown, code: string | undefined): boolean {
+  if (code && CONNECTION_CODES.has(code)) return true;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === "MaxRetriesPerRequestError" || name === "AbortError" || name === "TimeoutError") return true;
+  return /connection is closed|connection closed|stream isn't writeable|socket closed|fetch failed|timed out/i.test(
+    messageOf(error),
+  );
+}
+
+/** Wraps whatever a client threw into a RedisCommandError that says what happened and whether to retry. */
+export function toRedisCommandError(operation: string, error: unknown): RedisCommandError {
+  if ((error as { name?: unknown } | null)?.name === "RedisCommandError") return error as RedisCommandError;
+  const code = redisErrorCode(error);
+  const connection = isConnectionError(error, code);
+  const transient = connection || (code !== undefined && TRANSIENT_CODES.has(code));
+  return new RedisCommandError(
+    operation,
+    connection && !code ? "CONNECTION" : (code ?? "UNKNOWN"),
+    transient,
+    messageOf(error),
+    { cause: error },
+  );
+}

@@ -1,0 +1,89 @@
+import type { Database } from "./database";
+import { fencedTtl } from "./fencing";
+import type { Identity } from "./liveness";
+import { REMOVE } from "./scripts/remove";
+import { REPORT } from "./scripts/report";
+import { unrefTimer } from "./timers";
+
+export interface ReporterLoopOptions {
+  reportWriteMs: number;
+  reportTtlMs: number;
+  now: () => number;
+  /** The liveness record's value: who the process is, for people reading Redis. */
+  data: string;
+  onWritten: (identity: Identity, sentAt: number) => void;
+  onLapse: (identity: Identity) => void;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Writes one liveness record every reportWriteMs. It runs wherever the
+ * platform puts it (a worker thread on Node, the isolate itself on edge).
+ *
+ * A lapse is final: when a rewrite finds the record gone (XX answers nil), or
+ * its reply comes after the previous write could have expired, the identity
+ * is dead for good, and the loop stops writing it. The owner of the locks then
+ * starts a new identity, so the locks of the old one stay free for others.
+ */
+export class ReporterLoop {
+  private identity: Identity | undefined;
+  private lastSentAt: number | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly o: ReporterLoopOptions,
+  ) {}
+
+  /** Starts writing `identity` at once; a write of an earlier identity still in flight is ignored when it returns. */
+  start(identity: Identity): void {
+    this.identity = identity;
+    this.lastSentAt = undefined;
+    clearTimeout(this.timer);
+    void this.tick(identity);
+  }
+
+  /** Stops, and deletes the current record so that its locks are free at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const identity = this.identity;
+    this.identity = undefined;
+    if (identity) await this.db.run(REMOVE, [this.db.processKey(identity.processHash)], []);
+  }
+
+  private async tick(identity: Identity): Promise<void> {
+    if (this.stopped || this.identity !== identity) return;
+    const { now, reportTtlMs, reportWriteMs } = this.o;
+    const sentAt = now();
+    const previous = this.lastSentAt;
+    try {
+      const reply = await this.db.run(
+        REPORT,
+        [this.db.processKey(identity.processHash)],
+        [this.o.data, String(reportTtlMs), previous === undefined ? "" : "XX"],
+      );
+      if (this.identity !== identity) return;
+      if (previous !== undefined && (reply === null || now() >= previous + fencedTtl(reportTtlMs))) {
+        return this.lapse(identity);
+      }
+      this.lastSentAt = sentAt;
+      this.o.onWritten(identity, sentAt);
+    } catch (error) {
+      if (this.identity !== identity) return;
+      this.o.onError(error);
+      if (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)) return this.lapse(identity);
+    }
+    if (this.stopped || this.identity !== identity) return;
+    // Before the first success, retry soon; afterwards keep the cadence from the send time.
+    const next = this.lastSentAt === undefined ? Math.min(reportWriteMs, 250) : sentAt + reportWriteMs - now();
+    this.timer = unrefTimer(setTimeout(() => void this.tick(identity), Math.max(0, next)));
+  }
+
+  private lapse(identity: Identity): void {
+    this.identity = undefined;
+    this.lastSentAt = undefined;
+    this.o.onLapse(identity);
+  }
+}

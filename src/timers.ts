@@ -1,0 +1,50 @@
+/*
+ * Timer helpers that work on every runtime. Background timers are unref'd
+ * where the runtime supports it, so they never keep a process alive.
+ */
+
+type Timer = ReturnType<typeof setTimeout>;
+
+export function unrefTimer(timer: Timer): Timer {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
+
+/** Sleeps `ms`; rejects with the signal's reason when it aborts first. Keeps the process alive: the caller awaits it. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Rejects with `onTimeout()` when `promise` has not settled within `ms`; the timer never outlives the race. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Monotonic milliseconds; the default clock where the platform gives no better one. */
+export function monotonicNow(): number {
+  return performance.now();
+}
+
+/** A random hex string from the runtime's CSPRNG, so owner and process hashes cannot be guessed. */
+export function randomHex(bytes: number): string {
+  const buf = new Uint8Array(bytes);
+  globalThis.crypto.getRandomValues(buf);
+  let out = "";
+  for (const b of buf) out += b.toString(16).padStart(2, "0");
+  return out;
+}

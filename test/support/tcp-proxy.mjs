@@ -1,0 +1,65 @@
+// A TCP proxy between a client and Redis that the tests can turn into a
+// partition: "pass" forwards, "blackhole" holds every byte (connections stay
+// open and silent, like a dropped network), "delay" forwards after a pause,
+// and dropConnections() resets every open connection.
+import { createConnection, createServer } from "node:net";
+
+export async function startProxy(targetPort, targetHost = "127.0.0.1") {
+  let mode = "pass";
+  let delayMs = 0;
+  const pairs = new Set();
+  const held = [];
+
+  const forward = (dst) => (chunk) => {
+    if (mode === "blackhole") return held.push([dst, chunk]);
+    if (mode === "delay" && delayMs > 0) return setTimeout(() => dst.writable && dst.write(chunk), delayMs);
+    if (dst.writable) dst.write(chunk);
+  };
+
+  const server = createServer((client) => {
+    const upstream = createConnection({ port: targetPort, host: targetHost });
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.on("data", forward(upstream));
+    upstream.on("data", forward(client));
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  server.unref();
+  const { port } = server.address();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    /** Holds all traffic both ways until pass() (the bytes are dropped when `drop` is true). */
+    blackhole() {
+      mode = "blackhole";
+    },
+    delay(ms) {
+      mode = "delay";
+      delayMs = ms;
+    },
+    /** Forwards again; held bytes are delivered unless they were dropped. */
+    pass({ drop = false } = {}) {
+      mode = "pass";
+      for (const [dst, chunk] of held.splice(0)) if (!drop && dst.writable) dst.write(chunk);
+    },
+    dropConnections() {
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      pairs.clear();
+    },
+    async close() {
+      this.pass({ drop: true });
+      this.dropConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

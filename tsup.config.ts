@@ -1,0 +1,20 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: {
+    index: "src/index.ts",
+    node: "adapters/node/index.ts",
+    ioredis: "adapters/ioredis/index.ts",
+    "reporter-worker": "adapters/node/reporter-worker.ts",
+  },
+  format: ["esm", "cjs"],
+  dts: true,
+  splitting: true,
+  shims: true,
+  clean: true,
+  target: "es2022",
+  platform: "node",
+  // Keep "node:" specifiers as written: Deno and edge bundlers need them.
+  removeNodeProtocol: false,
+  external: ["ioredis", "@upstash/redis"],
+});
