@@ -89,6 +89,7 @@ export class Locker {
   private pendingIdentity: Promise<Identity> | undefined;
   private identity: Identity | undefined;
   private generation = 0;
+  private lapsedGeneration = 0;
   private seq = 0;
   private readonly runs = new Set<{ run: LockRun; generation: number; key: string }>();
   private wakeups: ReleaseWakeups | undefined;
@@ -203,9 +204,8 @@ export class Locker {
     const start = this.liveness.now();
     let woken = false;
     let wake: (() => void) | undefined;
-    const wakeups = (this.wakeups ??= new ReleaseWakeups(await this.database(), (error) =>
-      this.errors.emit({ type: "locker", error }),
-    ));
+    const db = await this.database();
+    const wakeups = (this.wakeups ??= new ReleaseWakeups(db, (error) => this.errors.emit({ type: "locker", error })));
     const stop = await wakeups.listen(key, () => {
       woken = true;
       wake?.();
@@ -341,7 +341,8 @@ export class Locker {
     }
     if (this.terminated) throw new ReporterError("pulselock: this Locker was terminated; create a new one");
     const db = await this.database();
-    const identity = await this.currentIdentity();
+    let identity = await this.currentIdentity();
+    let ownLiveness = db.transport.isCluster ? [] : [db.processKey(identity.processHash)];
     const seq = String(++this.seq);
     const redisKey = db.lockKey(key);
     const args = (victim?: LockData) => [
@@ -353,14 +354,23 @@ export class Locker {
       victim ? parseOwnerHash(victim.ownerHash)!.seq : "",
     ];
     let sentAt = this.liveness.now();
-    let [status, raw] = (await db.run(ACQUIRE, [redisKey], args())) as [number, string];
+    let [status, raw] = (await db.run(ACQUIRE, [redisKey, ...ownLiveness], args())) as [number, string];
+    if (status === -2) {
+      // Redis lost our liveness record (a restart or failover that lost data): that identity is dead for good.
+      this.lapse(identity.generation, "Redis lost this process's liveness record (a restart or failover that lost data)");
+      identity = await this.currentIdentity();
+      ownLiveness = [db.processKey(identity.processHash)];
+      sentAt = this.liveness.now();
+      [status, raw] = (await db.run(ACQUIRE, [redisKey, ...ownLiveness], args())) as [number, string];
+      if (status === -2) throw new ReporterError("pulselock: the liveness record vanished again right after it was written");
+    }
     if (status !== 1) {
       const holder = decodeLockRecord(key, redisKey, raw);
       if (holder.processHash === identity.processHash || (await this.isProcessAlive(db, holder.processHash))) {
         return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: holder };
       }
       sentAt = this.liveness.now();
-      [status, raw] = (await db.run(ACQUIRE, [redisKey], args(holder))) as [number, string];
+      [status, raw] = (await db.run(ACQUIRE, [redisKey, ...ownLiveness], args(holder))) as [number, string];
       if (status !== 1) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
     }
     return { status: LockStatus.SUCCESS, lockData: decodeLockRecord(key, redisKey, raw), identity, seq, sentAt };
@@ -418,7 +428,16 @@ export class Locker {
     return this.pendingIdentity;
   }
 
+  /** Ends an identity for good: its runs lose their locks, and the next acquire starts a new one. */
+  private lapse(generation: number, reason: string): void {
+    this.lapsedGeneration = Math.max(this.lapsedGeneration, generation);
+    for (const { run, key, generation: g } of this.runs) {
+      if (g <= generation) run.lose(new LockError(key, run.lockData.ownerHash, null, reason));
+    }
+  }
+
   private isAlive(identity: Identity): boolean {
+    if (identity.generation <= this.lapsedGeneration) return false;
     const last = this.liveness.lastWriteSentAt(identity.generation);
     return last !== undefined && this.liveness.now() < last + fencedTtl(this.options.reportTtlMs);
   }

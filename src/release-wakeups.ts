@@ -1,6 +1,12 @@
 import type { Database } from "./database";
 import type { Subscriber } from "./transport";
 
+interface Channel {
+  listeners: Set<() => void>;
+  /** Settles once the subscription is in place (or failed, leaving polling). */
+  ready: Promise<void>;
+}
+
 /**
  * Wakes mutex() waiters the moment a lock is released, through Redis pub/sub
  * on one subscriber connection per Locker, opened on the first wait. Where
@@ -9,7 +15,7 @@ import type { Subscriber } from "./transport";
  */
 export class ReleaseWakeups {
   private subscriber: Subscriber | undefined;
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly channels = new Map<string, Channel>();
   private closed = false;
 
   constructor(
@@ -21,39 +27,35 @@ export class ReleaseWakeups {
   async listen(name: string, onWake: () => void): Promise<() => void> {
     const open = this.db.transport.openSubscriber;
     if (!open || this.closed) return () => {};
-    const channel = this.db.wakeChannel(name);
-    let set = this.listeners.get(channel);
-    const first = !set;
-    if (!set) this.listeners.set(channel, (set = new Set()));
-    set.add(onWake);
-    const stop = () => this.remove(channel, onWake);
-    if (first) {
-      try {
-        this.subscriber ??= open.call(
-          this.db.transport,
-          (ch) => this.listeners.get(ch)?.forEach((wake) => wake()),
-          this.onError,
-        );
-        await this.subscriber.subscribe(channel);
-      } catch (error) {
-        this.onError(error); // polling still works
-      }
+    const name_ = this.db.wakeChannel(name);
+    let channel = this.channels.get(name_);
+    if (!channel) {
+      const subscriber = (this.subscriber ??= open.call(
+        this.db.transport,
+        (ch) => this.channels.get(ch)?.listeners.forEach((wake) => wake()),
+        this.onError,
+      ));
+      // A failed subscription only costs speed: polling still finds the release.
+      channel = { listeners: new Set(), ready: subscriber.subscribe(name_).catch(this.onError) };
+      this.channels.set(name_, channel);
     }
-    return stop;
+    channel.listeners.add(onWake);
+    await channel.ready;
+    return () => this.remove(name_, onWake);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.listeners.clear();
+    this.channels.clear();
     const sub = this.subscriber;
     this.subscriber = undefined;
     await sub?.close();
   }
 
-  private remove(channel: string, onWake: () => void): void {
-    const set = this.listeners.get(channel);
-    if (!set?.delete(onWake) || set.size > 0) return;
-    this.listeners.delete(channel);
-    this.subscriber?.unsubscribe(channel).catch(this.onError);
+  private remove(name: string, onWake: () => void): void {
+    const channel = this.channels.get(name);
+    if (!channel?.listeners.delete(onWake) || channel.listeners.size > 0) return;
+    this.channels.delete(name);
+    this.subscriber?.unsubscribe(name).catch(this.onError);
   }
 }

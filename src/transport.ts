@@ -11,6 +11,11 @@ export interface Transport {
    * `keyPrefix`), so that pub/sub channels can be named after the full key.
    */
   readonly clientKeyPrefix: string;
+  /**
+   * True on Redis Cluster, where keys of different lock names and liveness
+   * records live in different slots, so one script may touch one lock's keys only.
+   */
+  readonly isCluster?: boolean;
   evalsha(sha: string, keys: string[], args: string[]): Promise<unknown>;
   eval(source: string, keys: string[], args: string[]): Promise<unknown>;
   /** Opens one new connection for release wake-ups; absent where the client has no pub/sub (HTTP). */

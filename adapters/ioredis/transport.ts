@@ -97,6 +97,7 @@ export function ioredisTransport(client: unknown): Transport | undefined {
   return {
     kind: cluster ? "ioredis-cluster" : "ioredis",
     clientKeyPrefix,
+    isCluster: cluster,
     evalsha: (sha, keys, args) => c.evalsha(sha, keys.length, ...keys, ...args),
     eval: (source, keys, args) => c.eval(source, keys.length, ...keys, ...args),
     openSubscriber: (onMessage, onError) => openSubscriber(client, onMessage, onError),

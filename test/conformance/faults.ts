@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import {
+  LockStatus,
+  isCorruptRecordError,
+  isLockError,
+  isRedisCommandError,
+  type LockData,
+  type RedisDatabase,
+} from "pulselock";
+import { uniqueKey, waitFor } from "../support/wait-for";
+import { FAST, type Harness } from "./harness";
+
+/** Bad input and a Redis that misbehaves: each gives a clear, typed error and loses nothing. */
+export function faultsSuite(h: Harness): void {
+  describe("bad input and faults", () => {
+    it("rejects empty and non-string keys with a TypeError, before any Redis call", async () => {
+      const locker = h.locker();
+      const noop = async () => {};
+      for (const bad of ["", undefined, null, 42, {}, Symbol("k")] as unknown[]) {
+        await expect(locker.acquire(bad as string)).rejects.toThrow(TypeError);
+        await expect(locker.acquireAndRun(bad as string, noop)).rejects.toThrow(TypeError);
+        await expect(locker.mutex(bad as string, 10, noop)).rejects.toThrow(TypeError);
+        await expect(locker.readLockData(bad as string)).rejects.toThrow(TypeError);
+      }
+      await expect(locker.acquire("")).rejects.toThrow(/non-empty string/);
+      await expect(locker.acquireAndRun("k", "not a function" as never)).rejects.toThrow(TypeError);
+      await expect(locker.release("k", { ownerHash: "nonsense" } as LockData)).rejects.toThrow(TypeError);
+      await expect(locker.mutex("k", -1, noop)).rejects.toThrow(TypeError);
+      await expect(locker.mutex("k", Number.NaN, noop)).rejects.toThrow(TypeError);
+    });
+
+    it("a lock record overwritten with garbage gives CorruptRecordError and is neither taken nor deleted", async () => {
+      const db = h.ctx.database();
+      const locker = h.locker({ db });
+      const key = uniqueKey("garbage");
+      await h.ctx.admin("SET", h.fullKey(db, key), "not a pulselock record", "PX", "60000");
+      const err = await locker.acquire(key).catch((e) => e);
+      expect(isCorruptRecordError(err)).toBe(true);
+      expect(err.message).toContain("not a pulselock record");
+      await expect(locker.readLockData(key)).rejects.toSatisfy(isCorruptRecordError);
+      await expect(locker.acquireAndRun(key, async () => 1)).rejects.toSatisfy(isCorruptRecordError);
+      expect(await h.ctx.admin("GET", h.fullKey(db, key))).toBe("not a pulselock record");
+    });
+
+    it("garbage written over a held lock makes the owner lose it (LockError), and the garbage stays", async () => {
+      const db = h.ctx.database();
+      const locker = h.locker({ db });
+      const key = uniqueKey("garbage-during-run");
+      const run = locker.acquireAndRun(key, async (heartbeat) => {
+        await h.ctx.admin("SET", h.fullKey(db, key), "{oops}", "PX", "60000");
+        for (;;) await heartbeat.delay(20);
+      });
+      const err = await run.catch((e) => e);
+      expect(isLockError(err)).toBe(true);
+      expect(err.message).toMatch(/overwritten/);
+      expect(await h.ctx.admin("GET", h.fullKey(db, key))).toBe("{oops}");
+    });
+
+    it("WRONGTYPE becomes a RedisCommandError that says so, and no lock is taken", async () => {
+      const db = h.ctx.database();
+      const locker = h.locker({ db });
+      const key = uniqueKey("wrongtype");
+      await h.ctx.admin("HSET", h.fullKey(db, key), "field", "value");
+      await h.ctx.admin("PEXPIRE", h.fullKey(db, key), "60000");
+      const err = await locker.acquire(key).catch((e) => e);
+      expect(isRedisCommandError(err)).toBe(true);
+      expect(err.code).toBe("WRONGTYPE");
+      expect(err.transient).toBe(false);
+      expect(err.message).toContain("WRONGTYPE");
+      expect(await h.ctx.admin("TYPE", h.fullKey(db, key))).toBe("hash");
+    });
+
+    it("NOSCRIPT after SCRIPT FLUSH falls back to EVAL, in the main thread and the liveness thread", async () => {
+      const locker = h.locker();
+      const key = uniqueKey("noscript");
+      await locker.acquireAndRun(key, async (heartbeat) => {
+        await h.ctx.admin("SCRIPT", "FLUSH");
+        await heartbeat.delay(FAST.reportWriteMs * 3); // liveness rewrites and rechecks run after the flush
+        expect(heartbeat.signal.aborted).toBe(false);
+      });
+      await h.ctx.admin("SCRIPT", "FLUSH");
+      const res = await locker.acquire(key);
+      expect(res.status).toBe(LockStatus.SUCCESS);
+      expect(h.errors.filter((e) => e.type !== "locker")).toEqual([]);
+    });
+
+    it("a Redis restart that loses all data mid-run: the owner loses the lock cleanly, and locking works again", async () => {
+      const locker = h.locker();
+      const key = uniqueKey("restart");
+      let token = 0;
+      const run = locker.acquireAndRun(key, async (heartbeat) => {
+        token = heartbeat.lockData.fencingToken;
+        await h.ctx.server.restart();
+        for (;;) await heartbeat.delay(20);
+      });
+      const err = await run.catch((e) => e);
+      expect(isLockError(err)).toBe(true);
+      const again = await waitFor("locking works after the restart", async () => {
+        const res = await locker.acquire(key).catch(() => undefined);
+        return res?.status === LockStatus.SUCCESS ? res : undefined;
+      });
+      expect(again.lockData.fencingToken).toBeGreaterThan(token);
+      expect(again.lockData.processHash).not.toBe(
+        (err.ownerHash as string).split("@").pop()!.split(".")[0],
+      ); // the lapsed identity is never reused
+    });
+
+    it("a database that is not a RedisDatabase is rejected in the constructor", async () => {
+      const { Locker } = await import("pulselock");
+      expect(() => new Locker({ database: {} as RedisDatabase })).toThrow(TypeError);
+      expect(() => new Locker({ database: { moduleName: "", exportName: "db" } })).toThrow(TypeError);
+      expect(() => new Locker({ database: h.ctx.database(), reportWriteMs: 10_000, reportTtlMs: 10_000 })).toThrow(
+        /reportWriteMs/,
+      );
+    });
+  });
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { LockStatus, RedisDatabase, type Transport } from "pulselock";
+import { uniqueKey, waitFor } from "../support/wait-for";
+import type { Harness } from "./harness";
+
+/** mutex() waiting (DESIGN §5): pub/sub wake-ups where the transport has them, polling always. */
+export function waitingSuite(h: Harness): void {
+  describe("waiting", () => {
+    it("a release wakes a waiting mutex() at once, long before its next poll", async () => {
+      if (!h.ctx.supportsPubSub) return expect(h.ctx.supportsPubSub).toBe(false);
+      const holder = h.locker();
+      const waiter = h.locker();
+      const key = uniqueKey("wake");
+      const held = await holder.acquire(key);
+      if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      let releasedAt = 0;
+      const ran = waiter.mutex(key, { timeoutMs: 30_000, recheckDelayMs: 10_000 }, async () => performance.now());
+      // Let the waiter fail its first try and go to sleep for ≥ 5 s (half of recheckDelayMs, with jitter).
+      await new Promise((r) => setTimeout(r, 300));
+      releasedAt = performance.now();
+      await holder.release(key, held.lockData);
+      const startedAt = await ran;
+      expect(startedAt - releasedAt).toBeLessThan(2_000);
+    });
+
+    it("one subscriber connection per locker, however many keys it waits on", async () => {
+      if (!h.ctx.supportsPubSub) return expect(h.ctx.supportsPubSub).toBe(false);
+      const holder = h.locker();
+      const waiter = h.locker();
+      const keys = [uniqueKey("sub-a"), uniqueKey("sub-b"), uniqueKey("sub-c")];
+      const subscribers = async () =>
+        String(await h.ctx.admin("CLIENT", "LIST"))
+          .split("\n")
+          .filter((line) => / sub=[1-9]/.test(line)).length;
+      const before = await subscribers();
+      const held = await Promise.all(keys.map((k) => holder.acquire(k)));
+      const waits = keys.map((k) => waiter.mutex(k, { timeoutMs: 30_000 }, async () => k));
+      await waitFor("the waiter subscribed", async () => (await subscribers()) > before);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await subscribers()) - before).toBe(1);
+      for (const [i, k] of keys.entries()) {
+        const res = held[i]!;
+        if (res.status === LockStatus.SUCCESS) await holder.release(k, res.lockData);
+      }
+      expect(await Promise.all(waits)).toEqual(keys);
+    });
+
+    it("without pub/sub, mutex() still gets the lock by polling with backoff", async () => {
+      const { openSubscriber: _ignored, ...rest } = h.ctx.database().transport;
+      const pollingOnly: Transport = { ...rest, kind: `${rest.kind}-polling` };
+      const holder = h.locker();
+      const waiter = h.locker({ db: new RedisDatabase(pollingOnly) });
+      const key = uniqueKey("poll");
+      const held = await holder.acquire(key);
+      if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      setTimeout(() => void holder.release(key, held.lockData), 300);
+      const t0 = performance.now();
+      expect(await waiter.mutex(key, { timeoutMs: 20_000, recheckDelayMs: 50 }, async () => "polled")).toBe("polled");
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+    });
+
+    it("mutex() takes over a dead holder's lock", async () => {
+      const dying = h.locker();
+      const waiter = h.locker();
+      const key = uniqueKey("mutex-dead");
+      expect((await dying.acquire(key)).status).toBe(LockStatus.SUCCESS);
+      await dying.terminate();
+      expect(await waiter.mutex(key, 5_000, async () => "mine")).toBe("mine");
+    });
+  });
+}
