@@ -37,7 +37,14 @@ export class Heartbeater {
       throw new TypeError("pulselock: Heartbeater.setDraining() takes a reason string (or null to stop draining)");
     }
     drainingReason = reason;
-    if (reason !== null) for (const listener of [...listeners]) listener.drain(reason);
+    if (reason === null) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener.drain(reason);
+      } catch {
+        // One run's failure to abort must not keep the others from draining.
+      }
+    }
   }
 
   /** The reason given to setDraining(), or null when the process is not draining. */

@@ -11,7 +11,7 @@ import type { LockData } from "./lock-data";
  * from key, processHash, seq and trace. The Lua scripts match the same layout
  * (src/scripts/*.ts); the trace is last because it may contain any character.
  */
-const RECORD = /^pl1\|(\d+)\|(\d+)\|(\d+)\|([^|]*)\|(\d+)\|([\s\S]*)$/;
+const RECORD = /^pl1\|(\d{1,16})\|(\d{1,15})\|(\d{1,15})\|([0-9a-f]{32})\|(\d{1,16})\|((?:#[\s\S]*)?)$/;
 
 /** The part of the owner hash after the key: `@<processHash>.<seq>[#trace]`. */
 const OWNER_SUFFIX = /@([0-9a-f]{32})\.(\d+)(?:#([\s\S]*))?$/;
@@ -47,16 +47,20 @@ export function parseOwnerHash(ownerHash: unknown): OwnerParts | undefined {
 /** Parses a lock record read from `redisKey` for lock name `key`. Throws CorruptRecordError on anything else. */
 export function decodeLockRecord(key: string, redisKey: string, raw: unknown): LockData {
   const m = typeof raw === "string" ? RECORD.exec(raw) : null;
-  if (!m) throw new CorruptRecordError(redisKey, raw);
-  const [, token, acquiredMs, extendedMs, processHash, seq, traceField] = m as unknown as string[];
+  const [, token, acquiredMs, extendedMs, processHash, seq, traceField] = (m ?? []) as string[];
+  const acquired = new Date(Number(acquiredMs));
+  const extended = new Date(Number(extendedMs));
+  if (!m || !Number.isSafeInteger(Number(token)) || Number.isNaN(acquired.getTime()) || Number.isNaN(extended.getTime())) {
+    throw new CorruptRecordError(redisKey, raw);
+  }
   // An empty trace field means "no trace"; a given trace is stored with a leading "#".
   const trace = traceField!.startsWith("#") ? traceField!.slice(1) : undefined;
   return {
     ownerHash: formatOwnerHash({ key, processHash: processHash!, seq: seq!, trace }),
     processHash: processHash!,
     ...(trace === undefined ? {} : { trace }),
-    acquiredAt: new Date(Number(acquiredMs)).toISOString(),
-    extendedAt: new Date(Number(extendedMs)).toISOString(),
+    acquiredAt: acquired.toISOString(),
+    extendedAt: extended.toISOString(),
     fencingToken: Number(token),
   };
 }

@@ -88,10 +88,10 @@ export class LockRun {
       const now = this.p.liveness.now();
       if (now - this.lastExtendAt >= this.p.options.lockExtendMs) {
         this.lastExtendAt = this.lastRecheckAt = now; // before the call: concurrent heartbeats coalesce
-        this.inflight = this.extend().finally(() => (this.inflight = undefined));
+        this.inflight = this.settle(this.extend());
       } else if (now - this.lastRecheckAt >= this.p.options.lockRecheckMs) {
         this.lastRecheckAt = now;
-        this.inflight = this.recheck().finally(() => (this.inflight = undefined));
+        this.inflight = this.settle(this.recheck());
       } else {
         return;
       }
@@ -195,6 +195,11 @@ export class LockRun {
     if (raw === null) return this.loseTo(null);
     const holder = this.decodeOrNull(raw);
     if (holder?.ownerHash !== this.lockData.ownerHash) this.loseTo(raw);
+  }
+
+  /** An in-flight check never rejects (it may outlive the heartbeat that started it): failures go to errors. */
+  private settle(check: Promise<void>): Promise<void> {
+    return check.catch(this.p.onError).finally(() => (this.inflight = undefined));
   }
 
   /** Runs a heartbeat call; transient failures are reported and left to the deadline, others lose the lock. */

@@ -83,7 +83,8 @@ export function resolveOptions(options: LockerOptions): ResolvedOptions {
   }
   const resolved = { database } as ResolvedOptions;
   for (const key of TIMING_KEYS) {
-    resolved[key] = positiveMs(key, options[key] ?? DEFAULTS[key]);
+    // Only undefined means "use the default": null is a mistake worth reporting.
+    resolved[key] = positiveMs(key, options[key] === undefined ? DEFAULTS[key] : options[key]);
   }
   if (resolved.reportWriteMs >= resolved.reportTtlMs) {
     throw new TypeError(

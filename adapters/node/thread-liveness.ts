@@ -81,7 +81,6 @@ export class ThreadLiveness implements Liveness {
     };
     return new Promise<Worker>((resolve, reject) => {
       const worker = new Worker(new URL("./reporter-worker.js", import.meta.url), { workerData });
-      worker.unref();
       this.worker = worker;
       const fail = (error: unknown) => {
         if (this.worker === worker) {
@@ -119,6 +118,8 @@ export class ThreadLiveness implements Liveness {
       worker.on("exit", (code) => {
         if (this.worker === worker) fail(new ReporterError(`pulselock: the liveness thread exited (code ${code})`));
       });
+      // After the listeners: attaching a "message" listener refs the thread's port again.
+      worker.unref();
     });
   }
 }

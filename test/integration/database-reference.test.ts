@@ -1,0 +1,100 @@
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import Redis from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Locker, LockStatus, RedisDatabase, isReporterError } from "pulselock";
+import { fixturePath } from "../support/child-process";
+import { startRedis } from "../support/redis-server.mjs";
+import { uniqueKey } from "../support/wait-for";
+
+/** `database` given as { moduleName, exportName } (DESIGN §4), or as a cloneable instance. */
+let server: Awaited<ReturnType<typeof startRedis>>;
+let admin: Redis;
+const lockers: Locker[] = [];
+const packageLink = fileURLToPath(new URL("../../node_modules/pulselock-test-db", import.meta.url));
+const FAST = { reportWriteMs: 200, reportTtlMs: 1000 };
+
+beforeAll(async () => {
+  server = await startRedis();
+  process.env.PULSELOCK_TEST_REDIS_URL = server.url; // the liveness thread inherits it
+  admin = new Redis(server.url);
+  rmSync(packageLink, { force: true, recursive: true });
+  mkdirSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), { recursive: true });
+  symlinkSync(fixturePath("pkg-db"), packageLink, "dir");
+});
+afterEach(async () => {
+  await Promise.all(lockers.splice(0).map((l) => l.terminate()));
+});
+afterAll(async () => {
+  rmSync(packageLink, { force: true, recursive: true });
+  admin.disconnect();
+  await server.close();
+});
+
+function locker(database: ConstructorParameters<typeof Locker>[0]["database"]) {
+  const l = new Locker({ database, ...FAST });
+  lockers.push(l);
+  return l;
+}
+
+/** The liveness record really is written by the thread, under the module's own key prefix. */
+async function livenessKeys(prefix: string): Promise<string[]> {
+  return admin.keys(`${prefix}pl:proc:*`);
+}
+
+describe("database references", () => {
+  it.each([
+    ["an absolute path to an ESM module", () => fixturePath("db-esm.mjs"), "ref-esm:"],
+    ["a file: URL of a CJS module", () => pathToFileURL(fixturePath("db-cjs.cjs")).href, "ref-cjs:"],
+    ["a package name", () => "pulselock-test-db", "ref-pkg:"],
+  ])("loads %s in the main thread and the liveness thread", async (_label, moduleName, prefix) => {
+    const l = locker({ moduleName: moduleName(), exportName: "db" });
+    const key = uniqueKey("ref");
+    const res = await l.acquireAndRun(key, async (heartbeat) => {
+      expect(await admin.exists(`${prefix}pl:{${key}}`)).toBe(1);
+      await heartbeat.delay(FAST.reportWriteMs * 2);
+      expect((await livenessKeys(prefix)).length).toBeGreaterThanOrEqual(1);
+      return heartbeat.lockData.fencingToken;
+    });
+    expect(res.status).toBe(LockStatus.SUCCESS);
+  });
+
+  it("a module without that export gives a ReporterError that says what to export", async () => {
+    const l = locker({ moduleName: fixturePath("db-esm.mjs"), exportName: "missing" });
+    const err = await l.acquire(uniqueKey("missing")).catch((e) => e);
+    expect(isReporterError(err)).toBe(true);
+    expect(err.message).toContain('"missing"');
+    expect(err.message).toMatch(/RedisDatabase/);
+    const notDb = locker({ moduleName: fixturePath("db-esm.mjs"), exportName: "notADatabase" });
+    await expect(notDb.acquire(uniqueKey("not-db"))).rejects.toThrow(/no export "notADatabase" that is a RedisDatabase/);
+  });
+
+  it("a module that cannot be found or a relative path gives a ReporterError", async () => {
+    await expect(locker({ moduleName: "/nonexistent/db.mjs", exportName: "db" }).acquire("k")).rejects.toSatisfy(
+      isReporterError,
+    );
+    await expect(locker({ moduleName: "./db.mjs", exportName: "db" }).acquire("k")).rejects.toThrow(/relative/);
+  });
+
+  it("an instance with cloneable ioredis options is rebuilt in the liveness thread", async () => {
+    const client = new Redis(server.url, { keyPrefix: "inst:", connectionName: "main" });
+    const l = locker(new RedisDatabase(client, { prefix: "app:" }));
+    const key = uniqueKey("instance");
+    await l.acquireAndRun(key, async (heartbeat) => {
+      await heartbeat.delay(FAST.reportWriteMs * 2);
+    });
+    expect((await admin.keys("inst:app:pl:proc:*")).length).toBe(1);
+    client.disconnect();
+  });
+
+  it("an instance whose options hold functions is refused in the constructor with advice", () => {
+    const client = new Redis({ lazyConnect: true, tls: { checkServerIdentity: () => undefined } });
+    expect(() => new Locker({ database: new RedisDatabase(client) })).toThrow(/moduleName, exportName/);
+    client.disconnect();
+  });
+
+  it("RedisDatabase refuses something that is not a Redis client", () => {
+    expect(() => new RedisDatabase({ get: () => 1 })).toThrow(TypeError);
+    expect(() => new RedisDatabase(null)).toThrow(/ioredis/);
+  });
+});

@@ -1,0 +1,63 @@
+import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ACQUIRE } from "../../src/scripts/acquire";
+import { EXTEND } from "../../src/scripts/extend";
+import { READ } from "../../src/scripts/read";
+import { RELEASE } from "../../src/scripts/release";
+import { REMOVE } from "../../src/scripts/remove";
+import { REPORT } from "../../src/scripts/report";
+import type { LuaScript } from "../../src/scripts/script";
+
+const SCRIPTS: Record<string, LuaScript> = {
+  acquire: ACQUIRE,
+  extend: EXTEND,
+  read: READ,
+  release: RELEASE,
+  remove: REMOVE,
+  report: REPORT,
+};
+
+const sha1 = (text: string) => createHash("sha1").update(text, "utf8").digest("hex");
+
+describe("Lua scripts", () => {
+  it("covers every script module in src/scripts/", () => {
+    const dir = fileURLToPath(new URL("../../src/scripts/", import.meta.url));
+    const modules = readdirSync(dir)
+      .filter((f) => f.endsWith(".ts") && f !== "script.ts")
+      .map((f) => f.slice(0, -3))
+      .sort();
+    expect(modules).toEqual(Object.keys(SCRIPTS).sort());
+  });
+
+  for (const [file, script] of Object.entries(SCRIPTS)) {
+    describe(file, () => {
+      it("is named after its file", () => {
+        expect(script.name).toBe(file);
+      });
+
+      it("has sha = sha1(source)", () => {
+        expect(script.sha).toMatch(/^[0-9a-f]{40}$/);
+        expect(script.sha).toBe(sha1(script.source));
+      });
+
+      it("has no template interpolation in its source", () => {
+        expect(script.source).not.toContain("${");
+        expect(script.source.length).toBeGreaterThan(0);
+      });
+
+      it("reads user data only through KEYS and ARGV", () => {
+        // Every redis.call() names its key as KEYS[n]; no literal key is baked in.
+        const calls = [...script.source.matchAll(/redis\.call\('(\w+)',\s*([^,)]+)/g)];
+        expect(calls.length).toBeGreaterThan(0);
+        for (const m of calls) expect(m[2], m[0]).toMatch(/^KEYS\[\d+\]$/);
+      });
+    });
+  }
+
+  it("all SHAs are distinct", () => {
+    const shas = Object.values(SCRIPTS).map((s) => s.sha);
+    expect(new Set(shas).size).toBe(shas.length);
+  });
+});
