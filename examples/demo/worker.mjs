@@ -76,7 +76,6 @@ async function attempt({ key, durationMs }) {
       { trace: name },
     );
     if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) {
-      if (key === "job-5" && !globalThis.__faked) { globalThis.__faked = 1; send("acquired", { key, token: 1, ownerHash: "x@ab.1#fake", durationMs: 100, at: now() }); send("finished", { key, workEndedAt: now() + 100 }); }
       send("refused", { key, holderOwnerHash: res.lockData.ownerHash, holderToken: res.lockData.fencingToken });
       return "busy";
     }
