@@ -26,8 +26,8 @@ function isIoredis(client: unknown): client is AnyIoredis {
 }
 
 /**
- * Retry and reconnect policies are functions and cannot cross threads; the
- * liveness thread uses ioredis's defaults for them, which suit a writer that
+ * Retry, reconnect and DNS policies are functions and cannot cross threads;
+ * the liveness thread uses ioredis's defaults for them, which suit a writer that
  * retries every reportWriteMs anyway. Any other function is an error.
  */
 const POLICY_OPTIONS = new Set([
@@ -36,6 +36,8 @@ const POLICY_OPTIONS = new Set([
   "sentinelReconnectStrategy",
   "clusterRetryStrategy",
   "reconnectOnError",
+  "dnsLookup",
+  "resolveSrv",
 ]);
 
 /** ioredis options, cloned for the liveness thread. */

@@ -9,6 +9,15 @@ import { pathToFileURL } from "node:url";
 import { isDatabase, type Database, type DatabaseReference } from "../../src/database";
 import { ReporterError } from "../../src/errors";
 
+/**
+ * A real dynamic import in both builds: bundlers turn `import()` into
+ * `require()` in CommonJS output, and require() can load neither a file: URL
+ * nor (on Node 20) an ES module.
+ */
+const dynamicImport = new Function("specifier", "return import(specifier)") as (
+  specifier: string,
+) => Promise<Record<string, unknown>>;
+
 function specifierOf(moduleName: string): string {
   return isAbsolute(moduleName) ? pathToFileURL(moduleName).href : moduleName;
 }
@@ -16,13 +25,13 @@ function specifierOf(moduleName: string): string {
 async function importModule(moduleName: string): Promise<Record<string, unknown>> {
   const specifier = specifierOf(moduleName);
   try {
-    return (await import(specifier)) as Record<string, unknown>;
+    return await dynamicImport(specifier);
   } catch (first) {
     // A package name is resolved from the application (the working directory), not from pulselock's own folder.
     if (specifier.startsWith("file:") || specifier.startsWith(".")) throw first;
     try {
       const resolved = createRequire(`${process.cwd()}/`).resolve(moduleName);
-      return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+      return await dynamicImport(pathToFileURL(resolved).href);
     } catch {
       throw first;
     }

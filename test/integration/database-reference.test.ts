@@ -93,6 +93,21 @@ describe("database references", () => {
     client.disconnect();
   });
 
+  it("the first acquire gives up after reporterWorkerSpawnTimeoutMs with a ReporterError when Redis is unreachable", async () => {
+    const { freePort } = await import("../support/redis-server.mjs");
+    const deadPort = await freePort(); // nothing listens there
+    const client = new Redis({ host: "127.0.0.1", port: deadPort, lazyConnect: true, enableOfflineQueue: true });
+    client.on("error", () => {});
+    const l = new Locker({ database: new RedisDatabase(client), reporterWorkerSpawnTimeoutMs: 500, ...FAST });
+    lockers.push(l);
+    const t0 = performance.now();
+    const err = await l.acquire(uniqueKey("unreachable")).catch((e) => e);
+    expect(isReporterError(err)).toBe(true);
+    expect(err.message).toMatch(/did not write its first record within 500 ms/);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    client.disconnect();
+  });
+
   it("RedisDatabase refuses something that is not a Redis client", () => {
     expect(() => new RedisDatabase({ get: () => 1 })).toThrow(TypeError);
     expect(() => new RedisDatabase(null)).toThrow(/ioredis/);

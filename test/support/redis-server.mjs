@@ -93,6 +93,7 @@ export async function startRedis({ extraArgs = [], binary = process.env.REDIS_SE
     signal: (sig) => child.kill(sig),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
+        child.ref(); // keep the event loop alive until the exit is seen
         child.kill("SIGKILL");
         await child.exited;
       }

@@ -1,0 +1,5 @@
+import { guaranteesSuite } from "../conformance/guarantees";
+import { useHarness } from "../conformance/harness";
+import { clusterContext } from "../support/cluster-context";
+
+guaranteesSuite(useHarness(clusterContext));
