@@ -94,11 +94,17 @@ export function guaranteesSuite(h: Harness): void {
     it("G3: terminate() frees the process's locks to others within 500 ms", async () => {
       const key = uniqueKey("g3-terminate");
       const owner = h.locker({ reportTtlMs: 10_000, reportWriteMs: 2_000 });
+      let markHeld!: () => void;
+      const inside = new Promise<void>((resolve) => (markHeld = resolve));
       const held = owner
-        .acquireAndRun(key, (heartbeat) => new Promise((resolve) => heartbeat.signal.addEventListener("abort", resolve)))
+        .acquireAndRun(key, (heartbeat) => {
+          markHeld();
+          return new Promise((resolve) => heartbeat.signal.addEventListener("abort", resolve));
+        })
         .then(() => "returned", (error: unknown) => error);
+      await inside;
       const contender = h.locker();
-      await waitFor("owner holds", async () => (await contender.acquire(key)).status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK);
+      expect((await contender.acquire(key)).status).toBe(LockStatus.SOMEONE_ELSE_HOLDS_LOCK);
       const t0 = performance.now();
       await owner.terminate();
       const { at } = await acquireWhenFree(contender, key, 10);
