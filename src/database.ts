@@ -1,6 +1,8 @@
 import { ioredisTransport } from "../adapters/ioredis/transport";
 import { lockKey, processKey } from "./keys";
-import { describe } from "./options";
+import { RedisCommandError } from "./errors";
+import { describe, positiveMs } from "./options";
+import { toRedisCommandError } from "./redis-errors";
 import { runScript } from "./run-script";
 import type { LuaScript } from "./scripts/script";
 import type { ClientRecipe, Transport } from "./transport";
@@ -14,6 +16,21 @@ export interface DatabaseReference {
 }
 
 export interface RedisDatabaseOptions {
+  /**
+   * After each lock write (acquire, extend, liveness), wait until this many
+   * replicas have it (WAIT). Redis replicates asynchronously, so a failover
+   * can lose the newest writes; with 1 here, a promoted replica has every lock
+   * that pulselock reported as held. Costs one more round trip per write.
+   * @default 0
+   */
+  waitForReplicas?: number;
+  /**
+   * How long one WAIT may take. A write that is not replicated in time counts
+   * as failed: acquire throws, an extension or liveness write does not move
+   * the self-fencing deadline.
+   * @default 500
+   */
+  replicationTimeoutMs?: number;
   /**
    * Put in front of every key pulselock writes, after the client's own
    * prefix. Use it to share one Redis between applications, and with clients
@@ -34,6 +51,8 @@ const DATABASE_BRAND = Symbol.for("pulselock.database");
 export class RedisDatabase {
   readonly transport: Transport;
   readonly prefix: string;
+  readonly waitForReplicas: number;
+  readonly replicationTimeoutMs: number;
 
   constructor(client: unknown, options: RedisDatabaseOptions = {}) {
     const transport = toTransport(client);
@@ -47,8 +66,17 @@ export class RedisDatabase {
     if (typeof prefix !== "string") {
       throw new TypeError(`pulselock: RedisDatabase option prefix must be a string, got ${describe(prefix)}`);
     }
+    const waitForReplicas = options.waitForReplicas ?? 0;
+    if (!Number.isInteger(waitForReplicas) || waitForReplicas < 0) {
+      throw new TypeError(`pulselock: RedisDatabase option waitForReplicas must be a whole number >= 0, got ${describe(waitForReplicas)}`);
+    }
+    if (waitForReplicas > 0 && !transport.waitForReplicas) {
+      throw new TypeError(`pulselock: a ${transport.kind} client cannot WAIT for replicas; leave waitForReplicas at 0`);
+    }
     this.transport = transport;
     this.prefix = prefix;
+    this.waitForReplicas = waitForReplicas;
+    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", options.replicationTimeoutMs ?? 500);
     Object.defineProperty(this, DATABASE_BRAND, { value: true });
   }
 
@@ -69,6 +97,28 @@ export class RedisDatabase {
     return runScript(this.transport, script, keys, args);
   }
 
+  /**
+   * Resolves once the last write to `key` reached waitForReplicas replicas
+   * (at once when that is 0); throws a transient RedisCommandError otherwise.
+   */
+  async replicated(operation: string, key: string): Promise<void> {
+    if (this.waitForReplicas === 0) return;
+    let acked: number;
+    try {
+      acked = await this.transport.waitForReplicas!(key, this.waitForReplicas, this.replicationTimeoutMs);
+    } catch (error) {
+      throw toRedisCommandError(operation, error);
+    }
+    if (acked < this.waitForReplicas) {
+      throw new RedisCommandError(
+        operation,
+        "NOREPLICAS",
+        true,
+        `the write reached ${acked} of ${this.waitForReplicas} replicas within ${this.replicationTimeoutMs} ms`,
+      );
+    }
+  }
+
   /** A recipe a liveness thread can rebuild this database from; throws a clear error when there is none. */
   recipe(): ClientRecipe {
     if (!this.transport.describe) {
@@ -77,7 +127,10 @@ export class RedisDatabase {
           "pass the database as { moduleName, exportName } instead",
       );
     }
-    return { ...this.transport.describe(), prefix: this.prefix };
+    return {
+      ...this.transport.describe(),
+      database: { prefix: this.prefix, waitForReplicas: this.waitForReplicas, replicationTimeoutMs: this.replicationTimeoutMs },
+    };
   }
 }
 

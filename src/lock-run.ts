@@ -7,7 +7,8 @@ import { decodeLockRecord } from "./lock-record";
 import type { Identity, Liveness } from "./liveness";
 import type { ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
-import { EXTEND } from "./scripts/extend";
+import { extendLock, type ExtendResult } from "./lock-ops";
+import { LockStatus } from "./statuses";
 import { READ } from "./scripts/read";
 import { sleep, unrefTimer } from "./timers";
 
@@ -174,18 +175,16 @@ export class LockRun {
 
   private async extend(): Promise<void> {
     const sentAt = this.p.liveness.now();
-    const { processHash } = this.p.identity;
-    const reply = await this.call("extend", () =>
-      this.p.db.run(EXTEND, [this.p.db.lockKey(this.p.key)], [processHash, this.p.seq, String(this.p.options.lockTtlMs)]),
-    );
-    if (reply === undefined) return;
-    const [status, raw] = reply as [number, string?];
-    if (status === 1) {
-      this.lockData = decodeLockRecord(this.p.key, this.p.db.lockKey(this.p.key), raw);
+    const owner = { processHash: this.p.identity.processHash, seq: this.p.seq };
+    const result = await this.call("extend", () => extendLock(this.p.db, this.p.key, owner, this.p.options.lockTtlMs));
+    if (result === undefined) return;
+    const { status, lockData } = result as ExtendResult;
+    if (status === LockStatus.SUCCESS) {
+      this.lockData = lockData;
       this.lastExtendSentAt = sentAt;
       this.armDeadline();
     } else {
-      this.loseTo(status === 0 ? raw : null);
+      this.lose(new LockError(this.p.key, this.lockData.ownerHash, lockData));
     }
   }
 

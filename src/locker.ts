@@ -14,24 +14,22 @@ import type { Identity, Liveness, Platform } from "./liveness";
 import { describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import { ReleaseWakeups } from "./release-wakeups";
+import { extendLock, type ExtendResult } from "./lock-ops";
 import { ACQUIRE } from "./scripts/acquire";
-import { EXTEND } from "./scripts/extend";
 import { READ } from "./scripts/read";
 import { RELEASE } from "./scripts/release";
 import { LockStatus, OwnerHashStatus } from "./statuses";
 import { randomHex, sleep, withTimeout } from "./timers";
 
-export type ExtendResult =
-  | { status: LockStatus.SUCCESS; lockData: LockData }
-  | { status: LockStatus.NO_KEY; lockData: null }
-  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
-
 /** Extends an acquired lock and reports whether the caller still owns it. */
 export type Extend = () => Promise<ExtendResult>;
 
+export type { ExtendResult };
+
+/** Both outcomes are AsyncDisposable, so `await using lock = await locker.acquire(key)` always compiles; only a held lock is released. */
 export type AcquireResult =
   | ({ status: LockStatus.SUCCESS; lockData: LockData; extend: Extend } & AsyncDisposable)
-  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; extend?: never };
+  | ({ status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; extend?: never } & AsyncDisposable);
 
 export type ReleaseResult =
   | { status: LockStatus.SUCCESS; lockData: null }
@@ -68,6 +66,12 @@ export interface LockerErrorEvent {
   /** reporter: the liveness writer; locker: a transient Redis error; lost_lock: a run lost its lock. */
   type: "reporter" | "locker" | "lost_lock";
   error: unknown;
+}
+
+/** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
+function publishMode(db: Database): string {
+  if (!db.transport.openSubscriber) return "0";
+  return db.transport.isCluster ? "2" : "1";
 }
 
 const asyncDispose: typeof Symbol.asyncDispose =
@@ -248,21 +252,16 @@ export class Locker {
    */
   async acquire(key: string, trace?: string): Promise<AcquireResult> {
     const res = await this.acquireInternal(key, trace, "acquire");
-    if (res.status !== LockStatus.SUCCESS) return { status: res.status, lockData: res.lockData };
+    if (res.status !== LockStatus.SUCCESS) {
+      return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
+    }
     const db = await this.database();
-    const { seq, identity } = res;
+    const owner = { processHash: res.identity.processHash, seq: res.seq };
     let lockData = res.lockData;
     const extend: Extend = async () => {
-      const reply = (await db.run(EXTEND, [db.lockKey(key)], [identity.processHash, seq, String(this.options.lockTtlMs)])) as [
-        number,
-        string?,
-      ];
-      if (reply[0] === 1) {
-        lockData = decodeLockRecord(key, db.lockKey(key), reply[1]);
-        return { status: LockStatus.SUCCESS, lockData };
-      }
-      if (reply[0] === 0) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, db.lockKey(key), reply[1]) };
-      return { status: LockStatus.NO_KEY, lockData: null };
+      const result = await extendLock(db, key, owner, this.options.lockTtlMs);
+      if (result.status === LockStatus.SUCCESS) lockData = result.lockData;
+      return result;
     };
     return {
       status: LockStatus.SUCCESS,
@@ -373,7 +372,15 @@ export class Locker {
       [status, raw] = (await db.run(ACQUIRE, [redisKey, ...ownLiveness], args(holder))) as [number, string];
       if (status !== 1) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
     }
-    return { status: LockStatus.SUCCESS, lockData: decodeLockRecord(key, redisKey, raw), identity, seq, sentAt };
+    const lockData = decodeLockRecord(key, redisKey, raw);
+    try {
+      await db.replicated("acquire", redisKey);
+    } catch (error) {
+      // Not on enough replicas: a failover could lose it, so it does not count as held.
+      await this.releaseOwned(key, lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
+      throw error;
+    }
+    return { status: LockStatus.SUCCESS, lockData, identity, seq, sentAt };
   }
 
   /** Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. */
@@ -386,7 +393,7 @@ export class Locker {
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
         const [status, raw] = (await withTimeout(
-          db.run(RELEASE, [redisKey], [owner.processHash, owner.seq, db.transport.openSubscriber ? "1" : "0"]),
+          db.run(RELEASE, [redisKey], [owner.processHash, owner.seq, publishMode(db)]),
           this.options.lockRecheckMs,
           () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${this.options.lockRecheckMs} ms`),
         )) as [number, string?];

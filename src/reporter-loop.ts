@@ -68,6 +68,10 @@ export class ReporterLoop {
       if (previous !== undefined && (reply === null || now() >= previous + fencedTtl(reportTtlMs))) {
         return this.lapse(identity);
       }
+      if (this.db.waitForReplicas > 0) {
+        await this.db.replicated("report", this.db.processKey(identity.processHash));
+        if (this.identity !== identity) return;
+      }
       this.lastSentAt = sentAt;
       this.o.onWritten(identity, sentAt);
     } catch (error) {

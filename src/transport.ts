@@ -18,6 +18,12 @@ export interface Transport {
   readonly isCluster?: boolean;
   evalsha(sha: string, keys: string[], args: string[]): Promise<unknown>;
   eval(source: string, keys: string[], args: string[]): Promise<unknown>;
+  /**
+   * Sends WAIT to the master that owns `key` (as passed to eval, without the
+   * client's prefix), on the connection that carried the last write, and
+   * returns how many replicas acknowledged it. Absent where the client cannot.
+   */
+  waitForReplicas?(key: string, replicas: number, timeoutMs: number): Promise<number>;
   /** Opens one new connection for release wake-ups; absent where the client has no pub/sub (HTTP). */
   openSubscriber?(onMessage: (channel: string) => void, onError: (error: unknown) => void): Subscriber;
   /**
@@ -34,7 +40,15 @@ export interface Subscriber {
 }
 
 /** How a liveness thread rebuilds the client of a RedisDatabase given as an instance. */
-export type ClientRecipe =
-  | { kind: "ioredis"; options: Record<string, unknown>; prefix: string }
-  | { kind: "ioredis-cluster"; startupNodes: unknown[]; options: Record<string, unknown>; prefix: string }
-  | { kind: "upstash"; url: string; token: string; prefix: string };
+export type ClientRecipe = (
+  | { kind: "ioredis"; options: Record<string, unknown> }
+  | { kind: "ioredis-cluster"; startupNodes: unknown[]; options: Record<string, unknown> }
+  | { kind: "upstash"; url: string; token: string }
+) & { database?: RedisDatabaseSettings };
+
+/** The RedisDatabase options a liveness thread must apply too. */
+export interface RedisDatabaseSettings {
+  prefix?: string;
+  waitForReplicas?: number;
+  replicationTimeoutMs?: number;
+}

@@ -4,6 +4,7 @@
  * imported, so the root entry stays free of client libraries.
  */
 import type { Cluster, Redis } from "ioredis";
+import { clusterSlot } from "../../src/cluster-slot";
 import type { ClientRecipe, Subscriber, Transport } from "../../src/transport";
 
 /** The commands pulselock calls on ioredis, and what it reads to describe the client to a thread. */
@@ -64,25 +65,48 @@ function cloneableOptions(options: Record<string, unknown>): Record<string, unkn
   }
 }
 
+/**
+ * One subscriber connection. On a cluster it uses sharded pub/sub
+ * (SSUBSCRIBE): the release script SPUBLISHes on a channel in the lock's own
+ * slot, so a wake-up touches one shard instead of every node.
+ */
 function openSubscriber(
   client: AnyIoredis,
   onMessage: (channel: string) => void,
   onError: (error: unknown) => void,
 ): Subscriber {
-  const sub = (client.duplicate as () => Redis).call(client);
+  const cluster = client.isCluster === true;
+  const sub = cluster
+    ? (client.duplicate as (nodes?: unknown, o?: object) => Cluster).call(client, undefined, { shardedSubscribers: true })
+    : (client.duplicate as () => Redis).call(client);
   // The subscriber only speeds up waiting; its socket must not keep the process alive.
   const unref = () => (sub as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
   sub.on("connect", unref);
   unref();
   sub.on("error", onError);
-  sub.on("message", (channel: string) => onMessage(channel));
+  sub.on(cluster ? "smessage" : "message", (channel: string) => onMessage(channel));
+  const s = sub as unknown as Record<"subscribe" | "unsubscribe" | "ssubscribe" | "sunsubscribe", (c: string) => Promise<unknown>>;
   return {
-    subscribe: async (channel) => void (await sub.subscribe(channel)),
-    unsubscribe: async (channel) => void (await sub.unsubscribe(channel)),
+    subscribe: async (channel) => void (await (cluster ? s.ssubscribe(channel) : s.subscribe(channel))),
+    unsubscribe: async (channel) => void (await (cluster ? s.sunsubscribe(channel) : s.unsubscribe(channel))),
     close: async () => {
       sub.disconnect();
     },
   };
+}
+
+/** What a cluster client exposes about its topology: slot → node addresses (master first), and its node connections. */
+interface ClusterInternals {
+  slots: string[][];
+  nodes(role: "master"): { options: { host?: string; port?: number } }[];
+}
+
+/** The connection to the master that owns `slot`, the same one that carried the write to WAIT for. */
+function masterOf(cluster: ClusterInternals, slot: number): unknown {
+  const address = cluster.slots[slot]?.[0];
+  const node = cluster.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === address);
+  if (!node) throw new Error(`CLUSTERDOWN no known master for slot ${slot}`);
+  return node;
 }
 
 export function ioredisTransport(client: unknown): Transport | undefined {
@@ -103,15 +127,19 @@ export function ioredisTransport(client: unknown): Transport | undefined {
     evalsha: (sha, keys, args) => c.evalsha(sha, keys.length, ...keys, ...args),
     eval: (source, keys, args) => c.eval(source, keys.length, ...keys, ...args),
     openSubscriber: (onMessage, onError) => openSubscriber(client, onMessage, onError),
+    waitForReplicas: async (key, replicas, timeoutMs) => {
+      const node = cluster ? masterOf(client as unknown as ClusterInternals, clusterSlot(clientKeyPrefix + key)) : client;
+      return Number(await (node as Redis).call("WAIT", String(replicas), String(timeoutMs)));
+    },
     describe(): ClientRecipe {
       if (cluster) {
         const startupNodes = structuredClone((client as unknown as { startupNodes: unknown[] }).startupNodes) as unknown[];
         const { redisOptions, ...rest } = options as { redisOptions?: Record<string, unknown> };
         const clusterOptions = cloneableOptions(rest);
         if (redisOptions) clusterOptions.redisOptions = cloneableOptions(redisOptions);
-        return { kind: "ioredis-cluster", startupNodes, options: clusterOptions, prefix: "" };
+        return { kind: "ioredis-cluster", startupNodes, options: clusterOptions };
       }
-      return { kind: "ioredis", options: cloneableOptions(options), prefix: "" };
+      return { kind: "ioredis", options: cloneableOptions(options) };
     },
   };
 }

@@ -32,10 +32,10 @@ async function fromRecipe(recipe: ClientRecipe): Promise<Database> {
       : new Redis.Cluster(recipe.startupNodes, recipe.options)) as { quit(): Promise<unknown>; on(e: string, f: () => void): void };
     client.on("error", () => {}); // failures surface as failed writes, which are reported
     close = async () => void (await client.quit().catch(() => {}));
-    return new RedisDatabase(client, { prefix: recipe.prefix });
+    return new RedisDatabase(client, recipe.database);
   }
   const { Redis } = (await import(/* optional peer */ "@upstash/redis" as string)) as unknown as { Redis: new (o: object) => object };
-  return new RedisDatabase(new Redis({ url: recipe.url, token: recipe.token }), { prefix: recipe.prefix });
+  return new RedisDatabase(new Redis({ url: recipe.url, token: recipe.token }), recipe.database);
 }
 
 async function main(): Promise<void> {

@@ -6,6 +6,8 @@ import type { RedisDatabase } from "pulselock";
  */
 export interface ConformanceContext {
   name: string;
+  /** How many masters share the keys: 1 for a single server. */
+  shards: number;
   /** Whether a release wakes mutex() waiters through pub/sub. */
   supportsPubSub: boolean;
   /** The key prefix every database of this context uses (the client's own prefix). */

@@ -31,6 +31,7 @@ export async function clusterContext(): Promise<ConformanceContext> {
   };
   return {
     name: "ioredis-cluster",
+    shards: 3,
     supportsPubSub: true,
     prefix,
     server: {

@@ -19,6 +19,7 @@ export async function ioredisContext(): Promise<ConformanceContext> {
   const prefix = `t${Math.random().toString(36).slice(2, 8)}:`;
   return {
     name: "ioredis",
+    shards: 1,
     supportsPubSub: true,
     prefix,
     server,

@@ -1,0 +1,33 @@
+import type { Database } from "./database";
+import { decodeLockRecord } from "./lock-record";
+import { EXTEND } from "./scripts/extend";
+import { LockStatus } from "./statuses";
+import type { LockData } from "./lock-data";
+
+export type ExtendResult =
+  | { status: LockStatus.SUCCESS; lockData: LockData }
+  | { status: LockStatus.NO_KEY; lockData: null }
+  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
+
+/**
+ * One extension of a lock the caller owns: the EXTEND script, then, when the
+ * database waits for replicas, the WAIT (a write that may be lost on failover
+ * does not count). Throws RedisCommandError.
+ */
+export async function extendLock(
+  db: Database,
+  key: string,
+  owner: { processHash: string; seq: string },
+  lockTtlMs: number,
+): Promise<ExtendResult> {
+  const redisKey = db.lockKey(key);
+  const [status, raw] = (await db.run(EXTEND, [redisKey], [owner.processHash, owner.seq, String(lockTtlMs)])) as [
+    number,
+    string?,
+  ];
+  if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
+  const lockData = decodeLockRecord(key, redisKey, raw);
+  if (status === 0) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData };
+  await db.replicated("extend", redisKey);
+  return { status: LockStatus.SUCCESS, lockData };
+}
