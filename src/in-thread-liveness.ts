@@ -11,8 +11,10 @@ import { monotonicNow } from "./timers";
  */
 export class InThreadLiveness implements Liveness {
   private loop: ReporterLoop | undefined;
-  private written = new Map<number, number>();
-  private waiters = new Map<number, () => void>();
+  private readonly written = new Map<number, number>();
+  private readonly waiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private retired = 0;
+  private terminated = false;
 
   constructor(private readonly p: LivenessParams) {}
 
@@ -21,18 +23,28 @@ export class InThreadLiveness implements Liveness {
   }
 
   async start(identity: Identity): Promise<void> {
-    const loop = (this.loop ??= this.createLoop(await this.p.loadDatabase()));
+    const db = await this.p.loadDatabase();
+    if (this.terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
+    const loop = (this.loop ??= this.createLoop(db));
     this.written.clear();
-    const first = new Promise<void>((resolve) => this.waiters.set(identity.generation, resolve));
+    const first = new Promise<void>((resolve, reject) => this.waiters.set(identity.generation, { resolve, reject }));
     loop.start(identity);
     await first;
   }
 
   lastWriteSentAt(generation: number): number | undefined {
-    return this.written.get(generation);
+    return generation <= this.retired ? undefined : this.written.get(generation);
+  }
+
+  retire(generation: number): void {
+    this.retired = Math.max(this.retired, generation);
   }
 
   async terminate(): Promise<void> {
+    this.terminated = true;
+    this.retire(Infinity);
+    for (const { reject } of this.waiters.values()) reject(new ReporterError("pulselock: the liveness reporter was terminated"));
+    this.waiters.clear();
     this.written.clear();
     await this.loop?.stop();
     this.loop = undefined;
@@ -46,7 +58,7 @@ export class InThreadLiveness implements Liveness {
       data: "in-thread",
       onWritten: ({ generation }, sentAt) => {
         this.written.set(generation, sentAt);
-        this.waiters.get(generation)?.();
+        this.waiters.get(generation)?.resolve();
         this.waiters.delete(generation);
       },
       onLapse: ({ generation }) => {

@@ -23,7 +23,16 @@ export interface Liveness {
   lastWriteSentAt(generation: number): number | undefined;
   /** The monotonic clock (ms) that write times are measured on. */
   now(): number;
-  /** Stops writing and deletes the liveness record, which frees the process's locks at once. */
+  /**
+   * Declares `generation` (and every earlier one) over for good, from the
+   * main thread's side: lastWriteSentAt() answers undefined for it from now on.
+   * `Infinity` retires every generation.
+   */
+  retire(generation: number): void;
+  /**
+   * Stops writing and deletes the liveness record, which frees the process's
+   * locks at once. A start() waiting for its first write rejects; later ones too.
+   */
   terminate(): Promise<void>;
 }
 

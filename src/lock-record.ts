@@ -27,21 +27,38 @@ export function formatOwnerHash({ key, processHash, seq, trace }: OwnerParts): s
   return `${key}@${processHash}.${seq}` + (trace === undefined ? "" : `#${trace}`);
 }
 
+/** Parses `@<processHash>.<seq>[#trace]`, the part of an owner hash after its key. */
+function parseSuffix(key: string, suffix: string): OwnerParts | undefined {
+  const m = OWNER_SUFFIX.exec(suffix);
+  if (!m || m.index !== 0) return undefined;
+  const [, processHash, seq, trace] = m as unknown as [string, string, string, string | undefined];
+  return { key, processHash, seq, ...(trace === undefined ? {} : { trace }) };
+}
+
 /**
- * Splits an owner hash back into its parts, or returns undefined. The key is
- * everything before the first `@<processHash>.<seq>` that the rest of the
- * string parses after, so keys may contain `@` themselves.
+ * Every way to split an owner hash into key and suffix, shortest key first.
+ * Usually there is one; a key that itself contains `@<32 hex>.<digits>` gives
+ * more, and the caller tells them apart by reading Redis.
  */
-export function parseOwnerHash(ownerHash: unknown): OwnerParts | undefined {
-  if (typeof ownerHash !== "string") return undefined;
+export function parseOwnerHashCandidates(ownerHash: unknown): OwnerParts[] {
+  if (typeof ownerHash !== "string") return [];
+  const out: OwnerParts[] = [];
   for (let at = ownerHash.indexOf("@", 1); at > 0; at = ownerHash.indexOf("@", at + 1)) {
-    const m = OWNER_SUFFIX.exec(ownerHash.slice(at));
-    if (m && m.index === 0) {
-      const [, processHash, seq, trace] = m as unknown as [string, string, string, string | undefined];
-      return { key: ownerHash.slice(0, at), processHash, seq, ...(trace === undefined ? {} : { trace }) };
-    }
+    const parts = parseSuffix(ownerHash.slice(0, at), ownerHash.slice(at));
+    if (parts) out.push(parts);
   }
-  return undefined;
+  return out;
+}
+
+/** The first reading of an owner hash, or undefined when it is malformed. */
+export function parseOwnerHash(ownerHash: unknown): OwnerParts | undefined {
+  return parseOwnerHashCandidates(ownerHash)[0];
+}
+
+/** The owner parts of `ownerHash` for a known `key`: unambiguous whatever the key contains. */
+export function ownerOf(key: string, ownerHash: unknown): OwnerParts | undefined {
+  if (typeof ownerHash !== "string" || !ownerHash.startsWith(`${key}@`)) return undefined;
+  return parseSuffix(key, ownerHash.slice(key.length));
 }
 
 /** Parses a lock record read from `redisKey` for lock name `key`. Throws CorruptRecordError on anything else. */

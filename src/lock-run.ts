@@ -120,6 +120,8 @@ export class LockRun {
 
   /** The job is over: stop the deadline timer and stop listening for draining. */
   finish(): void {
+    // A job that blocked its thread past the deadline ends lost, even though no timer could fire.
+    this.checkDeadline();
     this.finished = true;
     clearTimeout(this.timer);
     this.stopListening();
@@ -127,7 +129,7 @@ export class LockRun {
 
   /** Marks the lock lost: the signal aborts and every later heartbeat throws `error`. */
   lose(error: LockError): void {
-    if (this.lostError) return;
+    if (this.lostError || this.finished) return;
     this.lostError = error;
     clearTimeout(this.timer);
     if (!this.controller.signal.aborted) this.controller.abort(error);
@@ -206,6 +208,10 @@ export class LockRun {
     try {
       return await fn();
     } catch (error) {
+      if (isCorruptRecordError(error)) {
+        this.lose(new LockError(this.p.key, this.lockData.ownerHash, null, "the lock record was overwritten with a value pulselock did not write"));
+        return undefined;
+      }
       const e = toRedisCommandError(what, error);
       if (e.transient) {
         this.p.onError(e);

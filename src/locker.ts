@@ -8,7 +8,7 @@ import type { Heartbeat } from "./heartbeater";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
-import { decodeLockRecord, encodeTraceField, formatOwnerHash, parseOwnerHash } from "./lock-record";
+import { decodeLockRecord, encodeTraceField, ownerOf, parseOwnerHashCandidates } from "./lock-record";
 import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
 import { describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
@@ -158,9 +158,14 @@ export class Locker {
     }
     run.finish();
     this.runs.delete(entry);
-    const lost = run.lost;
+    let lost = run.lost;
     try {
-      await this.releaseOwned(key, run.lockData, lost ? 1 : Infinity);
+      const released = await this.releaseOwned(key, run.lockData, lost ? 1 : Infinity);
+      if (!lost && released.status !== LockStatus.SUCCESS) {
+        // The lock was gone by the end although no check noticed in time: the caller must still learn it.
+        lost = new LockError(key, run.lockData.ownerHash, released.lockData, "the lock was no longer held when the job ended");
+        this.errors.emit({ type: "lost_lock", error: lost });
+      }
     } catch (error) {
       if (outcome.ok && !lost) throw error;
       this.errors.emit({ type: "locker", error });
@@ -204,6 +209,7 @@ export class Locker {
     }
     if (typeof fn !== "function") throw new TypeError(`pulselock: mutex() needs a function to run, got ${describe(fn)}`);
     assertLockName(key, "mutex");
+    this.assertOpen();
     const signal = o.signal;
     const start = this.liveness.now();
     let woken = false;
@@ -259,6 +265,10 @@ export class Locker {
     const owner = { processHash: res.identity.processHash, seq: res.seq };
     let lockData = res.lockData;
     const extend: Extend = async () => {
+      if (!this.isAlive(res.identity)) {
+        // A lapse is final: others may already have taken the lock, so extending it would only hide that.
+        throw new LockError(key, lockData.ownerHash, null, "this process's liveness record lapsed, so others may take the lock");
+      }
       const result = await extendLock(db, key, owner, this.options.lockTtlMs);
       if (result.status === LockStatus.SUCCESS) lockData = result.lockData;
       return result;
@@ -278,7 +288,7 @@ export class Locker {
    */
   async release(key: string, lockData: LockData): Promise<ReleaseResult> {
     assertLockName(key, "release");
-    if (typeof lockData !== "object" || lockData === null || !parseOwnerHash(lockData.ownerHash)) {
+    if (typeof lockData !== "object" || lockData === null || !ownerOf(key, lockData.ownerHash)) {
       throw new TypeError(`pulselock: release() needs the lockData that acquire() returned, got ${describe(lockData)}`);
     }
     return this.releaseOwned(key, lockData, Infinity);
@@ -296,18 +306,23 @@ export class Locker {
 
   /** For debugging: is the run with this owner hash still holding its lock, in a live process? */
   async readOwnerHashStatus(ownerHash: string): Promise<OwnerHashStatusResult> {
-    const parts = parseOwnerHash(ownerHash);
-    if (!parts) return { status: OwnerHashStatus.MALFORMED_OWNER_HASH, lockData: null, key: null };
-    const { key } = parts;
+    const candidates = parseOwnerHashCandidates(ownerHash);
+    if (candidates.length === 0) return { status: OwnerHashStatus.MALFORMED_OWNER_HASH, lockData: null, key: null };
     const db = await this.database();
-    const raw = await db.run(READ, [db.lockKey(key)], []);
-    if (raw === null) return { status: OwnerHashStatus.NO_KEY, lockData: null, key };
-    const lockData = decodeLockRecord(key, db.lockKey(key), raw);
-    if (lockData.ownerHash !== ownerHash) return { status: OwnerHashStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData, key };
-    if (!(await this.isProcessAlive(db, lockData.processHash))) {
-      return { status: OwnerHashStatus.NO_RUNNING_PROCESS, lockData, key };
+    let first: OwnerHashStatusResult | undefined;
+    // A key may itself contain "@<hash>.<seq>": the reading whose lock record names this very owner wins.
+    for (const { key } of candidates) {
+      const raw = await db.run(READ, [db.lockKey(key)], []);
+      const lockData = raw === null ? null : decodeLockRecord(key, db.lockKey(key), raw);
+      if (lockData?.ownerHash === ownerHash) {
+        const alive = await this.isProcessAlive(db, lockData.processHash);
+        return { status: alive ? OwnerHashStatus.RUNNING : OwnerHashStatus.NO_RUNNING_PROCESS, lockData, key };
+      }
+      first ??= lockData
+        ? { status: OwnerHashStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData, key }
+        : { status: OwnerHashStatus.NO_KEY, lockData: null, key };
     }
-    return { status: OwnerHashStatus.RUNNING, lockData, key };
+    return first!;
   }
 
   /**
@@ -319,9 +334,7 @@ export class Locker {
   async terminate(): Promise<void> {
     if (this.terminated) return;
     this.terminated = true;
-    for (const { run, key } of [...this.runs]) {
-      run.lose(new LockError(key, run.lockData.ownerHash, null, "the Locker was terminated"));
-    }
+    this.lapse(Infinity, "the Locker was terminated");
     await this.wakeups?.close();
     await this.liveness.terminate();
   }
@@ -338,74 +351,97 @@ export class Locker {
     if (trace !== undefined && typeof trace !== "string") {
       throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
     }
-    if (this.terminated) throw new ReporterError("pulselock: this Locker was terminated; create a new one");
+    this.assertOpen();
     const db = await this.database();
-    let identity = await this.currentIdentity();
-    let ownLiveness = db.transport.isCluster ? [] : [db.processKey(identity.processHash)];
     const seq = String(++this.seq);
-    const redisKey = db.lockKey(key);
-    const args = (victim?: LockData) => [
-      identity.processHash,
-      seq,
-      encodeTraceField(trace),
-      String(this.options.lockTtlMs),
-      victim?.processHash ?? "",
-      victim ? parseOwnerHash(victim.ownerHash)!.seq : "",
-    ];
-    let sentAt = this.liveness.now();
-    let [status, raw] = (await db.run(ACQUIRE, [redisKey, ...ownLiveness], args())) as [number, string];
-    if (status === -2) {
-      // Redis lost our liveness record (a restart or failover that lost data): that identity is dead for good.
-      this.lapse(identity.generation, "Redis lost this process's liveness record (a restart or failover that lost data)");
-      identity = await this.currentIdentity();
-      ownLiveness = [db.processKey(identity.processHash)];
-      sentAt = this.liveness.now();
-      [status, raw] = (await db.run(ACQUIRE, [redisKey, ...ownLiveness], args())) as [number, string];
-      if (status === -2) throw new ReporterError("pulselock: the liveness record vanished again right after it was written");
-    }
-    if (status !== 1) {
-      const holder = decodeLockRecord(key, redisKey, raw);
-      if (holder.processHash === identity.processHash || (await this.isProcessAlive(db, holder.processHash))) {
-        return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: holder };
+    for (let attempt = 0; ; attempt++) {
+      const identity = await this.currentIdentity();
+      const res = await this.tryAcquire(db, key, identity, seq, trace);
+      if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
+      const ok = res.status === LockStatus.SUCCESS;
+      if (ok && !this.terminated && this.isAlive(identity)) {
+        try {
+          await db.replicated("acquire", db.lockKey(key));
+        } catch (error) {
+          // Not on enough replicas: a failover could lose it, so it does not count as held.
+          await this.releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
+          throw error;
+        }
+        return { ...res, identity, seq };
       }
-      sentAt = this.liveness.now();
-      [status, raw] = (await db.run(ACQUIRE, [redisKey, ...ownLiveness], args(holder))) as [number, string];
-      if (status !== 1) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
+      // Never hold a lock under an identity that is over: the Locker was terminated meanwhile, or Redis lost
+      // our liveness record (a restart or failover that lost data), or the record lapsed while we acquired.
+      if (ok) await this.releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
+      this.assertOpen();
+      this.lapse(identity.generation, "this process's liveness record was lost or lapsed");
+      if (attempt >= 1) {
+        throw new ReporterError("pulselock: this process's liveness record vanished again right after it was written");
+      }
     }
-    const lockData = decodeLockRecord(key, redisKey, raw);
-    try {
-      await db.replicated("acquire", redisKey);
-    } catch (error) {
-      // Not on enough replicas: a failover could lose it, so it does not count as held.
-      await this.releaseOwned(key, lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
-      throw error;
-    }
-    return { status: LockStatus.SUCCESS, lockData, identity, seq, sentAt };
+  }
+
+  /**
+   * One acquisition attempt under `identity`: 1 round trip on a free key, 2
+   * when a live process holds it, 3 when a dead holder's lock is taken over.
+   * "LAPSED" when Redis has no liveness record for `identity`.
+   */
+  private async tryAcquire(
+    db: Database,
+    key: string,
+    identity: Identity,
+    seq: string,
+    trace: string | undefined,
+  ): Promise<
+    | { status: LockStatus.SUCCESS; lockData: LockData; sentAt: number }
+    | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
+    | { status: "LAPSED" }
+  > {
+    const redisKey = db.lockKey(key);
+    const keys = db.transport.isCluster ? [redisKey] : [redisKey, db.processKey(identity.processHash)];
+    const run = async (victim?: LockData) => {
+      const sentAt = this.liveness.now();
+      const args = [identity.processHash, seq, encodeTraceField(trace), String(this.options.lockTtlMs)];
+      args.push(victim?.processHash ?? "", victim ? ownerOf(key, victim.ownerHash)!.seq : "");
+      const [status, raw] = (await db.run(ACQUIRE, keys, args)) as [number, string?];
+      if (status === -2) return { status: "LAPSED" as const };
+      const lockData = decodeLockRecord(key, redisKey, raw);
+      return status === 1
+        ? { status: LockStatus.SUCCESS as const, lockData, sentAt }
+        : { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK as const, lockData };
+    };
+    const first = await run();
+    if (first.status !== LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return first;
+    const holder = first.lockData;
+    if (holder.processHash === identity.processHash || (await this.isProcessAlive(db, holder.processHash))) return first;
+    return run(holder);
   }
 
   /** Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. */
   private async releaseOwned(key: string, lockData: LockData, attempts: number): Promise<ReleaseResult> {
     const db = await this.database();
-    const owner = parseOwnerHash(lockData.ownerHash)!;
+    const owner = ownerOf(key, lockData.ownerHash)!;
     const redisKey = db.lockKey(key);
     const start = this.liveness.now();
     for (let attempt = 0; ; attempt++) {
+      let reply: [number, string?];
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
-        const [status, raw] = (await withTimeout(
+        reply = (await withTimeout(
           db.run(RELEASE, [redisKey], [owner.processHash, owner.seq, publishMode(db)]),
           this.options.lockRecheckMs,
           () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${this.options.lockRecheckMs} ms`),
         )) as [number, string?];
-        if (status === 1) return { status: LockStatus.SUCCESS, lockData: null };
-        if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
-        return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
       } catch (error) {
-        const e = isRedisCommandError(error) ? error : toRedisCommandError("release", error);
+        const e = toRedisCommandError("release", error);
         if (!e.transient || attempt + 1 >= attempts || this.liveness.now() - start >= this.options.lockTtlMs) throw e;
         this.errors.emit({ type: "locker", error: e });
         await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.options.lockRecheckMs));
+        continue;
       }
+      const [status, raw] = reply;
+      if (status === 1) return { status: LockStatus.SUCCESS, lockData: null };
+      if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
+      return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
     }
   }
 
@@ -419,6 +455,8 @@ export class Locker {
     if (current && this.isAlive(current)) return Promise.resolve(current);
     // Concurrent acquires share one start.
     if (this.pendingIdentity) return this.pendingIdentity;
+    // The old identity is over (its deadline may simply have passed): retire it before a new one is written.
+    if (current) this.liveness.retire(current.generation);
     const identity: Identity = { processHash: randomHex(16), generation: ++this.generation };
     const timeoutMs = this.options.reporterWorkerSpawnTimeoutMs;
     this.pendingIdentity = withTimeout(
@@ -435,9 +473,14 @@ export class Locker {
     return this.pendingIdentity;
   }
 
+  private assertOpen(): void {
+    if (this.terminated) throw new ReporterError("pulselock: this Locker was terminated; create a new one");
+  }
+
   /** Ends an identity for good: its runs lose their locks, and the next acquire starts a new one. */
   private lapse(generation: number, reason: string): void {
     this.lapsedGeneration = Math.max(this.lapsedGeneration, generation);
+    this.liveness.retire(generation);
     for (const { run, key, generation: g } of this.runs) {
       if (g <= generation) run.lose(new LockError(key, run.lockData.ownerHash, null, reason));
     }

@@ -1,4 +1,5 @@
 import { DEFAULTS } from "./defaults";
+import { fencedTtl } from "./fencing";
 import type { Database, DatabaseReference } from "./database";
 import { isDatabase, isDatabaseReference } from "./database";
 
@@ -48,10 +49,11 @@ const TIMING_KEYS = [
 /** The largest delay a JavaScript timer can wait (2^31 - 1 ms). */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/** Durations go to Redis as PX, which takes whole milliseconds only. */
 export function positiveMs(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
     throw new TypeError(
-      `pulselock: option ${name} must be a finite number of milliseconds in (0, ${MAX_TIMER_MS}], got ${describe(value)}`,
+      `pulselock: option ${name} must be a whole number of milliseconds in [1, ${MAX_TIMER_MS}], got ${describe(value)}`,
     );
   }
   return value;
@@ -86,16 +88,19 @@ export function resolveOptions(options: LockerOptions): ResolvedOptions {
     // Only undefined means "use the default": null is a mistake worth reporting.
     resolved[key] = positiveMs(key, options[key] === undefined ? DEFAULTS[key] : options[key]);
   }
-  if (resolved.reportWriteMs >= resolved.reportTtlMs) {
+  // Compared with the self-fencing window, not the bare TTL: an owner stops that much before Redis expires its record.
+  if (resolved.reportWriteMs >= fencedTtl(resolved.reportTtlMs)) {
     throw new TypeError(
       `pulselock: reportWriteMs (${resolved.reportWriteMs}) must be less than reportTtlMs ` +
-        `(${resolved.reportTtlMs}), or the liveness record would lapse between two writes`,
+        `(${resolved.reportTtlMs}) minus the self-fencing margin (${Math.floor(fencedTtl(resolved.reportTtlMs))} ms left), ` +
+        "or the liveness record would lapse between two writes",
     );
   }
-  if (resolved.lockExtendMs >= resolved.lockTtlMs) {
+  if (resolved.lockExtendMs >= fencedTtl(resolved.lockTtlMs)) {
     throw new TypeError(
       `pulselock: lockExtendMs (${resolved.lockExtendMs}) must be less than lockTtlMs ` +
-        `(${resolved.lockTtlMs}), or a lock would expire between two extensions`,
+        `(${resolved.lockTtlMs}) minus the self-fencing margin (${Math.floor(fencedTtl(resolved.lockTtlMs))} ms left), ` +
+        "or a lock would expire between two extensions",
     );
   }
   return resolved;

@@ -2,7 +2,7 @@ import { RedisCommandError } from "./errors";
 
 /** Redis error codes after which the same command may succeed later (failover, loading, a busy script, memory freed). */
 const TRANSIENT_CODES = new Set([
-  "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "BUSY", "OOM", "NOREPLICAS", "UNAVAILABLE",
+  "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "BUSY", "OOM", "NOREPLICAS", "UNAVAILABLE", "MISCONF",
 ]);
 const KNOWN_CODES = new Set([...TRANSIENT_CODES, "WRONGTYPE", "NOSCRIPT", "NOPERM", "NOAUTH", "WRONGPASS", "ERR"]);
 /** Socket-level failures: the command may not have reached Redis; a retry may succeed. */
@@ -14,16 +14,20 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The Redis error code in a reply error, also when Redis wrapped it in a script error. */
+/**
+ * The Redis error code of a reply error: its first word, or, in the older
+ * "ERR Error running script … @user_script:N: CODE …" form, the code of the
+ * redis.call() that failed inside the script. Socket errors give their errno code.
+ */
 export function redisErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && CONNECTION_CODES.has(code)) return code;
   const message = messageOf(error);
   const first = /^([A-Z]+)\b/.exec(message)?.[1];
-  if (first && first !== "ERR" && KNOWN_CODES.has(first)) return first;
-  // Redis 7 reports a failed redis.call() as "<CODE> … script: …"; older ones as "ERR Error running script … <CODE> …".
-  for (const m of message.matchAll(/\b([A-Z]{3,})\b/g)) {
-    if (KNOWN_CODES.has(m[1]!) && m[1] !== "ERR") return m[1];
+  if (first === "ERR") {
+    for (const m of message.matchAll(/@user_script:?\s*\d+:\s*-?([A-Z]+)\b/g)) {
+      if (KNOWN_CODES.has(m[1]!)) return m[1];
+    }
   }
   return first;
 }

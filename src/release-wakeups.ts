@@ -9,7 +9,8 @@ interface Channel {
 
 /**
  * Wakes mutex() waiters the moment a lock is released, through Redis pub/sub
- * on one subscriber connection per Locker, opened on the first wait. Where
+ * on one subscriber connection per Locker, opened on the first wait and
+ * closed when nobody waits any more. Where
  * the transport has no pub/sub (HTTP), listen() returns a no-op and waiters
  * rely on polling alone.
  */
@@ -52,10 +53,21 @@ export class ReleaseWakeups {
     await sub?.close();
   }
 
+  /**
+   * Unsubscribes a channel nobody waits on; with no channel left, closes the
+   * connection, so that an idle Locker holds no socket that keeps a process
+   * alive (a cluster client's sockets cannot be unref'd).
+   */
   private remove(name: string, onWake: () => void): void {
     const channel = this.channels.get(name);
     if (!channel?.listeners.delete(onWake) || channel.listeners.size > 0) return;
     this.channels.delete(name);
-    this.subscriber?.unsubscribe(name).catch(this.onError);
+    const sub = this.subscriber;
+    if (this.channels.size > 0) {
+      sub?.unsubscribe(name).catch(this.onError);
+      return;
+    }
+    this.subscriber = undefined;
+    sub?.close().catch(this.onError);
   }
 }

@@ -30,6 +30,7 @@ export class ReporterLoop {
   private lastSentAt: number | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  private failures = 0;
 
   constructor(
     private readonly db: Database,
@@ -40,6 +41,7 @@ export class ReporterLoop {
   start(identity: Identity): void {
     this.identity = identity;
     this.lastSentAt = undefined;
+    this.failures = 0;
     clearTimeout(this.timer);
     void this.tick(identity);
   }
@@ -80,8 +82,10 @@ export class ReporterLoop {
       if (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)) return this.lapse(identity);
     }
     if (this.stopped || this.identity !== identity) return;
-    // Before the first success, retry soon; afterwards keep the cadence from the send time.
-    const next = this.lastSentAt === undefined ? Math.min(reportWriteMs, 250) : sentAt + reportWriteMs - now();
+    // Before the first success, retry soon and then back off; afterwards keep the cadence from the send time.
+    this.failures = this.lastSentAt === undefined ? this.failures + 1 : 0;
+    const next =
+      this.lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(this.failures, 10)) : sentAt + reportWriteMs - now();
     this.timer = unrefTimer(setTimeout(() => void this.tick(identity), Math.max(0, next)));
   }
 

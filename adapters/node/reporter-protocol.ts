@@ -38,11 +38,23 @@ export type FromReporter =
 /** Errors cross threads as plain objects that keep name, message and code. */
 export function serializeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const code = (error as { code?: unknown }).code;
-  return { name: error.name, message: error.message, stack: error.stack, ...(code === undefined ? {} : { code }) };
+  // Own primitive fields (code, operation, transient, …) survive; causes and functions do not.
+  const fields = Object.entries(error).filter(([, v]) => v === null || typeof v !== "object" && typeof v !== "function");
+  return { ...Object.fromEntries(fields), name: error.name, message: error.message, stack: error.stack };
 }
 
 /** Monotonic ns shared by every thread of the process. */
 export function hrtimeNs(): bigint {
   return process.hrtime.bigint();
+}
+
+/** The LAPSED value that retires every generation. */
+export const ALL_GENERATIONS = 2n ** 62n;
+
+/** Raises a shared slot to at least `value`; both threads may race on it. */
+export function atomicMax(slots: BigInt64Array, slot: number, value: bigint): void {
+  for (;;) {
+    const current = Atomics.load(slots, slot);
+    if (current >= value || Atomics.compareExchange(slots, slot, current, value) === current) return;
+  }
 }

@@ -13,6 +13,7 @@ import {
   type ReporterWorkerData,
   type ToReporter,
   Slot,
+  atomicMax,
   hrtimeNs,
   serializeError,
 } from "./reporter-protocol";
@@ -55,13 +56,15 @@ async function main(): Promise<void> {
       }
     },
     onLapse: ({ generation }) => {
-      Atomics.store(shared, Slot.LAPSED, BigInt(generation));
+      atomicMax(shared, Slot.LAPSED, BigInt(generation));
       post({ type: "lapsed", generation });
     },
     onError: (error) => post({ type: "error", error: serializeError(error) }),
   });
   parentPort!.on("message", (message: ToReporter) => {
     if (message.type === "identity") {
+      // Whatever was written before belongs to an identity that is over: retire it before the new one's first write.
+      atomicMax(shared, Slot.LAPSED, BigInt(message.generation - 1));
       loop.start({ processHash: message.processHash, generation: message.generation });
     } else if (message.type === "stop") {
       loop

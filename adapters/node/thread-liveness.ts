@@ -10,11 +10,13 @@ import { isDatabase } from "../../src/database";
 import { ReporterError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import {
+  ALL_GENERATIONS,
   type FromReporter,
   type ReporterWorkerData,
   REPORTER_MARK,
   SHARED_SLOTS,
   Slot,
+  atomicMax,
   hrtimeNs,
 } from "./reporter-protocol";
 
@@ -27,8 +29,9 @@ export class ThreadLiveness implements Liveness {
   private readonly source: ReporterWorkerData["source"];
   private worker: Worker | undefined;
   private ready: Promise<Worker> | undefined;
-  private readonly firstWrites = new Map<number, () => void>();
+  private readonly firstWrites = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private stopped: (() => void) | undefined;
+  private terminated = false;
 
   constructor(private readonly p: LivenessParams) {
     // Decided here, so that a client that cannot be rebuilt in a thread fails in the Locker constructor.
@@ -40,10 +43,16 @@ export class ThreadLiveness implements Liveness {
   }
 
   async start(identity: Identity): Promise<void> {
+    if (this.terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
     const worker = await (this.ready ??= this.spawn());
-    const written = new Promise<void>((resolve) => this.firstWrites.set(identity.generation, resolve));
+    if (this.terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
+    const written = new Promise<void>((resolve, reject) => this.firstWrites.set(identity.generation, { resolve, reject }));
     worker.postMessage({ type: "identity", processHash: identity.processHash, generation: identity.generation });
     await written;
+  }
+
+  retire(generation: number): void {
+    atomicMax(this.slots, Slot.LAPSED, Number.isFinite(generation) ? BigInt(generation) : ALL_GENERATIONS);
   }
 
   lastWriteSentAt(generation: number): number | undefined {
@@ -57,16 +66,24 @@ export class ThreadLiveness implements Liveness {
   }
 
   async terminate(): Promise<void> {
+    this.terminated = true;
+    this.retire(Infinity);
+    for (const { reject } of this.firstWrites.values()) reject(new ReporterError("pulselock: the liveness reporter was terminated"));
+    this.firstWrites.clear();
     const worker = this.worker;
     this.worker = undefined;
     this.ready = undefined;
     if (!worker) return;
+    // Held open until the record is deleted: a process that awaits terminate() and then ends must not end first.
+    worker.ref();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const stopped = new Promise<void>((resolve) => {
       this.stopped = resolve;
-      setTimeout(resolve, STOP_TIMEOUT_MS).unref();
+      timer = setTimeout(resolve, STOP_TIMEOUT_MS);
     });
     worker.postMessage({ type: "stop" });
     await stopped;
+    clearTimeout(timer);
     await worker.terminate();
   }
 
@@ -95,7 +112,7 @@ export class ThreadLiveness implements Liveness {
           case "ready":
             return resolve(worker);
           case "written":
-            this.firstWrites.get(message.generation)?.();
+            this.firstWrites.get(message.generation)?.resolve();
             return void this.firstWrites.delete(message.generation);
           case "lapsed":
             return this.p.onLapse(message.generation);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   LockStatus,
+  OwnerHashStatus,
   isCorruptRecordError,
   isLockError,
   isRedisCommandError,
@@ -103,6 +104,62 @@ export function faultsSuite(h: Harness): void {
       expect(again.lockData.processHash).not.toBe(
         (err.ownerHash as string).split("@").pop()!.split(".")[0],
       ); // the lapsed identity is never reused
+    });
+
+    it("terminate() while an acquire is in flight: the job never runs and nothing stays held", async () => {
+      const owner = h.locker();
+      const key = uniqueKey("terminate-race");
+      let ran = false;
+      const run = owner.acquireAndRun(key, async () => (ran = true)).then(() => "resolved", (e) => e);
+      await owner.terminate();
+      const outcome = await run;
+      expect(ran).toBe(false);
+      expect(outcome).toMatchObject({ name: "ReporterError" });
+      expect((await h.locker().acquire(key)).status).toBe(LockStatus.SUCCESS);
+    });
+
+    it("a job that blocks its thread past the lock TTL ends with LockError, not SUCCESS", async () => {
+      const locker = h.locker({ lockTtlMs: 1500, lockExtendMs: 500 });
+      const key = uniqueKey("blocked-past-ttl");
+      const run = locker.acquireAndRun(key, async () => {
+        const end = Date.now() + 2000;
+        while (Date.now() < end) {
+          // no heartbeat, no timers: the lock record expires meanwhile
+        }
+        return "finished";
+      });
+      const err = await run.catch((e) => e);
+      expect(isLockError(err)).toBe(true);
+    });
+
+    it("a key that looks like an owner hash is still released and taken over correctly", async () => {
+      const a = h.locker();
+      const b = h.locker();
+      const key = `job@0123456789abcdef0123456789abcdef.7#retry${uniqueKey("")}`;
+      const res = await a.acquireAndRun(key, async (heartbeat) => {
+        const status = await a.readOwnerHashStatus(heartbeat.lockData.ownerHash);
+        expect(status.key).toBe(key);
+        expect(status.status).toBe(OwnerHashStatus.RUNNING);
+        return 1;
+      });
+      expect(res.status).toBe(LockStatus.SUCCESS);
+      expect(await b.readLockData(key)).toBe("maybe_unlocked");
+      const held = await a.acquire(key);
+      expect(held.status).toBe(LockStatus.SUCCESS);
+      await a.terminate();
+      expect((await b.acquire(key)).status).toBe(LockStatus.SUCCESS); // takeover of a dead holder
+    });
+
+    it("release() of a key overwritten with garbage throws CorruptRecordError at once", async () => {
+      const db = h.ctx.database();
+      const locker = h.locker({ db });
+      const key = uniqueKey("release-garbage");
+      const res = await locker.acquire(key);
+      if (res.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      await h.ctx.admin("SET", h.fullKey(db, key), "job BUSY", "PX", "60000");
+      const t0 = performance.now();
+      await expect(locker.release(key, res.lockData)).rejects.toSatisfy(isCorruptRecordError);
+      expect(performance.now() - t0).toBeLessThan(1_000);
     });
 
     it("a database that is not a RedisDatabase is rejected in the constructor", async () => {

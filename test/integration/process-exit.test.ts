@@ -1,24 +1,48 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import Redis from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killAll, startChild, type Child } from "../support/child-process";
+import { startCluster } from "../support/redis-cluster.mjs";
 import { startRedis } from "../support/redis-server.mjs";
 
 let server: Awaited<ReturnType<typeof startRedis>>;
+let cluster: Awaited<ReturnType<typeof startCluster>>;
 const children: Child[] = [];
 beforeAll(async () => {
-  server = await startRedis();
+  [server, cluster] = await Promise.all([startRedis(), startCluster({ masters: 3 })]);
 });
 afterAll(async () => {
   killAll(children);
-  await server.close();
+  await Promise.all([server.close(), cluster.close()]);
 });
 
-it("G6: no timer, thread or socket of pulselock keeps a finished process alive", async () => {
-  const child = startChild("exits-on-its-own.mjs", [server.url]);
+async function runToExit(args: string[], seen: { processHash?: string } = {}) {
+  const child = startChild("exits-on-its-own.mjs", args);
   children.push(child);
-  await child.next("done");
-  const code = await Promise.race([
+  seen.processHash = (await child.next("done")).processHash as string;
+  return Promise.race([
     child.exited,
     new Promise<string>((resolve) => setTimeout(() => resolve("still running after 15 s"), 15_000)),
   ]);
-  expect(code).toBe(0);
+}
+
+describe("G6: nothing of pulselock keeps a finished process alive", () => {
+  it("on a single Redis (liveness thread, deadline timers, subscriber, backoff)", async () => {
+    expect(await runToExit([server.url])).toBe(0);
+  });
+
+  it("on a Redis Cluster (sharded subscriber connections too)", async () => {
+    expect(await runToExit([`cluster:${cluster.nodes.map((n: { port: number }) => n.port).join(",")}`])).toBe(0);
+  });
+
+  it("a process that awaits terminate() last deletes its liveness record before it exits", async () => {
+    const seen: { processHash?: string } = {};
+    expect(await runToExit([server.url, "terminate"], seen)).toBe(0);
+    const admin = new Redis(server.url);
+    try {
+      expect(seen.processHash).toMatch(/^[0-9a-f]{32}$/);
+      expect(await admin.exists(`pl:proc:${seen.processHash}`)).toBe(0);
+    } finally {
+      admin.disconnect();
+    }
+  });
 });

@@ -7,9 +7,15 @@ import { startProxy } from "./tcp-proxy.mjs";
 /** Commands that concern a whole node rather than a key: the admin runs them on every master. */
 const NODE_WIDE = new Set(["INFO", "CLIENT", "SCRIPT", "FLUSHALL", "KEYS", "CONFIG"]);
 
-/** The conformance context for ioredis against a real 3-master Redis Cluster. */
-export async function clusterContext(): Promise<ConformanceContext> {
-  const cluster = await startCluster({ masters: 3 });
+export type ClusterContext = ConformanceContext & {
+  cluster: Awaited<ReturnType<typeof startCluster>>;
+  /** A cluster client without key prefix, for topology commands. */
+  adminClient: Cluster;
+};
+
+/** The conformance context for ioredis against a real 3-master Redis Cluster (with replicas when asked). */
+export async function clusterContext({ replicasPerMaster = 0 } = {}): Promise<ClusterContext> {
+  const cluster = await startCluster({ masters: 3, replicasPerMaster });
   const clients: Cluster[] = [];
   const proxies: Awaited<ReturnType<typeof startProxy>>[] = [];
   const prefix = `c${Math.random().toString(36).slice(2, 8)}:`;
@@ -30,6 +36,8 @@ export async function clusterContext(): Promise<ConformanceContext> {
     return replies[0];
   };
   return {
+    cluster,
+    adminClient: admin,
     name: "ioredis-cluster",
     shards: 3,
     supportsPubSub: true,
@@ -44,7 +52,7 @@ export async function clusterContext(): Promise<ConformanceContext> {
     },
     url: `cluster:${cluster.nodes.map((n) => n.port).join(",")}`,
     admin: (...args) => (NODE_WIDE.has(args[0]!.toUpperCase()) ? mastersDo(args) : admin.call(args[0]!, ...args.slice(1))),
-    database: () => new RedisDatabase(make()),
+    database: (options?: object) => new RedisDatabase(make(), options),
     async partitionedDatabase() {
       const mine = await Promise.all(cluster.nodes.map((n) => startProxy(n.port)));
       proxies.push(...mine);

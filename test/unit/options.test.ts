@@ -80,7 +80,7 @@ describe("resolveOptions", () => {
       reportWriteMs: 100,
       reportTtlMs: 1000,
       reporterWorkerSpawnTimeoutMs: 1,
-      lockRecheckMs: 0.5,
+      lockRecheckMs: 1,
       lockExtendMs: 2000,
       lockTtlMs: 3000,
     });
@@ -88,7 +88,7 @@ describe("resolveOptions", () => {
       reportWriteMs: 100,
       reportTtlMs: 1000,
       reporterWorkerSpawnTimeoutMs: 1,
-      lockRecheckMs: 0.5,
+      lockRecheckMs: 1,
       lockExtendMs: 2000,
       lockTtlMs: 3000,
     });
@@ -167,7 +167,9 @@ describe("resolveOptions", () => {
     // Against the default on the other side, too.
     captureTypeError(() => resolveOptions({ database: ref, reportTtlMs: 2000 }));
     captureTypeError(() => resolveOptions({ database: ref, reportWriteMs: 10000 }));
-    expect(resolveOptions({ database: ref, reportWriteMs: 999, reportTtlMs: 1000 }).reportWriteMs).toBe(999);
+    // The write interval must fit inside the self-fencing window (the TTL less drift and margin), not just the TTL.
+    captureTypeError(() => resolveOptions({ database: ref, reportWriteMs: 960, reportTtlMs: 1000 }));
+    expect(resolveOptions({ database: ref, reportWriteMs: 900, reportTtlMs: 1000 }).reportWriteMs).toBe(900);
   });
 
   it("rejects lockExtendMs >= lockTtlMs", () => {
@@ -181,7 +183,15 @@ describe("resolveOptions", () => {
     }
     captureTypeError(() => resolveOptions({ database: ref, lockTtlMs: 60000 }));
     captureTypeError(() => resolveOptions({ database: ref, lockExtendMs: 300000 }));
-    expect(resolveOptions({ database: ref, lockExtendMs: 4999, lockTtlMs: 5000 }).lockExtendMs).toBe(4999);
+    captureTypeError(() => resolveOptions({ database: ref, lockExtendMs: 4990, lockTtlMs: 5000 }));
+    expect(resolveOptions({ database: ref, lockExtendMs: 4900, lockTtlMs: 5000 }).lockExtendMs).toBe(4900);
+  });
+
+  it("rejects fractional milliseconds (Redis PX takes whole ones)", () => {
+    for (const key of ["reportWriteMs", "reportTtlMs", "lockRecheckMs", "lockExtendMs", "lockTtlMs", "reporterWorkerSpawnTimeoutMs"]) {
+      const err = captureTypeError(() => resolveOptions({ database: ref, [key]: 1000.5 }));
+      expect(err.message).toContain(key);
+    }
   });
 
   it("rejects options that are not an object", () => {
