@@ -72,6 +72,29 @@ describe("Redis Cluster", () => {
     }
   });
 
+  it("release wake-ups use sharded pub/sub (SSUBSCRIBE/SPUBLISH), not cluster-wide PUBLISH", async () => {
+    const stats = async () => {
+      const info = String(await ctx.admin("INFO", "commandstats"));
+      const sum = (cmd: string) =>
+        [...info.matchAll(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, "gm"))].reduce((a, m) => a + Number(m[1]), 0);
+      return { spublish: sum("spublish"), publish: sum("publish"), ssubscribe: sum("ssubscribe") };
+    };
+    const holder = locker();
+    const waiter = locker();
+    const name = `wake-${crypto.randomUUID()}`;
+    const held = await holder.acquire(name);
+    if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+    const before = await stats();
+    const waited = waiter.mutex(name, { timeoutMs: 20_000, recheckDelayMs: 10_000 }, async () => performance.now());
+    await waitFor("the waiter subscribed", async () => (await stats()).ssubscribe > before.ssubscribe);
+    const releasedAt = performance.now();
+    await holder.release(name, held.lockData);
+    expect((await waited) - releasedAt).toBeLessThan(2_000);
+    const after = await stats();
+    expect(after.spublish).toBeGreaterThan(before.spublish);
+    expect(after.publish).toBe(before.publish);
+  });
+
   it("resharding the slots of held, heartbeating locks loses and doubles nothing (MOVED and ASK)", async () => {
     const db = ctx.database();
     const owner = locker({ lockExtendMs: 150, lockTtlMs: 5_000 }, db);
