@@ -155,36 +155,25 @@ describe("resolveOptions", () => {
     expect(err.message).toContain("lockTtlMs");
   });
 
-  it("rejects reportWriteMs >= reportTtlMs", () => {
-    for (const [w, t] of [
+  // Each interval must fit inside the self-fencing window of its TTL (the TTL less drift and margin), not just the TTL.
+  it.each([
+    // [interval, ttl, default interval, default ttl, too-close interval for 1000/5000, fitting interval]
+    ["reportWriteMs", "reportTtlMs", 2000, 10000, [960, 1000], [900, 1000]],
+    ["lockExtendMs", "lockTtlMs", 60000, 300000, [4990, 5000], [4900, 5000]],
+  ] as const)("rejects %s >= %s", (interval, ttl, defaultInterval, defaultTtl, tooClose, fits) => {
+    for (const [i, t] of [
       [1000, 1000],
       [1001, 1000],
+      tooClose,
     ]) {
-      const err = captureTypeError(() => resolveOptions({ database: ref, reportWriteMs: w, reportTtlMs: t }));
-      expect(err.message).toContain("reportWriteMs");
-      expect(err.message).toContain("reportTtlMs");
+      const err = captureTypeError(() => resolveOptions({ database: ref, [interval]: i, [ttl]: t }));
+      expect(err.message).toContain(interval);
+      expect(err.message).toContain(ttl);
     }
     // Against the default on the other side, too.
-    captureTypeError(() => resolveOptions({ database: ref, reportTtlMs: 2000 }));
-    captureTypeError(() => resolveOptions({ database: ref, reportWriteMs: 10000 }));
-    // The write interval must fit inside the self-fencing window (the TTL less drift and margin), not just the TTL.
-    captureTypeError(() => resolveOptions({ database: ref, reportWriteMs: 960, reportTtlMs: 1000 }));
-    expect(resolveOptions({ database: ref, reportWriteMs: 900, reportTtlMs: 1000 }).reportWriteMs).toBe(900);
-  });
-
-  it("rejects lockExtendMs >= lockTtlMs", () => {
-    for (const [e, t] of [
-      [5000, 5000],
-      [5001, 5000],
-    ]) {
-      const err = captureTypeError(() => resolveOptions({ database: ref, lockExtendMs: e, lockTtlMs: t }));
-      expect(err.message).toContain("lockExtendMs");
-      expect(err.message).toContain("lockTtlMs");
-    }
-    captureTypeError(() => resolveOptions({ database: ref, lockTtlMs: 60000 }));
-    captureTypeError(() => resolveOptions({ database: ref, lockExtendMs: 300000 }));
-    captureTypeError(() => resolveOptions({ database: ref, lockExtendMs: 4990, lockTtlMs: 5000 }));
-    expect(resolveOptions({ database: ref, lockExtendMs: 4900, lockTtlMs: 5000 }).lockExtendMs).toBe(4900);
+    captureTypeError(() => resolveOptions({ database: ref, [ttl]: defaultInterval }));
+    captureTypeError(() => resolveOptions({ database: ref, [interval]: defaultTtl }));
+    expect(resolveOptions({ database: ref, [interval]: fits[0], [ttl]: fits[1] })[interval]).toBe(fits[0]);
   });
 
   it("rejects fractional milliseconds (Redis PX takes whole ones)", () => {
