@@ -58,7 +58,10 @@ export interface MutexOptions {
   /** Stops waiting; mutex() then rejects with the signal's reason. */
   signal?: AbortSignal;
   trace?: string;
-  /** {@inheritDoc DEFAULTS.mutexRecheckMs} */
+  /**
+   * The first pause between two tries; it doubles (with jitter) up to
+   * max(recheckDelayMs, 2000 ms). {@inheritDoc DEFAULTS.mutexRecheckMs}
+   */
   recheckDelayMs?: number;
 }
 
@@ -232,7 +235,7 @@ export class Locker {
         if (left <= 0) throw new MutexError(key, lockData, o.timeoutMs);
         if (woken) continue;
         await new Promise<void>((resolve, reject) => {
-          const wait = Math.min(left, backoffMs(attempt, base, DEFAULTS.mutexMaxBackoffMs));
+          const wait = Math.min(left, backoffMs(attempt, base, Math.max(base, DEFAULTS.mutexMaxBackoffMs)));
           const done = () => {
             wake = undefined;
             clearTimeout(timer);

@@ -14,13 +14,13 @@ export function waitingSuite(h: Harness): void {
       const held = await holder.acquire(key);
       if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
       let releasedAt = 0;
-      const ran = waiter.mutex(key, { timeoutMs: 30_000, recheckDelayMs: 10_000 }, async () => performance.now());
-      // Let the waiter fail its first try and go to sleep for ≥ 5 s (half of recheckDelayMs, with jitter).
+      const ran = waiter.mutex(key, { timeoutMs: 30_000, recheckDelayMs: 20_000 }, async () => performance.now());
+      // Let the waiter fail its first try and go to sleep for ≥ 10 s (half of recheckDelayMs, with jitter).
       await new Promise((r) => setTimeout(r, 300));
       releasedAt = performance.now();
       await holder.release(key, held.lockData);
       const startedAt = await ran;
-      expect(startedAt - releasedAt).toBeLessThan(2_000);
+      expect(startedAt - releasedAt).toBeLessThan(5_000); // a poll would come ≥ 10 s later (half of recheckDelayMs at least)
     });
 
     it("one subscriber connection per locker (per shard on a cluster), however many keys it waits on", async () => {

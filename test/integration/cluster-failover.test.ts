@@ -1,0 +1,376 @@
+/*
+ * Redis Cluster failover (issue 3, item 5): SIGKILL a master that holds locks,
+ * let its replica be promoted, and check that every owner either keeps its
+ * lock or learns that it lost it (seppuku) before any other process runs the
+ * same key.
+ *
+ * What this proves, with RedisDatabase({ waitForReplicas: 1 }):
+ *
+ * - Every lock that pulselock reported as held was on a replica when the
+ *   acquire returned (WAIT 1 after the acquire script; a write no replica
+ *   acknowledged in time makes acquire throw NOREPLICAS and is released).
+ *   So is every extension and every liveness write that moved an owner's
+ *   self-fencing deadline: a write that was not replicated does not count.
+ *   A promoted replica therefore has every lock record and liveness record
+ *   whose protection the owner relies on. Redis replicates asynchronously, so
+ *   the very last writes before the kill can still be lost, but only writes
+ *   the owner did not count.
+ * - Hence an owner whose liveness record lives on a surviving shard keeps
+ *   every lock, also those on the shard that failed over: nobody else gets
+ *   them, and the run is not aborted (owner "A2" below).
+ * - An owner whose liveness record lived on the failed shard may lose it (its
+ *   writes fail until a replica is promoted and has a replica of its own
+ *   again). Its runs then abort at the self-fencing deadline, counted from the
+ *   send time of the last *replicated* liveness write, which is before the
+ *   promoted replica can let that record expire: the abort happens before any
+ *   other process takes the lock (owner "A1"; the contender "B" polls every
+ *   key all along and records when it got one).
+ * - Fencing tokens: a takeover reads the previous record (replicated, so the
+ *   promoted master has it) and issues max(TIME in µs, previous + 1), so every
+ *   token B got is greater than A's token for that key, and a fresh acquire of
+ *   every key after the failover gets a token greater than all earlier ones.
+ *
+ * Not tested here, only noted: without waitForReplicas, an acquire or
+ * extension acknowledged just before the kill may be missing on the promoted
+ * replica, so another process can acquire a lock whose owner still believes
+ * it holds it. Exclusivity then rests on the owner's recheck (lockRecheckMs)
+ * alone, and the two runs may overlap for up to that long. Tokens still grow
+ * (they follow the Redis clock, G5), so a resource that rejects writes with a
+ * token lower than one it has seen stays safe; the lost record only means the
+ * newer token may be issued while the older owner still runs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  LockStatus,
+  Locker,
+  isLockError,
+  type LockData,
+  type LockerOptions,
+  type RedisDatabase,
+  type RedisDatabaseOptions,
+  type RunResult,
+} from "pulselock";
+import { clusterSlot } from "../../src/cluster-slot";
+import { clusterContext, type ClusterContext } from "../support/cluster-context";
+import { redisCli } from "../support/redis-cluster.mjs";
+import { waitFor } from "../support/wait-for";
+
+const REPLICATED: RedisDatabaseOptions = { waitForReplicas: 1, replicationTimeoutMs: 500 };
+/** Liveness lapses about 3 s after the last replicated write; the failover (node timeout 2 s) takes about as long. */
+const TIMINGS: Partial<LockerOptions> = {
+  reportWriteMs: 300,
+  reportTtlMs: 3000,
+  lockRecheckMs: 100,
+  // Extensions happen during the failover too (and fail WAIT until the shard has a replica again).
+  lockExtendMs: 1000,
+  lockTtlMs: 30_000,
+};
+const KEYS_PER_MASTER = 3;
+/** Bounds for things that take seconds; generous on purpose, a slow machine is not a failure. */
+const SLOW = { timeoutMs: 30_000, intervalMs: 100 };
+
+let ctx: ClusterContext;
+const lockers: Locker[] = [];
+const backgroundErrors: { who: string; error: unknown }[] = [];
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A check for waitFor(): true once `promise` has settled (it must not reject). */
+function settled(promise: Promise<unknown>): () => boolean {
+  let done = false;
+  void promise.finally(() => (done = true));
+  return () => done;
+}
+
+function database(options: RedisDatabaseOptions): RedisDatabase {
+  return (ctx.database as (o?: RedisDatabaseOptions) => RedisDatabase)(options);
+}
+
+function locker(who: string, options: Partial<LockerOptions> = {}): Locker {
+  const l = new Locker({ database: database(REPLICATED), ...TIMINGS, ...options });
+  l.errors.subscribe(({ type, error }) => backgroundErrors.push({ who: `${who}/${type}`, error }));
+  lockers.push(l);
+  return l;
+}
+
+interface ClusterNode {
+  id: string;
+  port: number;
+  flags: string[];
+  masterId: string | undefined;
+  slots: [number, number][];
+}
+
+/** CLUSTER NODES as seen by the node on `port`. */
+async function clusterNodes(port: number): Promise<ClusterNode[]> {
+  const out = await redisCli(["-p", String(port), "cluster", "nodes"], { timeoutMs: 5000 });
+  return out
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const parts = line.trim().split(" ");
+      return {
+        id: parts[0]!,
+        port: Number(parts[1]!.split("@")[0]!.split(":")[1]),
+        flags: parts[2]!.split(","),
+        masterId: parts[3] === "-" ? undefined : parts[3],
+        slots: parts
+          .slice(8)
+          .filter((s) => !s.startsWith("["))
+          .map((s) => {
+            const [a, b = a] = s.split("-").map(Number);
+            return [a!, b!] as [number, number];
+          }),
+      };
+    });
+}
+
+const servesSlot = (n: ClusterNode, slot: number) => n.slots.some(([a, b]) => slot >= a && slot <= b);
+
+async function clusterOk(port: number): Promise<boolean> {
+  const out = await redisCli(["-p", String(port), "cluster", "info"], { timeoutMs: 5000 });
+  return out.includes("cluster_state:ok");
+}
+
+const fullLockKey = (db: RedisDatabase, name: string) => db.transport.clientKeyPrefix + db.lockKey(name);
+const livenessKey = (processHash: string) => `${ctx.prefix}pl:proc:${processHash}`;
+
+/** One job of an owner, and what the contender saw of its key. */
+interface Job {
+  owner: "A1" | "A2";
+  name: string;
+  /** The master port that served the key's slot before the kill. */
+  master: number;
+  token?: number;
+  extendedAt?: string;
+  startedAt?: number;
+  abortedAt?: number;
+  abortReason?: unknown;
+  outcome?: RunResult<void>;
+  error?: unknown;
+  done?: Promise<void>;
+  /** The contender's first success on this key: when its acquire resolved, and the token. */
+  takenAt?: number;
+  takenToken?: number;
+  lastTriedAt?: number;
+}
+
+beforeAll(async () => {
+  ctx = await clusterContext({ replicasPerMaster: 1 });
+});
+
+afterAll(async () => {
+  await Promise.all(lockers.map((l) => l.terminate().catch(() => {})));
+  await ctx?.close();
+});
+
+describe("Redis Cluster failover", () => {
+  it("each owner keeps its lock or aborts before anyone else runs the key; tokens keep growing", async () => {
+    const ports = ctx.cluster.nodes.map((n) => n.port);
+    const topology = await clusterNodes(ports[0]!);
+    const masters = topology.filter((n) => n.flags.includes("master") && n.slots.length > 0);
+    expect(masters).toHaveLength(3);
+    const masterOf = (slot: number) => masters.find((m) => servesSlot(m, slot))!.port;
+
+    // Two owners whose liveness records live on different masters: A1's master is the one killed.
+    const probe = async (l: Locker) => {
+      const name = `probe-${crypto.randomUUID()}`;
+      const res = await l.acquire(name);
+      if (res.status !== LockStatus.SUCCESS) throw new Error("probe not acquired");
+      await l.release(name, res.lockData);
+      return masterOf(clusterSlot(livenessKey(res.lockData.processHash)));
+    };
+    const a1 = locker("A1");
+    const victimPort = await probe(a1);
+    let a2 = locker("A2");
+    for (let i = 0; (await probe(a2)) === victimPort; i++) {
+      if (i >= 20) throw new Error("could not place A2's liveness record on another master");
+      await a2.terminate();
+      a2 = locker("A2");
+    }
+    const victim = masters.find((m) => m.port === victimPort)!;
+    const replica = topology.find((n) => n.masterId === victim.id)!;
+    expect(replica).toBeDefined();
+    const victimNode = ctx.cluster.node(victimPort)!;
+    const survivors = ports.filter((p) => p !== victimPort);
+
+    // KEYS_PER_MASTER keys on every master for each owner.
+    const keyDb = database({});
+    const jobs: Job[] = [];
+    for (const owner of ["A1", "A2"] as const) {
+      const count = new Map<number, number>();
+      while (masters.some((m) => (count.get(m.port) ?? 0) < KEYS_PER_MASTER)) {
+        const name = `failover-${owner}-${crypto.randomUUID()}`;
+        const master = masterOf(clusterSlot(fullLockKey(keyDb, name)));
+        if ((count.get(master) ?? 0) >= KEYS_PER_MASTER) continue;
+        count.set(master, (count.get(master) ?? 0) + 1);
+        jobs.push({ owner, name, master });
+      }
+    }
+
+    let stopJobs!: () => void;
+    const jobsStopped = new Promise<void>((r) => (stopJobs = r));
+    let stopping = false;
+    for (const job of jobs) {
+      const owner = job.owner === "A1" ? a1 : a2;
+      job.done = owner
+        .acquireAndRun(job.name, async (heartbeat) => {
+          job.token = heartbeat.lockData.fencingToken;
+          job.extendedAt = heartbeat.lockData.extendedAt;
+          heartbeat.signal.addEventListener(
+            "abort",
+            () => {
+              job.abortedAt = performance.now();
+              job.abortReason = heartbeat.signal.reason;
+            },
+            { once: true },
+          );
+          job.startedAt = performance.now();
+          while (!stopping) {
+            // A heartbeat may wait for a reply from the dead master; stopping does not wait for it.
+            await Promise.race([heartbeat.delay(50), jobsStopped]);
+            job.extendedAt = heartbeat.lockData.extendedAt;
+          }
+        })
+        .then(
+          (outcome) => void (job.outcome = outcome),
+          (error) => void (job.error = error),
+        );
+    }
+    await waitFor("every job running", () => jobs.every((j) => j.startedAt !== undefined || j.outcome || j.error), SLOW);
+    for (const job of jobs) {
+      expect(job.outcome, job.name).toBeUndefined();
+      expect(job.error, job.name).toBeUndefined();
+    }
+
+    // The contender polls every key all along and keeps whatever it gets.
+    const b = locker("B");
+    let contending = true;
+    const contenderErrors: unknown[] = [];
+    const contend = async (job: Job) => {
+      while (contending && job.takenAt === undefined) {
+        try {
+          const res = await b.acquire(job.name);
+          job.lastTriedAt = performance.now();
+          if (res.status === LockStatus.SUCCESS) {
+            job.takenAt = performance.now();
+            job.takenToken = res.lockData.fencingToken;
+            return;
+          }
+        } catch (error) {
+          // CLUSTERDOWN, NOREPLICAS, connection errors while the shard fails over: retry.
+          contenderErrors.push(error);
+        }
+        await sleep(50);
+      }
+    };
+    const contenders = jobs.map(contend);
+    await waitFor("the contender tried every key", () => jobs.every((j) => j.lastTriedAt !== undefined), SLOW);
+    expect(jobs.filter((j) => j.takenAt !== undefined)).toEqual([]);
+
+    // Kill the master that holds A1's liveness record and a third of each owner's locks.
+    const onVictim = jobs.filter((j) => j.master === victimPort);
+    const heldBeforeKill = onVictim.filter((j) => j.abortedAt === undefined && !j.outcome && !j.error);
+    expect(heldBeforeKill.length).toBeGreaterThanOrEqual(1);
+    const killedAt = performance.now();
+    victimNode.signal("SIGKILL");
+
+    // The replica is promoted and serves the slots; the surviving nodes agree the cluster is whole.
+    await waitFor(
+      `replica ${replica.port} promoted`,
+      async () => {
+        const view = await clusterNodes(survivors[0]!);
+        const promoted = view.find((n) => n.id === replica.id);
+        return promoted?.flags.includes("master") && !promoted.flags.some((f) => f.startsWith("fail")) && promoted.slots.length > 0;
+      },
+      SLOW,
+    );
+    await waitFor("cluster_state:ok on the survivors", async () => (await Promise.all(survivors.map(clusterOk))).every(Boolean), SLOW);
+    const promotedAt = performance.now();
+
+    // The killed node comes back (nodes.conf kept, no data) as a replica of the new master, so WAIT 1 works again there.
+    await victimNode.restart();
+    await waitFor(
+      "the old master rejoined as a replica of the promoted one",
+      async () => {
+        const self = (await clusterNodes(victimPort)).find((n) => n.flags.includes("myself"));
+        if (!self?.flags.includes("slave") || self.masterId !== replica.id) return false;
+        const info = await redisCli(["-p", String(victimPort), "info", "replication"], { timeoutMs: 5000 });
+        return info.includes("master_link_status:up");
+      },
+      SLOW,
+    );
+    await ctx.cluster.waitOk();
+    const healedAt = performance.now();
+    const healedWallClock = Date.now(); // extendedAt is stamped with the Redis clock, which is this machine's
+
+    // Run on until every lock was either extended (and replicated) after the heal, or taken over by the
+    // contender after its owner aborted; and until the contender tried every key after the heal.
+    await waitFor(
+      "every lock extended after the heal or taken over, and contended after the heal",
+      () =>
+        jobs.every(
+          (j) =>
+            (j.lastTriedAt ?? 0) > healedAt &&
+            (j.takenAt !== undefined || (j.abortedAt === undefined && Date.parse(j.extendedAt ?? "0") > healedWallClock)),
+        ),
+      SLOW,
+    );
+
+    // Stop the contender first, so it cannot take a key that its owner released on purpose.
+    contending = false;
+    await waitFor("the contender stopped", settled(Promise.all(contenders)), SLOW);
+    stopping = true;
+    stopJobs();
+    await waitFor("every job ended", settled(Promise.all(jobs.map((j) => j.done))), SLOW);
+
+    const a1Jobs = jobs.filter((j) => j.owner === "A1");
+    const a2Jobs = jobs.filter((j) => j.owner === "A2");
+    const a1Aborted = a1Jobs.filter((j) => j.abortedAt !== undefined);
+    console.log(
+      `failover: promoted ${Math.round(promotedAt - killedAt)} ms after the kill, healed after ${Math.round(healedAt - killedAt)} ms; ` +
+        `A1 aborted ${a1Aborted.length}/${a1Jobs.length} (first ${Math.round(Math.min(...a1Aborted.map((j) => j.abortedAt! - killedAt)))} ms after the kill); ` +
+        `B took ${jobs.filter((j) => j.takenAt !== undefined).length} keys, smallest gap after the abort ` +
+        `${Math.round(Math.min(...jobs.filter((j) => j.takenAt !== undefined).map((j) => j.takenAt! - j.abortedAt!)))} ms; ` +
+        `contender errors: ${contenderErrors.length}`,
+    );
+
+    for (const job of jobs) {
+      const label = `${job.owner} ${job.name} (on ${job.master === victimPort ? "the failed shard" : "a surviving shard"})`;
+      expect(job.token, label).toBeGreaterThan(0);
+      if (job.takenAt !== undefined) {
+        // Seppuku before anyone else runs the key, and a greater token for the new holder.
+        expect(job.abortedAt, label).toBeDefined();
+        expect(job.abortedAt!, label).toBeLessThanOrEqual(job.takenAt);
+        expect(job.takenToken!, label).toBeGreaterThan(job.token!);
+      }
+      if (job.abortedAt !== undefined) {
+        // An abort means the lock is lost: the run ends with the LockError, never with success.
+        expect(isLockError(job.abortReason), label).toBe(true);
+        expect(isLockError(job.error), label).toBe(true);
+      } else {
+        expect(job.error, label).toBeUndefined();
+        expect(job.outcome?.status, label).toBe(LockStatus.SUCCESS);
+        expect(job.takenAt, label).toBeUndefined();
+      }
+    }
+    // A2's liveness record lived on a surviving shard: it keeps every lock, those on the failed shard too.
+    for (const job of a2Jobs) {
+      expect(job.abortedAt, `A2 ${job.name}`).toBeUndefined();
+      expect(job.takenAt, `A2 ${job.name}`).toBeUndefined();
+    }
+    // A1's liveness record lived on the failed shard: all of its locks may go, but only after it aborted
+    // (checked above). Every lock it gave up was taken by the contender, so the check had something to check.
+    for (const job of a1Aborted) expect(job.takenAt, `A1 ${job.name}`).toBeDefined();
+
+    // Afterwards, a fresh locker acquires every key with a token above every earlier one.
+    await b.terminate(); // B's locks are free at once
+    const c = locker("C");
+    for (const job of jobs) {
+      const res = await c.acquire(job.name);
+      if (res.status !== LockStatus.SUCCESS) throw new Error(`fresh acquire of ${job.name} failed: ${JSON.stringify(res.lockData)}`);
+      expect(res.lockData.fencingToken, job.name).toBeGreaterThan(Math.max(job.token!, job.takenToken ?? 0));
+      expect((await c.release(job.name, res.lockData as LockData)).status).toBe(LockStatus.SUCCESS);
+    }
+  }, 90_000);
+});
