@@ -5,6 +5,7 @@ export default defineConfig({
     index: "src/index.ts",
     node: "adapters/node/index.ts",
     ioredis: "adapters/ioredis/index.ts",
+    upstash: "adapters/upstash/index.ts",
     "reporter-worker": "adapters/node/reporter-worker.ts",
   },
   format: ["esm", "cjs"],

@@ -1,4 +1,5 @@
 import { ioredisTransport } from "../adapters/ioredis/transport";
+import { upstashTransport } from "../adapters/upstash/transport";
 import { lockKey, processKey } from "./keys";
 import { RedisCommandError } from "./errors";
 import { describe, positiveMs } from "./options";
@@ -45,8 +46,9 @@ const DATABASE_BRAND = Symbol.for("pulselock.database");
 
 /**
  * A Redis database for locks. It wraps a client that you created (ioredis
- * `Redis` or `Cluster`, or any {@link Transport}); the client is recognised
- * by its shape, so pulselock never imports a client library itself.
+ * `Redis` or `Cluster`, @upstash/redis `Redis`, or any {@link Transport}); the
+ * client is recognised by its shape, so pulselock never imports a client
+ * library itself.
  */
 export class RedisDatabase {
   readonly transport: Transport;
@@ -58,7 +60,7 @@ export class RedisDatabase {
     const transport = toTransport(client);
     if (!transport) {
       throw new TypeError(
-        "pulselock: RedisDatabase needs an ioredis Redis or Cluster client (or a pulselock Transport), " +
+        "pulselock: RedisDatabase needs an ioredis Redis or Cluster client, an @upstash/redis client, or a pulselock Transport, " +
           `got ${describe(client)}`,
       );
     }
@@ -167,5 +169,5 @@ function isTransport(value: unknown): value is Transport {
 
 function toTransport(client: unknown): Transport | undefined {
   if (isTransport(client)) return client;
-  return ioredisTransport(client);
+  return ioredisTransport(client) ?? upstashTransport(client);
 }

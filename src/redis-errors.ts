@@ -22,7 +22,8 @@ function messageOf(error: unknown): string {
 export function redisErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && CONNECTION_CODES.has(code)) return code;
-  const message = messageOf(error);
+  // @upstash/redis wraps inline pipeline errors as "Command failed: <error>" or "Command 0 [ evalsha … ] failed: <error>".
+  const message = messageOf(error).replace(/^Command (?:\d+ \[[\s\S]*?\] )?failed: /, "");
   const first = /^([A-Z]+)\b/.exec(message)?.[1];
   if (first === "ERR") {
     for (const m of message.matchAll(/@user_script:?\s*\d+:\s*-?([A-Z]+)\b/g)) {

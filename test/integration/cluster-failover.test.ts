@@ -167,7 +167,23 @@ afterAll(async () => {
 describe("Redis Cluster failover", () => {
   it("each owner keeps its lock or aborts before anyone else runs the key; tokens keep growing", async () => {
     const ports = ctx.cluster.nodes.map((n) => n.port);
-    const topology = await clusterNodes(ports[0]!);
+    // Replicas are attached by gossip after the cluster forms: wait until every node sees every master with a
+    // replica, and every replica is in sync, so that WAIT 1 can succeed everywhere.
+    const topology = await waitFor(
+      "three masters with a synced replica each",
+      async () => {
+        const views = await Promise.all(ports.map(clusterNodes));
+        const complete = views.every((view) => {
+          const ms = view.filter((n) => n.flags.includes("master") && n.slots.length > 0);
+          return ms.length === 3 && ms.every((m) => view.some((n) => n.masterId === m.id && n.flags.includes("slave")));
+        });
+        if (!complete) return undefined;
+        const replicas = views[0]!.filter((n) => n.flags.includes("slave"));
+        const infos = await Promise.all(replicas.map((r) => redisCli(["-p", String(r.port), "info", "replication"], { timeoutMs: 5000 })));
+        return infos.every((i) => i.includes("master_link_status:up")) ? views[0] : undefined;
+      },
+      SLOW,
+    );
     const masters = topology.filter((n) => n.flags.includes("master") && n.slots.length > 0);
     expect(masters).toHaveLength(3);
     const masterOf = (slot: number) => masters.find((m) => servesSlot(m, slot))!.port;
@@ -306,6 +322,15 @@ describe("Redis Cluster failover", () => {
 
     // Run on until every lock was either extended (and replicated) after the heal, or taken over by the
     // contender after its owner aborted; and until the contender tried every key after the heal.
+    const describeJobs = () =>
+      jobs
+        .map(
+          (j) =>
+            `${j.owner} ${j.master === victimPort ? "failed " : "healthy"} aborted=${j.abortedAt === undefined ? "-" : Math.round(j.abortedAt - killedAt)}` +
+            ` taken=${j.takenAt === undefined ? "-" : Math.round(j.takenAt - killedAt)} lastTried=${Math.round((j.lastTriedAt ?? 0) - killedAt)}` +
+            ` extendedAt=${Date.parse(j.extendedAt ?? "0") - healedWallClock} outcome=${j.outcome?.status ?? "-"} error=${j.error ? String(j.error) : "-"}`,
+        )
+        .join("\n");
     await waitFor(
       "every lock extended after the heal or taken over, and contended after the heal",
       () =>
@@ -315,7 +340,11 @@ describe("Redis Cluster failover", () => {
             (j.takenAt !== undefined || (j.abortedAt === undefined && Date.parse(j.extendedAt ?? "0") > healedWallClock)),
         ),
       SLOW,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nheal ${Math.round(healedAt - killedAt)} ms after the kill\n${describeJobs()}\n` +
+        `background errors: ${backgroundErrors.slice(-10).map((e) => `${e.who}: ${String(e.error)}`).join("\n")}\n` +
+        `contender errors: ${contenderErrors.slice(-5).map(String).join("\n")}`);
+    });
 
     // Stop the contender first, so it cannot take a key that its owner released on purpose.
     contending = false;

@@ -170,3 +170,11 @@ describe("isNoScript", () => {
     }
   });
 });
+
+describe("errors as @upstash/redis words them", () => {
+  it("finds the Redis code behind the SDK's pipeline prefix", () => {
+    expect(redisErrorCode(new Error("Command failed: NOSCRIPT No matching script. Please use EVAL."))).toBe("NOSCRIPT");
+    expect(isNoScript(new Error('Command 0 [ evalsha, "abc" ] failed: NOSCRIPT No matching script.'))).toBe(true);
+    expect(redisErrorCode(new Error("Command failed: WRONGTYPE Operation against a key"))).toBe("WRONGTYPE");
+  });
+});

@@ -1,0 +1,55 @@
+/*
+ * Adapts an @upstash/redis client (HTTP Redis, for edge runtimes) to
+ * pulselock's Transport. Recognised by shape and only typed from the SDK,
+ * never imported, so the edge entry stays small and platform-neutral.
+ * HTTP has no pub/sub: mutex() waiters poll.
+ */
+import type { Redis } from "@upstash/redis";
+import type { ClientRecipe, Transport } from "../../src/transport";
+
+/** The commands pulselock calls on @upstash/redis. */
+export type UpstashClient = Pick<Redis, "evalsha" | "eval">;
+
+interface UpstashInternals {
+  client?: { baseUrl?: unknown; headers?: Record<string, unknown> };
+  pipeline?: unknown;
+  multi?: unknown;
+}
+
+function isUpstash(client: unknown): client is UpstashClient & UpstashInternals {
+  const c = client as Partial<UpstashClient> & UpstashInternals & { duplicate?: unknown } | null;
+  return (
+    typeof c === "object" &&
+    c !== null &&
+    typeof c.evalsha === "function" &&
+    typeof c.eval === "function" &&
+    typeof c.pipeline === "function" &&
+    typeof c.duplicate !== "function" && // ioredis has duplicate(); Upstash has none
+    typeof c.client === "object"
+  );
+}
+
+export function upstashTransport(client: unknown): Transport | undefined {
+  if (!isUpstash(client)) return undefined;
+  const c = client as unknown as {
+    evalsha(sha: string, keys: string[], args: string[]): Promise<unknown>;
+    eval(src: string, keys: string[], args: string[]): Promise<unknown>;
+  };
+  return {
+    kind: "upstash",
+    clientKeyPrefix: "",
+    evalsha: (sha, keys, args) => c.evalsha(sha, keys, args),
+    eval: (source, keys, args) => c.eval(source, keys, args),
+    describe(): ClientRecipe {
+      const http = client.client;
+      const auth = String(http?.headers?.authorization ?? http?.headers?.Authorization ?? "");
+      if (typeof http?.baseUrl !== "string" || !auth.startsWith("Bearer ")) {
+        throw new TypeError(
+          "pulselock: cannot read the URL and token of this @upstash/redis client for the liveness thread; " +
+            "pass the database as { moduleName, exportName } instead",
+        );
+      }
+      return { kind: "upstash", url: http.baseUrl, token: auth.slice("Bearer ".length) };
+    },
+  };
+}
