@@ -7,6 +7,7 @@ export default defineConfig({
     ioredis: "adapters/ioredis/index.ts",
     upstash: "adapters/upstash/index.ts",
     "reporter-worker": "adapters/node/reporter-worker.ts",
+    cli: "adapters/cli/main.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
