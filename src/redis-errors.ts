@@ -22,8 +22,13 @@ function messageOf(error: unknown): string {
 export function redisErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && CONNECTION_CODES.has(code)) return code;
-  // @upstash/redis wraps inline pipeline errors as "Command failed: <error>" or "Command 0 [ evalsha … ] failed: <error>".
-  const message = messageOf(error).replace(/^Command (?:\d+ \[[\s\S]*?\] )?failed: /, "");
+  // @upstash/redis wraps inline pipeline errors as "Command failed: <error>" or "Command 0 [ evalsha … ] failed: <error>";
+  // ioredis gives up on a cluster mid-failover with "Too many Cluster redirections. Last error: <error>".
+  const raw = messageOf(error);
+  const message = raw
+    .replace(/^Command (?:\d+ \[[\s\S]*?\] )?failed: /, "")
+    .replace(/^Too many Cluster redirections\. Last error: (?:\w*Error: )?/, "");
+  if (message !== raw && /^(MOVED|ASK)\b/.test(message)) return "CLUSTERDOWN"; // slots still moving: retry later
   const first = /^([A-Z]+)\b/.exec(message)?.[1];
   if (first === "ERR") {
     for (const m of message.matchAll(/@user_script:?\s*\d+:\s*-?([A-Z]+)\b/g)) {
@@ -41,7 +46,7 @@ function isConnectionError(error: unknown, code: string | undefined): boolean {
   if (code && CONNECTION_CODES.has(code)) return true;
   const name = (error as { name?: unknown } | null)?.name;
   if (name === "MaxRetriesPerRequestError" || name === "AbortError" || name === "TimeoutError") return true;
-  return /connection is closed|connection closed|stream isn't writeable|socket closed|fetch failed|timed out/i.test(
+  return /connection is closed|connection closed|stream isn't writeable|socket closed|fetch failed|timed out|too many cluster redirections/i.test(
     messageOf(error),
   );
 }

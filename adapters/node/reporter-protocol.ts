@@ -58,3 +58,10 @@ export function atomicMax(slots: BigInt64Array, slot: number, value: bigint): vo
     if (current >= value || Atomics.compareExchange(slots, slot, current, value) === current) return;
   }
 }
+
+/** Turns a serialized error back into an Error (name, message, stack and fields kept), so that String(e) and the guards work. */
+export function deserializeError(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || typeof (value as { message?: unknown }).message !== "string") return value;
+  const { message, stack, ...fields } = value as { message: string; stack?: string };
+  return Object.assign(new Error(message), fields, stack === undefined ? {} : { stack });
+}

@@ -17,6 +17,7 @@ import {
   SHARED_SLOTS,
   Slot,
   atomicMax,
+  deserializeError,
   hrtimeNs,
 } from "./reporter-protocol";
 
@@ -117,10 +118,10 @@ export class ThreadLiveness implements Liveness {
           case "lapsed":
             return this.p.onLapse(message.generation);
           case "error":
-            return this.p.onError(message.error);
+            return this.p.onError(deserializeError(message.error));
           case "fatal": {
-            const e = message.error as { message?: string; name?: string };
-            const error = new ReporterError(e?.message ?? String(e), { cause: e });
+            const cause = deserializeError(message.error);
+            const error = new ReporterError(cause instanceof Error ? cause.message : String(cause), { cause });
             this.p.onError(error);
             return fail(error);
           }

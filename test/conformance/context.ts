@@ -1,4 +1,4 @@
-import type { RedisDatabase } from "pulselock";
+import type { RedisDatabase, RedisDatabaseOptions } from "pulselock";
 
 /**
  * What the shared conformance suite needs from a transport. Every transport
@@ -18,7 +18,7 @@ export interface ConformanceContext {
   /** A Redis command on a client without key prefix, as an operator would type it. */
   admin(...args: string[]): Promise<unknown>;
   /** A new database on a new client connection. */
-  database(): RedisDatabase;
+  database(options?: RedisDatabaseOptions): RedisDatabase;
   /** A database whose every connection (its liveness thread's too) goes through a TCP proxy the test controls. */
   partitionedDatabase(): Promise<{
     db: RedisDatabase;

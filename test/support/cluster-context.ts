@@ -52,7 +52,7 @@ export async function clusterContext({ replicasPerMaster = 0 } = {}): Promise<Cl
     },
     url: `cluster:${cluster.nodes.map((n) => n.port).join(",")}`,
     admin: (...args) => (NODE_WIDE.has(args[0]!.toUpperCase()) ? mastersDo(args) : admin.call(args[0]!, ...args.slice(1))),
-    database: (options?: object) => new RedisDatabase(make(), options),
+    database: (options) => new RedisDatabase(make(), options),
     async partitionedDatabase() {
       const mine = await Promise.all(cluster.nodes.map((n) => startProxy(n.port)));
       proxies.push(...mine);

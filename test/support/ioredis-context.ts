@@ -25,7 +25,7 @@ export async function ioredisContext(): Promise<ConformanceContext> {
     server,
     url: server.url,
     admin: (...args) => admin.call(args[0]!, ...args.slice(1)),
-    database: () => new RedisDatabase(client(server.port, prefix)),
+    database: (options) => new RedisDatabase(client(server.port, prefix), options),
     async partitionedDatabase() {
       const proxy = await startProxy(server.port);
       proxies.push(proxy);

@@ -50,13 +50,18 @@ export async function startCluster({ masters = 3, replicasPerMaster = 0, nodeTim
   return {
     nodes,
     startupNodes: nodes.map((n) => ({ host: "127.0.0.1", port: n.port })),
-    waitOk: () => waitClusterOk(nodes.filter((n) => !n.down)),
+    /** Waits for cluster_state:ok on every node that answers PING. */
+    waitOk: async () => {
+      const up = await Promise.all(nodes.map((n) => n.command("PING").then(() => n, () => undefined)));
+      await waitClusterOk(up.filter(Boolean));
+    },
     node: (port) => nodes.find((n) => n.port === port),
     /** The port of the master serving `slot` now, read from CLUSTER SLOTS-free CLUSTER SHARDS-free output. */
     async masterOf(slot) {
       for (const n of nodes) {
         if (n.down) continue;
         const out = await redisCli(["-p", String(n.port), "cluster", "nodes"]).catch(() => "");
+        if (!out) continue; // that node is down: ask the next one
         for (const line of out.trim().split("\n")) {
           const parts = line.split(" ");
           if (!parts[2]?.includes("master") || parts[2].includes("fail")) continue;

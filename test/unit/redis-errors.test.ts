@@ -178,3 +178,17 @@ describe("errors as @upstash/redis words them", () => {
     expect(redisErrorCode(new Error("Command failed: WRONGTYPE Operation against a key"))).toBe("WRONGTYPE");
   });
 });
+
+describe("errors of an ioredis cluster in the middle of a failover", () => {
+  it("treats running out of redirections as transient, and still sees a NOSCRIPT behind it", () => {
+    const moved = toRedisCommandError(
+      "recheck",
+      new Error("Too many Cluster redirections. Last error: ReplyError: MOVED 2253 127.0.0.1:41849"),
+    );
+    expect(moved.transient).toBe(true);
+    expect(moved.code).toBe("CLUSTERDOWN");
+    const closed = toRedisCommandError("extend", new Error("Too many Cluster redirections. Last error: Error: Connection is closed."));
+    expect(closed.transient).toBe(true);
+    expect(isNoScript(new Error("Too many Cluster redirections. Last error: ReplyError: NOSCRIPT No matching script."))).toBe(true);
+  });
+});
