@@ -48,10 +48,11 @@ export function waitingSuite(h: Harness): void {
     });
 
     it("without pub/sub, mutex() still gets the lock by polling with backoff", async () => {
-      const { openSubscriber: _ignored, ...rest } = h.ctx.database().transport;
+      const original = h.ctx.database();
+      const { openSubscriber: _ignored, ...rest } = original.transport;
       const pollingOnly: Transport = { ...rest, kind: `${rest.kind}-polling` };
       const holder = h.locker();
-      const waiter = h.locker({ db: new RedisDatabase(pollingOnly) });
+      const waiter = h.locker({ db: new RedisDatabase(pollingOnly, { prefix: original.prefix }) });
       const key = uniqueKey("poll");
       const held = await holder.acquire(key);
       if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
