@@ -77,7 +77,11 @@ function openSubscriber(
 ): Subscriber {
   const cluster = client.isCluster === true;
   const sub = cluster
-    ? (client.duplicate as (nodes?: unknown, o?: object) => Cluster).call(client, undefined, { shardedSubscribers: true })
+    ? // No keyPrefix: ioredis would prefix SSUBSCRIBE's channel (a key to it) a second time.
+      (client.duplicate as (nodes?: unknown, o?: object) => Cluster).call(client, undefined, {
+        shardedSubscribers: true,
+        keyPrefix: "",
+      })
     : (client.duplicate as () => Redis).call(client);
   // The subscriber only speeds up waiting; its socket must not keep the process alive.
   const unref = () => (sub as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();

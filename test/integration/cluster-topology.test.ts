@@ -79,14 +79,20 @@ describe("Redis Cluster", () => {
         [...info.matchAll(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, "gm"))].reduce((a, m) => a + Number(m[1]), 0);
       return { spublish: sum("spublish"), publish: sum("publish"), ssubscribe: sum("ssubscribe") };
     };
+    const db = ctx.database();
     const holder = locker();
-    const waiter = locker();
+    const waiter = locker({}, db);
     const name = `wake-${crypto.randomUUID()}`;
     const held = await holder.acquire(name);
     if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
     const before = await stats();
     const waited = waiter.mutex(name, { timeoutMs: 20_000, recheckDelayMs: 20_000 }, async () => performance.now());
-    await waitFor("the waiter subscribed", async () => (await stats()).ssubscribe > before.ssubscribe);
+    const channel = db.transport.clientKeyPrefix + db.lockKey(name);
+    await waitFor("the waiter subscribed to the lock's own channel", async () => {
+      const reply = (await ctx.adminClient.call("PUBSUB", "SHARDNUMSUB", channel)) as [string, number];
+      return reply[1] >= 1;
+    });
+    await new Promise((r) => setTimeout(r, 300)); // its first try has failed by now; it sleeps ≥ 10 s unless woken
     const releasedAt = performance.now();
     await holder.release(name, held.lockData);
     expect((await waited) - releasedAt).toBeLessThan(5_000); // a poll would come ≥ 10 s later (half of recheckDelayMs at least)
