@@ -51,9 +51,29 @@ function isConnectionError(error: unknown, code: string | undefined): boolean {
   );
 }
 
+/**
+ * What an HTTP transport's failure was, from @upstash/redis's error (it keeps
+ * the response body, not the status): [code, transient], or undefined when
+ * the error is a Redis reply error passed through.
+ */
+function httpFailure(error: unknown): [string, boolean] | undefined {
+  const name = String((error as { name?: unknown } | null)?.name ?? "");
+  if (name === "UpstashJSONParseError") return ["BAD_RESPONSE", true]; // an HTML error page from a proxy, say
+  if (!name.startsWith("Upstash")) return undefined;
+  const message = messageOf(error);
+  if (/\bunauthori[sz]ed\b|invalid token|\b401\b/i.test(message)) return ["UNAUTHORIZED", false];
+  if (/too many requests|rate.?limit|limit exceeded|\b429\b/i.test(message)) return ["RATE_LIMITED", true];
+  if (/\b5\d\d\b|internal server error|bad gateway|service unavailable|gateway timeout/i.test(message)) {
+    return ["SERVER_ERROR", true];
+  }
+  return undefined;
+}
+
 /** Wraps whatever a client threw into a RedisCommandError that says what happened and whether to retry. */
 export function toRedisCommandError(operation: string, error: unknown): RedisCommandError {
   if ((error as { name?: unknown } | null)?.name === "RedisCommandError") return error as RedisCommandError;
+  const http = httpFailure(error);
+  if (http) return new RedisCommandError(operation, http[0], http[1], messageOf(error), { cause: error });
   const code = redisErrorCode(error);
   const connection = isConnectionError(error, code);
   const transient = connection || (code !== undefined && TRANSIENT_CODES.has(code));
