@@ -7,7 +7,8 @@ import { monotonicNow } from "./timers";
 /**
  * Liveness written by timers of the current thread. It is what runtimes
  * without threads have (edge isolates); a main thread that blocks also blocks
- * these writes, which is why Node uses a worker thread instead.
+ * these writes, which is why Node uses a worker thread instead. It writes only
+ * while the Locker holds something: idle() stops it.
  */
 export class InThreadLiveness implements Liveness {
   private loop: ReporterLoop | undefined;
@@ -38,6 +39,15 @@ export class InThreadLiveness implements Liveness {
 
   retire(generation: number): void {
     this.retired = Math.max(this.retired, generation);
+  }
+
+  /** No lock is held: stop the timer loop and delete the record; the next acquire writes a new identity. */
+  idle(): void {
+    const loop = this.loop;
+    this.loop = undefined;
+    for (const generation of this.written.keys()) this.retire(generation);
+    this.written.clear();
+    loop?.stop().catch(this.p.onError);
   }
 
   async terminate(): Promise<void> {

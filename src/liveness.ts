@@ -30,6 +30,11 @@ export interface Liveness {
    */
   retire(generation: number): void;
   /**
+   * Optional: nothing is held any more, so stop writing until the next start()
+   * (edge isolates must not keep timers running; a thread may ignore this).
+   */
+  idle?(): void;
+  /**
    * Stops writing and deletes the liveness record, which frees the process's
    * locks at once. A start() waiting for its first write rejects; later ones too.
    */

@@ -71,6 +71,8 @@ export interface LockerErrorEvent {
   error: unknown;
 }
 
+const noop = (): void => {};
+
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
 function publishMode(db: Database): string {
   if (!db.transport.openSubscriber) return "0";
@@ -101,6 +103,10 @@ export class Locker {
   private readonly runs = new Set<{ run: LockRun; generation: number; key: string }>();
   private wakeups: ReleaseWakeups | undefined;
   private terminated = false;
+  /** Locks this Locker holds (by owner hash), each with what resolves its waitUntil promise. */
+  private readonly held = new Map<string, () => void>();
+  /** Acquisitions on their way: liveness must not go idle under them. */
+  private acquiring = 0;
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
     this.options = resolveOptions(options);
@@ -122,7 +128,18 @@ export class Locker {
    * If the lock is lost while `fn` runs, the heartbeat throws, the signal
    * aborts, and this call rejects with the LockError even if `fn` returned.
    */
-  async acquireAndRun<T>(
+  acquireAndRun<T>(
+    key: string,
+    fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
+    traceOrOptions?: string | RunOptions,
+  ): Promise<RunResult<T>> {
+    const run = this.runHeld(key, fn, traceOrOptions);
+    // The isolate must outlive the response until the job and its release are done.
+    this.options.waitUntil?.(run.then(noop, noop));
+    return run;
+  }
+
+  private async runHeld<T>(
     key: string,
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     traceOrOptions?: string | RunOptions,
@@ -172,6 +189,8 @@ export class Locker {
     } catch (error) {
       if (outcome.ok && !lost) throw error;
       this.errors.emit({ type: "locker", error });
+    } finally {
+      this.forget(lockData.ownerHash);
     }
     if (!outcome.ok) throw outcome.error;
     if (lost) throw lost;
@@ -261,6 +280,9 @@ export class Locker {
    */
   async acquire(key: string, trace?: string): Promise<AcquireResult> {
     const res = await this.acquireInternal(key, trace, "acquire");
+    if (res.status === LockStatus.SUCCESS && this.options.waitUntil) {
+      this.options.waitUntil(new Promise<void>((resolve) => this.held.set(res.lockData.ownerHash, resolve)));
+    }
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
@@ -294,7 +316,11 @@ export class Locker {
     if (typeof lockData !== "object" || lockData === null || !ownerOf(key, lockData.ownerHash)) {
       throw new TypeError(`pulselock: release() needs the lockData that acquire() returned, got ${describe(lockData)}`);
     }
-    return this.releaseOwned(key, lockData, Infinity);
+    try {
+      return await this.releaseOwned(key, lockData, Infinity);
+    } finally {
+      this.forget(lockData.ownerHash);
+    }
   }
 
   /** Reads who holds a lock. Returns "maybe_unlocked" when nobody does or the holder's process is dead. */
@@ -338,6 +364,8 @@ export class Locker {
     if (this.terminated) return;
     this.terminated = true;
     this.lapse(Infinity, "the Locker was terminated");
+    for (const release of this.held.values()) release(); // nothing is kept alive for a terminated Locker
+    this.held.clear();
     await this.wakeups?.close();
     await this.liveness.terminate();
   }
@@ -355,6 +383,24 @@ export class Locker {
       throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
     }
     this.assertOpen();
+    this.acquiring++;
+    try {
+      const res = await this.acquireUnderLiveIdentity(key, trace);
+      if (res.status === LockStatus.SUCCESS && !this.held.has(res.lockData.ownerHash)) this.held.set(res.lockData.ownerHash, noop);
+      return res;
+    } finally {
+      this.acquiring--;
+      this.goIdleIfUnused();
+    }
+  }
+
+  private async acquireUnderLiveIdentity(
+    key: string,
+    trace: string | undefined,
+  ): Promise<
+    | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
+    | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
+  > {
     const db = await this.database();
     const seq = String(++this.seq);
     for (let attempt = 0; ; attempt++) {
@@ -474,6 +520,17 @@ export class Locker {
       .then(() => (this.identity = identity))
       .finally(() => (this.pendingIdentity = undefined));
     return this.pendingIdentity;
+  }
+
+  /** A lock is no longer held: resolve its waitUntil promise, and let liveness rest when nothing is held. */
+  private forget(ownerHash: string): void {
+    this.held.get(ownerHash)?.();
+    this.held.delete(ownerHash);
+    this.goIdleIfUnused();
+  }
+
+  private goIdleIfUnused(): void {
+    if (this.held.size === 0 && this.acquiring === 0) this.liveness.idle?.();
   }
 
   private assertOpen(): void {

@@ -25,6 +25,15 @@ export interface LockerOptions {
   lockExtendMs?: number;
   /** {@inheritDoc DEFAULTS.lockTtlMs} */
   lockTtlMs?: number;
+  /**
+   * On runtimes that end an invocation when its response is sent (Cloudflare
+   * Workers' `ctx.waitUntil`, `@vercel/functions`' `waitUntil`): pulselock hands
+   * it every run, every held lock until its release, and the liveness writes
+   * meanwhile, so the isolate lives until the final release. Without it such a
+   * runtime may freeze the isolate with a lock held (others then take it over
+   * after reportTtlMs).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 export interface ResolvedOptions {
@@ -35,6 +44,7 @@ export interface ResolvedOptions {
   lockRecheckMs: number;
   lockExtendMs: number;
   lockTtlMs: number;
+  waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 }
 
 const TIMING_KEYS = [
@@ -83,7 +93,10 @@ export function resolveOptions(options: LockerOptions): ResolvedOptions {
         `or a RedisDatabase instance, got ${describe(database)}`,
     );
   }
-  const resolved = { database } as ResolvedOptions;
+  if (options.waitUntil !== undefined && typeof options.waitUntil !== "function") {
+    throw new TypeError(`pulselock: option waitUntil must be a function (e.g. ctx.waitUntil.bind(ctx)), got ${describe(options.waitUntil)}`);
+  }
+  const resolved = { database, waitUntil: options.waitUntil } as ResolvedOptions;
   for (const key of TIMING_KEYS) {
     // Only undefined means "use the default": null is a mistake worth reporting.
     resolved[key] = positiveMs(key, options[key] === undefined ? DEFAULTS[key] : options[key]);

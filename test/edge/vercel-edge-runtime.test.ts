@@ -1,0 +1,58 @@
+import { fileURLToPath } from "node:url";
+import { EdgeVM } from "@edge-runtime/vm";
+import { build } from "esbuild";
+import Redis from "ioredis";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
+import { startRedis } from "../support/redis-server.mjs";
+import { waitFor } from "../support/wait-for";
+
+/** pulselock's root entry, built, with @upstash/redis, inside Vercel's edge runtime (no process, no require). */
+const root = fileURLToPath(new URL("../../", import.meta.url));
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let rest: Awaited<ReturnType<typeof startUpstashDevServer>>;
+let admin: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  rest = await startUpstashDevServer({ redisUrl: redis.url });
+  admin = new Redis(redis.url);
+});
+afterAll(async () => {
+  admin.disconnect();
+  await rest.close();
+  await redis.close();
+});
+
+async function bundle(): Promise<string> {
+  const out = await build({
+    entryPoints: [`${root}test/edge/fixtures/edge-job.ts`],
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["edge-light", "worker", "browser"],
+    alias: { pulselock: `${root}dist/index.js` }, // the built, runtime-agnostic root entry
+    logLevel: "silent",
+  });
+  return out.outputFiles[0]!.text;
+}
+
+it("acquireAndRun is exclusive, fencing tokens grow, waitUntil covers runs, and liveness stops when idle", async () => {
+  const vm = new EdgeVM();
+  vm.evaluate(await bundle());
+  const prefix = `edge-${crypto.randomUUID()}:`;
+  const args = { url: rest.url, token: rest.token, key: `job-${crypto.randomUUID()}`, prefix };
+  const result = await vm.evaluate(`runJob(${JSON.stringify(args)})`);
+  // Asked of the VM itself: inside the bundle, esbuild rewrites `typeof require` to its own shim.
+  expect(vm.evaluate("[typeof process, typeof require, typeof EdgeRuntime].join()")).toBe("undefined,undefined,string");
+  expect(result.environment.process).toBe("undefined");
+  expect(result.refused).toBe("SOMEONE_ELSE_HOLDS_LOCK");
+  expect(typeof result.first).toBe("number");
+  expect(result.second).toBeGreaterThan(result.first);
+  expect(result.lateDone).toBe(true);
+  expect(result.waitUntilCalls).toBeGreaterThanOrEqual(4);
+  // Nothing is held any more: no lock records, and the liveness records were deleted, not left to expire.
+  await waitFor("liveness records deleted", async () => (await admin.keys(`${prefix}*`)).length === 0, { timeoutMs: 5_000 });
+});
