@@ -1,4 +1,3 @@
-import { ioredisTransport } from "../adapters/ioredis/transport";
 import { upstashTransport } from "../adapters/upstash/transport";
 import { lockKey, processKey } from "./keys";
 import { RedisCommandError } from "./errors";
@@ -56,12 +55,21 @@ export class RedisDatabase {
   readonly waitForReplicas: number;
   readonly replicationTimeoutMs: number;
 
+  /**
+   * The client shapes this entry recognises. The runtime-agnostic entry knows
+   * @upstash/redis (HTTP, the only kind an edge isolate can use); the Node
+   * entry's RedisDatabase adds ioredis, so edge bundles do not carry it.
+   */
+  static readonly clientAdapters: readonly ((client: unknown) => Transport | undefined)[] = [upstashTransport];
+
   constructor(client: unknown, options: RedisDatabaseOptions = {}) {
-    const transport = toTransport(client);
+    const adapters = (new.target as typeof RedisDatabase).clientAdapters;
+    const transport = isTransport(client) ? client : adapters.reduce<Transport | undefined>((t, a) => t ?? a(client), undefined);
     if (!transport) {
       throw new TypeError(
-        "pulselock: RedisDatabase needs an ioredis Redis or Cluster client, an @upstash/redis client, or a pulselock Transport, " +
-          `got ${describe(client)}`,
+        `pulselock: RedisDatabase needs ${adapters.length > 1 ? "an ioredis Redis or Cluster client, " : ""}` +
+          `an @upstash/redis client, or a pulselock Transport, got ${describe(client)}` +
+          (adapters.length > 1 ? "" : " (ioredis clients are recognised by the Node entry: import pulselock on Node, Bun or Deno)"),
       );
     }
     const prefix = options.prefix ?? "";
@@ -165,9 +173,4 @@ function isTransport(value: unknown): value is Transport {
     typeof t.evalsha === "function" &&
     typeof t.eval === "function"
   );
-}
-
-function toTransport(client: unknown): Transport | undefined {
-  if (isTransport(client)) return client;
-  return ioredisTransport(client) ?? upstashTransport(client);
 }

@@ -5,6 +5,7 @@
  */
 export * from "../../src/index";
 export { Locker } from "./node-locker";
+export { RedisDatabase } from "./redis-database";
 export { isReporterThread, nodePlatform } from "./platform";
 export { ThreadLiveness } from "./thread-liveness";
 export { loadDatabase } from "./load-database";

@@ -4,10 +4,11 @@
  * reportWriteMs, untouched by whatever blocks the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { RedisDatabase, type Database } from "../../src/database";
+import type { Database } from "../../src/database";
 import { ReporterLoop } from "../../src/reporter-loop";
 import type { ClientRecipe } from "../../src/transport";
 import { loadDatabase } from "./load-database";
+import { RedisDatabase } from "./redis-database";
 import {
   type FromReporter,
   type ReporterWorkerData,

@@ -1,0 +1,15 @@
+/*
+ * The RedisDatabase of Node and Bun: the core one, recognising ioredis
+ * clients (Redis and Cluster) besides @upstash/redis.
+ */
+import { RedisDatabase as CoreRedisDatabase } from "../../src/database";
+import type { Transport } from "../../src/transport";
+import { ioredisTransport } from "../ioredis/transport";
+import { upstashTransport } from "../upstash/transport";
+
+export class RedisDatabase extends CoreRedisDatabase {
+  static override readonly clientAdapters: readonly ((client: unknown) => Transport | undefined)[] = [
+    ioredisTransport,
+    upstashTransport,
+  ];
+}
