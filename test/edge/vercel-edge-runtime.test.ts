@@ -1,28 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { EdgeVM } from "@edge-runtime/vm";
 import { build } from "esbuild";
-import Redis from "ioredis";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
-import { startRedis } from "../support/redis-server.mjs";
+import { expect, it } from "vitest";
+import { useUpstashStack } from "../support/upstash-stack";
 import { waitFor } from "../support/wait-for";
 
 /** pulselock's root entry, built, with @upstash/redis, inside Vercel's edge runtime (no process, no require). */
 const root = fileURLToPath(new URL("../../", import.meta.url));
-let redis: Awaited<ReturnType<typeof startRedis>>;
-let rest: Awaited<ReturnType<typeof startUpstashDevServer>>;
-let admin: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  rest = await startUpstashDevServer({ redisUrl: redis.url });
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await rest.close();
-  await redis.close();
-});
+const stack = useUpstashStack();
 
 async function bundle(): Promise<string> {
   const out = await build({
@@ -43,7 +28,7 @@ it("acquireAndRun is exclusive, fencing tokens grow, waitUntil covers runs, and 
   const vm = new EdgeVM();
   vm.evaluate(await bundle());
   const prefix = `edge-${crypto.randomUUID()}:`;
-  const args = { url: rest.url, token: rest.token, key: `job-${crypto.randomUUID()}`, prefix };
+  const args = { url: stack.rest.url, token: stack.rest.token, key: `job-${crypto.randomUUID()}`, prefix };
   const result = await vm.evaluate(`runJob(${JSON.stringify(args)})`);
   // Asked of the VM itself: inside the bundle, esbuild rewrites `typeof require` to its own shim.
   expect(vm.evaluate("[typeof process, typeof require, typeof EdgeRuntime].join()")).toBe("undefined,undefined,string");
@@ -54,5 +39,5 @@ it("acquireAndRun is exclusive, fencing tokens grow, waitUntil covers runs, and 
   expect(result.lateDone).toBe(true);
   expect(result.waitUntilCalls).toBeGreaterThanOrEqual(4);
   // Nothing is held any more: no lock records, and the liveness records were deleted, not left to expire.
-  await waitFor("liveness records deleted", async () => (await admin.keys(`${prefix}*`)).length === 0, { timeoutMs: 5_000 });
+  await waitFor("liveness records deleted", async () => (await stack.admin.keys(`${prefix}*`)).length === 0, { timeoutMs: 5_000 });
 });

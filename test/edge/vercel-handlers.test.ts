@@ -1,11 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { EdgeVM } from "@edge-runtime/vm";
 import { build } from "esbuild";
-import Redis from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
+import { describe, expect, it } from "vitest";
 import { createJobHandler } from "../../examples/vercel-edge/handler";
-import { startRedis } from "../support/redis-server.mjs";
+import { useUpstashStack } from "../support/upstash-stack";
 import { waitFor } from "../support/wait-for";
 
 /**
@@ -16,20 +14,7 @@ import { waitFor } from "../support/wait-for";
  */
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const CONTEXT = Symbol.for("@vercel/request-context");
-let redis: Awaited<ReturnType<typeof startRedis>>;
-let rest: Awaited<ReturnType<typeof startUpstashDevServer>>;
-let admin: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  rest = await startUpstashDevServer({ redisUrl: redis.url });
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await rest.close();
-  await redis.close();
-});
+const stack = useUpstashStack();
 
 describe("examples/vercel-edge", () => {
   it("runs on the edge runtime: the request returns at once, the job keeps its lock through waitUntil", async () => {
@@ -56,7 +41,7 @@ describe("examples/vercel-edge", () => {
     vm.evaluate(`globalThis.__pending = []; globalThis[Symbol.for("@vercel/request-context")] = { get: () => ({ waitUntil: (p) => globalThis.__pending.push(p) }) };`);
     vm.evaluate(out.outputFiles[0]!.text);
     const prefix = `vercel-edge-${crypto.randomUUID()}:`;
-    vm.evaluate(`globalThis.handler = createJobHandler(${JSON.stringify({ url: rest.url, token: rest.token, prefix })});`);
+    vm.evaluate(`globalThis.handler = createJobHandler(${JSON.stringify({ url: stack.rest.url, token: stack.rest.token, prefix })});`);
     const key = `job-${crypto.randomUUID()}`;
     const started = await vm.evaluate(`handler(new Request("https://app.example/api/job?key=${key}&workMs=600&background=1")).then((r) => r.json())`);
     expect(started.status).toBe("STARTED");
@@ -66,7 +51,7 @@ describe("examples/vercel-edge", () => {
     const after = await vm.evaluate(`handler(new Request("https://app.example/api/job?key=${key}")).then((r) => r.json())`);
     expect(after.status).toBe("SUCCESS");
     await vm.evaluate("Promise.all(globalThis.__pending)");
-    await waitFor("nothing left in Redis", async () => (await admin.keys(`${prefix}*`)).length === 0, { timeoutMs: 5_000 });
+    await waitFor("nothing left in Redis", async () => (await stack.admin.keys(`${prefix}*`)).length === 0, { timeoutMs: 5_000 });
   });
 
   it("runs as a Node serverless function with @vercel/functions' waitUntil", async () => {
@@ -74,14 +59,14 @@ describe("examples/vercel-edge", () => {
     (globalThis as Record<symbol, unknown>)[CONTEXT] = { get: () => ({ waitUntil: (p: Promise<unknown>) => pending.push(p) }) };
     try {
       const prefix = `vercel-node-${crypto.randomUUID()}:`;
-      const handler = createJobHandler({ url: rest.url, token: rest.token, prefix });
+      const handler = createJobHandler({ url: stack.rest.url, token: stack.rest.token, prefix });
       const key = `job-${crypto.randomUUID()}`;
       const started = await (await handler(new Request(`https://app.example/api/job?key=${key}&workMs=600&background=1`))).json();
       expect(started.status).toBe("STARTED");
       expect(pending.length).toBeGreaterThanOrEqual(1);
-      await waitFor("the job holds its lock", async () => (await admin.exists(`${prefix}pl:{${key}}`)) === 1);
+      await waitFor("the job holds its lock", async () => (await stack.admin.exists(`${prefix}pl:{${key}}`)) === 1);
       await Promise.all(pending);
-      expect(await admin.exists(`${prefix}pl:{${key}}`)).toBe(0);
+      expect(await stack.admin.exists(`${prefix}pl:{${key}}`)).toBe(0);
       const next = await (await handler(new Request(`https://app.example/api/job?key=${key}`))).json();
       expect(next.status).toBe("SUCCESS");
     } finally {

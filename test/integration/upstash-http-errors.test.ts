@@ -1,28 +1,23 @@
 import { Redis as Upstash } from "@upstash/redis";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { Locker, LockStatus, RedisDatabase, isRedisCommandError } from "pulselock";
-import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
-import { startRedis } from "../support/redis-server.mjs";
+import { useUpstashStack } from "../support/upstash-stack";
 import { uniqueKey } from "../support/wait-for";
 
 /** HTTP failures of the Upstash REST API become typed errors that say what happened, quickly, never a hang. */
-let redis: Awaited<ReturnType<typeof startRedis>>;
-let rest: Awaited<ReturnType<typeof startUpstashDevServer>>;
+const stack = useUpstashStack();
 let locker: Locker;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  rest = await startUpstashDevServer({ redisUrl: redis.url });
+  const { rest } = stack;
   const client = new Upstash({ url: rest.url, token: rest.token, enableTelemetry: false, retry: false });
   locker = new Locker({ database: new RedisDatabase(client, { prefix: "http-errors:" }), reportWriteMs: 200, reportTtlMs: 2000 });
   // Start the liveness thread while the server is healthy.
   expect((await locker.acquire(uniqueKey("warm"))).status).toBe(LockStatus.SUCCESS);
 });
-afterEach(() => rest.inject({ clear: true }));
+afterEach(() => stack.rest.inject({ clear: true }));
 afterAll(async () => {
-  await locker.terminate();
-  await rest.close();
-  await redis.close();
+  await locker?.terminate();
 });
 
 it.each([
@@ -32,6 +27,7 @@ it.each([
   [{ status: 503 as const }, "SERVER_ERROR", true],
   [{ status: 500 as const, body: "<html>Bad Gateway</html>" }, "BAD_RESPONSE", true], // a non-JSON body
 ])("HTTP %o becomes RedisCommandError %s (transient: %s)", async (fault, code, transient) => {
+  const { rest } = stack;
   rest.inject({ ...fault, times: Infinity });
   const t0 = performance.now();
   const err = await locker.acquire(uniqueKey("http")).catch((e) => e);
