@@ -1,7 +1,7 @@
 import { backoffMs } from "./backoff";
 import { isDatabase, type Database } from "./database";
 import { DEFAULTS } from "./defaults";
-import { LockError, MutexError, RedisCommandError, ReporterError, isRedisCommandError } from "./errors";
+import { LockError, MutexError, RedisCommandError, ReporterError } from "./errors";
 import { Events } from "./events";
 import { fencedTtl } from "./fencing";
 import type { Heartbeat } from "./heartbeater";

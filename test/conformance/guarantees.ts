@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { LockStatus, isLockError, type Locker, type LockData } from "pulselock";
 import { killAll, startChild, type Child } from "../support/child-process";
-import { uniqueKey, waitFor } from "../support/wait-for";
+import { uniqueKey } from "../support/wait-for";
 import { FAST, type Harness } from "./harness";
 
 /** Polls acquire() every `intervalMs` until it succeeds; returns when (performance.now()) and the lock. */
