@@ -1,19 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LockStatus, isLockError, type Locker, type LockData } from "pulselock";
+import { LockStatus, isLockError, type LockData } from "pulselock";
 import { killAll, startChild, type Child } from "../support/child-process";
 import { uniqueKey } from "../support/wait-for";
 import { FAST, type Harness } from "./harness";
-
-/** Polls acquire() every `intervalMs` until it succeeds; returns when (performance.now()) and the lock. */
-async function acquireWhenFree(locker: Locker, key: string, intervalMs = 50, timeoutMs = 30_000) {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    const res = await locker.acquire(key);
-    if (res.status === LockStatus.SUCCESS) return { at: performance.now(), lockData: res.lockData };
-    if (performance.now() > end) throw new Error(`still held after ${timeoutMs} ms by ${res.lockData.ownerHash}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+import { acquireWhenFree, partitionRace } from "./partition";
 
 function busyBlock(ms: number): void {
   const end = Date.now() + ms;
@@ -143,26 +133,9 @@ export function guaranteesSuite(h: Harness): void {
 
     it("G4: an owner cut off from Redis aborts no later than another process acquires, without heartbeating", async () => {
       const { db, proxy } = await h.ctx.partitionedDatabase();
-      const owner = h.locker({ db });
-      const contender = h.locker();
-      const key = uniqueKey("g4-partition");
-      let abortedAt = Infinity;
-      let markStarted!: () => void;
-      const started = new Promise<void>((resolve) => (markStarted = resolve));
-      const run = owner
-        .acquireAndRun(key, async (heartbeat) => {
-          heartbeat.signal.addEventListener("abort", () => (abortedAt = performance.now()));
-          markStarted();
-          await new Promise((resolve) => heartbeat.signal.addEventListener("abort", resolve));
-        })
-        .then(() => "resolved", (error: unknown) => error); // it may settle while the contender still polls
-      await started;
-      proxy.blackhole();
-      const { at } = await acquireWhenFree(contender, key, 10);
-      expect(abortedAt).toBeLessThanOrEqual(at);
-      expect(isLockError(await run)).toBe(true);
-      proxy.pass({ drop: true });
-      proxy.dropConnections();
+      const { abortedAt, takenAt, outcome } = await partitionRace(h.locker({ db }), h.locker(), proxy, uniqueKey("g4-partition"));
+      expect(abortedAt).toBeLessThanOrEqual(takenAt);
+      expect(isLockError(outcome)).toBe(true);
     });
 
     it("G4: a SIGSTOPped owner learns on SIGCONT that it lost the lock", async () => {

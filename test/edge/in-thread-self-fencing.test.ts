@@ -1,8 +1,9 @@
 import { Redis as Upstash } from "@upstash/redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // The runtime-agnostic entry, as edge isolates get it: liveness from the current thread's timers.
-import { Locker, LockStatus, RedisDatabase, isLockError } from "pulselock/core";
+import { Locker, RedisDatabase, isLockError } from "pulselock/core";
 import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
+import { partitionRace } from "../conformance/partition";
 import { startRedis } from "../support/redis-server.mjs";
 import { startProxy } from "../support/tcp-proxy.mjs";
 
@@ -30,34 +31,9 @@ it("a cut-off isolate aborts before anyone else takes its lock, and the takeover
   const db = (url: string) => new RedisDatabase(new Upstash({ url, token: rest.token, enableTelemetry: false, retry: false }));
   const owner = new Locker({ database: db(`http://127.0.0.1:${proxy.port}`), ...options });
   const other = new Locker({ database: db(rest.url), ...options });
-  const key = `edge-partition-${crypto.randomUUID()}`;
-  let abortedAt = Infinity;
-  let markStarted!: () => void;
-  const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const run = owner
-    .acquireAndRun(key, async (heartbeat) => {
-      heartbeat.signal.addEventListener("abort", () => (abortedAt = performance.now()));
-      markStarted();
-      await new Promise((resolve) => heartbeat.signal.addEventListener("abort", resolve));
-    })
-    .then(() => "resolved", (error: unknown) => error);
-  await started;
-  proxy.blackhole();
-  const cutAt = performance.now();
-  let takenAt = 0;
-  for (;;) {
-    const res = await other.acquire(key);
-    if (res.status === LockStatus.SUCCESS) {
-      takenAt = performance.now();
-      break;
-    }
-    if (performance.now() - cutAt > 20_000) throw new Error("never taken over");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const { abortedAt, takenAt, cutAt, outcome } = await partitionRace(owner, other, proxy, `edge-partition-${crypto.randomUUID()}`);
   expect(abortedAt).toBeLessThanOrEqual(takenAt);
   expect(takenAt - cutAt).toBeLessThanOrEqual(options.reportTtlMs + 1_000);
-  expect(isLockError(await run)).toBe(true);
-  proxy.pass({ drop: true });
-  proxy.dropConnections();
+  expect(isLockError(outcome)).toBe(true);
   await Promise.all([owner.terminate(), other.terminate()]);
 });

@@ -1,32 +1,15 @@
-import { fileURLToPath } from "node:url";
 import { EdgeVM } from "@edge-runtime/vm";
-import { build } from "esbuild";
+import { bundleForEdge } from "./bundle-for-edge";
 import { expect, it } from "vitest";
 import { useUpstashStack } from "../support/upstash-stack";
 import { waitFor } from "../support/wait-for";
 
 /** pulselock's root entry, built, with @upstash/redis, inside Vercel's edge runtime (no process, no require). */
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const stack = useUpstashStack();
-
-async function bundle(): Promise<string> {
-  const out = await build({
-    entryPoints: [`${root}test/edge/fixtures/edge-job.ts`],
-    bundle: true,
-    write: false,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    conditions: ["edge-light", "worker", "browser"],
-    alias: { pulselock: `${root}dist/index.js` }, // the built, runtime-agnostic root entry
-    logLevel: "silent",
-  });
-  return out.outputFiles[0]!.text;
-}
 
 it("acquireAndRun is exclusive, fencing tokens grow, waitUntil covers runs, and liveness stops when idle", async () => {
   const vm = new EdgeVM();
-  vm.evaluate(await bundle());
+  vm.evaluate(await bundleForEdge('import { runJob } from "./test/edge/fixtures/edge-job.ts"; globalThis.runJob = runJob;'));
   const prefix = `edge-${crypto.randomUUID()}:`;
   const args = { url: stack.rest.url, token: stack.rest.token, key: `job-${crypto.randomUUID()}`, prefix };
   const result = await vm.evaluate(`runJob(${JSON.stringify(args)})`);

@@ -1,6 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { EdgeVM } from "@edge-runtime/vm";
-import { build } from "esbuild";
+import { bundleForEdge } from "./bundle-for-edge";
 import { describe, expect, it } from "vitest";
 import { createJobHandler } from "../../examples/vercel-edge/handler";
 import { useUpstashStack } from "../support/upstash-stack";
@@ -12,34 +11,18 @@ import { waitFor } from "../support/wait-for";
  * runtime hands waitUntil to the function through a request context under
  * Symbol.for("@vercel/request-context"); the tests install one that collects.
  */
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const CONTEXT = Symbol.for("@vercel/request-context");
 const stack = useUpstashStack();
 
 describe("examples/vercel-edge", () => {
   it("runs on the edge runtime: the request returns at once, the job keeps its lock through waitUntil", async () => {
-    const out = await build({
-      stdin: {
-        contents: `import { createJobHandler } from "./examples/vercel-edge/handler.ts"; globalThis.createJobHandler = createJobHandler;`,
-        resolveDir: root,
-        loader: "ts",
-      },
-      bundle: true,
-      write: false,
-      format: "iife",
-      platform: "browser",
-      target: "es2022",
-      conditions: ["edge-light", "worker", "browser"],
-      alias: { pulselock: `${root}dist/index.js` },
-      // As Next.js does for edge routes: process.env is inlined at build time (@vercel/functions reads it);
-      // the runtime itself has no process.
-      define: { "process.env": "{}" },
-      logLevel: "silent",
-    });
+    const script = await bundleForEdge(
+      `import { createJobHandler } from "./examples/vercel-edge/handler.ts"; globalThis.createJobHandler = createJobHandler;`,
+    );
     const vm = new EdgeVM();
     expect(vm.evaluate("typeof process")).toBe("undefined");
     vm.evaluate(`globalThis.__pending = []; globalThis[Symbol.for("@vercel/request-context")] = { get: () => ({ waitUntil: (p) => globalThis.__pending.push(p) }) };`);
-    vm.evaluate(out.outputFiles[0]!.text);
+    vm.evaluate(script);
     const prefix = `vercel-edge-${crypto.randomUUID()}:`;
     vm.evaluate(`globalThis.handler = createJobHandler(${JSON.stringify({ url: stack.rest.url, token: stack.rest.token, prefix })});`);
     const key = `job-${crypto.randomUUID()}`;
