@@ -1,5 +1,6 @@
 import { upstashTransport } from "../adapters/upstash/transport";
 import { lockKey, processKey } from "./keys";
+import { hasShape } from "./shape";
 import { RedisCommandError } from "./errors";
 import { describe, positiveMs } from "./options";
 import { toRedisCommandError } from "./redis-errors";
@@ -164,13 +165,5 @@ export function isDatabaseReference(value: unknown): value is DatabaseReference 
 }
 
 function isTransport(value: unknown): value is Transport {
-  const t = value as Partial<Transport> | null;
-  return (
-    typeof t === "object" &&
-    t !== null &&
-    typeof t.kind === "string" &&
-    typeof t.clientKeyPrefix === "string" &&
-    typeof t.evalsha === "function" &&
-    typeof t.eval === "function"
-  );
+  return hasShape(value, { kind: "string", clientKeyPrefix: "string", evalsha: "function", eval: "function" });
 }

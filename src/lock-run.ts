@@ -167,7 +167,7 @@ export class LockRun {
   }
 
   /** Re-arms itself at each deadline: a deadline that moved (fresh writes) just re-arms. */
-  armDeadline(): void {
+  private armDeadline(): void {
     clearTimeout(this.timer);
     this.checkDeadline();
     if (this.lostError || this.finished) return;

@@ -117,7 +117,8 @@ export class Locker {
       reportWriteMs: this.options.reportWriteMs,
       reportTtlMs: this.options.reportTtlMs,
       onError: (error) => this.errors.emit({ type: "reporter", error }),
-      onLapse: (generation) => this.onLapse(generation),
+      onLapse: (generation) =>
+        this.lapse(generation, "this process's liveness record lapsed (Redis unreachable, or the process was frozen), so others may take the lock"),
     });
   }
 
@@ -280,9 +281,6 @@ export class Locker {
    */
   async acquire(key: string, trace?: string): Promise<AcquireResult> {
     const res = await this.acquireInternal(key, trace, "acquire");
-    if (res.status === LockStatus.SUCCESS && this.options.waitUntil) {
-      this.options.waitUntil(new Promise<void>((resolve) => this.held.set(res.lockData.ownerHash, resolve)));
-    }
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
@@ -386,7 +384,7 @@ export class Locker {
     this.acquiring++;
     try {
       const res = await this.acquireUnderLiveIdentity(key, trace);
-      if (res.status === LockStatus.SUCCESS && !this.held.has(res.lockData.ownerHash)) this.held.set(res.lockData.ownerHash, noop);
+      if (res.status === LockStatus.SUCCESS) this.hold(res.lockData.ownerHash);
       return res;
     } finally {
       this.acquiring--;
@@ -522,6 +520,13 @@ export class Locker {
     return this.pendingIdentity;
   }
 
+  /** A lock is held until forget(): on runtimes with waitUntil, the isolate is kept alive that long. */
+  private hold(ownerHash: string): void {
+    let release = noop;
+    this.options.waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
+    this.held.set(ownerHash, release);
+  }
+
   /** A lock is no longer held: resolve its waitUntil promise, and let liveness rest when nothing is held. */
   private forget(ownerHash: string): void {
     this.held.get(ownerHash)?.();
@@ -550,10 +555,6 @@ export class Locker {
     if (identity.generation <= this.lapsedGeneration) return false;
     const last = this.liveness.lastWriteSentAt(identity.generation);
     return last !== undefined && this.liveness.now() < last + fencedTtl(this.options.reportTtlMs);
-  }
-
-  private onLapse(generation: number): void {
-    for (const { run, generation: g } of this.runs) if (g === generation) run.armDeadline();
   }
 
   private database(): Promise<Database> {

@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from "ioredis";
 import { clusterSlot } from "../../src/cluster-slot";
+import { hasShape } from "../../src/shape";
 import type { ClientRecipe, Subscriber, Transport } from "../../src/transport";
 
 /** The commands pulselock calls on ioredis, and what it reads to describe the client to a thread. */
@@ -14,16 +15,7 @@ export type IoredisCluster = Pick<Cluster, "evalsha" | "eval" | "duplicate" | "o
 type AnyIoredis = (IoredisClient | IoredisCluster) & { isCluster?: boolean };
 
 function isIoredis(client: unknown): client is AnyIoredis {
-  const c = client as Partial<IoredisClient> | null;
-  return (
-    typeof c === "object" &&
-    c !== null &&
-    typeof c.evalsha === "function" &&
-    typeof c.eval === "function" &&
-    typeof c.duplicate === "function" &&
-    typeof c.options === "object" &&
-    c.options !== null
-  );
+  return hasShape(client, { evalsha: "function", eval: "function", duplicate: "function", options: "object" });
 }
 
 /**

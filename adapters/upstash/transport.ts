@@ -5,6 +5,7 @@
  * HTTP has no pub/sub: mutex() waiters poll.
  */
 import type { Redis } from "@upstash/redis";
+import { hasShape } from "../../src/shape";
 import type { ClientRecipe, Transport } from "../../src/transport";
 
 /** The commands pulselock calls on @upstash/redis. */
@@ -12,21 +13,11 @@ export type UpstashClient = Pick<Redis, "evalsha" | "eval">;
 
 interface UpstashInternals {
   client?: { baseUrl?: unknown; headers?: Record<string, unknown> };
-  pipeline?: unknown;
-  multi?: unknown;
 }
 
 function isUpstash(client: unknown): client is UpstashClient & UpstashInternals {
-  const c = client as Partial<UpstashClient> & UpstashInternals & { duplicate?: unknown } | null;
-  return (
-    typeof c === "object" &&
-    c !== null &&
-    typeof c.evalsha === "function" &&
-    typeof c.eval === "function" &&
-    typeof c.pipeline === "function" &&
-    typeof c.duplicate !== "function" && // ioredis has duplicate(); Upstash has none
-    typeof c.client === "object"
-  );
+  // ioredis has duplicate(); Upstash has none, but has its HTTP client object.
+  return hasShape(client, { evalsha: "function", eval: "function", pipeline: "function", duplicate: "!function", client: "object" });
 }
 
 export function upstashTransport(client: unknown): Transport | undefined {
