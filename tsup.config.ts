@@ -7,6 +7,9 @@ export default defineConfig({
     ioredis: "adapters/ioredis/index.ts",
     upstash: "adapters/upstash/index.ts",
     "reporter-worker": "adapters/node/reporter-worker.ts",
+    deno: "adapters/deno/index.ts",
+    // Spawned by URL next to the Deno entry, so it must be a file of its own.
+    "deno-reporter-worker": "adapters/deno/deno-reporter-worker.ts",
     cli: "adapters/cli/main.ts",
   },
   format: ["esm", "cjs"],

@@ -1,0 +1,23 @@
+/*
+ * The Deno platform: liveness in a Web Worker, and database references
+ * loaded from modules (absolute paths, file: URLs, package names).
+ */
+import type { Platform } from "../../src/liveness";
+import { loadDatabase } from "../node/load-database";
+import { WebWorkerLiveness } from "./web-worker-liveness";
+import { REPORTER_WORKER_NAME } from "./worker-protocol";
+
+export const denoPlatform: Platform = {
+  name: "deno",
+  createLiveness: (params) => new WebWorkerLiveness(params),
+  loadDatabase,
+};
+
+/**
+ * True inside pulselock's liveness worker. The worker imports the module
+ * named by the database reference, so code in that module runs there too;
+ * guard side effects with this (Locker methods called there never settle).
+ */
+export function isReporterThread(): boolean {
+  return (globalThis as { name?: unknown }).name === REPORTER_WORKER_NAME;
+}

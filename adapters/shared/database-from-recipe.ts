@@ -1,0 +1,30 @@
+/*
+ * Rebuilds a RedisDatabase from a ClientRecipe inside a liveness thread or
+ * Web Worker, which cannot share the main thread's socket. Runtime-neutral:
+ * the client libraries are imported by their bare names, so they resolve
+ * like any peer dependency of pulselock (node_modules on Node, Bun and Deno).
+ */
+import type { Database } from "../../src/database";
+import type { ClientRecipe } from "../../src/transport";
+import { RedisDatabase } from "../node/redis-database";
+
+export interface RebuiltDatabase {
+  db: Database;
+  /** Closes the client the recipe opened (a no-op for HTTP clients). */
+  close(): Promise<void>;
+}
+
+export async function databaseFromRecipe(recipe: ClientRecipe): Promise<RebuiltDatabase> {
+  if (recipe.kind === "ioredis" || recipe.kind === "ioredis-cluster") {
+    const { default: Redis } = (await import("ioredis")) as unknown as {
+      default: { new (o: object): object; Cluster: new (nodes: unknown[], o: object) => object };
+    };
+    const client = (recipe.kind === "ioredis"
+      ? new Redis(recipe.options)
+      : new Redis.Cluster(recipe.startupNodes, recipe.options)) as { quit(): Promise<unknown>; on(e: string, f: () => void): void };
+    client.on("error", () => {}); // failures surface as failed writes, which are reported
+    return { db: new RedisDatabase(client, recipe.database), close: async () => void (await client.quit().catch(() => {})) };
+  }
+  const { Redis } = (await import(/* optional peer */ "@upstash/redis" as string)) as unknown as { Redis: new (o: object) => object };
+  return { db: new RedisDatabase(new Redis({ url: recipe.url, token: recipe.token }), recipe.database), close: async () => {} };
+}
