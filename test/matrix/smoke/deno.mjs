@@ -1,0 +1,15 @@
+// Deno, with the project's node_modules (--node-modules-dir=manual):
+// `pulselock` resolves through the "deno" condition to the Deno entry, whose
+// liveness runs in a Web Worker.
+import { Redis } from "ioredis";
+import * as lib from "pulselock";
+import { runProcessSmoke } from "./process-smoke.mjs";
+
+await runProcessSmoke(lib, {
+  row: { runtime: "deno", version: Deno.version.deno, format: "ESM" },
+  connect: (prefix) => {
+    const client = new Redis(Deno.env.get("REDIS_URL"));
+    return { db: new lib.RedisDatabase(client, { prefix }), close: () => client.quit() };
+  },
+  holderCommand: [Deno.execPath(), "run", "-A", "--node-modules-dir=manual", new URL(import.meta.url).pathname],
+});

@@ -1,0 +1,14 @@
+// Node (any version) as CommonJS: `pulselock` resolves through the "node" + "require" conditions.
+const lib = require("pulselock");
+const Redis = require("ioredis");
+
+import("./process-smoke.mjs").then(({ runProcessSmoke }) =>
+  runProcessSmoke(lib, {
+    row: { runtime: `node ${process.versions.node.split(".")[0]}`, version: process.version, format: "CJS" },
+    connect: (prefix) => {
+      const client = new Redis(process.env.REDIS_URL);
+      return { db: new lib.RedisDatabase(client, { prefix }), close: () => client.quit() };
+    },
+    holderCommand: [process.execPath, __filename],
+  }),
+);

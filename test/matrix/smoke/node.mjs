@@ -1,0 +1,15 @@
+// Node (any version) as an ES module: `pulselock` resolves through the "node" + "import" conditions.
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import Redis from "ioredis";
+import * as lib from "pulselock";
+import { runProcessSmoke } from "./process-smoke.mjs";
+
+await runProcessSmoke(lib, {
+  row: { runtime: `node ${process.versions.node.split(".")[0]}`, version: process.version, format: "ESM" },
+  connect: (prefix) => {
+    const client = new Redis(process.env.REDIS_URL);
+    return { db: new lib.RedisDatabase(client, { prefix }), close: () => client.quit() };
+  },
+  holderCommand: [process.execPath, fileURLToPath(import.meta.url)],
+});
