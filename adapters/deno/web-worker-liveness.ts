@@ -20,7 +20,7 @@ const terminatedError = () => new ReporterError("pulselock: the liveness reporte
 
 /** Who writes the record, for people reading Redis; hostname needs --allow-sys, so it is optional. */
 function processDescription(): string {
-  const deno = (globalThis as { Deno?: { pid: number; hostname(): string } }).Deno;
+  const deno = (globalThis as unknown as { Deno?: { pid: number; hostname(): string } }).Deno;
   let host = "deno";
   try {
     host = deno?.hostname() ?? host;
