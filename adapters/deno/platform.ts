@@ -1,16 +1,19 @@
 /*
- * The Deno platform: liveness in a Web Worker, and database references
- * loaded from modules (absolute paths, file: URLs, package names).
+ * The Deno platform: liveness in a Web Worker, database references loaded
+ * from modules (absolute paths, file: URLs, package names), and pub/sub
+ * wake-ups for mutex() waiters (ioredis runs on Deno through npm:).
  */
 import type { Platform } from "../../src/liveness";
-import { loadDatabase } from "../node/load-database";
+import { ReleaseWakeups } from "../../src/release-wakeups";
+import { loadDatabaseWithin } from "../node/load-database";
 import { WebWorkerLiveness } from "./web-worker-liveness";
 import { REPORTER_WORKER_NAME } from "./worker-protocol";
 
 export const denoPlatform: Platform = {
   name: "deno",
   createLiveness: (params) => new WebWorkerLiveness(params),
-  loadDatabase,
+  loadDatabase: loadDatabaseWithin,
+  releaseWakeups: (db, onError) => new ReleaseWakeups(db, onError),
 };
 
 /**

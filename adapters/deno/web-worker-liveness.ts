@@ -7,9 +7,10 @@
  * the next acquire starts a new worker under a new identity.
  */
 import { isDatabase } from "../../src/database";
+import { recipeOf } from "../../src/recipe";
 import { ReporterError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
-import { deserializeError } from "../node/reporter-protocol";
+import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
 import { SharedWriteTimes } from "../shared/shared-write-times";
 import { type DenoWorkerData, type FromDenoReporter, REPORTER_WORKER_NAME, type ToDenoReporter } from "./worker-protocol";
 
@@ -35,13 +36,13 @@ export class WebWorkerLiveness implements Liveness {
   private readonly source: DenoWorkerData["source"];
   private worker: Worker | undefined;
   private ready: Promise<Worker> | undefined;
-  private readonly firstWrites = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly firstWrites = new FirstWrites();
   private readonly stopping = new Map<Worker, { finish: () => void; done: Promise<void> }>();
   private terminated = false;
 
   constructor(private readonly p: LivenessParams) {
     // Decided here, so that a client that cannot be rebuilt in a worker fails in the Locker constructor.
-    this.source = isDatabase(p.source) ? { recipe: p.source.recipe() } : { reference: p.source };
+    this.source = isDatabase(p.source) ? { recipe: recipeOf(p.source) } : { reference: p.source };
   }
 
   now(): number {
@@ -52,7 +53,7 @@ export class WebWorkerLiveness implements Liveness {
     if (this.terminated) throw terminatedError();
     const worker = await (this.ready ??= this.spawn());
     if (this.terminated) throw terminatedError();
-    const written = new Promise<void>((resolve, reject) => this.firstWrites.set(identity.generation, { resolve, reject }));
+    const written = this.firstWrites.wait(identity.generation);
     this.send(worker, { type: "identity", processHash: identity.processHash, generation: identity.generation });
     await written;
   }
@@ -77,8 +78,7 @@ export class WebWorkerLiveness implements Liveness {
   async terminate(): Promise<void> {
     this.terminated = true;
     this.retire(Infinity);
-    for (const { reject } of this.firstWrites.values()) reject(terminatedError());
-    this.firstWrites.clear();
+    this.firstWrites.rejectAll(terminatedError);
     const worker = this.worker;
     this.worker = undefined;
     this.ready = undefined;
@@ -134,28 +134,15 @@ export class WebWorkerLiveness implements Liveness {
         reject(error);
       };
       worker.onmessage = ({ data: message }: MessageEvent<FromDenoReporter>) => {
-        switch (message.type) {
-          case "booted":
-            // Measured now, not at spawn: the offset then holds no start-up time, only message latency.
-            return this.send(worker, { type: "init", data, mainNow: performance.now() });
-          case "ready":
-            return resolve(worker);
-          case "written":
-            this.firstWrites.get(message.generation)?.resolve();
-            return void this.firstWrites.delete(message.generation);
-          case "lapsed":
-            return this.p.onLapse(message.generation);
-          case "error":
-            return this.p.onError(deserializeError(message.error));
-          case "fatal": {
-            const cause = deserializeError(message.error);
-            const error = new ReporterError(cause instanceof Error ? cause.message : String(cause), { cause });
-            this.p.onError(error);
-            return fail(error);
-          }
-          case "stopped":
-            return this.stopping.get(worker)?.finish();
-        }
+        // Measured now, not at spawn: the offset then holds no start-up time, only message latency.
+        if (message.type === "booted") return this.send(worker, { type: "init", data, mainNow: performance.now() });
+        dispatchReporterMessage(message, {
+          params: this.p,
+          firstWrites: this.firstWrites,
+          ready: () => resolve(worker),
+          fail,
+          stopped: () => this.stopping.get(worker)?.finish(),
+        });
       };
       worker.onerror = (event: ErrorEvent) => {
         // Unhandled, an error in a worker is rethrown in the main thread and ends the process.

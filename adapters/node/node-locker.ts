@@ -5,18 +5,12 @@
  */
 import { Locker as CoreLocker } from "../../src/locker";
 import type { LockerOptions } from "../../src/options";
+import { makeInert } from "../shared/inert-in-reporter";
 import { isReporterThread, nodePlatform } from "./platform";
-
-const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
 export class Locker extends CoreLocker {
   constructor(options: LockerOptions) {
     super(options, nodePlatform);
-    if (isReporterThread()) {
-      // The liveness thread re-imports the user's database module; a job started there must not run twice.
-      for (const method of ["acquireAndRun", "acquire", "mutex", "release", "readLockData", "readOwnerHashStatus"] as const) {
-        Object.defineProperty(this, method, { value: never });
-      }
-    }
+    if (isReporterThread()) makeInert(this);
   }
 }

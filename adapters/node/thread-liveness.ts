@@ -10,28 +10,19 @@ import { isDatabase } from "../../src/database";
 import { recipeOf } from "../../src/recipe";
 import { ReporterError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
-import {
-  ALL_GENERATIONS,
-  type FromReporter,
-  type ReporterWorkerData,
-  REPORTER_MARK,
-  SHARED_SLOTS,
-  Slot,
-  atomicMax,
-  deserializeError,
-  hrtimeNs,
-} from "./reporter-protocol";
+import { SharedWriteTimes } from "../shared/shared-write-times";
+import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
+import { type FromReporter, type ReporterWorkerData, REPORTER_MARK, hrtimeNs } from "./reporter-protocol";
 
 /** How long terminate() waits for the thread to delete the record before it stops the thread anyway. */
 const STOP_TIMEOUT_MS = 3000;
 
 export class ThreadLiveness implements Liveness {
-  private readonly shared = new SharedArrayBuffer(8 * SHARED_SLOTS);
-  private readonly slots = new BigInt64Array(this.shared);
+  private readonly times = new SharedWriteTimes();
   private readonly source: ReporterWorkerData["source"];
   private worker: Worker | undefined;
   private ready: Promise<Worker> | undefined;
-  private readonly firstWrites = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly firstWrites = new FirstWrites();
   private stopped: (() => void) | undefined;
   private terminated = false;
 
@@ -48,30 +39,23 @@ export class ThreadLiveness implements Liveness {
     if (this.terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
     const worker = await (this.ready ??= this.spawn());
     if (this.terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
-    const written = new Promise<void>((resolve, reject) => this.firstWrites.set(identity.generation, { resolve, reject }));
+    const written = this.firstWrites.wait(identity.generation);
     worker.postMessage({ type: "identity", processHash: identity.processHash, generation: identity.generation });
     await written;
   }
 
   retire(generation: number): void {
-    atomicMax(this.slots, Slot.LAPSED, Number.isFinite(generation) ? BigInt(generation) : ALL_GENERATIONS);
+    this.times.retire(generation);
   }
 
   lastWriteSentAt(generation: number): number | undefined {
-    const g = BigInt(generation);
-    const before = Atomics.load(this.slots, Slot.GENERATION);
-    const sentAt = Atomics.load(this.slots, Slot.SENT_AT_NS);
-    // Re-read: a lapse and a new identity may have landed while reading.
-    if (before !== g || Atomics.load(this.slots, Slot.GENERATION) !== g) return undefined;
-    if (Atomics.load(this.slots, Slot.LAPSED) >= g) return undefined;
-    return Number(sentAt) / 1e6;
+    return this.times.lastWriteSentAt(generation);
   }
 
   async terminate(): Promise<void> {
     this.terminated = true;
     this.retire(Infinity);
-    for (const { reject } of this.firstWrites.values()) reject(new ReporterError("pulselock: the liveness reporter was terminated"));
-    this.firstWrites.clear();
+    this.firstWrites.rejectAll(() => new ReporterError("pulselock: the liveness reporter was terminated"));
     const worker = this.worker;
     this.worker = undefined;
     this.ready = undefined;
@@ -92,7 +76,7 @@ export class ThreadLiveness implements Liveness {
   private spawn(): Promise<Worker> {
     const workerData: ReporterWorkerData = {
       [REPORTER_MARK]: true,
-      shared: this.shared,
+      shared: this.times.buffer,
       source: this.source,
       reportWriteMs: this.p.reportWriteMs,
       reportTtlMs: this.p.reportTtlMs,
@@ -109,27 +93,15 @@ export class ThreadLiveness implements Liveness {
         void worker.terminate();
         reject(error);
       };
-      worker.on("message", (message: FromReporter) => {
-        switch (message.type) {
-          case "ready":
-            return resolve(worker);
-          case "written":
-            this.firstWrites.get(message.generation)?.resolve();
-            return void this.firstWrites.delete(message.generation);
-          case "lapsed":
-            return this.p.onLapse(message.generation);
-          case "error":
-            return this.p.onError(deserializeError(message.error));
-          case "fatal": {
-            const cause = deserializeError(message.error);
-            const error = new ReporterError(cause instanceof Error ? cause.message : String(cause), { cause });
-            this.p.onError(error);
-            return fail(error);
-          }
-          case "stopped":
-            return this.stopped?.();
-        }
-      });
+      worker.on("message", (message: FromReporter) =>
+        dispatchReporterMessage(message, {
+          params: this.p,
+          firstWrites: this.firstWrites,
+          ready: () => resolve(worker),
+          fail,
+          stopped: () => this.stopped?.(),
+        }),
+      );
       worker.on("error", (error) => {
         this.p.onError(error);
         fail(new ReporterError(`pulselock: the liveness thread crashed: ${error.message}`, { cause: error }));

@@ -1,0 +1,57 @@
+/*
+ * The main thread's side of a liveness thread or Web Worker, whatever the
+ * runtime: who waits for an identity's first write, and what each message
+ * from the reporter means.
+ */
+import { ReporterError } from "../../src/errors";
+import type { LivenessParams } from "../../src/liveness";
+import { type FromReporter, deserializeError } from "../node/reporter-protocol";
+
+/** start() calls waiting for their identity's first successful write. */
+export class FirstWrites {
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  wait(generation: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.waiting.set(generation, { resolve, reject }));
+  }
+
+  written(generation: number): void {
+    this.waiting.get(generation)?.resolve();
+    this.waiting.delete(generation);
+  }
+
+  rejectAll(error: () => Error): void {
+    for (const { reject } of this.waiting.values()) reject(error());
+    this.waiting.clear();
+  }
+}
+
+export interface InboxHandlers {
+  params: LivenessParams;
+  firstWrites: FirstWrites;
+  ready(): void;
+  /** The reporter cannot go on: end it and reject whoever waits for it. */
+  fail(error: ReporterError): void;
+  stopped(): void;
+}
+
+export function dispatchReporterMessage(message: FromReporter, h: InboxHandlers): void {
+  switch (message.type) {
+    case "ready":
+      return h.ready();
+    case "written":
+      return h.firstWrites.written(message.generation);
+    case "lapsed":
+      return h.params.onLapse(message.generation);
+    case "error":
+      return h.params.onError(deserializeError(message.error));
+    case "fatal": {
+      const cause = deserializeError(message.error);
+      const error = new ReporterError(cause instanceof Error ? cause.message : String(cause), { cause });
+      h.params.onError(error);
+      return h.fail(error);
+    }
+    case "stopped":
+      return h.stopped();
+  }
+}
