@@ -2,4 +2,5 @@
 // has these built in, and `deno check` never reads this file.
 declare namespace Deno {
   const env: { get(name: string): string | undefined };
+  let exitCode: number;
 }

@@ -5,9 +5,11 @@
 // the event loop does not cost the lock; if the machine dies mid-report,
 // another run takes the job over within reportTtlMs.
 //
-// The database is given as { moduleName, exportName }: the liveness worker
-// imports this very module to build its own connection, so the job runs only
-// outside that worker (isReporterThread()).
+// The database is given as { moduleName: import.meta.url, exportName: "db" }:
+// the liveness worker imports this very module to open its own connection
+// (any client options work, TLS callbacks too). So the job runs only outside
+// that worker (isReporterThread()), and is not awaited at the top level: this
+// module's own import, in the main thread, would wait for it.
 //
 //   REDIS_URL=redis://127.0.0.1:<port> deno run -A examples/deno/nightly-report.ts
 //   (pulselock and ioredis from npm: see deno.json beside this file)
@@ -52,6 +54,10 @@ async function main(): Promise<void> {
 }
 
 if (!isReporterThread()) {
-  await main();
-  await redis.quit();
+  main()
+    .catch((error) => {
+      console.error(error);
+      Deno.exitCode = 1;
+    })
+    .finally(() => redis.quit());
 }

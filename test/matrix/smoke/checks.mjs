@@ -23,7 +23,8 @@ export async function exclusiveAndTokens(lib, makeLocker, key) {
   const tokens = [first, second, third].map((r) => (r.status === lib.LockStatus.SUCCESS ? r.result : NaN));
   return {
     lockers: [a, b],
-    liveness: a.platform?.name ?? "?",
+    // Which entry the runtime resolved `pulselock` to, by the platform it exports: that decides where liveness runs.
+    liveness: (lib.denoPlatform ?? lib.nodePlatform ?? lib.inThreadPlatform)?.name ?? "?",
     exclusive: first.status === lib.LockStatus.SUCCESS && refused?.status === lib.LockStatus.SOMEONE_ELSE_HOLDS_LOCK,
     tokens: tokens.every((t) => Number.isSafeInteger(t)) && tokens[0] < tokens[1] && tokens[1] < tokens[2],
     tokenValues: tokens,
