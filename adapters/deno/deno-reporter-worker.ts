@@ -4,9 +4,9 @@
  * record every reportWriteMs, untouched by whatever blocks the main thread.
  * Write times go to the main thread through shared memory, on its clock.
  */
-import { serializeError } from "../node/reporter-protocol";
+import { type FromReporter, serializeError } from "../node/reporter-protocol";
 import { startReporterSession } from "../shared/reporter-session";
-import { type FromDenoReporter, type ToDenoReporter, mainClock } from "./worker-protocol";
+import type { ToDenoReporter } from "./worker-protocol";
 
 interface WorkerScope {
   postMessage(message: unknown): void;
@@ -14,12 +14,12 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-const post = (message: FromDenoReporter) => scope.postMessage(message);
+const post = (message: FromReporter) => scope.postMessage(message);
 let session: ReturnType<typeof startReporterSession> | undefined;
 
 scope.onmessage = ({ data: message }) => {
   if (message.type === "init") {
-    session = startReporterSession(message.data, mainClock(message.mainNow, performance.now()), post);
+    session = startReporterSession(message.data, () => performance.now(), post);
     session.then(
       () => post({ type: "ready" }),
       (error) => post({ type: "fatal", error: serializeError(error) }),
@@ -31,5 +31,3 @@ scope.onmessage = ({ data: message }) => {
     () => message.type === "stop" && post({ type: "stopped" }),
   );
 };
-
-post({ type: "booted" });

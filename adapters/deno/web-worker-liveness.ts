@@ -12,7 +12,8 @@ import { ReporterError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
 import { SharedWriteTimes } from "../shared/shared-write-times";
-import { type DenoWorkerData, type FromDenoReporter, REPORTER_WORKER_NAME, type ToDenoReporter } from "./worker-protocol";
+import type { FromReporter } from "../node/reporter-protocol";
+import { type DenoWorkerData, REPORTER_WORKER_NAME, type ToDenoReporter } from "./worker-protocol";
 
 /** How long a stop waits for the worker to delete the record before it ends the worker anyway. */
 const STOP_TIMEOUT_MS = 3000;
@@ -133,13 +134,15 @@ export class WebWorkerLiveness implements Liveness {
         worker.terminate();
         reject(error);
       };
-      worker.onmessage = ({ data: message }: MessageEvent<FromDenoReporter>) => {
-        // Measured now, not at spawn: the offset then holds no start-up time, only message latency.
-        if (message.type === "booted") return this.send(worker, { type: "init", data, mainNow: performance.now() });
+      worker.onmessage = ({ data: message }: MessageEvent<FromReporter>) => {
         dispatchReporterMessage(message, {
           params: this.p,
           firstWrites: this.firstWrites,
-          ready: () => resolve(worker),
+          ready: () => {
+            // Deno gives each worker its own clock: the worker learns the offset to ours before any identity.
+            this.send(worker, { type: "clock", mainNow: this.now() });
+            resolve(worker);
+          },
           fail,
           stopped: () => this.stopping.get(worker)?.finish(),
         });
@@ -151,6 +154,7 @@ export class WebWorkerLiveness implements Liveness {
         this.p.onError(error);
         fail(new ReporterError(`pulselock: the liveness worker crashed: ${error.message}`, { cause: error }));
       };
+      this.send(worker, { type: "init", data });
     });
   }
 }

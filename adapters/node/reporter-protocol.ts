@@ -24,6 +24,13 @@ export const Slot = { GENERATION: 0, SENT_AT_NS: 1, LAPSED: 2 } as const;
 export const SHARED_SLOTS = 3;
 
 export type ToReporter =
+  /**
+   * Sent once, right after "ready": the main thread's clock (its now()) just
+   * before posting. Threads do not share a clock on every runtime (Bun's and
+   * Deno's process.hrtime and performance.now() start with each thread), so
+   * the reporter maps its own clock onto the main thread's with this offset.
+   */
+  | { type: "clock"; mainNow: number }
   | { type: "identity"; processHash: string; generation: number }
   | { type: "stop" };
 
@@ -43,7 +50,7 @@ export function serializeError(error: unknown): unknown {
   return { ...Object.fromEntries(fields), name: error.name, message: error.message, stack: error.stack };
 }
 
-/** Monotonic ns shared by every thread of the process. */
+/** Monotonic ns of this thread (on Bun and Deno each thread's starts at its own origin). */
 export function hrtimeNs(): bigint {
   return process.hrtime.bigint();
 }

@@ -12,7 +12,7 @@ import { ReporterError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import { SharedWriteTimes } from "../shared/shared-write-times";
 import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
-import { type FromReporter, type ReporterWorkerData, REPORTER_MARK, hrtimeNs } from "./reporter-protocol";
+import { type FromReporter, type ReporterWorkerData, REPORTER_MARK, type ToReporter, hrtimeNs } from "./reporter-protocol";
 
 /** How long terminate() waits for the thread to delete the record before it stops the thread anyway. */
 const STOP_TIMEOUT_MS = 3000;
@@ -97,7 +97,11 @@ export class ThreadLiveness implements Liveness {
         dispatchReporterMessage(message, {
           params: this.p,
           firstWrites: this.firstWrites,
-          ready: () => resolve(worker),
+          ready: () => {
+            // Before any identity: the thread's clock may not be ours (Bun), so it learns the offset first.
+            worker.postMessage({ type: "clock", mainNow: this.now() } satisfies ToReporter);
+            resolve(worker);
+          },
           fail,
           stopped: () => this.stopped?.(),
         }),

@@ -15,14 +15,19 @@ export type ReporterSettings = Pick<ReporterWorkerData, "shared" | "source" | "r
 
 /**
  * Builds the database and the loop; resolves with the handler of the main
- * thread's messages. `now` must be the main thread's clock (or one that never
- * runs ahead of it): write times are compared with it there.
+ * thread's messages. `localNow` is any monotonic clock of this thread; the
+ * "clock" message maps it onto the main thread's, on which write times are
+ * read there. A message arrives after it was sent, so the mapping can only
+ * err towards earlier send times, which moves the main thread's self-fencing
+ * deadline earlier (the safe side), by one message latency at most.
  */
 export async function startReporterSession(
   settings: ReporterSettings,
-  now: () => number,
+  localNow: () => number,
   post: (message: FromReporter) => void,
 ): Promise<(message: ToReporter) => void> {
+  let offset = 0;
+  const now = () => localNow() + offset;
   let db: Database;
   let close: () => Promise<void> = async () => {};
   if ("reference" in settings.source) {
@@ -46,7 +51,9 @@ export async function startReporterSession(
     onError: (error) => post({ type: "error", error: serializeError(error) }),
   });
   return (message) => {
-    if (message.type === "identity") {
+    if (message.type === "clock") {
+      offset = message.mainNow - localNow();
+    } else if (message.type === "identity") {
       recorder.beginIdentity(message.generation);
       loop.start({ processHash: message.processHash, generation: message.generation });
     } else if (message.type === "stop") {
