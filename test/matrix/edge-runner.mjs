@@ -40,6 +40,7 @@ function row(runtime, version, result, started) {
     exclusive: result.exclusive === true,
     tokens: result.tokens === true,
     blocked: "n/a",
+    exits: "n/a",
     takeoverMs: "n/a",
     ok,
     error: result.error ?? (result.process === "undefined" ? null : `process is ${result.process} in the isolate`),

@@ -21,6 +21,7 @@ interface Row {
   exclusive: boolean;
   tokens: boolean;
   blocked: boolean | "n/a";
+  exits: boolean | "n/a";
   takeoverMs: number | "n/a" | null;
   error: string | null;
 }
@@ -48,6 +49,7 @@ it("every runtime passes the smoke test, and the examples type-check and run", a
         expect(row.takeoverMs).toBeGreaterThan(0);
         expect(row.takeoverMs).toBeLessThanOrEqual(5000);
         expect(row.blocked).toBe(true);
+        expect(row.exits).toBe(true);
       }
     }
     expect(out.code).toBe(0);

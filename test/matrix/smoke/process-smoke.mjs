@@ -27,7 +27,8 @@ export async function runProcessSmoke(lib, o) {
   try {
     const basic = await exclusiveAndTokens(lib, makeLocker, `${id}:exclusive`);
     Object.assign(row, { liveness: basic.liveness, exclusive: basic.exclusive, tokens: basic.tokens });
-    for (const locker of basic.lockers) await locker.terminate();
+    // basic.lockers stay open on purpose: an idle Locker must not keep the process alive (G6); the runner
+    // checks that this process exits by itself after printing its result.
     row.blocked = await blockedHolderKeepsLock(lib, makeLocker, `${id}:blocked`, TIMINGS.reportTtlMs * 1.5);
     row.takeoverMs = await takeover(lib, makeLocker, `${id}:takeover`, o.holderCommand, prefix);
   } catch (error) {
