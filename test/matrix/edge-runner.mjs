@@ -41,6 +41,7 @@ function row(runtime, version, result, started) {
     tokens: result.tokens === true,
     blocked: "n/a",
     exits: "n/a",
+    upstash: "n/a",
     takeoverMs: "n/a",
     ok,
     error: result.error ?? (result.process === "undefined" ? null : `process is ${result.process} in the isolate`),

@@ -35,7 +35,14 @@ const temp = await createTempProject(root, [
 ]);
 const { bin, project } = temp;
 const services = await startServices(project);
-const env = { REDIS_URL: services.redis.url, DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1", NO_COLOR: "1" };
+const env = {
+  REDIS_URL: services.redis.url,
+  UPSTASH_REDIS_REST_URL: services.rest.url,
+  UPSTASH_REDIS_REST_TOKEN: services.rest.token,
+  DENO_NO_UPDATE_CHECK: "1",
+  DO_NOT_TRACK: "1",
+  NO_COLOR: "1",
+};
 const deno = [bin.deno, "run", "-A", "--node-modules-dir=manual"];
 
 const processRuns = [

@@ -22,6 +22,7 @@ interface Row {
   tokens: boolean;
   blocked: boolean | "n/a";
   exits: boolean | "n/a";
+  upstash: boolean | "n/a";
   takeoverMs: number | "n/a" | null;
   error: string | null;
 }
@@ -50,6 +51,7 @@ it("every runtime passes the smoke test, and the examples type-check and run", a
         expect(row.takeoverMs).toBeLessThanOrEqual(5000);
         expect(row.blocked).toBe(true);
         expect(row.exits).toBe(true);
+        expect(row.upstash).toBe(true);
       }
     }
     expect(out.code).toBe(0);

@@ -9,6 +9,7 @@ const COLUMNS = [
   ["exclusive", (r) => mark(r.exclusive)],
   ["tokens increase", (r) => mark(r.tokens)],
   ["blocked holder keeps lock", (r) => mark(r.blocked)],
+  ["Upstash client in thread", (r) => mark(r.upstash)],
   ["exits when idle", (r) => mark(r.exits)],
   ["SIGKILL takeover ms", (r) => (r.takeoverMs === null || r.takeoverMs === undefined ? "✗" : String(r.takeoverMs))],
   ["result", (r) => (r.ok ? "PASS" : "FAIL")],

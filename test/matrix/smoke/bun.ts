@@ -1,6 +1,7 @@
 // Bun, TypeScript run directly: `pulselock` resolves through the "bun" condition
 // (the Node entry, whose liveness runs in a worker_threads thread).
 import { fileURLToPath } from "node:url";
+import { Redis as Upstash } from "@upstash/redis";
 import Redis from "ioredis";
 import * as lib from "pulselock";
 import { runProcessSmoke } from "./process-smoke.mjs";
@@ -13,5 +14,10 @@ await runProcessSmoke(lib, {
     const client = new Redis(process.env.REDIS_URL!);
     return { db: new lib.RedisDatabase(client, { prefix }), close: () => client.quit() };
   },
+  upstash: (prefix: string) =>
+    new lib.RedisDatabase(
+      new Upstash({ url: process.env.UPSTASH_REDIS_REST_URL!, token: process.env.UPSTASH_REDIS_REST_TOKEN!, enableTelemetry: false }),
+      { prefix },
+    ),
   holderCommand: [process.execPath, fileURLToPath(import.meta.url)],
 });

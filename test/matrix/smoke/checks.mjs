@@ -56,6 +56,23 @@ export async function blockedHolderKeepsLock(lib, makeLocker, key, blockMs) {
   return run.status === lib.LockStatus.SUCCESS && contenderStatus === lib.LockStatus.SOMEONE_ELSE_HOLDS_LOCK && heartbeatAfterBlock;
 }
 
+/**
+ * A lock over an @upstash/redis client: the liveness thread or worker must
+ * rebuild that client from its url and token, importing @upstash/redis itself.
+ */
+export async function upstashRun(lib, db, key) {
+  const locker = new lib.Locker({ database: db, ...TIMINGS });
+  try {
+    const res = await locker.acquireAndRun(key, async (heartbeat) => {
+      await heartbeat.delay(TIMINGS.reportWriteMs * 2); // liveness writes go on meanwhile
+      return heartbeat.lockData.fencingToken;
+    });
+    return res.status === lib.LockStatus.SUCCESS && Number.isSafeInteger(res.result);
+  } finally {
+    await locker.terminate();
+  }
+}
+
 /** Polls acquireAndRun until it succeeds; returns the ms it took, or undefined after `boundMs`. */
 export async function acquireWithin(lib, locker, key, boundMs) {
   const start = performance.now();

@@ -1,6 +1,7 @@
 // Deno, with the project's node_modules (--node-modules-dir=manual):
 // `pulselock` resolves through the "deno" condition to the Deno entry, whose
 // liveness runs in a Web Worker.
+import { Redis as Upstash } from "@upstash/redis";
 import { Redis } from "ioredis";
 import * as lib from "pulselock";
 import { runProcessSmoke } from "./process-smoke.mjs";
@@ -11,5 +12,10 @@ await runProcessSmoke(lib, {
     const client = new Redis(Deno.env.get("REDIS_URL"));
     return { db: new lib.RedisDatabase(client, { prefix }), close: () => client.quit() };
   },
+  upstash: (prefix) =>
+    new lib.RedisDatabase(
+      new Upstash({ url: Deno.env.get("UPSTASH_REDIS_REST_URL"), token: Deno.env.get("UPSTASH_REDIS_REST_TOKEN"), enableTelemetry: false }),
+      { prefix },
+    ),
   holderCommand: [Deno.execPath(), "run", "-A", "--node-modules-dir=manual", new URL(import.meta.url).pathname],
 });

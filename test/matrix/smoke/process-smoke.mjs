@@ -5,14 +5,15 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { TIMINGS, acquireWithin, blockedHolderKeepsLock, exclusiveAndTokens } from "./checks.mjs";
+import { TIMINGS, acquireWithin, blockedHolderKeepsLock, exclusiveAndTokens, upstashRun } from "./checks.mjs";
 
 /** Slack over reportTtlMs for a takeover: polling, process start-up noise on a busy 2-core machine. */
 const TAKEOVER_SLACK_MS = 3000;
 
 /**
  * @param lib the runtime's `pulselock`
- * @param o.connect () => ({ db, close }) with a RedisDatabase on process.env.REDIS_URL
+ * @param o.connect (prefix) => ({ db, close }) with a RedisDatabase on process.env.REDIS_URL
+ * @param o.upstash (prefix) => a RedisDatabase over an @upstash/redis client on UPSTASH_REDIS_REST_URL/_TOKEN
  * @param o.holderCommand [command, ...args] that runs this same script again
  * @param o.row { runtime, version, format }
  */
@@ -23,19 +24,20 @@ export async function runProcessSmoke(lib, o) {
   if (process.env.PULSELOCK_SMOKE_ROLE === "holder") return hold(makeLocker(), process.env.PULSELOCK_SMOKE_KEY);
 
   const id = `${o.row.runtime}-${o.row.format}-${Math.random().toString(36).slice(2)}`;
-  const row = { ...o.row, liveness: "?", exclusive: false, tokens: false, blocked: false, takeoverMs: null, error: null };
+  const row = { ...o.row, liveness: "?", exclusive: false, tokens: false, blocked: false, upstash: false, takeoverMs: null, error: null };
   try {
     const basic = await exclusiveAndTokens(lib, makeLocker, `${id}:exclusive`);
     Object.assign(row, { liveness: basic.liveness, exclusive: basic.exclusive, tokens: basic.tokens });
     // basic.lockers stay open on purpose: an idle Locker must not keep the process alive (G6); the runner
     // checks that this process exits by itself after printing its result.
     row.blocked = await blockedHolderKeepsLock(lib, makeLocker, `${id}:blocked`, TIMINGS.reportTtlMs * 1.5);
+    row.upstash = await upstashRun(lib, o.upstash(prefix), `${id}:upstash`);
     row.takeoverMs = await takeover(lib, makeLocker, `${id}:takeover`, o.holderCommand, prefix);
   } catch (error) {
     row.error = String(error?.stack ?? error);
   }
   await close();
-  row.ok = row.exclusive && row.tokens && row.blocked && row.takeoverMs !== null && !row.error;
+  row.ok = row.exclusive && row.tokens && row.blocked && row.upstash && row.takeoverMs !== null && !row.error;
   console.log(`MATRIX_RESULT ${JSON.stringify(row)}`);
 }
 
