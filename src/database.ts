@@ -1,4 +1,5 @@
 import { upstashTransport } from "../adapters/upstash/transport";
+import { DEFAULTS } from "./defaults";
 import { lockKey, processKey } from "./keys";
 import { hasShape } from "./shape";
 import { describe, positiveMs } from "./options";
@@ -27,6 +28,7 @@ export interface RedisDatabaseOptions {
    * How long one WAIT may take. A write that is not replicated in time counts
    * as failed: acquire throws, an extension or liveness write does not move
    * the self-fencing deadline.
+   * The default is explained at {@link DEFAULTS.replicationTimeoutMs}.
    * @default 500
    */
   replicationTimeoutMs?: number;
@@ -71,11 +73,15 @@ export class RedisDatabase {
           (adapters.length > 1 ? "" : " (ioredis clients are recognised by the Node entry: import pulselock on Node, Bun or Deno)"),
       );
     }
-    const prefix = options.prefix ?? "";
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`pulselock: RedisDatabase options must be an object, got ${describe(options)}`);
+    }
+    // Only undefined means "use the default": null is a mistake worth reporting, as in the Locker's options.
+    const prefix = options.prefix === undefined ? "" : options.prefix;
     if (typeof prefix !== "string") {
       throw new TypeError(`pulselock: RedisDatabase option prefix must be a string, got ${describe(prefix)}`);
     }
-    const waitForReplicas = options.waitForReplicas ?? 0;
+    const waitForReplicas = options.waitForReplicas === undefined ? 0 : options.waitForReplicas;
     if (!Number.isInteger(waitForReplicas) || waitForReplicas < 0) {
       throw new TypeError(`pulselock: RedisDatabase option waitForReplicas must be a whole number >= 0, got ${describe(waitForReplicas)}`);
     }
@@ -87,7 +93,7 @@ export class RedisDatabase {
     this.transport = transport;
     this.prefix = prefix;
     this.waitForReplicas = waitForReplicas;
-    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", options.replicationTimeoutMs ?? 500);
+    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", options.replicationTimeoutMs === undefined ? DEFAULTS.replicationTimeoutMs : options.replicationTimeoutMs);
     Object.defineProperty(this, DATABASE_BRAND, { value: true });
   }
 
