@@ -52,6 +52,8 @@ const processRuns = [
   { id: "node22-cjs", label: "node 22", format: "CJS", command: [bin.node22, "smoke/node.cjs"] },
   { id: "bun", label: "bun", format: "ESM (TS)", command: [bin.bun, "smoke/bun.ts"] },
   { id: "deno", label: "deno", format: "ESM", command: [...deno, "smoke/deno.mjs"] },
+  // The Node entry works on Deno too (a user may import it): worker_threads on Deno's polyfill.
+  { id: "deno-node-entry", label: "deno", format: "ESM", command: [...deno, "smoke/deno.mjs"], env: { PULSELOCK_SMOKE_ENTRY: "pulselock/node" } },
 ];
 
 const rows = [];
@@ -59,7 +61,7 @@ const exampleRows = [];
 try {
   for (const r of processRuns.filter((r) => wanted(r.id))) {
     log(`running ${r.id}`);
-    rows.push({ id: r.id, ...(await runProcessSmoke({ ...r, cwd: project, env })) });
+    rows.push({ id: r.id, ...(await runProcessSmoke({ ...r, cwd: project, env: { ...env, ...r.env } })) });
   }
   if (wanted("workerd")) {
     log("running workerd");

@@ -13,7 +13,7 @@ import { expect, it } from "vitest";
  * the runtimes (~150 MB, cached by npm after the first run).
  */
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const RUNTIMES = ["node20-esm", "node20-cjs", "node22-esm", "node22-cjs", "bun", "deno", "workerd", "edge-runtime"];
+const RUNTIMES = ["node20-esm", "node20-cjs", "node22-esm", "node22-cjs", "bun", "deno", "deno-node-entry", "workerd", "edge-runtime"];
 
 interface Row {
   id: string;
