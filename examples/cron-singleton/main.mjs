@@ -12,11 +12,9 @@
 // Exits 0 when every tick completed exactly once, no tick ran on two live
 // instances at once, the killed run was redone by another instance after the
 // liveness TTL, fencing tokens grew, and no lock or liveness record was left.
-import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
-import { startRedis } from "../../test/support/redis-server.mjs";
+import { exampleRedis, takeKeys } from "../support/example-redis.mjs";
+import { forkMember } from "../support/fork-member.mjs";
 import { nextTickAfter } from "./schedule.mjs";
 
 const INSTANCES = Number(process.env.CRON_INSTANCES ?? 4);
@@ -37,7 +35,7 @@ const DEADLINE_MS = STARTUP_MS + (TICKS + 2) * INTERVAL_MS + JOB_MS + 20_000;
  * @typedef {{ instance: string, token: number, start: number, end: number | null, outcome: "running" | "completed" | "lost" | "killed" }} Run
  *   One instance's run of one tick, as that instance reported it.
  * @typedef {{ name: string, child: import("node:child_process").ChildProcess, killed: boolean,
- *   exit: { code: number | null, signal: string | null } | null, exited?: Promise<unknown> }} Instance
+ *   exit: { code: number | null, signal: string | null } | null, exited: Promise<{ code: number | null, signal: string | null }> }} Instance
  * @typedef {{ instance: string, t: number } & (
  *   | { type: "started" | "completed", tick: string, token: number }
  *   | { type: "lost", tick: string, message: string }
@@ -55,8 +53,8 @@ const stamp = (/** @type {number} */ t) => `+${((t - t0) / 1000).toFixed(2)}s`.p
 const secs = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(2)} s`;
 const ok = (/** @type {boolean} */ cond) => (cond ? "✔" : "✖");
 
-const server = process.env.REDIS_URL ? null : await startRedis();
-const redisUrl = process.env.REDIS_URL ?? /** @type {string} */ (server?.url);
+const redis = await exampleRedis();
+const redisUrl = redis.url;
 const prefix = `cron-example:${randomBytes(4).toString("hex")}:`;
 const firstTick = nextTickAfter(Date.now() + STARTUP_MS, INTERVAL_MS);
 const ticks = Array.from({ length: TICKS }, (_, i) => new Date(firstTick + i * INTERVAL_MS).toISOString());
@@ -65,7 +63,7 @@ console.log(
   `cron singleton: ${INSTANCES} instances, one job every ${INTERVAL_MS} ms (${JOB_MS} ms of work), ${TICKS} ticks; ` +
     `${KILL ? `the instance running tick ${KILL_TICK + 1} is SIGKILLed` : "no kill"}`,
 );
-console.log(`redis ${redisUrl}${server ? " (spawned for this run)" : ""}, key prefix "${prefix}"\n`);
+console.log(`redis ${redisUrl}${redis.spawned ? " (spawned for this run)" : ""}, key prefix "${prefix}"\n`);
 
 // ---------------------------------------------------------------- fleet
 
@@ -76,28 +74,23 @@ let skips = 0;
 let kill = null;
 /** @type {Instance[]} */
 const instances = [];
-const instancePath = fileURLToPath(new URL("./instance.mjs", import.meta.url));
 for (let i = 0; i < INSTANCES; i++) {
   const name = `instance-${i}`;
-  const child = fork(instancePath, [], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-    env: {
-      ...process.env,
-      REDIS_URL: redisUrl,
-      CRON_PREFIX: prefix,
-      CRON_INSTANCE: name,
-      CRON_INTERVAL_MS: String(INTERVAL_MS),
-      CRON_JOB_MS: String(JOB_MS),
-      CRON_CATCH_UP: String(CATCH_UP),
-      CRON_TICKS: String(TICKS),
-      CRON_FIRST_TICK_AT: String(firstTick),
-      CRON_TIMINGS: JSON.stringify(TIMINGS),
-    },
-  });
+  const env = {
+    REDIS_URL: redisUrl,
+    CRON_PREFIX: prefix,
+    CRON_INSTANCE: name,
+    CRON_INTERVAL_MS: String(INTERVAL_MS),
+    CRON_JOB_MS: String(JOB_MS),
+    CRON_CATCH_UP: String(CATCH_UP),
+    CRON_TICKS: String(TICKS),
+    CRON_FIRST_TICK_AT: String(firstTick),
+    CRON_TIMINGS: JSON.stringify(TIMINGS),
+  };
+  const member = forkMember(new URL("./instance.mjs", import.meta.url), env, (event) => onEvent(entry, /** @type {InstanceEvent} */ (event)));
   /** @type {Instance} */
-  const entry = { name, child, killed: false, exit: null };
-  entry.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve((entry.exit = { code, signal }))));
-  child.on("message", (event) => onEvent(entry, /** @type {InstanceEvent} */ (event)));
+  const entry = { name, killed: false, exit: null, ...member };
+  void entry.exited.then((exit) => (entry.exit = exit));
   instances.push(entry);
 }
 
@@ -168,34 +161,14 @@ for (const i of instances) {
 
 // ---------------------------------------------------------------- redis
 
-/** What Redis holds under this run's prefix: the done markers, and (there must be none) lock or liveness records. */
-async function inspectRedis() {
-  const client = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  try {
-    const keys = [];
-    let cursor = "0";
-    do {
-      const [next, batch] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== "0");
-    const markers = await Promise.all(ticks.map((tick) => client.get(`${prefix}done:send-digest:${tick}`)));
-    if (keys.length > 0) await client.del(...keys); // tidy up a shared REDIS_URL
-    return { markers, leftovers: keys.filter((k) => !k.startsWith(`${prefix}done:`)) };
-  } finally {
-    await client.quit().catch(() => client.disconnect());
-  }
-}
-const { markers, leftovers } = await inspectRedis().catch((error) => {
+// What is left under this run's prefix: the done markers, and (there must be none) lock or liveness records.
+const left = await takeKeys(redisUrl, prefix).catch((error) => {
   failures.push(`could not inspect Redis: ${error.message}`);
-  return { markers: [], leftovers: [] };
+  return new Map();
 });
-if (server) {
-  // startRedis() unrefs its server process: keep the loop alive until it is gone.
-  const keepAlive = setInterval(() => {}, 1000);
-  await server.close();
-  clearInterval(keepAlive);
-}
+const markers = ticks.map((tick) => left.get(`${prefix}done:send-digest:${tick}`) ?? null);
+const leftovers = [...left.keys()].filter((k) => !k.startsWith(`${prefix}done:`));
+await redis.close();
 
 // ---------------------------------------------------------------- summary
 

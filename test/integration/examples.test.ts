@@ -46,3 +46,15 @@ it("cron singleton: 4 instances tick every second; each tick's job completes exa
   expect(stdout).toContain("✔ nothing leaked");
   expect(stdout).toMatch(/\nOK in /);
 });
+
+it("node worker fleet: a SIGTERMed worker drains and its partitions get new consumers well within reportTtlMs; never two consumers at once", async () => {
+  const { stdout } = await run(process.execPath, ["examples/node-worker-fleet/main.mjs"], {
+    cwd: root,
+    env: { ...process.env, REDIS_URL: server.url },
+    timeout: 90_000,
+  }).catch((error: { stdout?: string; message: string }) => ({ stdout: `${error.stdout ?? ""}\n${error.message}` }));
+  expect(stdout).toMatch(/✔ one consumer per partition: \d+ holds checked, none overlapped/);
+  expect(stdout).toMatch(/✔ drain: worker-\d's 3 partitions had new consumers/);
+  expect(stdout).toContain("✔ nothing leaked");
+  expect(stdout).toMatch(/\nOK in /);
+});
