@@ -1,9 +1,8 @@
 import { upstashTransport } from "../adapters/upstash/transport";
+import { DEFAULTS } from "./defaults";
 import { lockKey, processKey } from "./keys";
 import { hasShape } from "./shape";
-import { RedisCommandError } from "./errors";
 import { describe, positiveMs } from "./options";
-import { toRedisCommandError } from "./redis-errors";
 import { runScript } from "./run-script";
 import type { LuaScript } from "./scripts/script";
 import type { Transport } from "./transport";
@@ -34,6 +33,7 @@ export interface RedisDatabaseOptions {
    * How long one WAIT may take. A write that is not replicated in time counts
    * as failed: acquire throws, an extension or liveness write does not move
    * the self-fencing deadline.
+   * The default is explained at {@link DEFAULTS.replicationTimeoutMs}.
    * @default 500
    */
   replicationTimeoutMs?: number;
@@ -82,21 +82,27 @@ export class RedisDatabase {
           (adapters.length > 1 ? "" : " (ioredis clients are recognised by the Node entry: import pulselock on Node, Bun or Deno)"),
       );
     }
-    const prefix = options.prefix ?? "";
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`pulselock: RedisDatabase options must be an object, got ${describe(options)}`);
+    }
+    // Only undefined means "use the default": null is a mistake worth reporting, as in the Locker's options.
+    const prefix = options.prefix === undefined ? "" : options.prefix;
     if (typeof prefix !== "string") {
       throw new TypeError(`pulselock: RedisDatabase option prefix must be a string, got ${describe(prefix)}`);
     }
-    const waitForReplicas = options.waitForReplicas ?? 0;
+    const waitForReplicas = options.waitForReplicas === undefined ? 0 : options.waitForReplicas;
     if (!Number.isInteger(waitForReplicas) || waitForReplicas < 0) {
       throw new TypeError(`pulselock: RedisDatabase option waitForReplicas must be a whole number >= 0, got ${describe(waitForReplicas)}`);
     }
-    if (waitForReplicas > 0 && !transport.waitForReplicas) {
-      throw new TypeError(`pulselock: a ${transport.kind} client cannot WAIT for replicas; leave waitForReplicas at 0`);
+    // Only a subclass that implements replicated() (the Node entry's) can WAIT.
+    const canWait = new.target.prototype.replicated !== RedisDatabase.prototype.replicated && transport.waitForReplicas;
+    if (waitForReplicas > 0 && !canWait) {
+      throw new TypeError(`pulselock: a ${transport.kind} client cannot WAIT for replicas here; leave waitForReplicas at 0`);
     }
     this.transport = transport;
     this.prefix = prefix;
     this.waitForReplicas = waitForReplicas;
-    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", options.replicationTimeoutMs ?? 500);
+    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", options.replicationTimeoutMs === undefined ? DEFAULTS.replicationTimeoutMs : options.replicationTimeoutMs);
     Object.defineProperty(this, DATABASE_BRAND, { value: true });
   }
 
@@ -129,25 +135,12 @@ export class RedisDatabase {
   }
 
   /**
-   * Resolves once the last write to `key` reached waitForReplicas replicas
-   * (at once when that is 0); throws a transient RedisCommandError otherwise.
+   * Resolves once the last write to `key` is on waitForReplicas replicas. The
+   * runtime-agnostic entry has no client that can WAIT, so here it resolves
+   * at once; the Node entry's RedisDatabase overrides it.
    */
-  async replicated(operation: string, key: string): Promise<void> {
-    if (this.waitForReplicas === 0) return;
-    let acked: number;
-    try {
-      acked = await this.transport.waitForReplicas!(key, this.waitForReplicas, this.replicationTimeoutMs);
-    } catch (error) {
-      throw toRedisCommandError(operation, error);
-    }
-    if (acked < this.waitForReplicas) {
-      throw new RedisCommandError(
-        operation,
-        "NOREPLICAS",
-        true,
-        `the write reached ${acked} of ${this.waitForReplicas} replicas within ${this.replicationTimeoutMs} ms`,
-      );
-    }
+  replicated(_operation: string, _key: string): Promise<void> {
+    return Promise.resolve();
   }
 }
 

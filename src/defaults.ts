@@ -76,6 +76,14 @@ export const DEFAULTS = Object.freeze({
    * @default 50
    */
   fencingMarginMs: 50,
+  /**
+   * How long one WAIT may take (RedisDatabase option replicationTimeoutMs).
+   * Replication within a data centre takes about a millisecond; half a second
+   * rides out a busy replica, yet is far below the fencing windows, so an
+   * unreplicated write fails long before anyone could take the lock over.
+   * @default 500
+   */
+  replicationTimeoutMs: 500,
 });
 
 export type Defaults = typeof DEFAULTS;
