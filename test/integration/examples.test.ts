@@ -54,7 +54,7 @@ it("node worker fleet: a SIGTERMed worker drains and its partitions get new cons
     timeout: 90_000,
   }).catch((error: { stdout?: string; message: string }) => ({ stdout: `${error.stdout ?? ""}\n${error.message}` }));
   expect(stdout).toMatch(/✔ one consumer per partition: \d+ holds checked, none overlapped/);
-  expect(stdout).toMatch(/✔ drain: worker-\d's 3 partitions had new consumers/);
+  expect(stdout).toMatch(/✔ drain: worker-\d's [1-9] partitions had new consumers/);
   expect(stdout).toContain("✔ nothing leaked");
   expect(stdout).toMatch(/\nOK in /);
 });
