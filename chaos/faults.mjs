@@ -5,7 +5,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { now } from "./history.mjs";
-import { killSlot } from "./node-participants.mjs";
 
 export const FAULT_KINDS = [
   "sigkill",
@@ -23,7 +22,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A participant no other fault is acting on; one holding a lock when there is one, most of the time. */
 function pickTarget(ctx, slots) {
-  const free = slots.filter((s) => !s.busy && s.child?.exitCode !== 0);
+  const free = slots.filter((s) => !s.busy);
   if (free.length === 0) return undefined;
   const holding = free.filter((s) => s.open.size > 0);
   return ctx.random.pick(holding.length > 0 && ctx.random.chance(0.8) ? holding : free);
@@ -58,30 +57,30 @@ async function restartRedis(ctx, kind, dataLoss) {
 
 export const FAULTS = {
   async sigkill(ctx) {
-    const slot = pickTarget(ctx, ctx.nodeSlots);
+    const slot = pickTarget(ctx, [...ctx.nodeSlots, ...ctx.edgeSlots]);
     if (!slot) return false;
     slot.busy = true;
     ctx.log({ type: "fault", kind: "sigkill", target: slot.worker, held: [...new Set(slot.open.values())] });
-    const death = await killSlot(slot);
+    const death = await slot.kill();
     ctx.onDead(death);
-    timed(ctx, slot, ctx.random.int(200, 1500), () => {
-      slot.spawn();
+    timed(ctx, slot, ctx.random.int(200, 1500), async () => {
+      await slot.spawn();
       ctx.log({ type: "fault-end", kind: "sigkill", target: slot.worker });
     });
     return true;
   },
   async sigstop(ctx) {
-    const slot = pickTarget(ctx, ctx.nodeSlots);
+    const slot = pickTarget(ctx, [...ctx.nodeSlots, ...ctx.edgeSlots]);
     if (!slot) return false;
     const ms = ttlMultiple(ctx);
     ctx.log({ type: "fault", kind: "sigstop", target: slot.worker, ms, held: [...new Set(slot.open.values())] });
-    slot.child.kill("SIGSTOP");
+    slot.signal("SIGSTOP");
     if (ms > ctx.timings.reportTtlMs + 1200) {
       // Frozen for longer than reportTtlMs + 1 s: for the fleet it is as dead as a killed worker.
       ctx.onDead({ held: [...new Set(slot.open.values())], hashes: [...slot.processHashes], killedAt: now(), worker: slot.worker });
     }
     timed(ctx, slot, ms, () => {
-      slot.child.kill("SIGCONT");
+      slot.signal("SIGCONT");
       ctx.log({ type: "fault-end", kind: "sigstop", target: slot.worker });
     });
     return true;

@@ -42,6 +42,8 @@ export async function startNodeSlot({ index, redisPort, keys, timings, seed, onE
     child.on("error", (error) => log({ type: "unhandled", worker, error: `child process error: ${error.message}` }));
     log({ type: "worker-start", worker, kind: "node", pid: child.pid });
   };
+  slot.signal = (sig) => slot.child.kill(sig);
+  slot.kill = () => killSlot(slot);
   slot.spawn();
   return slot;
 }

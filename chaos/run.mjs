@@ -56,7 +56,10 @@ const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
 admin.on("error", () => {}); // it reconnects after each Redis restart
 const store = new FencedStore();
 let writeSeq = 0;
-const participants = new Map(); // worker (incarnation) name → slot
+const nodeSlots = [];
+const edgeSlots = [];
+/** The slot of a worker incarnation name ("e1.3" → slot e1). */
+const slotOf = (worker) => [...nodeSlots, ...edgeSlots].find((s) => String(worker).startsWith(`${s.name}.`));
 
 function onEvent(slot, e) {
   switch (e.type) {
@@ -89,7 +92,7 @@ const storeServer = createServer((req, res) => {
   req.on("end", () => {
     try {
       const event = JSON.parse(body);
-      onEvent(participants.get(event.worker), event);
+      onEvent(slotOf(event.worker), event);
       res.writeHead(204).end();
     } catch (error) {
       log({ type: "unhandled", worker: "store", error: String(error) });
@@ -101,26 +104,19 @@ await new Promise((r) => storeServer.listen(0, "127.0.0.1", r));
 const storeUrl = `http://127.0.0.1:${storeServer.address().port}/event`;
 
 // ------------------------------------------------------------ participants
-const nodeSlots = [];
 for (let i = 0; i < Number(args.workers); i++) {
   const slot = await startNodeSlot({ index: i, redisPort: redis.port, keys: KEYS, timings: TIMINGS, seed, onEvent, log });
   nodeSlots.push(slot);
 }
-const edgeSlots = [];
 const edgeLoops = [];
 if (Number(args.isolates) > 0) {
   const script = await bundleEdgeWorker();
   for (let i = 0; i < Number(args.isolates); i++) {
     const slot = await startEdgeSlot({ index: i, redisPort: redis.port, script, storeUrl, timings: TIMINGS, log });
-    participants.set(slot.worker, slot);
     edgeSlots.push(slot);
     edgeLoops.push(runEdgeLoop(slot, { random: createRandom(`${seed}/${slot.worker}`), keys: KEYS, log }));
   }
 }
-// Node slots change incarnation names: look them up by the name in each event.
-const byWorker = (name) => nodeSlots.find((s) => s.worker === name);
-const originalGet = participants.get.bind(participants);
-participants.get = (name) => originalGet(name) ?? byWorker(name);
 
 // ------------------------------------------------------------ faults
 const probes = new Set();

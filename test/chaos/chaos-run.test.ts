@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +26,7 @@ it(`a ${minutes}-minute chaos run (seed ${seed}) has no violation and injects ev
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
     );
   });
+  if (!existsSync(join(out, "summary.json"))) throw new Error(`chaos/run.mjs ended (code ${code}) without a summary:\n${output.slice(-4000)}`);
   const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
   // The table, whatever happened: it is what a failing CI run must show.
   console.log(readFileSync(join(out, "report.txt"), "utf8"));
