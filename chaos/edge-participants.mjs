@@ -108,6 +108,13 @@ export async function startEdgeSlot({ index, redisPort, script, storeUrl, timing
     await slot.mf.dispose().catch(() => {});
     return death;
   };
+  /** A request that busy-loops the isolate, next to the one running a job. */
+  slot.block = (ms) => {
+    slot.mf
+      .dispatchFetch(`http://chaos/block?ms=${ms}`)
+      .then((res) => res.arrayBuffer())
+      .catch((error) => log({ type: "unhandled", worker: slot.worker, error: `block request failed: ${error.message}` }));
+  };
   slot.close = async () => {
     await slot.mf.dispose();
     rest.child.kill("SIGTERM");

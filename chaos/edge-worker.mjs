@@ -13,7 +13,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export default {
   async fetch(request, env, ctx) {
-    const params = new URL(request.url).searchParams;
+    const url = new URL(request.url);
+    const params = url.searchParams;
+    if (url.pathname === "/block") {
+      // Busy: the isolate's one thread is blocked, and with it the timers that write its liveness.
+      const until = Date.now() + Number(params.get("ms"));
+      while (Date.now() < until) {
+        // spin
+      }
+      return new Response("unblocked");
+    }
     const key = params.get("key");
     const locker = new Locker({
       database: new RedisDatabase(

@@ -86,12 +86,13 @@ export const FAULTS = {
     return true;
   },
   async block(ctx) {
-    const slot = pickTarget(ctx, ctx.nodeSlots);
+    const slot = pickTarget(ctx, [...ctx.nodeSlots, ...ctx.edgeSlots]);
     if (!slot) return false;
-    // Shorter than lockTtlMs: G2 says such a block must not lose the lock (liveness comes from another thread).
+    // On Node, shorter than lockTtlMs: G2 says such a block must not lose the lock (liveness comes from
+    // another thread). An isolate has no other thread: a block longer than reportTtlMs loses its lock.
     const ms = ttlMultiple(ctx);
     ctx.log({ type: "fault", kind: "block", target: slot.worker, ms, held: [...new Set(slot.open.values())] });
-    slot.child.send({ type: "block", ms });
+    slot.block(ms);
     timed(ctx, slot, ms, () => ctx.log({ type: "fault-end", kind: "block", target: slot.worker }));
     return true;
   },

@@ -44,6 +44,7 @@ export async function startNodeSlot({ index, redisPort, keys, timings, seed, onE
   };
   slot.signal = (sig) => slot.child.kill(sig);
   slot.kill = () => killSlot(slot);
+  slot.block = (ms) => slot.child.send({ type: "block", ms });
   slot.spawn();
   return slot;
 }
