@@ -5,9 +5,12 @@
 // The bound it checks for overlaps is pulselock's self-fencing guarantee (G4
 // in DESIGN.md; README "How it works: Self-fencing"): an owner treats its lock
 // as lost no later than the earliest moment anyone else could take it. So a
-// run must have stopped believing it holds its key (its last successful
-// heartbeat) before a run with a higher token starts, give or take
-// `slackMs` of timestamp jitter between processes. The one documented
+// run must have stopped believing it holds its key before a run with a higher
+// token starts, give or take `slackMs` of timestamp jitter between processes:
+// its last action (a write right after a successful heartbeat) and its abort
+// (the signal firing) must both come before. A process that was frozen
+// (SIGSTOP, a blocked event loop) when that moment came cannot abort then; it
+// must abort within `resumeMs` of running again, and must not act at all. The one documented
 // exception is a Redis restart that lost all data: the records vanish at
 // once, so nothing local can stop the owner in time; pulselock's bound there is
 // the self-fencing deadline itself (README "A lapse is final"): the last
@@ -53,7 +56,25 @@ function byKey(runs) {
   return groups;
 }
 
-function overlaps(groups, losses, reportTtlMs, slackMs) {
+/** Intervals during which a worker could not run any code: SIGSTOPped, or its event loop blocked. */
+function freezes(events) {
+  const open = new Map();
+  const out = new Map();
+  for (const e of events) {
+    if ((e.type === "fault" || e.type === "fault-end") && (e.kind === "sigstop" || e.kind === "block")) {
+      const id = `${e.kind}:${e.target}`;
+      if (e.type === "fault") open.set(id, e.t);
+      else if (open.has(id)) {
+        if (!out.has(e.target)) out.set(e.target, []);
+        out.get(e.target).push([open.get(id), e.t]);
+        open.delete(id);
+      }
+    }
+  }
+  return out;
+}
+
+function overlaps(groups, losses, frozen, { reportTtlMs, slackMs, resumeMs }) {
   const found = [];
   for (const [key, runs] of groups) {
     for (const a of runs) {
@@ -63,15 +84,25 @@ function overlaps(groups, losses, reportTtlMs, slackMs) {
         for (const t of losses) {
           if (t >= a.start - slackMs && t <= b.start + slackMs) allowedUntil = Math.max(allowedUntil, t + reportTtlMs + slackMs);
         }
-        if (a.lastOk > allowedUntil) {
+        const report = (what, at) =>
           found.push({
             key,
             older: a.run,
             newer: b.run,
-            overlapMs: round(a.lastOk - b.start),
-            detail: `${a.run} (token ${a.token}) still acted at +${round(a.lastOk - b.start)} ms after ${b.run} (token ${b.token}) started`,
+            overlapMs: round(at - b.start),
+            detail: `${a.run} (token ${a.token}) ${what} ${round(at - b.start)} ms after ${b.run} (token ${b.token}) started`,
           });
+        if (a.lastOk > allowedUntil) {
+          report("still acted", a.lastOk);
+          continue;
         }
+        if (a.abortAt === undefined) continue;
+        // A process that cannot run code cannot abort: it must do so as soon as it runs again.
+        let abortBy = allowedUntil;
+        for (const [from, to] of frozen.get(a.worker) ?? []) {
+          if (from <= b.start + slackMs && to >= a.start) abortBy = Math.max(abortBy, to + resumeMs);
+        }
+        if (a.abortAt > abortBy) report("saw its abort only", a.abortAt);
       }
     }
   }
@@ -142,7 +173,7 @@ export function checkHistory(events) {
   const groups = byKey(runs.values());
   const losses = events.filter((e) => e.type === "fault" && e.kind === DATA_LOSS).map((e) => e.t);
   const violations = {
-    overlap: overlaps(groups, losses, reportTtlMs, slackMs),
+    overlap: overlaps(groups, losses, freezes(events), { reportTtlMs, slackMs, resumeMs: meta.resumeMs ?? 200 }),
     staleAccepted: staleAccepted(events),
     tokenOrder: tokenOrder(groups, slackMs),
     deadHolder: events.filter((e) => e.type === "probe" && e.held).map((e) => ({

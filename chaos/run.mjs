@@ -40,12 +40,14 @@ const KEYS = Array.from({ length: Number(args.keys) }, (_, i) => `job-${i}`);
 const TIMINGS = { reportWriteMs: 200, reportTtlMs: 1000, lockRecheckMs: 250, lockExtendMs: 2000, lockTtlMs: 8000 };
 /** Timestamps of different processes on one machine agree to about a millisecond. */
 const SLACK_MS = 5;
+/** How soon a process that runs again after SIGCONT or a block must have fired its overdue abort. */
+const RESUME_MS = 200;
 const FAULT_GAP_MS = [1500, 4000];
 
 const random = createRandom(seed);
 const history = openHistory(join(outDir, "history.jsonl"));
 const log = history.log;
-log({ type: "meta", seed, minutes, keys: KEYS, options: TIMINGS, slackMs: SLACK_MS, workers: Number(args.workers), isolates: Number(args.isolates) });
+log({ type: "meta", seed, minutes, keys: KEYS, options: TIMINGS, slackMs: SLACK_MS, resumeMs: RESUME_MS, workers: Number(args.workers), isolates: Number(args.isolates) });
 console.log(`chaos: seed ${seed}, ${minutes} min, history ${history.file}`);
 process.on("unhandledRejection", (error) => log({ type: "unhandled", worker: "orchestrator", error: String(error?.stack ?? error) }));
 
@@ -161,10 +163,17 @@ while (now() < endAt) {
 console.log("chaos: time is up; undoing faults and stopping participants");
 await Promise.all(ctx.pending);
 await Promise.all(probes);
-for (const slot of nodeSlots) slot.child.send({ type: "stop" });
+// Told again every half second: a worker started a moment ago may not have been listening yet.
+const tell = (type, unless) => {
+  for (const slot of nodeSlots) if (!unless(slot) && slot.child.connected) slot.child.send({ type }, () => {}); // a channel closing meanwhile is no failure
+};
+const stopping = setInterval(() => tell("stop", (s) => s.idle), 500);
+tell("stop", (s) => s.idle);
 await Promise.all(edgeLoops.map((loop) => loop.stop()));
 const idleBy = now() + 30_000;
 while (nodeSlots.some((s) => !s.idle) && now() < idleBy) await new Promise((r) => setTimeout(r, 50));
+clearInterval(stopping);
+for (const slot of nodeSlots) if (!slot.idle) log({ type: "note", worker: slot.worker, note: "not idle 30 s after stop" });
 // Everyone is idle: a lock record still held under a live identity was never released.
 for (const key of KEYS) {
   const holder = await whileRedisUp(() => readHolder(admin, key));
@@ -173,13 +182,13 @@ for (const key of KEYS) {
     log({ type: "leftover", key, owner, processHash: holder.processHash, alive: holder.alive });
   }
 }
-for (const slot of nodeSlots) {
-  slot.finishing = true;
-  if (slot.child.connected) slot.child.send({ type: "exit" });
-}
+for (const slot of nodeSlots) slot.finishing = true;
+const exiting = setInterval(() => tell("exit", () => false), 500);
+tell("exit", () => false);
 const exitBy = setTimeout(() => nodeSlots.forEach((s) => s.child.kill("SIGKILL")), 15_000);
 await Promise.all(nodeSlots.map((s) => s.exited));
 clearTimeout(exitBy);
+clearInterval(exiting);
 for (const slot of edgeSlots) await slot.close();
 for (const slot of nodeSlots) await slot.proxy.close();
 admin.disconnect();

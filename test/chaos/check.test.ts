@@ -31,6 +31,24 @@ describe("chaos checker", () => {
     expect(v.overlap[0]).toMatchObject({ older: "w0.1/0", newer: "w1.1/0", overlapMs: 100 });
   });
 
+  it("flags an older run whose signal aborted only after a newer run started", () => {
+    const abort = { type: "abort", run: "w0.1/0", at: 1650, t: 1650 };
+    const v = violationsOf([...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }), abort, ...run("w1.1/0", "k", 200, 1600, 2000)]);
+    expect(v.overlap).toHaveLength(1);
+    expect(v.overlap[0].detail).toMatch(/saw its abort only 50 ms after/);
+  });
+
+  it("gives a frozen worker until resumeMs after it runs again to abort, and no more", () => {
+    const events = [
+      { type: "fault", kind: "sigstop", target: "w0.1", t: 1550 },
+      { type: "fault-end", kind: "sigstop", target: "w0.1", t: 3000 },
+      ...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }),
+      ...run("w1.1/0", "k", 200, 2600, 2800),
+    ];
+    expect(violationsOf([...events, { type: "abort", run: "w0.1/0", at: 3100 }]).overlap).toHaveLength(0);
+    expect(violationsOf([...events, { type: "abort", run: "w0.1/0", at: 3300 }]).overlap).toHaveLength(1);
+  });
+
   it("tolerates overlap within the slack, and other keys' runs", () => {
     const v = violationsOf([...run("w0.1/0", "k", 100, 1000, 1603), ...run("w1.1/0", "k", 200, 1600, 2000), ...run("w2.1/0", "j", 300, 1000, 2000)]);
     expect(v.overlap).toHaveLength(0);
