@@ -28,6 +28,17 @@ function pickTarget(ctx, slots) {
   return ctx.random.pick(holding.length > 0 && ctx.random.chance(0.8) ? holding : free);
 }
 
+const everyone = (ctx) => [...ctx.nodeSlots, ...ctx.edgeSlots];
+
+/** Picks a target and logs the fault against it, with params() drawn after the pick; undefined when none is free. */
+function strike(ctx, kind, slots, params = () => ({})) {
+  const slot = pickTarget(ctx, slots);
+  if (!slot) return undefined;
+  slot.params = params();
+  ctx.log({ type: "fault", kind, target: slot.worker, ...slot.params, held: [...new Set(slot.open.values())] });
+  return slot;
+}
+
 /** Runs `undo` after ms in the background, with the target marked busy until then. */
 function timed(ctx, slot, ms, undo) {
   slot.busy = true;
@@ -57,10 +68,9 @@ async function restartRedis(ctx, kind, dataLoss) {
 
 export const FAULTS = {
   async sigkill(ctx) {
-    const slot = pickTarget(ctx, [...ctx.nodeSlots, ...ctx.edgeSlots]);
+    const slot = strike(ctx, "sigkill", everyone(ctx));
     if (!slot) return false;
     slot.busy = true;
-    ctx.log({ type: "fault", kind: "sigkill", target: slot.worker, held: [...new Set(slot.open.values())] });
     const death = await slot.kill();
     ctx.onDead(death);
     timed(ctx, slot, ctx.random.int(200, 1500), async () => {
@@ -70,10 +80,9 @@ export const FAULTS = {
     return true;
   },
   async sigstop(ctx) {
-    const slot = pickTarget(ctx, [...ctx.nodeSlots, ...ctx.edgeSlots]);
+    const slot = strike(ctx, "sigstop", everyone(ctx), () => ({ ms: ttlMultiple(ctx) }));
     if (!slot) return false;
-    const ms = ttlMultiple(ctx);
-    ctx.log({ type: "fault", kind: "sigstop", target: slot.worker, ms, held: [...new Set(slot.open.values())] });
+    const { ms } = slot.params;
     slot.signal("SIGSTOP");
     if (ms > ctx.timings.reportTtlMs + 1200) {
       // Frozen for longer than reportTtlMs + 1 s: for the fleet it is as dead as a killed worker.
@@ -86,23 +95,19 @@ export const FAULTS = {
     return true;
   },
   async block(ctx) {
-    const slot = pickTarget(ctx, [...ctx.nodeSlots, ...ctx.edgeSlots]);
-    if (!slot) return false;
     // On Node, shorter than lockTtlMs: G2 says such a block must not lose the lock (liveness comes from
     // another thread). An isolate has no other thread: a block longer than reportTtlMs loses its lock.
-    const ms = ttlMultiple(ctx);
-    ctx.log({ type: "fault", kind: "block", target: slot.worker, ms, held: [...new Set(slot.open.values())] });
-    slot.block(ms);
-    timed(ctx, slot, ms, () => ctx.log({ type: "fault-end", kind: "block", target: slot.worker }));
+    const slot = strike(ctx, "block", everyone(ctx), () => ({ ms: ttlMultiple(ctx) }));
+    if (!slot) return false;
+    slot.block(slot.params.ms);
+    timed(ctx, slot, slot.params.ms, () => ctx.log({ type: "fault-end", kind: "block", target: slot.worker }));
     return true;
   },
   async blackhole(ctx) {
-    const slot = pickTarget(ctx, [...ctx.nodeSlots, ...ctx.edgeSlots]);
-    if (!slot) return false;
-    const ms = ttlMultiple(ctx);
     // Either the partition heals and the held bytes arrive late, or the connections are reset (as TCP would give up).
-    const reset = ctx.random.chance(0.5);
-    ctx.log({ type: "fault", kind: "blackhole", target: slot.worker, ms, reset, held: [...new Set(slot.open.values())] });
+    const slot = strike(ctx, "blackhole", everyone(ctx), () => ({ ms: ttlMultiple(ctx), reset: ctx.random.chance(0.5) }));
+    if (!slot) return false;
+    const { ms, reset } = slot.params;
     slot.proxy.blackhole();
     timed(ctx, slot, ms, () => {
       if (reset) {
@@ -114,11 +119,9 @@ export const FAULTS = {
     return true;
   },
   async delay(ctx) {
-    const slot = pickTarget(ctx, [...ctx.nodeSlots, ...ctx.edgeSlots]);
+    const slot = strike(ctx, "delay", everyone(ctx), () => ({ ms: ctx.random.int(1000, 4000), delayMs: ctx.random.int(50, 600) }));
     if (!slot) return false;
-    const ms = ctx.random.int(1000, 4000);
-    const delayMs = ctx.random.int(50, 600);
-    ctx.log({ type: "fault", kind: "delay", target: slot.worker, ms, delayMs, held: [...new Set(slot.open.values())] });
+    const { ms, delayMs } = slot.params;
     slot.proxy.delay(delayMs);
     timed(ctx, slot, ms, async () => {
       // The proxy's delayed chunks are timers: going straight back to "pass" would let new bytes
