@@ -14,11 +14,13 @@ import { uniqueKey } from "../support/wait-for";
  * (docs/decisions.md, "HTTP failures of Upstash"). Redis here keeps its data
  * across the restart (AOF, fsync always), so the release must then succeed.
  */
+// redis-server.mjs is untyped JavaScript: its `extraArgs = []` default reads as never[] to TypeScript.
+const startDurableRedis = startRedis as (options: { extraArgs: string[] }) => ReturnType<typeof startRedis>;
 let redis: Awaited<ReturnType<typeof startRedis>>;
 let rest: Awaited<ReturnType<typeof startUpstashDevServer>>;
 
 beforeAll(async () => {
-  redis = await startRedis({ extraArgs: ["--appendonly", "yes", "--appendfsync", "always"] });
+  redis = await startDurableRedis({ extraArgs: ["--appendonly", "yes", "--appendfsync", "always"] });
   rest = await startUpstashDevServer({ redisUrl: redis.url });
 });
 afterAll(async () => {
