@@ -32,7 +32,7 @@ export interface Transport {
   waitForReplicas?(key: string, replicas: number, timeoutMs: number): Promise<number>;
   /** Opens one new connection for release wake-ups; absent where the client has no pub/sub (HTTP). */
   openSubscriber?(onMessage: (channel: string) => void, onError: (error: unknown) => void): Subscriber;
-  /** The client this transport wraps, where a liveness thread may rebuild it from its settings. */
+  /** The @upstash/redis client this transport wraps: a liveness thread rebuilds it from its URL and token. */
   readonly client?: unknown;
   /**
    * A structured-clone-able recipe from which another thread rebuilds an
