@@ -15,6 +15,11 @@ export interface DatabaseReference {
   exportName: string;
 }
 
+/**
+ * Options of {@link RedisDatabase}. They belong to the database rather than the
+ * Locker because the liveness thread, which builds its own RedisDatabase, must
+ * apply exactly the same ones.
+ */
 export interface RedisDatabaseOptions {
   /**
    * After each lock write (acquire, extend, liveness), wait until this many
@@ -51,9 +56,13 @@ const DATABASE_BRAND = Symbol.for("pulselock.database");
  * library itself.
  */
 export class RedisDatabase {
+  /** The client, seen through the few calls pulselock makes (EVALSHA, EVAL, WAIT, pub/sub). */
   readonly transport: Transport;
+  /** {@inheritDoc RedisDatabaseOptions.prefix} */
   readonly prefix: string;
+  /** {@inheritDoc RedisDatabaseOptions.waitForReplicas} */
   readonly waitForReplicas: number;
+  /** {@inheritDoc RedisDatabaseOptions.replicationTimeoutMs} */
   readonly replicationTimeoutMs: number;
 
   /**
@@ -97,10 +106,16 @@ export class RedisDatabase {
     Object.defineProperty(this, DATABASE_BRAND, { value: true });
   }
 
+  /**
+   * The Redis key of the lock named `name` (without the client's own prefix).
+   * The name is the key's hash tag, so every key of one lock lives in one
+   * Redis Cluster slot; useful to find a lock with redis-cli.
+   */
   lockKey(name: string): string {
     return lockKey(this.prefix, name);
   }
 
+  /** The Redis key of one process's liveness record: while it exists, that process's locks are not taken over. */
   processKey(processHash: string): string {
     return processKey(this.prefix, processHash);
   }
@@ -110,6 +125,11 @@ export class RedisDatabase {
     return this.transport.clientKeyPrefix + this.lockKey(name);
   }
 
+  /**
+   * Runs one of pulselock's Lua scripts: EVALSHA first (the text is not
+   * resent), EVAL when Redis answers NOSCRIPT; client errors become
+   * RedisCommandErrors.
+   */
   run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     return runScript(this.transport, script, keys, args);
   }
@@ -124,8 +144,14 @@ export class RedisDatabase {
   }
 }
 
+/** What a Locker's `database` option resolves to; an alias, kept so that the seed's type name still works. */
 export type Database = RedisDatabase;
 
+/**
+ * Whether `value` is a RedisDatabase, by a brand rather than `instanceof`, so
+ * that a database from another copy of pulselock (or another realm, such as a
+ * liveness thread's module) is recognised too.
+ */
 export function isDatabase(value: unknown): value is Database {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[DATABASE_BRAND] === true;
 }

@@ -1,6 +1,8 @@
 /**
  * Every default of pulselock in one frozen object, so that the numbers and
  * their reasons live in one place and cannot drift apart between files.
+ * Frozen, so that no code can change a default for every Locker at once.
+ * @namespace
  */
 export const DEFAULTS = Object.freeze({
   /**

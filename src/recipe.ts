@@ -9,7 +9,8 @@ import type { ClientRecipe } from "./transport";
  */
 export function recipeOf(db: Database): ClientRecipe {
   const { transport } = db;
-  const describe = transport.describe ?? (transport.kind === "upstash" ? () => describeUpstash(transport.client) : undefined);
+  // Only the Upstash transport carries its client (its description reads the client's URL and token).
+  const describe = transport.describe ?? (transport.client !== undefined ? () => describeUpstash(transport.client) : undefined);
   if (!describe) {
     throw new TypeError(
       `pulselock: a ${db.transport.kind} client cannot be rebuilt in a liveness thread; ` +

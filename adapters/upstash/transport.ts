@@ -20,6 +20,12 @@ function isUpstash(client: unknown): client is UpstashClient & UpstashInternals 
   return hasShape(client, { evalsha: "function", eval: "function", pipeline: "function", duplicate: "!function", client: "object" });
 }
 
+/**
+ * Wraps an `@upstash/redis` client as a {@link Transport}, or returns undefined
+ * when `client` is not one. Recognised by shape, so that pulselock imports no
+ * client library and the edge bundle stays small; HTTP failures become
+ * RedisCommandErrors with codes such as `UNAUTHORIZED` and `RATE_LIMITED`.
+ */
 export function upstashTransport(client: unknown): Transport | undefined {
   if (!isUpstash(client)) return undefined;
   const c = client as unknown as {

@@ -10,10 +10,24 @@ export async function startProxy(targetPort, targetHost = "127.0.0.1") {
   const pairs = new Set();
   const held = [];
 
+  /** Chunks waiting to go out, per destination, in arrival order: bytes never overtake earlier ones. */
+  const queues = new WeakMap();
+  const drain = (dst, queue) => {
+    while (queue.length > 0 && queue[0].due <= Date.now()) {
+      const { chunk } = queue.shift();
+      if (dst.writable) dst.write(chunk);
+    }
+    if (queue.length > 0) setTimeout(() => drain(dst, queue), queue[0].due - Date.now());
+  };
+  const send = (dst, chunk, pauseMs) => {
+    let queue = queues.get(dst);
+    if (!queue) queues.set(dst, (queue = []));
+    queue.push({ chunk, due: Date.now() + pauseMs });
+    if (queue.length === 1) drain(dst, queue);
+  };
   const forward = (dst) => (chunk) => {
     if (mode === "blackhole") return held.push([dst, chunk]);
-    if (mode === "delay" && delayMs > 0) return setTimeout(() => dst.writable && dst.write(chunk), delayMs);
-    if (dst.writable) dst.write(chunk);
+    send(dst, chunk, mode === "delay" ? delayMs : 0);
   };
 
   const server = createServer((client) => {
@@ -47,7 +61,7 @@ export async function startProxy(targetPort, targetHost = "127.0.0.1") {
     /** Forwards again; held bytes are delivered unless they were dropped. */
     pass({ drop = false } = {}) {
       mode = "pass";
-      for (const [dst, chunk] of held.splice(0)) if (!drop && dst.writable) dst.write(chunk);
+      for (const [dst, chunk] of held.splice(0)) if (!drop) send(dst, chunk, 0);
     },
     dropConnections() {
       for (const { client, upstream } of pairs) {
