@@ -1,0 +1,46 @@
+// Uncontended acquire+release pairs per second at concurrency 1 and 64 from
+// one process, for pulselock and the libraries a user would pick instead,
+// with the server-side commands per pair (client commands + commands in Lua).
+import { IOREDIS_PEERS, UPSTASH_PEERS } from "./lib/peers.mjs";
+import { runFor } from "./lib/loop.mjs";
+import { commandCalls, describeCalls, resetStats, totalCalls } from "./lib/redis-stats.mjs";
+
+export const CONCURRENCIES = [1, 64];
+
+async function measureOne({ peer, target, prefix, admin, concurrency, durationMs, warmupMs }) {
+  const lib = await peer.setup(target, prefix);
+  // Each loop reuses its own key: uncontended, and the key space stays small.
+  const op = (worker) => lib.pair(`k${worker}`);
+  try {
+    await runFor({ durationMs: warmupMs, concurrency, op });
+    await resetStats(admin);
+    const { ops, ms, errors, firstError } = await runFor({ durationMs, concurrency, op });
+    const calls = await commandCalls(admin);
+    if (errors > 0) console.error(`  ${peer.label}: ${errors} failed pairs (${firstError?.message})`);
+    return { pairsPerSec: (ops / ms) * 1000, commandsPerPair: totalCalls(calls) / ops, breakdown: describeCalls(calls, ops), errors };
+  } finally {
+    await lib.close();
+  }
+}
+
+/** Resolves with { [peerName]: { label, transport, byConcurrency: { 1: {...}, 64: {...} } } }. */
+export async function measureUncontended({ redis, admin, rest, durationMs, warmupMs, only, log }) {
+  const results = {};
+  const groups = [
+    { peers: IOREDIS_PEERS, target: redis.url, transport: "ioredis" },
+    { peers: UPSTASH_PEERS, target: rest, transport: "upstash" },
+  ];
+  for (const { peers, target, transport } of groups) {
+    for (const [name, peer] of Object.entries(peers)) {
+      if (only && !only.includes(name)) continue;
+      const entry = (results[name] = { label: peer.label, transport, byConcurrency: {} });
+      for (const concurrency of CONCURRENCIES) {
+        await admin.flushall();
+        const r = await measureOne({ peer, target, prefix: `u:${name}:${concurrency}:`, admin, concurrency, durationMs, warmupMs });
+        entry.byConcurrency[concurrency] = r;
+        log(`  ${peer.label} c=${concurrency}: ${Math.round(r.pairsPerSec)} pairs/s, ${r.commandsPerPair.toFixed(2)} cmds/pair (${r.breakdown})`);
+      }
+    }
+  }
+  return results;
+}
