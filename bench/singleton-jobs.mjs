@@ -1,0 +1,107 @@
+// Singleton jobs: N unique job keys, each run once, across 4 worker
+// processes. pulselock runs them with acquireAndRun (64 at a time per
+// process); BullMQ 6 runs the same jobs with unique jobIds and a Worker of
+// concurrency 64 per process, its add step included in time and commands.
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Queue } from "bullmq";
+import { IOREDIS_OPTIONS } from "./lib/clients.mjs";
+import { commandCalls, describeCalls, resetStats, totalCalls } from "./lib/redis-stats.mjs";
+
+export const WORKERS = 4;
+export const CONCURRENCY = 64;
+const ADD_BATCH = 1000;
+
+const workerPath = (name) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url));
+
+/** Forks a worker and resolves once it says "ready"; events after that go to onMessage. */
+function forkReady(file, args, onMessage) {
+  const child = fork(workerPath(file), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const exited = new Promise((r) => child.once("exit", r));
+  const ready = new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${file} exited with code ${code} before it was ready`)));
+    child.on("message", (m) => (m.type === "ready" ? resolve() : onMessage(m)));
+  });
+  return { child, ready, exited };
+}
+
+function killAll(children) {
+  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+async function runPulselock({ redis, admin, jobs }) {
+  let done = 0;
+  let failed = 0;
+  let finished = 0;
+  let allDone;
+  const finishedAll = new Promise((r) => (allDone = r));
+  const children = Array.from({ length: WORKERS }, (_, i) =>
+    forkReady("singleton-pulselock.mjs", [redis.url, "s:pl:", String(i), String(WORKERS), String(jobs), String(CONCURRENCY)], (m) => {
+      if (m.type !== "done") return;
+      done += m.done;
+      failed += m.failed;
+      if (++finished === WORKERS) allDone();
+    }),
+  );
+  try {
+    await Promise.all(children.map((c) => c.ready));
+    await resetStats(admin);
+    const start = performance.now();
+    for (const { child } of children) child.send("start");
+    await finishedAll;
+    const ms = performance.now() - start;
+    const calls = await commandCalls(admin);
+    await Promise.all(children.map((c) => c.exited));
+    if (done !== jobs) throw new Error(`pulselock ran ${done} of ${jobs} jobs (${failed} found their key held)`);
+    return { jobsPerSec: (jobs / ms) * 1000, commandsPerJob: totalCalls(calls) / jobs, breakdown: describeCalls(calls, jobs), ms };
+  } finally {
+    killAll(children);
+  }
+}
+
+async function runBullmq({ redis, admin, jobs }) {
+  const queueName = `bench-${process.pid}`;
+  const connection = { host: redis.host, port: redis.port, maxRetriesPerRequest: null, ...IOREDIS_OPTIONS };
+  const queue = new Queue(queueName, { connection });
+  await queue.waitUntilReady();
+  let done = 0;
+  let allDone;
+  const finishedAll = new Promise((r) => (allDone = r));
+  const children = Array.from({ length: WORKERS }, () =>
+    forkReady("singleton-bullmq.mjs", [redis.host, String(redis.port), queueName, String(CONCURRENCY)], (m) => {
+      if (m.type === "progress" && (done += m.done) >= jobs) allDone();
+    }),
+  );
+  try {
+    await Promise.all(children.map((c) => c.ready));
+    await resetStats(admin);
+    const start = performance.now();
+    // Unique jobIds (the job keys); removed on completion, as a deployment that only wants each job run once would.
+    for (let from = 0; from < jobs; from += ADD_BATCH) {
+      const batch = [];
+      for (let i = from; i < Math.min(jobs, from + ADD_BATCH); i++) {
+        batch.push({ name: "job", data: {}, opts: { jobId: `job-${i}`, removeOnComplete: true, removeOnFail: true } });
+      }
+      await queue.addBulk(batch);
+    }
+    await finishedAll;
+    const ms = performance.now() - start;
+    const calls = await commandCalls(admin);
+    for (const { child } of children) child.send("stop");
+    await Promise.all(children.map((c) => c.exited));
+    return { jobsPerSec: (jobs / ms) * 1000, commandsPerJob: totalCalls(calls) / jobs, breakdown: describeCalls(calls, jobs), ms };
+  } finally {
+    killAll(children);
+    await queue.close();
+  }
+}
+
+export async function measureSingletonJobs({ redis, admin, jobs, log }) {
+  await admin.flushall();
+  const pulselock = await runPulselock({ redis, admin, jobs });
+  log(`  pulselock: ${Math.round(pulselock.jobsPerSec)} jobs/s, ${pulselock.commandsPerJob.toFixed(2)} cmds/job (${pulselock.breakdown})`);
+  await admin.flushall();
+  const bullmq = await runBullmq({ redis, admin, jobs });
+  log(`  BullMQ: ${Math.round(bullmq.jobsPerSec)} jobs/s, ${bullmq.commandsPerJob.toFixed(2)} cmds/job (${bullmq.breakdown})`);
+  return { jobs, workers: WORKERS, concurrency: CONCURRENCY, pulselock, bullmq };
+}
