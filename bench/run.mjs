@@ -9,13 +9,14 @@ import { environment } from "./lib/environment.mjs";
 import { buildRows, printTable, writeResults } from "./lib/report.mjs";
 import { startServers } from "./lib/servers.mjs";
 import { measureMemory } from "./memory.mjs";
+import { measureOverhead } from "./overhead.mjs";
 import { measureSingletonJobs } from "./singleton-jobs.mjs";
 import { measureTakeover } from "./takeover.mjs";
 import { measureUncontended } from "./uncontended.mjs";
 
 const USAGE = `usage: npm run bench [-- --quick] [-- --only=<list>] [-- --peers=<list>] [-- --out=<file>]
   --quick   short phases for iterating (1 s per throughput phase, 2,000 jobs, 5 kills, 10 hand-offs)
-  --only    measurements to run: ${["ceiling", "uncontended", "singleton", "takeover", "handoff", "memory"].join(",")}
+  --only    measurements to run: ${["ceiling", "uncontended", "overhead", "singleton", "takeover", "handoff", "memory"].join(",")}
   --peers   libraries in the uncontended phase: pulselock,pulselock-run,redlock,sesame,semaphore,pulselock-upstash,upstash-lock
   --out     where to write the results (default bench/RESULTS.md)`;
 
@@ -60,6 +61,11 @@ try {
   };
   await phase("ceiling", "Ceiling", () => measureCeiling(ctx));
   await phase("uncontended", "Uncontended acquire+release pairs", () => measureUncontended({ ...ctx, only: opts.peers }));
+  await phase("overhead", "Client CPU split (diagnostic)", async () => {
+    const r = await measureOverhead(ctx);
+    log(`  pulselock alone ${r.pulselockUsPerPair.toFixed(1)} µs/pair; one ioredis EVALSHA ${r.ioredisUsPerEvalsha.toFixed(1)} µs`);
+    return r;
+  });
   await phase("singleton", "Singleton jobs", () => measureSingletonJobs(ctx));
   await phase("takeover", "Takeover after SIGKILL", () => measureTakeover({ ...ctx, repeats: settings.takeoverRepeats }));
   await phase("handoff", "Hand-off to a waiting mutex()", () => measureHandoff({ ...ctx, repeats: settings.handoffRepeats }));

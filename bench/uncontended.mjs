@@ -3,7 +3,7 @@
 // with the server-side commands per pair (client commands + commands in Lua).
 import { IOREDIS_PEERS, UPSTASH_PEERS } from "./lib/peers.mjs";
 import { runFor } from "./lib/loop.mjs";
-import { commandCalls, describeCalls, resetStats, totalCalls } from "./lib/redis-stats.mjs";
+import { commandCalls, describeCalls, resetStats, serverCpuSeconds, totalCalls } from "./lib/redis-stats.mjs";
 
 export const CONCURRENCIES = [1, 64];
 
@@ -14,10 +14,14 @@ async function measureOne({ peer, target, prefix, admin, concurrency, durationMs
   try {
     await runFor({ durationMs: warmupMs, concurrency, op });
     await resetStats(admin);
+    const cpu = process.cpuUsage();
+    const serverCpu = await serverCpuSeconds(admin);
     const { ops, ms, errors, firstError } = await runFor({ durationMs, concurrency, op });
+    const { user, system } = process.cpuUsage(cpu);
+    const serverUsPerPair = ((await serverCpuSeconds(admin)) - serverCpu) * 1e6 / ops;
     const calls = await commandCalls(admin);
     if (errors > 0) console.error(`  ${peer.label}: ${errors} failed pairs (${firstError?.message})`);
-    return { pairsPerSec: (ops / ms) * 1000, commandsPerPair: totalCalls(calls) / ops, breakdown: describeCalls(calls, ops), errors };
+    return { pairsPerSec: (ops / ms) * 1000, commandsPerPair: totalCalls(calls) / ops, cpuUsPerPair: (user + system) / ops, serverUsPerPair, breakdown: describeCalls(calls, ops), errors };
   } finally {
     await lib.close();
   }
@@ -38,7 +42,7 @@ export async function measureUncontended({ redis, admin, rest, durationMs, warmu
         await admin.flushall();
         const r = await measureOne({ peer, target, prefix: `u:${name}:${concurrency}:`, admin, concurrency, durationMs, warmupMs });
         entry.byConcurrency[concurrency] = r;
-        log(`  ${peer.label} c=${concurrency}: ${Math.round(r.pairsPerSec)} pairs/s, ${r.commandsPerPair.toFixed(2)} cmds/pair (${r.breakdown})`);
+        log(`  ${peer.label} c=${concurrency}: ${Math.round(r.pairsPerSec)} pairs/s, ${r.commandsPerPair.toFixed(2)} cmds/pair, ${r.cpuUsPerPair.toFixed(0)} µs client CPU/pair, ${r.serverUsPerPair.toFixed(0)} µs Redis CPU/pair (${r.breakdown})`);
       }
     }
   }

@@ -25,3 +25,10 @@ export function describeCalls(calls, per) {
     .map(([name, n]) => `${name} ${(n / per).toFixed(2)}`)
     .join(", ");
 }
+
+/** CPU seconds the redis-server has used (user + system, main thread included), from INFO cpu. */
+export async function serverCpuSeconds(admin) {
+  const text = await admin.info("cpu");
+  const get = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(text)?.[1] ?? 0);
+  return get("used_cpu_user") + get("used_cpu_sys");
+}

@@ -19,7 +19,7 @@ export function buildRows(r) {
     const plUp = r.uncontended["pulselock-upstash"]?.byConcurrency;
     for (const [name, e] of Object.entries(r.uncontended)) {
       for (const [c, m] of Object.entries(e.byConcurrency)) {
-        rows.push(row(`Uncontended pairs, ${e.label}, c=${c}`, `${int(m.pairsPerSec)} pairs/s, ${m.commandsPerPair.toFixed(2)} cmds/pair`));
+        rows.push(row(`Uncontended pairs, ${e.label}, c=${c}`, `${int(m.pairsPerSec)} pairs/s, ${m.commandsPerPair.toFixed(2)} cmds/pair, CPU/pair ${m.cpuUsPerPair.toFixed(0)} µs client, ${m.serverUsPerPair.toFixed(0)} µs Redis`));
       }
     }
     if (pl?.[64] && ceilingPairs) {
@@ -34,6 +34,10 @@ export function buildRows(r) {
       const who = e.transport === "upstash" ? "pulselock (@upstash/redis)" : "pulselock (ioredis)";
       rows.push(row(`${who} c=64 vs ${e.label}`, `${int(ours[64].pairsPerSec)} / ${int(e.byConcurrency[64].pairsPerSec)}`, "≥ 1.3×", `${ratio.toFixed(2)}×`, ratio >= 1.3));
     }
+  }
+  if (r.overhead) {
+    rows.push(row("Client CPU of pulselock itself per pair (no client library, no network)", `${r.overhead.pulselockUsPerPair.toFixed(1)} µs`));
+    rows.push(row("Client CPU of one ioredis EVALSHA (auto-pipelined, 64 in flight)", `${r.overhead.ioredisUsPerEvalsha.toFixed(1)} µs`));
   }
   if (r.singleton) {
     const { pulselock: p, bullmq: b, jobs, workers, concurrency } = r.singleton;
