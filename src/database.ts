@@ -6,7 +6,7 @@ import { describe, positiveMs } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import { runScript } from "./run-script";
 import type { LuaScript } from "./scripts/script";
-import type { ClientRecipe, Transport } from "./transport";
+import type { Transport } from "./transport";
 
 /** Where a liveness thread finds the database: a module and the name of its export. */
 export interface DatabaseReference {
@@ -128,20 +128,6 @@ export class RedisDatabase {
         `the write reached ${acked} of ${this.waitForReplicas} replicas within ${this.replicationTimeoutMs} ms`,
       );
     }
-  }
-
-  /** A recipe a liveness thread can rebuild this database from; throws a clear error when there is none. */
-  recipe(): ClientRecipe {
-    if (!this.transport.describe) {
-      throw new TypeError(
-        `pulselock: a ${this.transport.kind} client cannot be rebuilt in a liveness thread; ` +
-          "pass the database as { moduleName, exportName } instead",
-      );
-    }
-    return {
-      ...this.transport.describe(),
-      database: { prefix: this.prefix, waitForReplicas: this.waitForReplicas, replicationTimeoutMs: this.replicationTimeoutMs },
-    };
   }
 }
 

@@ -16,6 +16,11 @@ function describeHolder(lockData: LockData): string {
   );
 }
 
+/** Reasons a LockError gives when no one else took the lock over. */
+export const LAPSED_REASON =
+  "this process's liveness record lapsed (Redis unreachable, or the process was frozen), so others may take the lock";
+export const OVERWRITTEN_REASON = "the lock record was overwritten with a value pulselock did not write";
+
 function hasName(value: unknown, name: string): boolean {
   return typeof value === "object" && value !== null && (value as { name?: unknown }).name === name;
 }

@@ -1,6 +1,6 @@
 /** A tiny synchronous event channel: subscribe() returns the function that unsubscribes. */
 export class Events<T> {
-  private readonly listeners = new Set<(event: T) => void>();
+  readonly #listeners = new Set<(event: T) => void>();
 
   subscribe(listener: (event: T) => void): () => void {
     if (typeof listener !== "function") {
@@ -8,13 +8,13 @@ export class Events<T> {
     }
     // Wrap so that subscribing the same function twice gives two independent subscriptions.
     const entry = (event: T) => listener(event);
-    this.listeners.add(entry);
-    return () => void this.listeners.delete(entry);
+    this.#listeners.add(entry);
+    return () => void this.#listeners.delete(entry);
   }
 
   /** Delivers to every listener; a throwing listener neither stops the others nor escapes. */
   emit(event: T): void {
-    for (const listener of [...this.listeners]) {
+    for (const listener of [...this.#listeners]) {
       try {
         listener(event);
       } catch {
@@ -24,6 +24,6 @@ export class Events<T> {
   }
 
   get size(): number {
-    return this.listeners.size;
+    return this.#listeners.size;
   }
 }

@@ -11,71 +11,75 @@ import { monotonicNow } from "./timers";
  * while the Locker holds something: idle() stops it.
  */
 export class InThreadLiveness implements Liveness {
-  private loop: ReporterLoop | undefined;
-  private readonly written = new Map<number, number>();
-  private readonly waiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private retired = 0;
-  private terminated = false;
+  #loop: ReporterLoop | undefined;
+  readonly #written = new Map<number, number>();
+  readonly #waiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  #retired = 0;
+  #terminated = false;
 
-  constructor(private readonly p: LivenessParams) {}
+  readonly #p: LivenessParams;
+
+  constructor(p: LivenessParams) {
+    this.#p = p;
+  }
 
   now(): number {
     return monotonicNow();
   }
 
   async start(identity: Identity): Promise<void> {
-    const db = await this.p.loadDatabase();
-    if (this.terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
-    const loop = (this.loop ??= this.createLoop(db));
-    this.written.clear();
-    const first = new Promise<void>((resolve, reject) => this.waiters.set(identity.generation, { resolve, reject }));
+    const db = await this.#p.loadDatabase();
+    if (this.#terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
+    const loop = (this.#loop ??= this.#createLoop(db));
+    this.#written.clear();
+    const first = new Promise<void>((resolve, reject) => this.#waiters.set(identity.generation, { resolve, reject }));
     loop.start(identity);
     await first;
   }
 
   lastWriteSentAt(generation: number): number | undefined {
-    return generation <= this.retired ? undefined : this.written.get(generation);
+    return generation <= this.#retired ? undefined : this.#written.get(generation);
   }
 
   retire(generation: number): void {
-    this.retired = Math.max(this.retired, generation);
+    this.#retired = Math.max(this.#retired, generation);
   }
 
   /** No lock is held: stop the timer loop and delete the record; the next acquire writes a new identity. */
   idle(): void {
-    const loop = this.loop;
-    this.loop = undefined;
-    for (const generation of this.written.keys()) this.retire(generation);
-    this.written.clear();
-    loop?.stop().catch(this.p.onError);
+    const loop = this.#loop;
+    this.#loop = undefined;
+    for (const generation of this.#written.keys()) this.retire(generation);
+    this.#written.clear();
+    loop?.stop().catch(this.#p.onError);
   }
 
   async terminate(): Promise<void> {
-    this.terminated = true;
+    this.#terminated = true;
     this.retire(Infinity);
-    for (const { reject } of this.waiters.values()) reject(new ReporterError("pulselock: the liveness reporter was terminated"));
-    this.waiters.clear();
-    this.written.clear();
-    await this.loop?.stop();
-    this.loop = undefined;
+    for (const { reject } of this.#waiters.values()) reject(new ReporterError("pulselock: the liveness reporter was terminated"));
+    this.#waiters.clear();
+    this.#written.clear();
+    await this.#loop?.stop();
+    this.#loop = undefined;
   }
 
-  private createLoop(db: Database): ReporterLoop {
+  #createLoop(db: Database): ReporterLoop {
     return new ReporterLoop(db, {
-      reportWriteMs: this.p.reportWriteMs,
-      reportTtlMs: this.p.reportTtlMs,
+      reportWriteMs: this.#p.reportWriteMs,
+      reportTtlMs: this.#p.reportTtlMs,
       now: () => this.now(),
       data: "in-thread",
       onWritten: ({ generation }, sentAt) => {
-        this.written.set(generation, sentAt);
-        this.waiters.get(generation)?.resolve();
-        this.waiters.delete(generation);
+        this.#written.set(generation, sentAt);
+        this.#waiters.get(generation)?.resolve();
+        this.#waiters.delete(generation);
       },
       onLapse: ({ generation }) => {
-        this.written.delete(generation);
-        this.p.onLapse(generation);
+        this.#written.delete(generation);
+        this.#p.onLapse(generation);
       },
-      onError: this.p.onError,
+      onError: this.#p.onError,
     });
   }
 }

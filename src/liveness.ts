@@ -1,4 +1,5 @@
 import type { Database, DatabaseReference } from "./database";
+import type { ReleaseWakeups } from "./release-wakeups";
 
 /** One liveness record: a random process hash, and a generation that grows each time a record lapses. */
 export interface Identity {
@@ -52,9 +53,19 @@ export interface LivenessParams {
   onLapse: (generation: number) => void;
 }
 
-/** What differs between runtimes: where liveness runs, and how a database reference is loaded. */
+/**
+ * What differs between runtimes: where liveness runs, how a database
+ * reference is loaded, and whether releases wake waiters through pub/sub.
+ */
 export interface Platform {
   readonly name: string;
   createLiveness(params: LivenessParams): Liveness;
-  loadDatabase(reference: DatabaseReference): Promise<Database>;
+  /** Loads a database reference; rejects with a ReporterError after `timeoutMs`. */
+  loadDatabase(reference: DatabaseReference, timeoutMs: number): Promise<Database>;
+  /**
+   * Optional: pub/sub wake-ups for mutex() waiters. Runtimes whose clients
+   * have no pub/sub (HTTP on edge) leave it out, so edge bundles do not
+   * carry it; their waiters poll.
+   */
+  releaseWakeups?(db: Database, onError: (error: unknown) => void): ReleaseWakeups;
 }

@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { DrainingSignal, LockError, isCorruptRecordError } from "./errors";
+import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, isCorruptRecordError } from "./errors";
 import { fencedTtl } from "./fencing";
 import { Heartbeater, type Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
@@ -36,35 +36,38 @@ const DELAY_QUANTUM_MS = 1000;
  * owner calls heartbeat() and whether or not Redis answers.
  */
 export class LockRun {
-  private readonly controller = new AbortController();
-  private lostError: LockError | undefined;
-  private lastExtendSentAt: number;
-  private lastExtendAt: number;
-  private lastRecheckAt: number;
-  private inflight: Promise<void> | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private finished = false;
-  private readonly stopListening: () => void;
-  private readonly lostPromise: Promise<never>;
-  private rejectLost!: (error: LockError) => void;
+  readonly #controller = new AbortController();
+  #lostError: LockError | undefined;
+  #lastExtendSentAt: number;
+  #lastExtendAt: number;
+  #lastRecheckAt: number;
+  #inflight: Promise<void> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #finished = false;
+  readonly #stopListening: () => void;
+  readonly #lostPromise: Promise<never>;
+  #rejectLost!: (error: LockError) => void;
   lockData: LockData;
 
-  constructor(private readonly p: LockRunParams) {
+  readonly #p: LockRunParams;
+
+  constructor(p: LockRunParams) {
+    this.#p = p;
     this.lockData = p.lockData;
-    this.lastExtendSentAt = this.lastExtendAt = this.lastRecheckAt = p.acquireSentAt;
-    this.lostPromise = new Promise<never>((_, reject) => (this.rejectLost = reject));
-    this.lostPromise.catch(() => {});
-    this.stopListening = Heartbeater.listen(this);
+    this.#lastExtendSentAt = this.#lastExtendAt = this.#lastRecheckAt = p.acquireSentAt;
+    this.#lostPromise = new Promise<never>((_, reject) => (this.#rejectLost = reject));
+    this.#lostPromise.catch(() => {});
+    this.#stopListening = Heartbeater.listen(this);
     if (Heartbeater.drainingReason !== null) this.drain(Heartbeater.drainingReason);
-    this.armDeadline();
+    this.#armDeadline();
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.#controller.signal;
   }
 
   get lost(): LockError | undefined {
-    return this.lostError;
+    return this.#lostError;
   }
 
   /** The heartbeat function handed to the user's job. */
@@ -74,7 +77,7 @@ export class LockRun {
     Object.defineProperties(heartbeat, {
       heartbeat: { value: heartbeat },
       delay: { value: (ms: number) => this.delay(ms) },
-      signal: { value: this.controller.signal },
+      signal: { value: this.#controller.signal },
       lockData: { get: () => run.lockData, enumerable: true },
     });
     return heartbeat;
@@ -82,59 +85,59 @@ export class LockRun {
 
   async heartbeat(): Promise<void> {
     const draining = Heartbeater.drainingReason;
-    if (draining !== null) throw new DrainingSignal(this.p.key, draining);
-    this.checkDeadline();
-    if (this.lostError) throw this.lostError;
-    if (!this.inflight) {
-      const now = this.p.liveness.now();
-      if (now - this.lastExtendAt >= this.p.options.lockExtendMs) {
-        this.lastExtendAt = this.lastRecheckAt = now; // before the call: concurrent heartbeats coalesce
-        this.inflight = this.settle(this.extend());
-      } else if (now - this.lastRecheckAt >= this.p.options.lockRecheckMs) {
-        this.lastRecheckAt = now;
-        this.inflight = this.settle(this.recheck());
+    if (draining !== null) throw new DrainingSignal(this.#p.key, draining);
+    this.#checkDeadline();
+    if (this.#lostError) throw this.#lostError;
+    if (!this.#inflight) {
+      const now = this.#p.liveness.now();
+      if (now - this.#lastExtendAt >= this.#p.options.lockExtendMs) {
+        this.#lastExtendAt = this.#lastRecheckAt = now; // before the call: concurrent heartbeats coalesce
+        this.#inflight = this.#settle(this.#extend());
+      } else if (now - this.#lastRecheckAt >= this.#p.options.lockRecheckMs) {
+        this.#lastRecheckAt = now;
+        this.#inflight = this.#settle(this.#recheck());
       } else {
         return;
       }
     }
-    await Promise.race([this.inflight, this.lostPromise]);
-    if (this.lostError) throw this.lostError;
+    await Promise.race([this.#inflight, this.#lostPromise]);
+    if (this.#lostError) throw this.#lostError;
   }
 
   async delay(ms: number): Promise<void> {
     if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
       throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${String(ms)}`);
     }
-    const end = this.p.liveness.now() + ms;
+    const end = this.#p.liveness.now() + ms;
     for (;;) {
       await this.heartbeat();
-      const left = end - this.p.liveness.now();
+      const left = end - this.#p.liveness.now();
       if (left <= 0) return;
-      await sleep(Math.min(left, DELAY_QUANTUM_MS, this.p.options.lockRecheckMs), this.controller.signal);
+      await sleep(Math.min(left, DELAY_QUANTUM_MS, this.#p.options.lockRecheckMs), this.#controller.signal);
     }
   }
 
   drain(reason: string): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new DrainingSignal(this.p.key, reason));
+    if (!this.#controller.signal.aborted) this.#controller.abort(new DrainingSignal(this.#p.key, reason));
   }
 
   /** The job is over: stop the deadline timer and stop listening for draining. */
   finish(): void {
     // A job that blocked its thread past the deadline ends lost, even though no timer could fire.
-    this.checkDeadline();
-    this.finished = true;
-    clearTimeout(this.timer);
-    this.stopListening();
+    this.#checkDeadline();
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#stopListening();
   }
 
   /** Marks the lock lost: the signal aborts and every later heartbeat throws `error`. */
   lose(error: LockError): void {
-    if (this.lostError || this.finished) return;
-    this.lostError = error;
-    clearTimeout(this.timer);
-    if (!this.controller.signal.aborted) this.controller.abort(error);
-    this.rejectLost(error);
-    this.p.onLost(error);
+    if (this.#lostError || this.#finished) return;
+    this.#lostError = error;
+    clearTimeout(this.#timer);
+    if (!this.#controller.signal.aborted) this.#controller.abort(error);
+    this.#rejectLost(error);
+    this.#p.onLost(error);
   }
 
   /**
@@ -142,24 +145,24 @@ export class LockRun {
    * take this lock: when the liveness record or the lock record may have
    * expired, counted from the send time of their last successful writes.
    */
-  private deadline(): number {
-    const live = this.p.liveness.lastWriteSentAt(this.p.identity.generation);
+  #deadline(): number {
+    const live = this.#p.liveness.lastWriteSentAt(this.#p.identity.generation);
     if (live === undefined) return -Infinity;
-    const { reportTtlMs, lockTtlMs } = this.p.options;
-    return Math.min(live + fencedTtl(reportTtlMs), this.lastExtendSentAt + fencedTtl(lockTtlMs));
+    const { reportTtlMs, lockTtlMs } = this.#p.options;
+    return Math.min(live + fencedTtl(reportTtlMs), this.#lastExtendSentAt + fencedTtl(lockTtlMs));
   }
 
-  private checkDeadline(): void {
-    if (this.lostError || this.finished) return;
-    if (this.p.liveness.now() >= this.deadline()) {
-      const live = this.p.liveness.lastWriteSentAt(this.p.identity.generation);
+  #checkDeadline(): void {
+    if (this.#lostError || this.#finished) return;
+    if (this.#p.liveness.now() >= this.#deadline()) {
+      const live = this.#p.liveness.lastWriteSentAt(this.#p.identity.generation);
       this.lose(
         new LockError(
-          this.p.key,
+          this.#p.key,
           this.lockData.ownerHash,
           null,
           live === undefined
-            ? "this process's liveness record lapsed (Redis unreachable, or the process was frozen), so others may take the lock"
+            ? LAPSED_REASON
             : "the self-fencing deadline passed without a successful lock extension or liveness write",
         ),
       );
@@ -167,78 +170,78 @@ export class LockRun {
   }
 
   /** Re-arms itself at each deadline: a deadline that moved (fresh writes) just re-arms. */
-  private armDeadline(): void {
-    clearTimeout(this.timer);
-    this.checkDeadline();
-    if (this.lostError || this.finished) return;
-    const wait = Math.min(this.deadline() - this.p.liveness.now() + 1, 2 ** 31 - 1);
-    this.timer = unrefTimer(setTimeout(() => this.armDeadline(), Math.max(1, wait)));
+  #armDeadline(): void {
+    clearTimeout(this.#timer);
+    this.#checkDeadline();
+    if (this.#lostError || this.#finished) return;
+    const wait = Math.min(this.#deadline() - this.#p.liveness.now() + 1, 2 ** 31 - 1);
+    this.#timer = unrefTimer(setTimeout(() => this.#armDeadline(), Math.max(1, wait)));
   }
 
-  private async extend(): Promise<void> {
-    const sentAt = this.p.liveness.now();
-    const owner = { processHash: this.p.identity.processHash, seq: this.p.seq };
-    const result = await this.call("extend", () => extendLock(this.p.db, this.p.key, owner, this.p.options.lockTtlMs));
+  async #extend(): Promise<void> {
+    const sentAt = this.#p.liveness.now();
+    const owner = { processHash: this.#p.identity.processHash, seq: this.#p.seq };
+    const result = await this.#call("extend", () => extendLock(this.#p.db, this.#p.key, owner, this.#p.options.lockTtlMs));
     if (result === undefined) return;
     const { status, lockData } = result as ExtendResult;
     if (status === LockStatus.SUCCESS) {
       this.lockData = lockData;
-      this.lastExtendSentAt = sentAt;
-      this.armDeadline();
+      this.#lastExtendSentAt = sentAt;
+      this.#armDeadline();
     } else {
-      this.lose(new LockError(this.p.key, this.lockData.ownerHash, lockData));
+      this.lose(new LockError(this.#p.key, this.lockData.ownerHash, lockData));
     }
   }
 
-  private async recheck(): Promise<void> {
-    const raw = await this.call("recheck", () => this.p.db.run(READ, [this.p.db.lockKey(this.p.key)], []));
+  async #recheck(): Promise<void> {
+    const raw = await this.#call("recheck", () => this.#p.db.run(READ, [this.#p.db.lockKey(this.#p.key)], []));
     if (raw === undefined) return;
-    if (raw === null) return this.loseTo(null);
-    const holder = this.decodeOrNull(raw);
-    if (holder?.ownerHash !== this.lockData.ownerHash) this.loseTo(raw);
+    if (raw === null) return this.#loseTo(null);
+    const holder = this.#decodeOrNull(raw);
+    if (holder?.ownerHash !== this.lockData.ownerHash) this.#loseTo(raw);
   }
 
   /** An in-flight check never rejects (it may outlive the heartbeat that started it): failures go to errors. */
-  private settle(check: Promise<void>): Promise<void> {
-    return check.catch(this.p.onError).finally(() => (this.inflight = undefined));
+  #settle(check: Promise<void>): Promise<void> {
+    return check.catch(this.#p.onError).finally(() => (this.#inflight = undefined));
   }
 
   /** Runs a heartbeat call; transient failures are reported and left to the deadline, others lose the lock. */
-  private async call(what: string, fn: () => Promise<unknown>): Promise<unknown> {
+  async #call(what: string, fn: () => Promise<unknown>): Promise<unknown> {
     try {
       return await fn();
     } catch (error) {
       if (isCorruptRecordError(error)) {
-        this.lose(new LockError(this.p.key, this.lockData.ownerHash, null, "the lock record was overwritten with a value pulselock did not write"));
+        this.lose(new LockError(this.#p.key, this.lockData.ownerHash, null, OVERWRITTEN_REASON));
         return undefined;
       }
       const e = toRedisCommandError(what, error);
       if (e.transient) {
-        this.p.onError(e);
+        this.#p.onError(e);
         return undefined;
       }
-      this.lose(new LockError(this.p.key, this.lockData.ownerHash, null, `Redis refused the ${what}: ${e.message}`, { cause: e }));
+      this.lose(new LockError(this.#p.key, this.lockData.ownerHash, null, `Redis refused the ${what}: ${e.message}`, { cause: e }));
       return undefined;
     }
   }
 
-  private decodeOrNull(raw: unknown): LockData | null {
+  #decodeOrNull(raw: unknown): LockData | null {
     try {
-      return decodeLockRecord(this.p.key, this.p.db.lockKey(this.p.key), raw);
+      return decodeLockRecord(this.#p.key, this.#p.db.lockKey(this.#p.key), raw);
     } catch (error) {
       if (isCorruptRecordError(error)) return null;
       throw error;
     }
   }
 
-  private loseTo(raw: unknown): void {
-    const holder = raw == null ? null : this.decodeOrNull(raw);
+  #loseTo(raw: unknown): void {
+    const holder = raw == null ? null : this.#decodeOrNull(raw);
     this.lose(
       new LockError(
-        this.p.key,
+        this.#p.key,
         this.lockData.ownerHash,
         holder,
-        raw == null ? undefined : holder ? undefined : "the lock record was overwritten with a value pulselock did not write",
+        raw == null ? undefined : holder ? undefined : OVERWRITTEN_REASON,
       ),
     );
   }

@@ -1,7 +1,7 @@
 import { backoffMs } from "./backoff";
 import { isDatabase, type Database } from "./database";
 import { DEFAULTS } from "./defaults";
-import { LockError, MutexError, RedisCommandError, ReporterError } from "./errors";
+import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError } from "./errors";
 import { Events } from "./events";
 import { fencedTtl } from "./fencing";
 import type { Heartbeat } from "./heartbeater";
@@ -13,7 +13,7 @@ import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
 import { describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
-import { ReleaseWakeups } from "./release-wakeups";
+import type { ReleaseWakeups } from "./release-wakeups";
 import { extendLock, type ExtendResult } from "./lock-ops";
 import { ACQUIRE } from "./scripts/acquire";
 import { READ } from "./scripts/read";
@@ -75,8 +75,7 @@ const noop = (): void => {};
 
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
 function publishMode(db: Database): string {
-  if (!db.transport.openSubscriber) return "0";
-  return db.transport.isCluster ? "2" : "1";
+  return !db.transport.openSubscriber ? "0" : db.transport.isCluster ? "2" : "1";
 }
 
 const asyncDispose: typeof Symbol.asyncDispose =
@@ -91,34 +90,35 @@ const asyncDispose: typeof Symbol.asyncDispose =
 export class Locker {
   /** Background errors that did not fail a call: liveness writes, transient Redis errors, lost locks. */
   readonly errors = new Events<LockerErrorEvent>();
-  private readonly options: ResolvedOptions;
-  private readonly liveness: Liveness;
-  private readonly platform: Platform;
-  private databasePromise: Promise<Database> | undefined;
-  private pendingIdentity: Promise<Identity> | undefined;
-  private identity: Identity | undefined;
-  private generation = 0;
-  private lapsedGeneration = 0;
-  private seq = 0;
-  private readonly runs = new Set<{ run: LockRun; generation: number; key: string }>();
-  private wakeups: ReleaseWakeups | undefined;
-  private terminated = false;
+  readonly #options: ResolvedOptions;
+  readonly #liveness: Liveness;
+  readonly #platform: Platform;
+  #databasePromise: Promise<Database> | undefined;
+  #pendingIdentity: Promise<Identity> | undefined;
+  #identity: Identity | undefined;
+  #generation = 0;
+  #lapsedGeneration = 0;
+  #seq = 0;
+  readonly #runs = new Set<{ run: LockRun; generation: number; key: string }>();
+  #wakeups: ReleaseWakeups | undefined;
+  #terminated = false;
   /** Locks this Locker holds (by owner hash), each with what resolves its waitUntil promise. */
-  private readonly held = new Map<string, () => void>();
+  readonly #held = new Map<string, () => void>();
   /** Acquisitions on their way: liveness must not go idle under them. */
-  private acquiring = 0;
+  #acquiring = 0;
+
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
-    this.options = resolveOptions(options);
-    this.platform = platform;
-    this.liveness = platform.createLiveness({
-      source: this.options.database,
-      loadDatabase: () => this.database(),
-      reportWriteMs: this.options.reportWriteMs,
-      reportTtlMs: this.options.reportTtlMs,
+    this.#options = resolveOptions(options);
+    this.#platform = platform;
+    this.#liveness = platform.createLiveness({
+      source: this.#options.database,
+      loadDatabase: () => this.#database(),
+      reportWriteMs: this.#options.reportWriteMs,
+      reportTtlMs: this.#options.reportTtlMs,
       onError: (error) => this.errors.emit({ type: "reporter", error }),
       onLapse: (generation) =>
-        this.lapse(generation, "this process's liveness record lapsed (Redis unreachable, or the process was frozen), so others may take the lock"),
+        this.#lapse(generation, LAPSED_REASON),
     });
   }
 
@@ -134,13 +134,13 @@ export class Locker {
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     traceOrOptions?: string | RunOptions,
   ): Promise<RunResult<T>> {
-    const run = this.runHeld(key, fn, traceOrOptions);
+    const run = this.#runHeld(key, fn, traceOrOptions);
     // The isolate must outlive the response until the job and its release are done.
-    this.options.waitUntil?.(run.then(noop, noop));
+    this.#options.waitUntil?.(run.then(noop, noop));
     return run;
   }
 
-  private async runHeld<T>(
+  async #runHeld<T>(
     key: string,
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     traceOrOptions?: string | RunOptions,
@@ -149,10 +149,10 @@ export class Locker {
       throw new TypeError(`pulselock: acquireAndRun() needs a function to run, got ${describe(fn)}`);
     }
     const trace = typeof traceOrOptions === "object" && traceOrOptions !== null ? traceOrOptions.trace : traceOrOptions;
-    const acquired = await this.acquireInternal(key, trace, "acquireAndRun");
+    const acquired = await this.#acquireInternal(key, trace, "acquireAndRun");
     if (acquired.status !== LockStatus.SUCCESS) return { status: acquired.status, lockData: acquired.lockData };
     const { lockData, identity, seq, sentAt } = acquired;
-    const db = await this.database();
+    const db = await this.#database();
     const entry = {
       key,
       generation: identity.generation,
@@ -163,13 +163,13 @@ export class Locker {
         identity,
         seq,
         acquireSentAt: sentAt,
-        options: this.options,
-        liveness: this.liveness,
+        options: this.#options,
+        liveness: this.#liveness,
         onLost: (error) => this.errors.emit({ type: "lost_lock", error }),
         onError: (error) => this.errors.emit({ type: "locker", error }),
       }),
     };
-    this.runs.add(entry);
+    this.#runs.add(entry);
     const { run } = entry;
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
@@ -178,10 +178,10 @@ export class Locker {
       outcome = { ok: false, error };
     }
     run.finish();
-    this.runs.delete(entry);
+    this.#runs.delete(entry);
     let lost = run.lost;
     try {
-      const released = await this.releaseOwned(key, run.lockData, lost ? 1 : Infinity);
+      const released = await this.#releaseOwned(key, run.lockData, lost ? 1 : Infinity);
       if (!lost && released.status !== LockStatus.SUCCESS) {
         // The lock was gone by the end although no check noticed in time: the caller must still learn it.
         lost = new LockError(key, run.lockData.ownerHash, released.lockData, "the lock was no longer held when the job ended");
@@ -191,7 +191,7 @@ export class Locker {
       if (outcome.ok && !lost) throw error;
       this.errors.emit({ type: "locker", error });
     } finally {
-      this.forget(lockData.ownerHash);
+      this.#forget(lockData.ownerHash);
     }
     if (!outcome.ok) throw outcome.error;
     if (lost) throw lost;
@@ -232,17 +232,19 @@ export class Locker {
     }
     if (typeof fn !== "function") throw new TypeError(`pulselock: mutex() needs a function to run, got ${describe(fn)}`);
     assertLockName(key, "mutex");
-    this.assertOpen();
+    this.#assertOpen();
     const signal = o.signal;
-    const start = this.liveness.now();
+    const start = this.#liveness.now();
     let woken = false;
     let wake: (() => void) | undefined;
-    const db = await this.database();
-    const wakeups = (this.wakeups ??= new ReleaseWakeups(db, (error) => this.errors.emit({ type: "locker", error })));
-    const stop = await wakeups.listen(key, () => {
-      woken = true;
-      wake?.();
-    });
+    const db = await this.#database();
+    this.#wakeups ??= this.#platform.releaseWakeups?.(db, (error) => this.errors.emit({ type: "locker", error }));
+    const stop = this.#wakeups
+      ? await this.#wakeups.listen(key, () => {
+          woken = true;
+          wake?.();
+        })
+      : noop;
     try {
       let lockData: LockData | null = null;
       for (let attempt = 0; ; attempt++) {
@@ -251,7 +253,7 @@ export class Locker {
         const res = await this.acquireAndRun(key, fn, { trace: o.trace });
         if (res.status === LockStatus.SUCCESS) return res.result;
         lockData = res.lockData;
-        const left = start + o.timeoutMs - this.liveness.now();
+        const left = start + o.timeoutMs - this.#liveness.now();
         if (left <= 0) throw new MutexError(key, lockData, o.timeoutMs);
         if (woken) continue;
         await new Promise<void>((resolve, reject) => {
@@ -280,19 +282,19 @@ export class Locker {
    * `await using` on the result.
    */
   async acquire(key: string, trace?: string): Promise<AcquireResult> {
-    const res = await this.acquireInternal(key, trace, "acquire");
+    const res = await this.#acquireInternal(key, trace, "acquire");
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
-    const db = await this.database();
+    const db = await this.#database();
     const owner = { processHash: res.identity.processHash, seq: res.seq };
     let lockData = res.lockData;
     const extend: Extend = async () => {
-      if (!this.isAlive(res.identity)) {
+      if (!this.#isAlive(res.identity)) {
         // A lapse is final: others may already have taken the lock, so extending it would only hide that.
-        throw new LockError(key, lockData.ownerHash, null, "this process's liveness record lapsed, so others may take the lock");
+        throw new LockError(key, lockData.ownerHash, null, LAPSED_REASON);
       }
-      const result = await extendLock(db, key, owner, this.options.lockTtlMs);
+      const result = await extendLock(db, key, owner, this.#options.lockTtlMs);
       if (result.status === LockStatus.SUCCESS) lockData = result.lockData;
       return result;
     };
@@ -315,34 +317,34 @@ export class Locker {
       throw new TypeError(`pulselock: release() needs the lockData that acquire() returned, got ${describe(lockData)}`);
     }
     try {
-      return await this.releaseOwned(key, lockData, Infinity);
+      return await this.#releaseOwned(key, lockData, Infinity);
     } finally {
-      this.forget(lockData.ownerHash);
+      this.#forget(lockData.ownerHash);
     }
   }
 
   /** Reads who holds a lock. Returns "maybe_unlocked" when nobody does or the holder's process is dead. */
   async readLockData(key: string): Promise<LockData | "maybe_unlocked"> {
     assertLockName(key, "readLockData");
-    const db = await this.database();
+    const db = await this.#database();
     const raw = await db.run(READ, [db.lockKey(key)], []);
     if (raw === null) return "maybe_unlocked";
     const lockData = decodeLockRecord(key, db.lockKey(key), raw);
-    return (await this.isProcessAlive(db, lockData.processHash)) ? lockData : "maybe_unlocked";
+    return (await this.#isProcessAlive(db, lockData.processHash)) ? lockData : "maybe_unlocked";
   }
 
   /** For debugging: is the run with this owner hash still holding its lock, in a live process? */
   async readOwnerHashStatus(ownerHash: string): Promise<OwnerHashStatusResult> {
     const candidates = parseOwnerHashCandidates(ownerHash);
     if (candidates.length === 0) return { status: OwnerHashStatus.MALFORMED_OWNER_HASH, lockData: null, key: null };
-    const db = await this.database();
+    const db = await this.#database();
     let first: OwnerHashStatusResult | undefined;
     // A key may itself contain "@<hash>.<seq>": the reading whose lock record names this very owner wins.
     for (const { key } of candidates) {
       const raw = await db.run(READ, [db.lockKey(key)], []);
       const lockData = raw === null ? null : decodeLockRecord(key, db.lockKey(key), raw);
       if (lockData?.ownerHash === ownerHash) {
-        const alive = await this.isProcessAlive(db, lockData.processHash);
+        const alive = await this.#isProcessAlive(db, lockData.processHash);
         return { status: alive ? OwnerHashStatus.RUNNING : OwnerHashStatus.NO_RUNNING_PROCESS, lockData, key };
       }
       first ??= lockData
@@ -359,16 +361,16 @@ export class Locker {
    * opened are closed. The Locker cannot be used afterwards.
    */
   async terminate(): Promise<void> {
-    if (this.terminated) return;
-    this.terminated = true;
-    this.lapse(Infinity, "the Locker was terminated");
-    for (const release of this.held.values()) release(); // nothing is kept alive for a terminated Locker
-    this.held.clear();
-    await this.wakeups?.close();
-    await this.liveness.terminate();
+    if (this.#terminated) return;
+    this.#terminated = true;
+    this.#lapse(Infinity, "the Locker was terminated");
+    for (const release of this.#held.values()) release(); // nothing is kept alive for a terminated Locker
+    this.#held.clear();
+    await this.#wakeups?.close();
+    await this.#liveness.terminate();
   }
 
-  private async acquireInternal(
+  async #acquireInternal(
     key: string,
     trace: string | undefined,
     method: string,
@@ -380,47 +382,47 @@ export class Locker {
     if (trace !== undefined && typeof trace !== "string") {
       throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
     }
-    this.assertOpen();
-    this.acquiring++;
+    this.#assertOpen();
+    this.#acquiring++;
     try {
-      const res = await this.acquireUnderLiveIdentity(key, trace);
-      if (res.status === LockStatus.SUCCESS) this.hold(res.lockData.ownerHash);
+      const res = await this.#acquireUnderLiveIdentity(key, trace);
+      if (res.status === LockStatus.SUCCESS) this.#hold(res.lockData.ownerHash);
       return res;
     } finally {
-      this.acquiring--;
-      this.goIdleIfUnused();
+      this.#acquiring--;
+      this.#goIdleIfUnused();
     }
   }
 
-  private async acquireUnderLiveIdentity(
+  async #acquireUnderLiveIdentity(
     key: string,
     trace: string | undefined,
   ): Promise<
     | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
     | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
   > {
-    const db = await this.database();
-    const seq = String(++this.seq);
+    const db = await this.#database();
+    const seq = String(++this.#seq);
     for (let attempt = 0; ; attempt++) {
-      const identity = await this.currentIdentity();
-      const res = await this.tryAcquire(db, key, identity, seq, trace);
+      const identity = await this.#currentIdentity();
+      const res = await this.#tryAcquire(db, key, identity, seq, trace);
       if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
       const ok = res.status === LockStatus.SUCCESS;
-      if (ok && !this.terminated && this.isAlive(identity)) {
+      if (ok && !this.#terminated && this.#isAlive(identity)) {
         try {
           await db.replicated("acquire", db.lockKey(key));
         } catch (error) {
           // Not on enough replicas: a failover could lose it, so it does not count as held.
-          await this.releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
+          await this.#releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
           throw error;
         }
         return { ...res, identity, seq };
       }
       // Never hold a lock under an identity that is over: the Locker was terminated meanwhile, or Redis lost
       // our liveness record (a restart or failover that lost data), or the record lapsed while we acquired.
-      if (ok) await this.releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
-      this.assertOpen();
-      this.lapse(identity.generation, "this process's liveness record was lost or lapsed");
+      if (ok) await this.#releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
+      this.#assertOpen();
+      this.#lapse(identity.generation, "this process's liveness record was lost or lapsed");
       if (attempt >= 1) {
         throw new ReporterError("pulselock: this process's liveness record vanished again right after it was written");
       }
@@ -432,7 +434,7 @@ export class Locker {
    * when a live process holds it, 3 when a dead holder's lock is taken over.
    * "LAPSED" when Redis has no liveness record for `identity`.
    */
-  private async tryAcquire(
+  async #tryAcquire(
     db: Database,
     key: string,
     identity: Identity,
@@ -446,8 +448,8 @@ export class Locker {
     const redisKey = db.lockKey(key);
     const keys = db.transport.isCluster ? [redisKey] : [redisKey, db.processKey(identity.processHash)];
     const run = async (victim?: LockData) => {
-      const sentAt = this.liveness.now();
-      const args = [identity.processHash, seq, encodeTraceField(trace), String(this.options.lockTtlMs)];
+      const sentAt = this.#liveness.now();
+      const args = [identity.processHash, seq, encodeTraceField(trace), String(this.#options.lockTtlMs)];
       args.push(victim?.processHash ?? "", victim ? ownerOf(key, victim.ownerHash)!.seq : "");
       const [status, raw] = (await db.run(ACQUIRE, keys, args)) as [number, string?];
       if (status === -2) return { status: "LAPSED" as const };
@@ -459,30 +461,30 @@ export class Locker {
     const first = await run();
     if (first.status !== LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return first;
     const holder = first.lockData;
-    if (holder.processHash === identity.processHash || (await this.isProcessAlive(db, holder.processHash))) return first;
+    if (holder.processHash === identity.processHash || (await this.#isProcessAlive(db, holder.processHash))) return first;
     return run(holder);
   }
 
   /** Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. */
-  private async releaseOwned(key: string, lockData: LockData, attempts: number): Promise<ReleaseResult> {
-    const db = await this.database();
+  async #releaseOwned(key: string, lockData: LockData, attempts: number): Promise<ReleaseResult> {
+    const db = await this.#database();
     const owner = ownerOf(key, lockData.ownerHash)!;
     const redisKey = db.lockKey(key);
-    const start = this.liveness.now();
+    const start = this.#liveness.now();
     for (let attempt = 0; ; attempt++) {
       let reply: [number, string?];
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
         reply = (await withTimeout(
           db.run(RELEASE, [redisKey], [owner.processHash, owner.seq, publishMode(db)]),
-          this.options.lockRecheckMs,
-          () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${this.options.lockRecheckMs} ms`),
+          this.#options.lockRecheckMs,
+          () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${this.#options.lockRecheckMs} ms`),
         )) as [number, string?];
       } catch (error) {
         const e = toRedisCommandError("release", error);
-        if (!e.transient || attempt + 1 >= attempts || this.liveness.now() - start >= this.options.lockTtlMs) throw e;
+        if (!e.transient || attempt + 1 >= attempts || this.#liveness.now() - start >= this.#options.lockTtlMs) throw e;
         this.errors.emit({ type: "locker", error: e });
-        await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.options.lockRecheckMs));
+        await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.#options.lockRecheckMs));
         continue;
       }
       const [status, raw] = reply;
@@ -492,22 +494,22 @@ export class Locker {
     }
   }
 
-  private async isProcessAlive(db: Database, processHash: string): Promise<boolean> {
+  async #isProcessAlive(db: Database, processHash: string): Promise<boolean> {
     return (await db.run(READ, [db.processKey(processHash)], [])) !== null;
   }
 
   /** The identity to acquire under: the current one, or a new one when it lapsed (a lapse is final). */
-  private currentIdentity(): Promise<Identity> {
-    const current = this.identity;
-    if (current && this.isAlive(current)) return Promise.resolve(current);
+  #currentIdentity(): Promise<Identity> {
+    const current = this.#identity;
+    if (current && this.#isAlive(current)) return Promise.resolve(current);
     // Concurrent acquires share one start.
-    if (this.pendingIdentity) return this.pendingIdentity;
+    if (this.#pendingIdentity) return this.#pendingIdentity;
     // The old identity is over (its deadline may simply have passed): retire it before a new one is written.
-    if (current) this.liveness.retire(current.generation);
-    const identity: Identity = { processHash: randomHex(16), generation: ++this.generation };
-    const timeoutMs = this.options.reporterWorkerSpawnTimeoutMs;
-    this.pendingIdentity = withTimeout(
-      this.liveness.start(identity),
+    if (current) this.#liveness.retire(current.generation);
+    const identity: Identity = { processHash: randomHex(16), generation: ++this.#generation };
+    const timeoutMs = this.#options.reporterWorkerSpawnTimeoutMs;
+    this.#pendingIdentity = withTimeout(
+      this.#liveness.start(identity),
       timeoutMs,
       () =>
         new ReporterError(
@@ -515,64 +517,55 @@ export class Locker {
             "(is Redis reachable, and does the database module load in a worker thread?); see locker.errors for details",
         ),
     )
-      .then(() => (this.identity = identity))
-      .finally(() => (this.pendingIdentity = undefined));
-    return this.pendingIdentity;
+      .then(() => (this.#identity = identity))
+      .finally(() => (this.#pendingIdentity = undefined));
+    return this.#pendingIdentity;
   }
 
   /** A lock is held until forget(): on runtimes with waitUntil, the isolate is kept alive that long. */
-  private hold(ownerHash: string): void {
+  #hold(ownerHash: string): void {
     let release = noop;
-    this.options.waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
-    this.held.set(ownerHash, release);
+    this.#options.waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
+    this.#held.set(ownerHash, release);
   }
 
   /** A lock is no longer held: resolve its waitUntil promise, and let liveness rest when nothing is held. */
-  private forget(ownerHash: string): void {
-    this.held.get(ownerHash)?.();
-    this.held.delete(ownerHash);
-    this.goIdleIfUnused();
+  #forget(ownerHash: string): void {
+    this.#held.get(ownerHash)?.();
+    this.#held.delete(ownerHash);
+    this.#goIdleIfUnused();
   }
 
-  private goIdleIfUnused(): void {
-    if (this.held.size === 0 && this.acquiring === 0) this.liveness.idle?.();
+  #goIdleIfUnused(): void {
+    if (this.#held.size === 0 && this.#acquiring === 0) this.#liveness.idle?.();
   }
 
-  private assertOpen(): void {
-    if (this.terminated) throw new ReporterError("pulselock: this Locker was terminated; create a new one");
+  #assertOpen(): void {
+    if (this.#terminated) throw new ReporterError("pulselock: this Locker was terminated; create a new one");
   }
 
   /** Ends an identity for good: its runs lose their locks, and the next acquire starts a new one. */
-  private lapse(generation: number, reason: string): void {
-    this.lapsedGeneration = Math.max(this.lapsedGeneration, generation);
-    this.liveness.retire(generation);
-    for (const { run, key, generation: g } of this.runs) {
+  #lapse(generation: number, reason: string): void {
+    this.#lapsedGeneration = Math.max(this.#lapsedGeneration, generation);
+    this.#liveness.retire(generation);
+    for (const { run, key, generation: g } of this.#runs) {
       if (g <= generation) run.lose(new LockError(key, run.lockData.ownerHash, null, reason));
     }
   }
 
-  private isAlive(identity: Identity): boolean {
-    if (identity.generation <= this.lapsedGeneration) return false;
-    const last = this.liveness.lastWriteSentAt(identity.generation);
-    return last !== undefined && this.liveness.now() < last + fencedTtl(this.options.reportTtlMs);
+  #isAlive(identity: Identity): boolean {
+    if (identity.generation <= this.#lapsedGeneration) return false;
+    const last = this.#liveness.lastWriteSentAt(identity.generation);
+    return last !== undefined && this.#liveness.now() < last + fencedTtl(this.#options.reportTtlMs);
   }
 
-  private database(): Promise<Database> {
-    const source = this.options.database;
+  #database(): Promise<Database> {
+    const source = this.#options.database;
     if (isDatabase(source)) return Promise.resolve(source);
-    const timeoutMs = this.options.reporterWorkerSpawnTimeoutMs;
-    this.databasePromise ??= withTimeout(
-      this.platform.loadDatabase(source),
-      timeoutMs,
-      () =>
-        new ReporterError(
-          `pulselock: loading the database module ${JSON.stringify(source.moduleName)} took over ${timeoutMs} ms; ` +
-            "if that module itself awaits a lock at its top level, it waits for its own import: move the lock calls out of it",
-        ),
-    ).catch((error) => {
-      this.databasePromise = undefined;
+    this.#databasePromise ??= this.#platform.loadDatabase(source, this.#options.reporterWorkerSpawnTimeoutMs).catch((error) => {
+      this.#databasePromise = undefined;
       throw error;
     });
-    return this.databasePromise;
+    return this.#databasePromise;
   }
 }

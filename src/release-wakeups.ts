@@ -15,41 +15,47 @@ interface Channel {
  * rely on polling alone.
  */
 export class ReleaseWakeups {
-  private subscriber: Subscriber | undefined;
-  private readonly channels = new Map<string, Channel>();
-  private closed = false;
+  #subscriber: Subscriber | undefined;
+  readonly #channels = new Map<string, Channel>();
+  #closed = false;
+
+  readonly #db: Database;
+  readonly #onError: (error: unknown) => void;
 
   constructor(
-    private readonly db: Database,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+    db: Database,
+    onError: (error: unknown) => void,
+  ) {
+    this.#db = db;
+    this.#onError = onError;
+  }
 
   /** Calls `onWake` on each release of `name` until the returned function is called. */
   async listen(name: string, onWake: () => void): Promise<() => void> {
-    const open = this.db.transport.openSubscriber;
-    if (!open || this.closed) return () => {};
-    const name_ = this.db.wakeChannel(name);
-    let channel = this.channels.get(name_);
+    const open = this.#db.transport.openSubscriber;
+    if (!open || this.#closed) return () => {};
+    const name_ = this.#db.wakeChannel(name);
+    let channel = this.#channels.get(name_);
     if (!channel) {
-      const subscriber = (this.subscriber ??= open.call(
-        this.db.transport,
-        (ch) => this.channels.get(ch)?.listeners.forEach((wake) => wake()),
-        this.onError,
+      const subscriber = (this.#subscriber ??= open.call(
+        this.#db.transport,
+        (ch) => this.#channels.get(ch)?.listeners.forEach((wake) => wake()),
+        this.#onError,
       ));
       // A failed subscription only costs speed: polling still finds the release.
-      channel = { listeners: new Set(), ready: subscriber.subscribe(name_).catch(this.onError) };
-      this.channels.set(name_, channel);
+      channel = { listeners: new Set(), ready: subscriber.subscribe(name_).catch(this.#onError) };
+      this.#channels.set(name_, channel);
     }
     channel.listeners.add(onWake);
     await channel.ready;
-    return () => this.remove(name_, onWake);
+    return () => this.#remove(name_, onWake);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.channels.clear();
-    const sub = this.subscriber;
-    this.subscriber = undefined;
+    this.#closed = true;
+    this.#channels.clear();
+    const sub = this.#subscriber;
+    this.#subscriber = undefined;
     await sub?.close();
   }
 
@@ -58,16 +64,16 @@ export class ReleaseWakeups {
    * connection, so that an idle Locker holds no socket that keeps a process
    * alive (a cluster client's sockets cannot be unref'd).
    */
-  private remove(name: string, onWake: () => void): void {
-    const channel = this.channels.get(name);
+  #remove(name: string, onWake: () => void): void {
+    const channel = this.#channels.get(name);
     if (!channel?.listeners.delete(onWake) || channel.listeners.size > 0) return;
-    this.channels.delete(name);
-    const sub = this.subscriber;
-    if (this.channels.size > 0) {
-      sub?.unsubscribe(name).catch(this.onError);
+    this.#channels.delete(name);
+    const sub = this.#subscriber;
+    if (this.#channels.size > 0) {
+      sub?.unsubscribe(name).catch(this.#onError);
       return;
     }
-    this.subscriber = undefined;
-    sub?.close().catch(this.onError);
+    this.#subscriber = undefined;
+    sub?.close().catch(this.#onError);
   }
 }

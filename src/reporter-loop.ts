@@ -26,72 +26,78 @@ export interface ReporterLoopOptions {
  * starts a new identity, so the locks of the old one stay free for others.
  */
 export class ReporterLoop {
-  private identity: Identity | undefined;
-  private lastSentAt: number | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
-  private failures = 0;
+  #identity: Identity | undefined;
+  #lastSentAt: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+  #failures = 0;
+
+  readonly #db: Database;
+  readonly #o: ReporterLoopOptions;
 
   constructor(
-    private readonly db: Database,
-    private readonly o: ReporterLoopOptions,
-  ) {}
+    db: Database,
+    o: ReporterLoopOptions,
+  ) {
+    this.#db = db;
+    this.#o = o;
+  }
 
   /** Starts writing `identity` at once; a write of an earlier identity still in flight is ignored when it returns. */
   start(identity: Identity): void {
-    this.identity = identity;
-    this.lastSentAt = undefined;
-    this.failures = 0;
-    clearTimeout(this.timer);
-    void this.tick(identity);
+    this.#identity = identity;
+    this.#lastSentAt = undefined;
+    this.#failures = 0;
+    clearTimeout(this.#timer);
+    void this.#tick(identity);
   }
 
   /** Stops, and deletes the current record so that its locks are free at once. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    const identity = this.identity;
-    this.identity = undefined;
-    if (identity) await this.db.run(REMOVE, [this.db.processKey(identity.processHash)], []);
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    const identity = this.#identity;
+    this.#identity = undefined;
+    if (identity) await this.#db.run(REMOVE, [this.#db.processKey(identity.processHash)], []);
   }
 
-  private async tick(identity: Identity): Promise<void> {
-    if (this.stopped || this.identity !== identity) return;
-    const { now, reportTtlMs, reportWriteMs } = this.o;
+  async #tick(identity: Identity): Promise<void> {
+    if (this.#stopped || this.#identity !== identity) return;
+    const { now, reportTtlMs, reportWriteMs } = this.#o;
     const sentAt = now();
-    const previous = this.lastSentAt;
+    const previous = this.#lastSentAt;
     try {
-      const reply = await this.db.run(
+      const reply = await this.#db.run(
         REPORT,
-        [this.db.processKey(identity.processHash)],
-        [this.o.data, String(reportTtlMs), previous === undefined ? "" : "XX"],
+        [this.#db.processKey(identity.processHash)],
+        [this.#o.data, String(reportTtlMs), previous === undefined ? "" : "XX"],
       );
-      if (this.identity !== identity) return;
+      if (this.#identity !== identity) return;
       if (previous !== undefined && (reply === null || now() >= previous + fencedTtl(reportTtlMs))) {
-        return this.lapse(identity);
+        return this.#lapse(identity);
       }
-      if (this.db.waitForReplicas > 0) {
-        await this.db.replicated("report", this.db.processKey(identity.processHash));
-        if (this.identity !== identity) return;
+      if (this.#db.waitForReplicas > 0) {
+        await this.#db.replicated("report", this.#db.processKey(identity.processHash));
+        if (this.#identity !== identity) return;
       }
-      this.lastSentAt = sentAt;
-      this.o.onWritten(identity, sentAt);
+      this.#lastSentAt = sentAt;
+      this.#o.onWritten(identity, sentAt);
     } catch (error) {
-      if (this.identity !== identity) return;
-      this.o.onError(error);
-      if (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)) return this.lapse(identity);
+      if (this.#identity !== identity) return;
+      this.#o.onError(error);
+      if (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)) return this.#lapse(identity);
     }
-    if (this.stopped || this.identity !== identity) return;
+    if (this.#stopped || this.#identity !== identity) return;
     // Before the first success, retry soon and then back off; afterwards keep the cadence from the send time.
-    this.failures = this.lastSentAt === undefined ? this.failures + 1 : 0;
+    this.#failures = this.#lastSentAt === undefined ? this.#failures + 1 : 0;
     const next =
-      this.lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(this.failures, 10)) : sentAt + reportWriteMs - now();
-    this.timer = unrefTimer(setTimeout(() => void this.tick(identity), Math.max(0, next)));
+      this.#lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(this.#failures, 10)) : sentAt + reportWriteMs - now();
+    this.#timer = unrefTimer(setTimeout(() => void this.#tick(identity), Math.max(0, next)));
   }
 
-  private lapse(identity: Identity): void {
-    this.identity = undefined;
-    this.lastSentAt = undefined;
-    this.o.onLapse(identity);
+  #lapse(identity: Identity): void {
+    this.#identity = undefined;
+    this.#lastSentAt = undefined;
+    this.#o.onLapse(identity);
   }
 }

@@ -8,6 +8,7 @@ import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isDatabase, type Database, type DatabaseReference } from "../../src/database";
 import { ReporterError } from "../../src/errors";
+import { withTimeout } from "../../src/timers";
 
 /**
  * A real dynamic import in both builds: bundlers turn `import()` into
@@ -36,6 +37,22 @@ async function importModule(moduleName: string): Promise<Record<string, unknown>
       throw first;
     }
   }
+}
+
+/**
+ * Loads a reference, bounded by `timeoutMs` in the main thread: a module that
+ * awaits a lock at its own top level would otherwise wait for itself forever.
+ */
+export function loadDatabaseWithin(reference: DatabaseReference, timeoutMs: number): Promise<Database> {
+  return withTimeout(
+    loadDatabase(reference),
+    timeoutMs,
+    () =>
+      new ReporterError(
+        `pulselock: loading the database module ${JSON.stringify(reference.moduleName)} took over ${timeoutMs} ms; ` +
+          "if that module itself awaits a lock at its top level, it waits for its own import: move the lock calls out of it",
+      ),
+  );
 }
 
 export async function loadDatabase({ moduleName, exportName }: DatabaseReference): Promise<Database> {

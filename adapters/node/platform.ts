@@ -1,17 +1,19 @@
 /*
- * The Node and Bun platform: liveness in a worker thread, and database
- * references loaded from modules.
+ * The Node and Bun platform: liveness in a worker thread, database
+ * references loaded from modules, and pub/sub wake-ups for mutex() waiters.
  */
 import { isMainThread, workerData } from "node:worker_threads";
 import type { Platform } from "../../src/liveness";
-import { loadDatabase } from "./load-database";
+import { ReleaseWakeups } from "../../src/release-wakeups";
+import { loadDatabaseWithin } from "./load-database";
 import { REPORTER_MARK } from "./reporter-protocol";
 import { ThreadLiveness } from "./thread-liveness";
 
 export const nodePlatform: Platform = {
   name: "node",
   createLiveness: (params) => new ThreadLiveness(params),
-  loadDatabase,
+  loadDatabase: loadDatabaseWithin,
+  releaseWakeups: (db, onError) => new ReleaseWakeups(db, onError),
 };
 
 /**

@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import { Worker } from "node:worker_threads";
 import { isDatabase } from "../../src/database";
+import { recipeOf } from "../../src/recipe";
 import { ReporterError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import {
@@ -36,7 +37,7 @@ export class ThreadLiveness implements Liveness {
 
   constructor(private readonly p: LivenessParams) {
     // Decided here, so that a client that cannot be rebuilt in a thread fails in the Locker constructor.
-    this.source = isDatabase(p.source) ? { recipe: p.source.recipe() } : { reference: p.source };
+    this.source = isDatabase(p.source) ? { recipe: recipeOf(p.source) } : { reference: p.source };
   }
 
   now(): number {

@@ -1,0 +1,20 @@
+import type { Database } from "./database";
+import type { ClientRecipe } from "./transport";
+
+/**
+ * What a liveness thread (Node worker, Deno Web Worker) rebuilds a database
+ * instance from; throws a clear error when its client cannot be described.
+ * A function, not a method, so that edge bundles, which never need it, drop it.
+ */
+export function recipeOf(db: Database): ClientRecipe {
+  if (!db.transport.describe) {
+    throw new TypeError(
+      `pulselock: a ${db.transport.kind} client cannot be rebuilt in a liveness thread; ` +
+        "pass the database as { moduleName, exportName } instead",
+    );
+  }
+  return {
+    ...db.transport.describe(),
+    database: { prefix: db.prefix, waitForReplicas: db.waitForReplicas, replicationTimeoutMs: db.replicationTimeoutMs },
+  };
+}
