@@ -1,10 +1,10 @@
 // Diagnostic: pulselock's own client CPU per acquire+release pair, without
 // a client library or a network. The Locker (pulselock/core, liveness on
-// in-thread timers) runs over a transport that answers each script at once
+// in-thread timers that, like the Node thread, never go idle) runs over a transport that answers each script at once
 // with the reply Redis would give on a free key. Beside it, the client CPU of
 // one ioredis EVALSHA (auto-pipelined, 64 in flight). Together they split the
 // client CPU of a real pair into pulselock's part and the client library's.
-import { Locker, RedisDatabase, LockStatus } from "pulselock/core";
+import { Locker, RedisDatabase, LockStatus, inThreadPlatform } from "pulselock/core";
 import { closeIoredis, ioredis } from "./lib/clients.mjs";
 import { runFor } from "./lib/loop.mjs";
 
@@ -30,6 +30,20 @@ function instantTransport() {
   };
 }
 
+/**
+ * In-thread liveness that never goes idle, like the Node thread: the edge
+ * behaviour (retire the identity when nothing is held) would make every
+ * acquire at a quiet moment start a new identity, which a Node Locker never does.
+ */
+const alwaysOnPlatform = {
+  ...inThreadPlatform,
+  createLiveness(params) {
+    const liveness = inThreadPlatform.createLiveness(params);
+    liveness.idle = undefined;
+    return liveness;
+  },
+};
+
 async function cpuPerOp(durationMs, op) {
   await runFor({ durationMs: durationMs / 4, concurrency: CONCURRENCY, op });
   const cpu = process.cpuUsage();
@@ -39,7 +53,7 @@ async function cpuPerOp(durationMs, op) {
 }
 
 export async function measureOverhead({ redis, durationMs }) {
-  const locker = new Locker({ database: new RedisDatabase(instantTransport()) });
+  const locker = new Locker({ database: new RedisDatabase(instantTransport()) }, alwaysOnPlatform);
   const pulselock = await cpuPerOp(durationMs, async (w) => {
     const res = await locker.acquire(`k${w}`);
     if (res.status !== LockStatus.SUCCESS) throw new Error("not acquired");

@@ -59,8 +59,19 @@ try {
     results[name] = await fn();
     log(`  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   };
-  await phase("ceiling", "Ceiling", () => measureCeiling(ctx));
+  await phase("ceiling", "Ceiling", async () => {
+    const r = await measureCeiling(ctx);
+    log(`  ${Math.round(r.opsPerSec)} ops/s`);
+    return r;
+  });
   await phase("uncontended", "Uncontended acquire+release pairs", () => measureUncontended({ ...ctx, only: opts.peers }));
+  // A shared machine's bursts can sink one measurement: the ceiling is taken again after the peers, and the higher counts.
+  if (results.ceiling && results.uncontended) {
+    const again = await measureCeiling(ctx);
+    log(`Ceiling again: ${Math.round(again.opsPerSec)} ops/s`);
+    results.ceiling.runs = [results.ceiling.opsPerSec, again.opsPerSec];
+    results.ceiling.opsPerSec = Math.max(...results.ceiling.runs);
+  }
   await phase("overhead", "Client CPU split (diagnostic)", async () => {
     const r = await measureOverhead(ctx);
     log(`  pulselock alone ${r.pulselockUsPerPair.toFixed(1)} µs/pair; one ioredis EVALSHA ${r.ioredisUsPerEvalsha.toFixed(1)} µs`);
