@@ -53,7 +53,9 @@ async function runPulselock({ redis, admin, jobs }) {
     const calls = await commandCalls(admin);
     await Promise.all(children.map((c) => c.exited));
     if (done !== jobs) throw new Error(`pulselock ran ${done} of ${jobs} jobs (${failed} found their key held)`);
-    return { jobsPerSec: (jobs / ms) * 1000, commandsPerJob: totalCalls(calls) / jobs, breakdown: describeCalls(calls, jobs), ms };
+    // Every command pulselock sends is a script call; everything else ran inside Lua.
+    const sent = (calls.evalsha ?? 0) + (calls.eval ?? 0);
+    return { jobsPerSec: (jobs / ms) * 1000, commandsPerJob: totalCalls(calls) / jobs, sentPerJob: sent / jobs, breakdown: describeCalls(calls, jobs), ms };
   } finally {
     killAll(children);
   }
