@@ -59,10 +59,15 @@ export async function measureOverhead({ redis, durationMs }) {
     if (res.status !== LockStatus.SUCCESS) throw new Error("not acquired");
     await locker.release(`k${w}`, res.lockData);
   });
+  const job = async () => {};
+  const run = await cpuPerOp(durationMs, async (w) => {
+    const res = await locker.acquireAndRun(`k${w}`, job);
+    if (res.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+  });
   await locker.terminate();
   const client = ioredis(redis.url);
   const sha = await client.script("LOAD", "return 1");
   const evalsha = await cpuPerOp(durationMs, (w) => client.evalsha(sha, 1, `k${w}`));
   await closeIoredis(client);
-  return { pulselockUsPerPair: pulselock.cpuUs, ioredisUsPerEvalsha: evalsha.cpuUs };
+  return { pulselockUsPerPair: pulselock.cpuUs, pulselockUsPerRun: run.cpuUs, ioredisUsPerEvalsha: evalsha.cpuUs };
 }

@@ -22,7 +22,7 @@ export function buildRows(r) {
     const plUp = r.uncontended["pulselock-upstash"]?.byConcurrency;
     for (const [name, e] of Object.entries(r.uncontended)) {
       for (const [c, m] of Object.entries(e.byConcurrency)) {
-        rows.push(row(`Uncontended pairs, ${e.label}, c=${c}`, `${int(m.pairsPerSec)} pairs/s, ${m.commandsPerPair.toFixed(2)} cmds/pair, CPU/pair ${m.cpuUsPerPair.toFixed(0)} µs client, ${m.serverUsPerPair.toFixed(0)} µs Redis`));
+        rows.push(row(`Uncontended pairs, ${e.label}, c=${c}`, `${int(m.pairsPerSec)} pairs/s${m.rounds.length > 1 ? ` (median of ${m.rounds.map(int).join(", ")})` : ""}, ${m.commandsPerPair.toFixed(2)} cmds/pair, CPU/pair ${m.cpuUsPerPair.toFixed(0)} µs client, ${m.serverUsPerPair.toFixed(0)} µs Redis`));
       }
     }
     if (pl?.[64] && ceilingPairs) {
@@ -39,14 +39,15 @@ export function buildRows(r) {
     }
   }
   if (r.overhead) {
-    rows.push(row("Client CPU of pulselock itself per pair (no client library, no network)", `${r.overhead.pulselockUsPerPair.toFixed(1)} µs`));
+    rows.push(row("Client CPU of pulselock itself (no client library, no network): acquire+release / acquireAndRun", `${r.overhead.pulselockUsPerPair.toFixed(1)} µs / ${r.overhead.pulselockUsPerRun.toFixed(1)} µs`));
     rows.push(row("Client CPU of one ioredis EVALSHA (auto-pipelined, 64 in flight)", `${r.overhead.ioredisUsPerEvalsha.toFixed(1)} µs`));
   }
   if (r.singleton) {
     const { pulselock: p, bullmq: b, jobs, workers, concurrency } = r.singleton;
     const what = `${int(jobs)} singleton jobs, ${workers} processes × ${concurrency}`;
-    rows.push(row(`${what}: pulselock acquireAndRun`, `${int(p.jobsPerSec)} jobs/s, ${p.commandsPerJob.toFixed(2)} cmds/job`));
-    rows.push(row(`${what}: BullMQ (add included)`, `${int(b.jobsPerSec)} jobs/s, ${b.commandsPerJob.toFixed(2)} cmds/job`));
+    const fig = (x) => `${int(x.jobsPerSec)} jobs/s, ${x.commandsPerJob.toFixed(2)} cmds/job, CPU/job ${x.clientCpuUsPerJob.toFixed(0)} µs clients, ${x.redisCpuUsPerJob.toFixed(0)} µs Redis`;
+    rows.push(row(`${what}: pulselock acquireAndRun`, fig(p)));
+    rows.push(row(`${what}: BullMQ (add included)`, fig(b)));
     const ratio = p.jobsPerSec / b.jobsPerSec;
     rows.push(row("Singleton jobs/s, pulselock vs BullMQ", `${int(p.jobsPerSec)} / ${int(b.jobsPerSec)}`, "≥ 2×", `${ratio.toFixed(2)}×`, ratio >= 2));
     rows.push(row("Redis commands per singleton job (pulselock)", `${p.commandsPerJob.toFixed(2)} (${p.sentPerJob.toFixed(2)} sent by the client, the rest inside Lua)`, "≤ 4", "", p.commandsPerJob <= 4));

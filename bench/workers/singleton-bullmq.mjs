@@ -22,9 +22,13 @@ worker.on("completed", () => {
 worker.on("error", (e) => console.error("bullmq worker:", e.message));
 const flush = setInterval(report, 50);
 await worker.waitUntilReady();
+let cpu;
 process.send({ type: "ready" });
 process.on("message", async (m) => {
+  if (m === "start") cpu = process.cpuUsage();
   if (m !== "stop") return;
+  const { user, system } = process.cpuUsage(cpu);
+  process.send({ type: "cpu", cpuUs: user + system });
   clearInterval(flush);
   report();
   await worker.close();

@@ -5,12 +5,15 @@ import { Locker, RedisDatabase, LockStatus } from "pulselock";
 import { closeIoredis, ioredis } from "../lib/clients.mjs";
 import { warmLocker } from "../lib/peers.mjs";
 
-const [url, prefix, index, workers, jobs, concurrency] = process.argv.slice(2);
+const [url, prefix, index, workers, jobs, concurrency, warmup] = process.argv.slice(2);
 const client = ioredis(url, { keyPrefix: prefix });
 const locker = new Locker({ database: new RedisDatabase(client) });
 await warmLocker(locker);
+// Warm the code paths (JIT) on keys of our own, as BullMQ's workers are warmed with jobs of their own.
+for (let i = 0; i < Number(warmup); i++) await locker.acquireAndRun(`warmup-${index}-${i}`, async () => {});
 process.send({ type: "ready" });
 await new Promise((resolve) => process.once("message", resolve));
+const cpu = process.cpuUsage();
 
 // Job keys index, index + workers, …: every key is run exactly once across the fleet.
 let next = Number(index);
@@ -28,7 +31,8 @@ await Promise.all(
     }
   }),
 );
-process.send({ type: "done", done, failed });
+const { user, system } = process.cpuUsage(cpu);
+process.send({ type: "done", done, failed, cpuUs: user + system });
 await locker.terminate();
 await closeIoredis(client);
 process.disconnect();
