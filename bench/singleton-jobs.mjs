@@ -6,6 +6,7 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { IOREDIS_OPTIONS } from "./lib/clients.mjs";
+import { withDeadline } from "./lib/loop.mjs";
 import { commandCalls, describeCalls, resetStats, serverCpuSeconds, totalCalls } from "./lib/redis-stats.mjs";
 
 export const WORKERS = 4;
@@ -13,6 +14,8 @@ export const CONCURRENCY = 64;
 const ADD_BATCH = 1000;
 /** Jobs each library runs before the clock starts, so that neither is measured with cold (unoptimised) code. */
 const WARMUP_JOBS = 1000;
+/** Generous: even a busy 2-core machine runs well over 200 jobs/s with either library. */
+const deadlineMs = (jobs) => 60_000 + jobs * 5;
 
 const workerPath = (name) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url));
 
@@ -48,12 +51,12 @@ async function runPulselock({ redis, admin, jobs }) {
     }),
   );
   try {
-    await Promise.all(children.map((c) => c.ready));
+    await withDeadline(Promise.all(children.map((c) => c.ready)), 60_000, "starting the workers");
     await resetStats(admin);
     const serverCpu = await serverCpuSeconds(admin);
     const start = performance.now();
     for (const { child } of children) child.send("start");
-    await finishedAll;
+    await withDeadline(finishedAll, deadlineMs(jobs), "the singleton jobs");
     const ms = performance.now() - start;
     const calls = await commandCalls(admin);
     const redisUs = ((await serverCpuSeconds(admin)) - serverCpu) * 1e6;
@@ -103,10 +106,10 @@ async function runBullmq({ redis, admin, jobs }) {
     }
   };
   try {
-    await Promise.all(children.map((c) => c.ready));
+    await withDeadline(Promise.all(children.map((c) => c.ready)), 60_000, "starting the workers");
     const warmedUp = new Promise((r) => (reached = r));
     await addJobs("warmup", WARMUP_JOBS);
-    await warmedUp;
+    await withDeadline(warmedUp, deadlineMs(WARMUP_JOBS), "BullMQ's warm-up jobs");
     target = WARMUP_JOBS + jobs;
     const finishedAll = new Promise((r) => (reached = r));
     await resetStats(admin);
@@ -116,13 +119,13 @@ async function runBullmq({ redis, admin, jobs }) {
     const start = performance.now();
     // Unique jobIds (the job keys); removed on completion, as a deployment that only wants each job run once would.
     await addJobs("job", jobs);
-    await finishedAll;
+    await withDeadline(finishedAll, deadlineMs(jobs), "the singleton jobs");
     const ms = performance.now() - start;
     const { user, system } = process.cpuUsage(parentCpu);
     const calls = await commandCalls(admin);
     const redisUs = ((await serverCpuSeconds(admin)) - serverCpu) * 1e6;
     for (const { child } of children) child.send("stop");
-    await cpuReported;
+    await withDeadline(cpuReported, 30_000, "the BullMQ workers' CPU reports");
     await Promise.all(children.map((c) => c.exited));
     return {
       jobsPerSec: (jobs / ms) * 1000,

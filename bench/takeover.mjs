@@ -4,7 +4,7 @@
 // process polls every key.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { percentile, sleep, wallNow } from "./lib/loop.mjs";
+import { percentile, sleep, wallNow, withDeadline } from "./lib/loop.mjs";
 
 /** The contender retries every 10 ms: short against reportTtlMs, so the poll adds at most 10 ms to a takeover. */
 export const POLL_MS = 10;
@@ -36,8 +36,7 @@ async function runScenario({ redis, scenario, repeats }) {
   const running = new Map();
   contender.child.on("message", (m) => m.type === "running" && running.set(m.key, m.at));
   try {
-    await contender.ready;
-    await Promise.all(holders.map((h) => h.ready));
+    await withDeadline(Promise.all([contender.ready, ...holders.map((h) => h.ready)]), 60_000, "starting the holders");
     for (const h of holders) contender.child.send({ key: h.key });
     // Kill at random moments of the holders' write cycles, not all in step with one of them.
     const writeMs = scenario.options.reportWriteMs ?? 2000;

@@ -34,3 +34,12 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one host. */
 export const wallNow = () => performance.timeOrigin + performance.now();
+
+/** Rejects when `promise` has not settled within `ms`, so a stuck phase fails the run instead of hanging it. */
+export function withDeadline(promise, ms, what) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
