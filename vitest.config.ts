@@ -1,7 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const dist = (file: string) => fileURLToPath(new URL(`./dist/${file}`, import.meta.url));
+
+/** The 2-minute chaos run: it takes the whole machine, so it runs alone, after everything else. */
+const CHAOS_RUN = "test/chaos/chaos-run.test.ts";
 
 export default defineConfig({
   resolve: {
@@ -14,11 +17,31 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Reporters belong to the root: one final "N passed, N failed" line covers both projects.
     reporters: ["default", "./test/support/count-reporter.ts"],
     server: { deps: { external: [/\/dist\//] } },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "main",
+          include: ["test/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, CHAOS_RUN],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "chaos",
+          include: [CHAOS_RUN],
+          testTimeout: 6 * 60_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -1,9 +1,8 @@
 import { upstashTransport } from "../adapters/upstash/transport";
+import { DEFAULTS } from "./defaults";
 import { lockKey, processKey } from "./keys";
 import { hasShape } from "./shape";
-import { RedisCommandError } from "./errors";
 import { describe, positiveMs } from "./options";
-import { toRedisCommandError } from "./redis-errors";
 import { runScript } from "./run-script";
 import type { LuaScript } from "./scripts/script";
 import type { Transport } from "./transport";
@@ -16,6 +15,11 @@ export interface DatabaseReference {
   exportName: string;
 }
 
+/**
+ * Options of {@link RedisDatabase}. They belong to the database rather than the
+ * Locker because the liveness thread, which builds its own RedisDatabase, must
+ * apply exactly the same ones.
+ */
 export interface RedisDatabaseOptions {
   /**
    * After each lock write (acquire, extend, liveness), wait until this many
@@ -29,6 +33,7 @@ export interface RedisDatabaseOptions {
    * How long one WAIT may take. A write that is not replicated in time counts
    * as failed: acquire throws, an extension or liveness write does not move
    * the self-fencing deadline.
+   * The default is explained at {@link DEFAULTS.replicationTimeoutMs}.
    * @default 500
    */
   replicationTimeoutMs?: number;
@@ -51,9 +56,13 @@ const DATABASE_BRAND = Symbol.for("pulselock.database");
  * library itself.
  */
 export class RedisDatabase {
+  /** The client, seen through the few calls pulselock makes (EVALSHA, EVAL, WAIT, pub/sub). */
   readonly transport: Transport;
+  /** {@inheritDoc RedisDatabaseOptions.prefix} */
   readonly prefix: string;
+  /** {@inheritDoc RedisDatabaseOptions.waitForReplicas} */
   readonly waitForReplicas: number;
+  /** {@inheritDoc RedisDatabaseOptions.replicationTimeoutMs} */
   readonly replicationTimeoutMs: number;
 
   /**
@@ -73,28 +82,40 @@ export class RedisDatabase {
           (adapters.length > 1 ? "" : " (ioredis clients are recognised by the Node entry: import pulselock on Node, Bun or Deno)"),
       );
     }
-    const prefix = options.prefix ?? "";
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`pulselock: RedisDatabase options must be an object, got ${describe(options)}`);
+    }
+    // Only undefined means "use the default": null is a mistake worth reporting, as in the Locker's options.
+    const prefix = options.prefix === undefined ? "" : options.prefix;
     if (typeof prefix !== "string") {
       throw new TypeError(`pulselock: RedisDatabase option prefix must be a string, got ${describe(prefix)}`);
     }
-    const waitForReplicas = options.waitForReplicas ?? 0;
+    const waitForReplicas = options.waitForReplicas === undefined ? 0 : options.waitForReplicas;
     if (!Number.isInteger(waitForReplicas) || waitForReplicas < 0) {
       throw new TypeError(`pulselock: RedisDatabase option waitForReplicas must be a whole number >= 0, got ${describe(waitForReplicas)}`);
     }
-    if (waitForReplicas > 0 && !transport.waitForReplicas) {
-      throw new TypeError(`pulselock: a ${transport.kind} client cannot WAIT for replicas; leave waitForReplicas at 0`);
+    // Only a subclass that implements replicated() (the Node entry's) can WAIT.
+    const canWait = new.target.prototype.replicated !== RedisDatabase.prototype.replicated && transport.waitForReplicas;
+    if (waitForReplicas > 0 && !canWait) {
+      throw new TypeError(`pulselock: a ${transport.kind} client cannot WAIT for replicas here; leave waitForReplicas at 0`);
     }
     this.transport = transport;
     this.prefix = prefix;
     this.waitForReplicas = waitForReplicas;
-    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", options.replicationTimeoutMs ?? 500);
+    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", options.replicationTimeoutMs === undefined ? DEFAULTS.replicationTimeoutMs : options.replicationTimeoutMs);
     Object.defineProperty(this, DATABASE_BRAND, { value: true });
   }
 
+  /**
+   * The Redis key of the lock named `name` (without the client's own prefix).
+   * The name is the key's hash tag, so every key of one lock lives in one
+   * Redis Cluster slot; useful to find a lock with redis-cli.
+   */
   lockKey(name: string): string {
     return lockKey(this.prefix, name);
   }
 
+  /** The Redis key of one process's liveness record: while it exists, that process's locks are not taken over. */
   processKey(processHash: string): string {
     return processKey(this.prefix, processHash);
   }
@@ -104,35 +125,33 @@ export class RedisDatabase {
     return this.transport.clientKeyPrefix + this.lockKey(name);
   }
 
+  /**
+   * Runs one of pulselock's Lua scripts: EVALSHA first (the text is not
+   * resent), EVAL when Redis answers NOSCRIPT; client errors become
+   * RedisCommandErrors.
+   */
   run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     return runScript(this.transport, script, keys, args);
   }
 
   /**
-   * Resolves once the last write to `key` reached waitForReplicas replicas
-   * (at once when that is 0); throws a transient RedisCommandError otherwise.
+   * Resolves once the last write to `key` is on waitForReplicas replicas. The
+   * runtime-agnostic entry has no client that can WAIT, so here it resolves
+   * at once; the Node entry's RedisDatabase overrides it.
    */
-  async replicated(operation: string, key: string): Promise<void> {
-    if (this.waitForReplicas === 0) return;
-    let acked: number;
-    try {
-      acked = await this.transport.waitForReplicas!(key, this.waitForReplicas, this.replicationTimeoutMs);
-    } catch (error) {
-      throw toRedisCommandError(operation, error);
-    }
-    if (acked < this.waitForReplicas) {
-      throw new RedisCommandError(
-        operation,
-        "NOREPLICAS",
-        true,
-        `the write reached ${acked} of ${this.waitForReplicas} replicas within ${this.replicationTimeoutMs} ms`,
-      );
-    }
+  replicated(_operation: string, _key: string): Promise<void> {
+    return Promise.resolve();
   }
 }
 
+/** What a Locker's `database` option resolves to; an alias, kept so that the seed's type name still works. */
 export type Database = RedisDatabase;
 
+/**
+ * Whether `value` is a RedisDatabase, by a brand rather than `instanceof`, so
+ * that a database from another copy of pulselock (or another realm, such as a
+ * liveness thread's module) is recognised too.
+ */
 export function isDatabase(value: unknown): value is Database {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[DATABASE_BRAND] === true;
 }

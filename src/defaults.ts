@@ -1,6 +1,8 @@
 /**
  * Every default of pulselock in one frozen object, so that the numbers and
  * their reasons live in one place and cannot drift apart between files.
+ * Frozen, so that no code can change a default for every Locker at once.
+ * @namespace
  */
 export const DEFAULTS = Object.freeze({
   /**
@@ -74,6 +76,14 @@ export const DEFAULTS = Object.freeze({
    * @default 50
    */
   fencingMarginMs: 50,
+  /**
+   * How long one WAIT may take (RedisDatabase option replicationTimeoutMs).
+   * Replication within a data centre takes about a millisecond; half a second
+   * rides out a busy replica, yet is far below the fencing windows, so an
+   * unreplicated write fails long before anyone could take the lock over.
+   * @default 500
+   */
+  replicationTimeoutMs: 500,
 });
 
 export type Defaults = typeof DEFAULTS;

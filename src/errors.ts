@@ -30,10 +30,14 @@ function hasName(value: unknown, name: string): boolean {
  * deleted, or the process's liveness lapsed. The owner must stop ("seppuku").
  */
 export class LockError extends Error {
+  /** Always "LockError", set on the prototype so that minifiers keep it: {@link isLockError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
   declare readonly name: "LockError";
   constructor(
+    /** The lock name the job held. */
     readonly key: string,
+    /** The owner hash under which this job held the lock, to match it with logs and readOwnerHashStatus(). */
     readonly ownerHash: string,
+    /** The record of whoever holds the key now, or null when nobody does (it expired, was deleted, or liveness lapsed). */
     readonly lockData: LockData | null,
     /** Why the owner concluded that the lock is lost, when not taken over. */
     readonly reason?: string,
@@ -53,10 +57,14 @@ Object.defineProperty(LockError.prototype, "name", { value: "LockError" });
 
 /** mutex() could not get the lock within its timeout. */
 export class MutexError extends Error {
+  /** Always "MutexError", set on the prototype so that minifiers keep it: {@link isMutexError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
   declare readonly name: "MutexError";
   constructor(
+    /** The lock name that mutex() waited for. */
     readonly key: string,
+    /** The holder at the last try, to tell who kept the lock that long; null if the key was free by then. */
     readonly lockData: LockData | null,
+    /** How long mutex() waited, as it was asked to. */
     readonly timeoutMs?: number,
   ) {
     super(
@@ -70,9 +78,12 @@ Object.defineProperty(MutexError.prototype, "name", { value: "MutexError" });
 
 /** The process is draining (Heartbeater.setDraining()): finish the job soon. */
 export class DrainingSignal extends Error {
+  /** Always "DrainingSignal", set on the prototype so that minifiers keep it: {@link isDrainingSignal} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
   declare readonly name: "DrainingSignal";
   constructor(
+    /** The lock name of the job that is asked to stop. */
     readonly key: string,
+    /** The reason given to Heartbeater.setDraining(), e.g. "deploy". */
     readonly reason: string,
   ) {
     super(`Stopped work on key ${JSON.stringify(key)} because the process is draining: ${reason}`);
@@ -85,9 +96,12 @@ Object.defineProperty(DrainingSignal.prototype, "name", { value: "DrainingSignal
  * overwrote it). pulselock neither takes nor deletes such a key.
  */
 export class CorruptRecordError extends Error {
+  /** Always "CorruptRecordError", set on the prototype so that minifiers keep it: {@link isCorruptRecordError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
   declare readonly name: "CorruptRecordError";
   constructor(
+    /** The full Redis key (with pulselock's prefix, without the client's), to inspect or delete it by hand. */
     readonly redisKey: string,
+    /** What the key holds, to help find the other writer. */
     readonly value: unknown,
   ) {
     const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 80)) : String(value);
@@ -105,10 +119,14 @@ Object.defineProperty(CorruptRecordError.prototype, "name", { value: "CorruptRec
  * whether a retry may succeed.
  */
 export class RedisCommandError extends Error {
+  /** Always "RedisCommandError", set on the prototype so that minifiers keep it: {@link isRedisCommandError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
   declare readonly name: "RedisCommandError";
   constructor(
+    /** What pulselock was doing (a script such as "acquire" or "release", or "report" for a liveness write), since one Redis error means different things in each. */
     readonly operation: string,
+    /** Redis's error code (`WRONGTYPE`, `READONLY`, `NOREPLICAS`, …), a connection error code, or an Upstash HTTP class (`UNAUTHORIZED`, `RATE_LIMITED`, …). */
     readonly code: string,
+    /** Whether a retry may succeed (a failover, a full server, a dropped connection), as opposed to a fault that needs a fix. */
     readonly transient: boolean,
     message: string,
     options?: { cause?: unknown },
@@ -123,6 +141,7 @@ Object.defineProperty(RedisCommandError.prototype, "name", { value: "RedisComman
  * in time, or the database reference given to the Locker is unusable.
  */
 export class ReporterError extends Error {
+  /** Always "ReporterError", set on the prototype so that minifiers keep it: {@link isReporterError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
   declare readonly name: "ReporterError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -130,9 +149,15 @@ export class ReporterError extends Error {
 }
 Object.defineProperty(ReporterError.prototype, "name", { value: "ReporterError" });
 
+/** Whether `e` is a {@link LockError}, by its name, so that it also recognises one from another thread, realm or copy of pulselock. */
 export const isLockError = (e: unknown): e is LockError => hasName(e, "LockError");
+/** Whether `e` is a {@link MutexError}, by its name (works across threads, realms and package copies). */
 export const isMutexError = (e: unknown): e is MutexError => hasName(e, "MutexError");
+/** Whether `e` is a {@link DrainingSignal}, by its name (works across threads, realms and package copies). */
 export const isDrainingSignal = (e: unknown): e is DrainingSignal => hasName(e, "DrainingSignal");
+/** Whether `e` is a {@link CorruptRecordError}, by its name (works across threads, realms and package copies). */
 export const isCorruptRecordError = (e: unknown): e is CorruptRecordError => hasName(e, "CorruptRecordError");
+/** Whether `e` is a {@link RedisCommandError}, by its name (works across threads, realms and package copies). */
 export const isRedisCommandError = (e: unknown): e is RedisCommandError => hasName(e, "RedisCommandError");
+/** Whether `e` is a {@link ReporterError}, by its name (works across threads, realms and package copies). */
 export const isReporterError = (e: unknown): e is ReporterError => hasName(e, "ReporterError");

@@ -7,7 +7,9 @@ import type { LockData } from "./lock-data";
  * and throws LockError (or DrainingSignal) when you must stop.
  */
 export interface Heartbeat {
+  /** One heartbeat: cheap enough to call in every loop iteration, and the point where a lost lock stops the job. */
   (): Promise<void>;
+  /** The same as calling the heartbeat itself; the method form keeps @clickup/distributed-locker code working. */
   heartbeat(): Promise<void>;
   /** Sleeps `ms` while heartbeating; rejects as soon as the lock is lost. */
   delay(ms: number): Promise<void>;

@@ -3,7 +3,9 @@ import type { ReleaseWakeups } from "./release-wakeups";
 
 /** One liveness record: a random process hash, and a generation that grows each time a record lapses. */
 export interface Identity {
+  /** Random, so that a restarted process (same host and pid) can never be mistaken for its dead predecessor. */
   readonly processHash: string;
+  /** Grows with each new record of this Locker, so that a write or a lapse of an old record is never taken for the current one. */
   readonly generation: number;
 }
 
@@ -42,10 +44,15 @@ export interface Liveness {
   terminate(): Promise<void>;
 }
 
+/** What a {@link Platform} needs to start liveness for one Locker. */
 export interface LivenessParams {
+  /** The Locker's `database` option, as given: a thread rebuilds its own client from it, since it cannot share the main thread's. */
   source: Database | DatabaseReference;
+  /** The main thread's database, for liveness that runs in the same thread (edge isolates). */
   loadDatabase: () => Promise<Database>;
+  /** {@inheritDoc DEFAULTS.reportWriteMs} */
   reportWriteMs: number;
+  /** {@inheritDoc DEFAULTS.reportTtlMs} */
   reportTtlMs: number;
   /** A background error that did not stop the reporter. */
   onError: (error: unknown) => void;
@@ -58,7 +65,9 @@ export interface LivenessParams {
  * reference is loaded, and whether releases wake waiters through pub/sub.
  */
 export interface Platform {
+  /** For messages and tests: "node", "in-thread", … */
   readonly name: string;
+  /** Starts nothing yet: the Locker calls start() on the first acquire, so that a Locker that never locks costs nothing. */
   createLiveness(params: LivenessParams): Liveness;
   /** Loads a database reference; rejects with a ReporterError after `timeoutMs`. */
   loadDatabase(reference: DatabaseReference, timeoutMs: number): Promise<Database>;

@@ -4,6 +4,12 @@ import { EXTEND } from "./scripts/extend";
 import { LockStatus } from "./statuses";
 import type { LockData } from "./lock-data";
 
+/**
+ * What an extension found: `SUCCESS` with the rewritten record (the caller
+ * still owns the lock and its TTL starts again), `NO_KEY` (the lock expired or
+ * was deleted) or `SOMEONE_ELSE_HOLDS_LOCK` with the new holder's record. Both
+ * failures mean the caller lost the lock and must stop.
+ */
 export type ExtendResult =
   | { status: LockStatus.SUCCESS; lockData: LockData }
   | { status: LockStatus.NO_KEY; lockData: null }

@@ -26,20 +26,44 @@ export type Extend = () => Promise<ExtendResult>;
 
 export type { ExtendResult };
 
-/** Both outcomes are AsyncDisposable, so `await using lock = await locker.acquire(key)` always compiles; only a held lock is released. */
+/**
+ * What acquire() found: `SUCCESS` with the new record and an `extend` function
+ * (the caller now owns the lock and must extend it and release it), or
+ * `SOMEONE_ELSE_HOLDS_LOCK` with the live holder's record. Both outcomes are
+ * AsyncDisposable, so `await using lock = await locker.acquire(key)` always
+ * compiles; only a held lock is released.
+ */
 export type AcquireResult =
   | ({ status: LockStatus.SUCCESS; lockData: LockData; extend: Extend } & AsyncDisposable)
   | ({ status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; extend?: never } & AsyncDisposable);
 
+/**
+ * What release() found: `SUCCESS` (the lock was ours and is now free), `NO_KEY`
+ * (it had already expired or been released) or `SOMEONE_ELSE_HOLDS_LOCK` with
+ * the holder that took it over (it was not ours any more, so it was left alone).
+ */
 export type ReleaseResult =
   | { status: LockStatus.SUCCESS; lockData: null }
   | { status: LockStatus.NO_KEY; lockData: null }
   | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
 
+/**
+ * What acquireAndRun() returns: `SUCCESS` with what `fn` returned (the lock is
+ * already released again), or `SOMEONE_ELSE_HOLDS_LOCK` with the live holder's
+ * record (`fn` did not run). A lock lost during the run is not a result: it
+ * rejects with the LockError, because the job may have overlapped with another
+ * owner.
+ */
 export type RunResult<T> =
   | { status: LockStatus.SUCCESS; result: T; lockData?: never }
   | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; result?: never };
 
+/**
+ * What readOwnerHashStatus() found for one owner hash: its {@link OwnerHashStatus},
+ * the key's current record (null when there is none or the hash is malformed)
+ * and the key parsed from the hash (null when malformed). A snapshot for
+ * debugging, stale as soon as it returns: do not base decisions on it.
+ */
 export type OwnerHashStatusResult =
   | { status: OwnerHashStatus.RUNNING; lockData: LockData; key: string }
   | { status: OwnerHashStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; key: string }
@@ -47,27 +71,37 @@ export type OwnerHashStatusResult =
   | { status: OwnerHashStatus.NO_RUNNING_PROCESS; lockData: LockData; key: string }
   | { status: OwnerHashStatus.MALFORMED_OWNER_HASH; lockData: null; key: null };
 
+/** The options form of acquireAndRun()'s third argument. */
 export interface RunOptions {
   /** Kept in the lock record and the owner hash, for debugging. */
   trace?: string;
 }
 
+/** The options form of mutex(): waiting that a caller can also cancel. */
 export interface MutexOptions {
   /** How long to wait for the lock before throwing MutexError. */
   timeoutMs: number;
   /** Stops waiting; mutex() then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Kept in the lock record and the owner hash, to tell in Redis who holds the lock. */
   trace?: string;
   /**
    * The first pause between two tries; it doubles (with jitter) up to
-   * max(recheckDelayMs, 2000 ms). {@inheritDoc DEFAULTS.mutexRecheckMs}
+   * max(recheckDelayMs, 2000 ms), so that many waiters do not hammer Redis.
+   * On ioredis a release wakes waiters at once anyway; polling is the fallback.
+   * @defaultValue {@link DEFAULTS.mutexRecheckMs} (100)
    */
   recheckDelayMs?: number;
 }
 
+/**
+ * A background failure that no call could throw: it reaches `locker.errors`
+ * instead of becoming an unhandled rejection.
+ */
 export interface LockerErrorEvent {
   /** reporter: the liveness writer; locker: a transient Redis error; lost_lock: a run lost its lock. */
   type: "reporter" | "locker" | "lost_lock";
+  /** What went wrong, usually a RedisCommandError, ReporterError or LockError. */
   error: unknown;
 }
 

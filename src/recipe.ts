@@ -1,3 +1,4 @@
+import { describeUpstash } from "../adapters/upstash/transport";
 import type { Database } from "./database";
 import type { ClientRecipe } from "./transport";
 
@@ -7,14 +8,16 @@ import type { ClientRecipe } from "./transport";
  * A function, not a method, so that edge bundles, which never need it, drop it.
  */
 export function recipeOf(db: Database): ClientRecipe {
-  if (!db.transport.describe) {
+  const { transport } = db;
+  const describe = transport.describe ?? (transport.kind === "upstash" ? () => describeUpstash(transport.client) : undefined);
+  if (!describe) {
     throw new TypeError(
       `pulselock: a ${db.transport.kind} client cannot be rebuilt in a liveness thread; ` +
         "pass the database as { moduleName, exportName } instead",
     );
   }
   return {
-    ...db.transport.describe(),
+    ...describe(),
     database: { prefix: db.prefix, waitForReplicas: db.waitForReplicas, replicationTimeoutMs: db.replicationTimeoutMs },
   };
 }

@@ -63,7 +63,8 @@ function httpFailure(error: unknown): [string, boolean] | undefined {
   const message = messageOf(error);
   if (/\bunauthori[sz]ed\b|invalid token|\b401\b/i.test(message)) return ["UNAUTHORIZED", false];
   if (/too many requests|rate.?limit|limit exceeded|\b429\b/i.test(message)) return ["RATE_LIMITED", true];
-  if (/\b5\d\d\b|internal server error|bad gateway|service unavailable|gateway timeout/i.test(message)) {
+  // A proxy in front of a Redis that is down or restarting (upstash-dev says "Redis unavailable: …" with a 502).
+  if (/\b5\d\d\b|internal server error|bad gateway|unavailable|gateway timeout/i.test(message)) {
     return ["SERVER_ERROR", true];
   }
   return undefined;

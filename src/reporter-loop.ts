@@ -5,14 +5,21 @@ import { REMOVE } from "./scripts/remove";
 import { REPORT } from "./scripts/report";
 import { unrefTimer } from "./timers";
 
+/** What a {@link ReporterLoop} needs; a platform's liveness builds it from the Locker's options. */
 export interface ReporterLoopOptions {
+  /** How often to rewrite the record (the Locker's `reportWriteMs`). */
   reportWriteMs: number;
+  /** The record's TTL (the Locker's `reportTtlMs`); also how late a reply may come before the write counts as a lapse. */
   reportTtlMs: number;
+  /** The monotonic clock (ms) on which send times are measured, so that wall-clock steps cannot move a deadline. */
   now: () => number;
   /** The liveness record's value: who the process is, for people reading Redis. */
   data: string;
+  /** A write succeeded; `sentAt` (its send time, not its reply time) moves the owner's self-fencing deadline. */
   onWritten: (identity: Identity, sentAt: number) => void;
+  /** The record may have expired: every lock held under `identity` is lost, whatever happens next. */
   onLapse: (identity: Identity) => void;
+  /** A write failed without (yet) being a lapse; reported to `locker.errors` rather than thrown. */
   onError: (error: unknown) => void;
 }
 

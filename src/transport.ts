@@ -16,7 +16,13 @@ export interface Transport {
    * records live in different slots, so one script may touch one lock's keys only.
    */
   readonly isCluster?: boolean;
+  /**
+   * Runs a script by its SHA1, the cheap path: the script text is not sent.
+   * Must reject with Redis's `NOSCRIPT` error when the server does not know the
+   * script, so that pulselock can fall back to {@link Transport.eval}.
+   */
   evalsha(sha: string, keys: string[], args: string[]): Promise<unknown>;
+  /** Runs a script from its source, after a `NOSCRIPT` (a restart or `SCRIPT FLUSH` emptied the script cache). */
   eval(source: string, keys: string[], args: string[]): Promise<unknown>;
   /**
    * Sends WAIT to the master that owns `key` (as passed to eval, without the
@@ -26,6 +32,8 @@ export interface Transport {
   waitForReplicas?(key: string, replicas: number, timeoutMs: number): Promise<number>;
   /** Opens one new connection for release wake-ups; absent where the client has no pub/sub (HTTP). */
   openSubscriber?(onMessage: (channel: string) => void, onError: (error: unknown) => void): Subscriber;
+  /** The client this transport wraps, where a liveness thread may rebuild it from its settings. */
+  readonly client?: unknown;
   /**
    * A structured-clone-able recipe from which another thread rebuilds an
    * equivalent client. Throws a clear error when the client cannot be described.
@@ -33,13 +41,27 @@ export interface Transport {
   describe?(): ClientRecipe;
 }
 
+/**
+ * One pub/sub connection that wakes mutex() waiters when a lock is released,
+ * so that they need not poll. Subscriptions follow the waiters: a channel is
+ * subscribed while someone waits on its lock.
+ */
 export interface Subscriber {
+  /** Starts receiving the release announcements of one lock (sharded pub/sub on a cluster, so it works on any slot). */
   subscribe(channel: string): Promise<void>;
+  /** Stops receiving a lock's announcements once nobody waits on it. */
   unsubscribe(channel: string): Promise<void>;
+  /** Closes the connection when no waiter is left, so that an idle Locker holds no extra socket. */
   close(): Promise<void>;
 }
 
-/** How a liveness thread rebuilds the client of a RedisDatabase given as an instance. */
+/**
+ * How a liveness thread rebuilds the client of a RedisDatabase given as an
+ * instance (a thread cannot share the main thread's socket): the `kind` of
+ * client with its structured-clone-able options (ioredis), startup nodes and
+ * options (ioredis Cluster), or URL and token (Upstash), plus the
+ * RedisDatabase options the thread must apply too.
+ */
 export type ClientRecipe = (
   | { kind: "ioredis"; options: Record<string, unknown> }
   | { kind: "ioredis-cluster"; startupNodes: unknown[]; options: Record<string, unknown> }

@@ -10,6 +10,7 @@ import type { ClientRecipe, Subscriber, Transport } from "../../src/transport";
 
 /** The commands pulselock calls on ioredis, and what it reads to describe the client to a thread. */
 export type IoredisClient = Pick<Redis, "evalsha" | "eval" | "duplicate" | "options">;
+/** The commands pulselock calls on an ioredis Cluster, plus `isCluster`, which switches to per-slot behaviour (hash tags, sharded pub/sub). */
 export type IoredisCluster = Pick<Cluster, "evalsha" | "eval" | "duplicate" | "options" | "isCluster">;
 
 type AnyIoredis = (IoredisClient | IoredisCluster) & { isCluster?: boolean };
@@ -105,6 +106,12 @@ function masterOf(cluster: ClusterInternals, slot: number): unknown {
   return node;
 }
 
+/**
+ * Wraps an ioredis `Redis` or `Cluster` client as a {@link Transport}, or
+ * returns undefined when `client` is not one (so that RedisDatabase can try the
+ * next adapter). Recognised by shape, not `instanceof`, so that any ioredis
+ * copy or version works and pulselock never imports ioredis itself.
+ */
 export function ioredisTransport(client: unknown): Transport | undefined {
   if (!isIoredis(client)) return undefined;
   const cluster = client.isCluster === true;

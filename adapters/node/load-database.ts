@@ -55,6 +55,12 @@ export function loadDatabaseWithin(reference: DatabaseReference, timeoutMs: numb
   );
 }
 
+/**
+ * Imports a `{ moduleName, exportName }` reference and returns its
+ * RedisDatabase, the way the liveness thread does: exported so that a program
+ * can check its reference at startup and get the same clear ReporterError
+ * (module not found, no such export, not a RedisDatabase) before any lock is needed.
+ */
 export async function loadDatabase({ moduleName, exportName }: DatabaseReference): Promise<Database> {
   if (moduleName.startsWith(".")) {
     throw new ReporterError(

@@ -9,6 +9,12 @@ import { loadDatabaseWithin } from "./load-database";
 import { REPORTER_MARK } from "./reporter-protocol";
 import { ThreadLiveness } from "./thread-liveness";
 
+/**
+ * What the Node entry's Locker runs on: liveness from a worker thread (so a
+ * blocked event loop does not stop it), database references loaded by
+ * import(), and pub/sub wake-ups for mutex(). Exported for code that builds a
+ * core Locker with an explicit platform.
+ */
 export const nodePlatform: Platform = {
   name: "node",
   createLiveness: (params) => new ThreadLiveness(params),

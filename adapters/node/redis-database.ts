@@ -1,8 +1,10 @@
 /*
  * The RedisDatabase of Node and Bun: the core one, recognising ioredis
- * clients (Redis and Cluster) besides @upstash/redis.
+ * clients (Redis and Cluster) besides @upstash/redis, and able to WAIT for
+ * replicas (waitForReplicas).
  */
 import { RedisDatabase as CoreRedisDatabase } from "../../src/database";
+import { waitForReplication } from "../../src/replication";
 import type { Transport } from "../../src/transport";
 import { ioredisTransport } from "../ioredis/transport";
 import { upstashTransport } from "../upstash/transport";
@@ -12,4 +14,8 @@ export class RedisDatabase extends CoreRedisDatabase {
     ioredisTransport,
     upstashTransport,
   ];
+
+  override replicated(operation: string, key: string): Promise<void> {
+    return waitForReplication(this, operation, key);
+  }
 }

@@ -20,6 +20,12 @@ function isUpstash(client: unknown): client is UpstashClient & UpstashInternals 
   return hasShape(client, { evalsha: "function", eval: "function", pipeline: "function", duplicate: "!function", client: "object" });
 }
 
+/**
+ * Wraps an `@upstash/redis` client as a {@link Transport}, or returns undefined
+ * when `client` is not one. Recognised by shape, so that pulselock imports no
+ * client library and the edge bundle stays small; HTTP failures become
+ * RedisCommandErrors with codes such as `UNAUTHORIZED` and `RATE_LIMITED`.
+ */
 export function upstashTransport(client: unknown): Transport | undefined {
   if (!isUpstash(client)) return undefined;
   const c = client as unknown as {
@@ -29,18 +35,26 @@ export function upstashTransport(client: unknown): Transport | undefined {
   return {
     kind: "upstash",
     clientKeyPrefix: "",
+    client,
     evalsha: (sha, keys, args) => c.evalsha(sha, keys, args),
     eval: (source, keys, args) => c.eval(source, keys, args),
-    describe(): ClientRecipe {
-      const http = client.client;
-      const auth = String(http?.headers?.authorization ?? http?.headers?.Authorization ?? "");
-      if (typeof http?.baseUrl !== "string" || !auth.startsWith("Bearer ")) {
-        throw new TypeError(
-          "pulselock: cannot read the URL and token of this @upstash/redis client for the liveness thread; " +
-            "pass the database as { moduleName, exportName } instead",
-        );
-      }
-      return { kind: "upstash", url: http.baseUrl, token: auth.slice("Bearer ".length) };
-    },
   };
 }
+
+/**
+ * The URL and token a liveness thread rebuilds an @upstash/redis client from.
+ * Only the Node and Deno entries need it (edge isolates have no threads), so
+ * recipeOf() calls it and edge bundles do not carry it.
+ */
+export function describeUpstash(client: unknown): ClientRecipe {
+  const http = (client as UpstashInternals).client;
+  const auth = String(http?.headers?.authorization ?? http?.headers?.Authorization ?? "");
+  if (typeof http?.baseUrl !== "string" || !auth.startsWith("Bearer ")) {
+    throw new TypeError(
+      "pulselock: cannot read the URL and token of this @upstash/redis client for the liveness thread; " +
+        "pass the database as { moduleName, exportName } instead",
+    );
+  }
+  return { kind: "upstash", url: http.baseUrl, token: auth.slice("Bearer ".length) };
+}
+

@@ -192,3 +192,22 @@ describe("errors of an ioredis cluster in the middle of a failover", () => {
     expect(isNoScript(new Error("Too many Cluster redirections. Last error: ReplyError: NOSCRIPT No matching script."))).toBe(true);
   });
 });
+
+describe("HTTP failures as @upstash/redis reports them", () => {
+  const upstashError = (message: string) => Object.assign(new Error(message), { name: "UpstashError" });
+
+  it("a proxy whose Redis is down or restarting (HTTP 502 with a JSON error) is SERVER_ERROR and transient", () => {
+    const wrapped = toRedisCommandError(
+      "release",
+      upstashError('Redis unavailable: connect ECONNREFUSED 127.0.0.1:40001, command was: ["evalsha","abc",1,"k"]'),
+    );
+    expect(wrapped.code).toBe("SERVER_ERROR");
+    expect(wrapped.transient).toBe(true);
+  });
+
+  it("a Redis reply error passed through the SDK keeps its Redis code", () => {
+    const wrapped = toRedisCommandError("acquire", upstashError("WRONGTYPE Operation against a key holding the wrong kind of value, command was: [...]"));
+    expect(wrapped.code).toBe("WRONGTYPE");
+    expect(wrapped.transient).toBe(false);
+  });
+});

@@ -1,0 +1,206 @@
+// pulselock's chaos harness: `npm run chaos -- --minutes N --seed S [--out DIR]`.
+//
+// 6 Node worker processes and 2 workerd isolates (Miniflare) compete for 16
+// keys with acquireAndRun(); every run writes its record to a fenced store
+// held here. Meanwhile a seeded fault injector kills, freezes, blocks and
+// partitions participants and crashes, wipes and pokes Redis. After N minutes
+// it stops by itself, lets everything settle, and chaos/check.mjs judges the
+// history. Exit code 0 only when there is no violation. See docs/chaos.md.
+import { createServer } from "node:http";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
+import { startRedis } from "../test/support/redis-server.mjs";
+import { checkHistory, formatReport } from "./check.mjs";
+import { bundleEdgeWorker, runEdgeLoop, startEdgeSlot } from "./edge-participants.mjs";
+import { FAULT_KINDS, FAULTS } from "./faults.mjs";
+import { FencedStore } from "./fenced-store.mjs";
+import { now, openHistory } from "./history.mjs";
+import { startNodeSlot } from "./node-participants.mjs";
+import { createRandom } from "./prng.mjs";
+import { readHolder, whileRedisUp } from "./redis-probe.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "2" },
+    seed: { type: "string" },
+    out: { type: "string" },
+    workers: { type: "string", default: "6" },
+    isolates: { type: "string", default: "2" },
+    keys: { type: "string", default: "16" },
+  },
+});
+const minutes = Number(args.minutes);
+if (!(minutes > 0 && minutes <= 120)) throw new Error(`--minutes must be in (0, 120], got ${args.minutes}`);
+const seed = args.seed ?? String(Math.floor(Math.random() * 2 ** 32));
+const outDir = resolve(args.out ?? join(".tmp", "chaos", `seed-${seed}-${new Date().toISOString().replace(/[:.]/g, "-")}`));
+const KEYS = Array.from({ length: Number(args.keys) }, (_, i) => `job-${i}`);
+/** Short liveness, so that takeovers happen within a second; lockTtlMs longer than any block the injector makes. */
+const TIMINGS = { reportWriteMs: 200, reportTtlMs: 1000, lockRecheckMs: 250, lockExtendMs: 2000, lockTtlMs: 8000 };
+/** Timestamps of different processes on one machine agree to about a millisecond. */
+const SLACK_MS = 5;
+/** How soon a process that runs again after SIGCONT or a block must have fired its overdue abort. */
+const RESUME_MS = 200;
+const FAULT_GAP_MS = [1500, 4000];
+
+const random = createRandom(seed);
+const history = openHistory(join(outDir, "history.jsonl"));
+const log = history.log;
+log({ type: "meta", seed, minutes, keys: KEYS, options: TIMINGS, slackMs: SLACK_MS, resumeMs: RESUME_MS, workers: Number(args.workers), isolates: Number(args.isolates) });
+console.log(`chaos: seed ${seed}, ${minutes} min, history ${history.file}`);
+process.on("unhandledRejection", (error) => log({ type: "unhandled", worker: "orchestrator", error: String(error?.stack ?? error) }));
+
+// ------------------------------------------------------------ Redis and the fenced store
+// appendfsync always: a crash-restart keeps every acknowledged write; the data-loss fault deletes the AOF.
+const redis = await startRedis({ extraArgs: ["--appendonly", "yes", "--appendfsync", "always"] });
+const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
+admin.on("error", () => {}); // it reconnects after each Redis restart
+const store = new FencedStore();
+let writeSeq = 0;
+const nodeSlots = [];
+const edgeSlots = [];
+/** The slot of a worker incarnation name ("e1.3" → slot e1). */
+const slotOf = (worker) => [...nodeSlots, ...edgeSlots].find((s) => String(worker).startsWith(`${s.name}.`));
+
+function onEvent(slot, e) {
+  switch (e.type) {
+    case "write": {
+      const { accepted, highest } = store.write(e);
+      log({ ...e, seq: writeSeq++, accepted, highest });
+      return;
+    }
+    case "run-start":
+      slot.open.set(e.run, e.key);
+      if (e.processHash) slot.processHashes.add(e.processHash);
+      log({ ...e, kind: slot.kind });
+      return;
+    case "run-end":
+      slot.open.delete(e.run);
+      log(e);
+      return;
+    case "idle":
+      slot.idle = true;
+      log(e);
+      return;
+    default:
+      log(e);
+  }
+}
+
+const storeServer = createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => (body += chunk));
+  req.on("end", () => {
+    try {
+      const event = JSON.parse(body);
+      onEvent(slotOf(event.worker), event);
+      res.writeHead(204).end();
+    } catch (error) {
+      log({ type: "unhandled", worker: "store", error: String(error) });
+      res.writeHead(400).end();
+    }
+  });
+});
+await new Promise((r) => storeServer.listen(0, "127.0.0.1", r));
+const storeUrl = `http://127.0.0.1:${storeServer.address().port}/event`;
+
+// ------------------------------------------------------------ participants
+for (let i = 0; i < Number(args.workers); i++) {
+  const slot = await startNodeSlot({ index: i, redisPort: redis.port, keys: KEYS, timings: TIMINGS, seed, onEvent, log });
+  nodeSlots.push(slot);
+}
+const edgeLoops = [];
+if (Number(args.isolates) > 0) {
+  const script = await bundleEdgeWorker();
+  for (let i = 0; i < Number(args.isolates); i++) {
+    const slot = await startEdgeSlot({ index: i, redisPort: redis.port, script, storeUrl, timings: TIMINGS, log });
+    edgeSlots.push(slot);
+    edgeLoops.push(runEdgeLoop(slot, { random: createRandom(`${seed}/${slot.worker}`), keys: KEYS, log }));
+  }
+}
+
+// ------------------------------------------------------------ faults
+const probes = new Set();
+const ctx = {
+  random,
+  nodeSlots,
+  edgeSlots,
+  redis,
+  admin,
+  log,
+  timings: TIMINGS,
+  pending: new Set(),
+  /**
+   * After reportTtlMs + 1 s, every key a dead (killed, or still frozen) worker held must be takeable:
+   * its holder's liveness record gone.
+   */
+  onDead({ held, hashes, killedAt, worker }) {
+    for (const key of held) {
+      const probe = (async () => {
+        await new Promise((r) => setTimeout(r, Math.max(0, killedAt + TIMINGS.reportTtlMs + 1000 - now())));
+        const holder = await whileRedisUp(() => readHolder(admin, key));
+        const held = Boolean(holder && hashes.includes(holder.processHash) && holder.alive);
+        log({ type: "probe", worker, key, killedAt, held, holder: holder?.processHash ?? null });
+      })().catch((error) => log({ type: "unhandled", worker: "orchestrator", error: `probe: ${error.stack}` }));
+      probes.add(probe);
+    }
+  },
+};
+
+const endAt = now() + minutes * 60_000;
+let bag = [];
+while (now() < endAt) {
+  await new Promise((r) => setTimeout(r, Math.min(random.int(...FAULT_GAP_MS), Math.max(0, endAt - now()))));
+  if (now() >= endAt) break;
+  if (bag.length === 0) bag = random.shuffle(FAULT_KINDS); // every kind once per round, in a seeded order
+  const kind = bag.shift();
+  const done = await FAULTS[kind](ctx);
+  if (!done) bag.push(kind); // no target free right now: try it later in this round
+}
+
+// ------------------------------------------------------------ settle and stop
+console.log("chaos: time is up; undoing faults and stopping participants");
+await Promise.all(ctx.pending);
+await Promise.all(probes);
+// Told again every half second: a worker started a moment ago may not have been listening yet.
+const tell = (type, unless) => {
+  for (const slot of nodeSlots) if (!unless(slot) && slot.child.connected) slot.child.send({ type }, () => {}); // a channel closing meanwhile is no failure
+};
+const stopping = setInterval(() => tell("stop", (s) => s.idle), 500);
+tell("stop", (s) => s.idle);
+await Promise.all(edgeLoops.map((loop) => loop.stop()));
+const idleBy = now() + 30_000;
+while (nodeSlots.some((s) => !s.idle) && now() < idleBy) await new Promise((r) => setTimeout(r, 50));
+clearInterval(stopping);
+for (const slot of nodeSlots) if (!slot.idle) log({ type: "note", worker: slot.worker, note: "not idle 30 s after stop" });
+// Everyone is idle: a lock record still held under a live identity was never released.
+for (const key of KEYS) {
+  const holder = await whileRedisUp(() => readHolder(admin, key));
+  if (holder) {
+    const owner = [...nodeSlots, ...edgeSlots].find((s) => s.processHashes.has(holder.processHash))?.worker ?? "unknown";
+    log({ type: "leftover", key, owner, processHash: holder.processHash, alive: holder.alive });
+  }
+}
+for (const slot of nodeSlots) slot.finishing = true;
+const exiting = setInterval(() => tell("exit", () => false), 500);
+tell("exit", () => false);
+const exitBy = setTimeout(() => nodeSlots.forEach((s) => s.child.kill("SIGKILL")), 15_000);
+await Promise.all(nodeSlots.map((s) => s.exited));
+clearTimeout(exitBy);
+clearInterval(exiting);
+for (const slot of edgeSlots) await slot.close();
+for (const slot of nodeSlots) await slot.proxy.close();
+admin.disconnect();
+await redis.close();
+await new Promise((r) => storeServer.close(r));
+log({ type: "end" });
+await history.close();
+
+const result = checkHistory(history.events);
+const report = formatReport(result);
+writeFileSync(join(outDir, "report.txt"), `seed ${seed}, ${minutes} min\n${report}\n`);
+writeFileSync(join(outDir, "summary.json"), JSON.stringify({ seed, minutes, total: result.total, figures: result.figures }, null, 2));
+console.log(report);
+console.log(`chaos: history ${history.file}; reproduce with: npm run chaos -- --minutes ${minutes} --seed ${seed}`);
+process.exit(result.total === 0 ? 0 : 1);

@@ -1,0 +1,66 @@
+// One Node participant of the chaos run: competes for the keys with
+// acquireAndRun() and reports every run to the orchestrator over IPC (the
+// fenced store lives there). It also obeys "block" (busy-loop its main thread)
+// and "stop" (finish the current run, then wait idle for "exit").
+import { isLockError, Locker, LockStatus } from "pulselock";
+import { createRandom } from "./prng.mjs";
+import { chaosJob } from "./job.mjs";
+
+const name = process.env.CHAOS_WORKER;
+const keys = JSON.parse(process.env.CHAOS_KEYS);
+const timings = JSON.parse(process.env.CHAOS_TIMINGS);
+const random = createRandom(process.env.CHAOS_SEED);
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const report = (event) => {
+  if (process.connected) process.send({ worker: name, ...event });
+};
+
+process.on("unhandledRejection", (error) => report({ type: "unhandled", t: now(), error: String(error?.stack ?? error) }));
+
+const locker = new Locker({ database: { moduleName: new URL("./db.mjs", import.meta.url).href, exportName: "db" }, ...timings });
+let backgroundErrors = 0;
+locker.errors.subscribe(() => backgroundErrors++);
+
+let stopping = false;
+let exitNow;
+const exitSignal = new Promise((resolve) => (exitNow = resolve));
+process.on("message", (message) => {
+  if (message?.type === "block") {
+    const until = Date.now() + message.ms;
+    while (Date.now() < until) {
+      // Busy: the event loop is blocked, as a long synchronous step would block it.
+    }
+  } else if (message?.type === "stop") stopping = true;
+  else if (message?.type === "exit") exitNow();
+});
+process.on("disconnect", () => {
+  stopping = true;
+  exitNow();
+});
+
+let runs = 0;
+const stats = { refused: 0, acquireErrors: 0 };
+async function attempt() {
+  const key = random.pick(keys);
+  const job = chaosJob({ run: `${name}/${runs++}`, key, workMs: random.int(200, 2000), stepMs: 100, now, report, sleep });
+  try {
+    const res = await locker.acquireAndRun(key, job.fn, { trace: name });
+    if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) stats.refused++;
+    else job.settle("released");
+  } catch (error) {
+    if (!job.state.started) stats.acquireErrors++;
+    else if (isLockError(error)) job.settle("lost");
+    else job.settle("error", String(error?.message ?? error));
+  }
+}
+
+while (!stopping) {
+  await attempt();
+  await sleep(random.int(10, 80));
+}
+report({ type: "idle", t: now(), ...stats, backgroundErrors });
+await exitSignal;
+await locker.terminate();
+process.exit(0);

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { checkHistory, formatReport } from "../../chaos/check.mjs";
+import { FencedStore } from "../../chaos/fenced-store.mjs";
+
+// Crafted histories, each with one thing wrong, show that the checker can fail.
+const meta = { type: "meta", seed: "1", options: { reportTtlMs: 1000, reportWriteMs: 200 }, slackMs: 5, t: 0 };
+let seq = 0;
+function run(runId: string, key: string, token: number, start: number, lastWrite: number, end: Record<string, unknown> | null = { outcome: "released" }) {
+  const worker = runId.split("/")[0];
+  const events: Record<string, unknown>[] = [
+    { type: "run-start", run: runId, worker, key, token, start, t: start },
+    { type: "write", run: runId, worker, key, token, at: start, accepted: true, seq: seq++, t: start },
+    { type: "write", run: runId, worker, key, token, at: lastWrite, accepted: true, seq: seq++, t: lastWrite },
+  ];
+  if (end) events.push({ type: "run-end", run: runId, worker, key, at: lastWrite + 1, t: lastWrite + 1, ...end });
+  return events;
+}
+const violationsOf = (events: Record<string, unknown>[]) => checkHistory([meta, ...events]).violations;
+
+describe("chaos checker", () => {
+  it("passes a clean history: runs one after the other, tokens growing", () => {
+    const result = checkHistory([meta, ...run("w0.1/0", "k", 100, 1000, 1500), ...run("w1.1/0", "k", 200, 1600, 2000)]);
+    expect(result.total).toBe(0);
+    expect(result.figures.acquisitions).toBe(2);
+    expect(formatReport(result)).toMatch(/total\s+0/);
+  });
+
+  it("flags an older run that still acted after a newer run of the same key started", () => {
+    const v = violationsOf([...run("w0.1/0", "k", 100, 1000, 1700), ...run("w1.1/0", "k", 200, 1600, 2000)]);
+    expect(v.overlap).toHaveLength(1);
+    expect(v.overlap[0]).toMatchObject({ older: "w0.1/0", newer: "w1.1/0", overlapMs: 100 });
+  });
+
+  it("flags an older run whose signal aborted only after a newer run started", () => {
+    const abort = { type: "abort", run: "w0.1/0", at: 1650, t: 1650 };
+    const v = violationsOf([...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }), abort, ...run("w1.1/0", "k", 200, 1600, 2000)]);
+    expect(v.overlap).toHaveLength(1);
+    expect(v.overlap[0].detail).toMatch(/saw its abort only 50 ms after/);
+  });
+
+  it("gives a frozen worker until resumeMs after it runs again to abort, and no more", () => {
+    const events = [
+      { type: "fault", kind: "sigstop", target: "w0.1", t: 1550 },
+      { type: "fault-end", kind: "sigstop", target: "w0.1", t: 3000 },
+      ...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }),
+      ...run("w1.1/0", "k", 200, 2600, 2800),
+    ];
+    expect(violationsOf([...events, { type: "abort", run: "w0.1/0", at: 3100 }]).overlap).toHaveLength(0);
+    expect(violationsOf([...events, { type: "abort", run: "w0.1/0", at: 3300 }]).overlap).toHaveLength(1);
+  });
+
+  it("tolerates overlap within the slack, and other keys' runs", () => {
+    const v = violationsOf([...run("w0.1/0", "k", 100, 1000, 1603), ...run("w1.1/0", "k", 200, 1600, 2000), ...run("w2.1/0", "j", 300, 1000, 2000)]);
+    expect(v.overlap).toHaveLength(0);
+  });
+
+  it("after a Redis restart that lost data allows overlap up to reportTtlMs, not beyond", () => {
+    const loss = { type: "fault", kind: "redis-restart-data-loss", t: 1500 };
+    const within = violationsOf([loss, ...run("w0.1/0", "k", 100, 1000, 2400), ...run("w1.1/0", "k", 200, 1600, 3000)]);
+    expect(within.overlap).toHaveLength(0);
+    const beyond = violationsOf([loss, ...run("w0.1/0", "k", 100, 1000, 2600), ...run("w1.1/0", "k", 200, 1600, 3000)]);
+    expect(beyond.overlap).toHaveLength(1);
+  });
+
+  it("ignores the zombie write a lost run makes after its abort, as long as the store refused it", () => {
+    const events = [...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }), ...run("w1.1/0", "k", 200, 1600, 2000)];
+    events.push({ type: "write", run: "w0.1/0", key: "k", token: 100, at: 2100, afterAbort: true, accepted: false, seq: seq++ });
+    const result = checkHistory([meta, ...events]);
+    expect(result.total).toBe(0);
+    expect(result.figures.fencedRejections).toBe(1);
+  });
+
+  it("flags a stale-token write that the store accepted", () => {
+    const events = [...run("w1.1/0", "k", 200, 1000, 1500), ...run("w0.1/0", "k", 100, 1600, 2000)];
+    expect(violationsOf(events).staleAccepted.length).toBeGreaterThan(0);
+  });
+
+  it("flags tokens that went backwards between acquisitions", () => {
+    const v = violationsOf([...run("w1.1/0", "k", 200, 1000, 1500), ...run("w0.1/0", "k", 100, 1600, 2000)]);
+    expect(v.tokenOrder).toHaveLength(1);
+  });
+
+  it("flags a lock still held by a dead worker's live identity", () => {
+    const probe = { type: "probe", worker: "w0.1", key: "k", killedAt: 1000, held: true, t: 3000 };
+    expect(violationsOf([probe]).deadHolder).toHaveLength(1);
+    expect(violationsOf([{ ...probe, held: false }]).deadHolder).toHaveLength(0);
+  });
+
+  it("flags a run that never ended unless its worker was killed, a failed release, and a live leftover", () => {
+    const open = run("w0.1/0", "k", 100, 1000, 1500, null);
+    expect(violationsOf(open).unfinished).toHaveLength(1);
+    expect(violationsOf([...open, { type: "worker-exit", worker: "w0.1", killed: true, t: 1600 }]).unfinished).toHaveLength(0);
+    expect(violationsOf(run("w0.1/0", "k", 100, 1000, 1500, { outcome: "error", error: "release failed" })).unfinished).toHaveLength(1);
+    expect(violationsOf([{ type: "leftover", key: "k", owner: "w0.1", alive: true }]).unfinished).toHaveLength(1);
+    expect(violationsOf([{ type: "leftover", key: "k", owner: "w0.1", alive: false }]).unfinished).toHaveLength(0);
+  });
+
+  it("flags unhandled rejections", () => {
+    expect(violationsOf([{ type: "unhandled", worker: "w0.1", error: "boom" }]).unhandled).toHaveLength(1);
+  });
+});
+
+describe("fenced store", () => {
+  it("accepts equal or higher tokens and rejects lower ones, per key", () => {
+    const store = new FencedStore();
+    expect(store.write({ key: "a", token: 5 }).accepted).toBe(true);
+    expect(store.write({ key: "a", token: 5 }).accepted).toBe(true);
+    expect(store.write({ key: "a", token: 4 })).toEqual({ accepted: false, highest: 5 });
+    expect(store.write({ key: "b", token: 1 }).accepted).toBe(true);
+    expect(store.write({ key: "a", token: 9 }).accepted).toBe(true);
+    expect(store.write({ key: "a", token: Number.NaN }).accepted).toBe(false);
+  });
+});
