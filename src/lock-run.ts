@@ -36,7 +36,13 @@ const DELAY_QUANTUM_MS = 1000;
  * owner calls heartbeat() and whether or not Redis answers.
  */
 export class LockRun {
-  readonly #controller = new AbortController();
+  /**
+   * Made on first use (most jobs never read their signal): an AbortController
+   * costs more than the rest of a run's setup. A reason that came first is kept
+   * in #abortReason, so a signal made later is born aborted with it.
+   */
+  #controller: AbortController | undefined;
+  #abortReason: LockError | DrainingSignal | undefined;
   #lostError: LockError | undefined;
   #lastExtendSentAt: number;
   #lastExtendAt: number;
@@ -45,8 +51,9 @@ export class LockRun {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #finished = false;
   readonly #stopListening: () => void;
-  readonly #lostPromise: Promise<never>;
-  #rejectLost!: (error: LockError) => void;
+  /** Settles when the lock is lost; made only when a heartbeat waits on a check. */
+  #lostPromise: Promise<never> | undefined;
+  #rejectLost: ((error: LockError) => void) | undefined;
   lockData: LockData;
 
   readonly #p: LockRunParams;
@@ -55,14 +62,16 @@ export class LockRun {
     this.#p = p;
     this.lockData = p.lockData;
     this.#lastExtendSentAt = this.#lastExtendAt = this.#lastRecheckAt = p.acquireSentAt;
-    this.#lostPromise = new Promise<never>((_, reject) => (this.#rejectLost = reject));
-    this.#lostPromise.catch(() => {});
     this.#stopListening = Heartbeater.listen(this);
     if (Heartbeater.drainingReason !== null) this.drain(Heartbeater.drainingReason);
     this.#armDeadline();
   }
 
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#abortReason) this.#controller.abort(this.#abortReason);
+    }
     return this.#controller.signal;
   }
 
@@ -77,7 +86,7 @@ export class LockRun {
     Object.defineProperties(heartbeat, {
       heartbeat: { value: heartbeat },
       delay: { value: (ms: number) => this.delay(ms) },
-      signal: { value: this.#controller.signal },
+      signal: { get: () => run.signal },
       lockData: { get: () => run.lockData, enumerable: true },
     });
     return heartbeat;
@@ -100,7 +109,7 @@ export class LockRun {
         return;
       }
     }
-    await Promise.race([this.#inflight, this.#lostPromise]);
+    await Promise.race([this.#inflight, this.#lost()]);
     if (this.#lostError) throw this.#lostError;
   }
 
@@ -113,12 +122,12 @@ export class LockRun {
       await this.heartbeat();
       const left = end - this.#p.liveness.now();
       if (left <= 0) return;
-      await sleep(Math.min(left, DELAY_QUANTUM_MS, this.#p.options.lockRecheckMs), this.#controller.signal);
+      await sleep(Math.min(left, DELAY_QUANTUM_MS, this.#p.options.lockRecheckMs), this.signal);
     }
   }
 
   drain(reason: string): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(new DrainingSignal(this.#p.key, reason));
+    this.#abort(new DrainingSignal(this.#p.key, reason));
   }
 
   /** The job is over: stop the deadline timer and stop listening for draining. */
@@ -135,9 +144,25 @@ export class LockRun {
     if (this.#lostError || this.#finished) return;
     this.#lostError = error;
     clearTimeout(this.#timer);
-    if (!this.#controller.signal.aborted) this.#controller.abort(error);
-    this.#rejectLost(error);
+    this.#abort(error);
+    this.#rejectLost?.(error);
     this.#p.onLost(error);
+  }
+
+  /** Aborts the signal with the first reason only, whether or not the signal exists yet. */
+  #abort(reason: LockError | DrainingSignal): void {
+    if (this.#abortReason) return;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  #lost(): Promise<never> {
+    if (!this.#lostPromise) {
+      this.#lostPromise = new Promise<never>((_, reject) => (this.#rejectLost = reject));
+      this.#lostPromise.catch(() => {});
+      if (this.#lostError) this.#rejectLost!(this.#lostError);
+    }
+    return this.#lostPromise;
   }
 
   /**

@@ -83,7 +83,12 @@ export class ThreadLiveness implements Liveness {
       data: `${hostname()}:${process.pid}`,
     };
     return new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(new URL("./reporter-worker.js", import.meta.url), { workerData });
+      // The thread allocates a few objects per write: a 1 MB young generation instead of V8's default
+      // (16 MB semi-spaces) keeps its settled RSS about 5 MB lower (bench/memory.mjs) at no visible cost.
+      const worker = new Worker(new URL("./reporter-worker.js", import.meta.url), {
+        workerData,
+        resourceLimits: { maxYoungGenerationSizeMb: 1 },
+      });
       this.worker = worker;
       const fail = (error: unknown) => {
         if (this.worker === worker) {

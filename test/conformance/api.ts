@@ -199,6 +199,18 @@ export function apiSuite(h: Harness): void {
       expect(await locker.readLockData(key)).toBe("maybe_unlocked");
     });
 
+    it("a signal first read after the lock was lost is already aborted with the LockError", async () => {
+      const locker = h.locker();
+      const key = uniqueKey("api-late-signal");
+      const res = locker.acquireAndRun(key, async (heartbeat) => {
+        await locker.terminate(); // the run loses its lock before anyone looked at its signal
+        expect(heartbeat.signal.aborted).toBe(true);
+        expect(isLockError(heartbeat.signal.reason)).toBe(true);
+        expect(heartbeat.signal).toBe(heartbeat.signal);
+      });
+      await expect(res).rejects.toSatisfy(isLockError);
+    });
+
     it("mutex waits for the holder, runs, and throws MutexError on timeout", async () => {
       const a = h.locker();
       const b = h.locker();

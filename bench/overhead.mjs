@@ -1,0 +1,73 @@
+// Diagnostic: pulselock's own client CPU per acquire+release pair, without
+// a client library or a network. The Locker (pulselock/core, liveness on
+// in-thread timers that, like the Node thread, never go idle) runs over a transport that answers each script at once
+// with the reply Redis would give on a free key. Beside it, the client CPU of
+// one ioredis EVALSHA (auto-pipelined, 64 in flight). Together they split the
+// client CPU of a real pair into pulselock's part and the client library's.
+import { Locker, RedisDatabase, LockStatus, inThreadPlatform } from "pulselock/core";
+import { closeIoredis, ioredis } from "./lib/clients.mjs";
+import { runFor } from "./lib/loop.mjs";
+
+const CONCURRENCY = 64;
+
+/** Canned replies by script shape: acquire (6 args), release (3 args on a lock key), liveness write, the rest. */
+function instantTransport() {
+  let token = 1_700_000_000_000_000;
+  const reply = (sha, keys, args) => {
+    if (args.length === 6) {
+      const ms = Math.floor(++token / 1000);
+      return [1, `pl1|${token}|${ms}|${ms}|${args[0]}|${args[1]}|${args[2]}`];
+    }
+    if (args.length === 3 && keys[0].includes(":proc:")) return "OK";
+    if (args.length === 3) return [1];
+    return null;
+  };
+  return {
+    kind: "instant",
+    clientKeyPrefix: "",
+    evalsha: async (sha, keys, args) => reply(sha, keys, args),
+    eval: async (source, keys, args) => reply(source, keys, args),
+  };
+}
+
+/**
+ * In-thread liveness that never goes idle, like the Node thread: the edge
+ * behaviour (retire the identity when nothing is held) would make every
+ * acquire at a quiet moment start a new identity, which a Node Locker never does.
+ */
+const alwaysOnPlatform = {
+  ...inThreadPlatform,
+  createLiveness(params) {
+    const liveness = inThreadPlatform.createLiveness(params);
+    liveness.idle = undefined;
+    return liveness;
+  },
+};
+
+async function cpuPerOp(durationMs, op) {
+  await runFor({ durationMs: durationMs / 4, concurrency: CONCURRENCY, op });
+  const cpu = process.cpuUsage();
+  const { ops } = await runFor({ durationMs, concurrency: CONCURRENCY, op });
+  const { user, system } = process.cpuUsage(cpu);
+  return { cpuUs: (user + system) / ops, opsPerSec: ops / (durationMs / 1000) };
+}
+
+export async function measureOverhead({ redis, durationMs }) {
+  const locker = new Locker({ database: new RedisDatabase(instantTransport()) }, alwaysOnPlatform);
+  const pulselock = await cpuPerOp(durationMs, async (w) => {
+    const res = await locker.acquire(`k${w}`);
+    if (res.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+    await locker.release(`k${w}`, res.lockData);
+  });
+  const job = async () => {};
+  const run = await cpuPerOp(durationMs, async (w) => {
+    const res = await locker.acquireAndRun(`k${w}`, job);
+    if (res.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+  });
+  await locker.terminate();
+  const client = ioredis(redis.url);
+  const sha = await client.script("LOAD", "return 1");
+  const evalsha = await cpuPerOp(durationMs, (w) => client.evalsha(sha, 1, `k${w}`));
+  await closeIoredis(client);
+  return { pulselockUsPerPair: pulselock.cpuUs, pulselockUsPerRun: run.cpuUs, ioredisUsPerEvalsha: evalsha.cpuUs };
+}
