@@ -9,6 +9,12 @@ import { loadDatabaseWithin } from "../node/load-database";
 import { WebWorkerLiveness } from "./web-worker-liveness";
 import { REPORTER_WORKER_NAME } from "./worker-protocol";
 
+/**
+ * What the Deno entry's Locker runs on: liveness from a Web Worker (so a
+ * blocked event loop does not stop it), database references loaded by
+ * import(), and pub/sub wake-ups for mutex() with ioredis. Exported for code
+ * that builds a core Locker with an explicit platform.
+ */
 export const denoPlatform: Platform = {
   name: "deno",
   createLiveness: (params) => new WebWorkerLiveness(params),
