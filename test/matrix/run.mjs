@@ -88,7 +88,7 @@ for (const r of [...rows, ...exampleRows].filter((r) => !r.ok)) console.log(`\n-
 if (args.json) writeFileSync(args.json, JSON.stringify({ rows, examples: exampleRows }, null, 2));
 if (args["write-docs"]) {
   const note = `Last run: ${new Date().toISOString().slice(0, 10)}, \`npm run matrix\` on Linux x64 (2 cores, shared; takeover times are noisy).`;
-  writeTableInto(join(root, "docs/runtime-matrix.md"), markdownTable(rows), note);
-  log("wrote the table into docs/runtime-matrix.md");
+  for (const file of ["docs/runtime-matrix.md", "README.md"]) writeTableInto(join(root, file), markdownTable(rows), note);
+  log("wrote the table into docs/runtime-matrix.md and README.md");
 }
 process.exitCode = [...rows, ...exampleRows].every((r) => r.ok) && rows.length > 0 ? 0 : 1;
