@@ -64,22 +64,21 @@ export function ownerOf(key: string, ownerHash: unknown): OwnerParts | undefined
 /** Parses a lock record read from `redisKey` for lock name `key`. Throws CorruptRecordError on anything else. */
 export function decodeLockRecord(key: string, redisKey: string, raw: unknown): LockData {
   const m = typeof raw === "string" ? RECORD.exec(raw) : null;
-  const [, token, acquiredMs, extendedMs, processHash, seq, traceField] = (m ?? []) as string[];
-  const acquired = new Date(Number(acquiredMs));
-  const extended = new Date(Number(extendedMs));
-  if (!m || !Number.isSafeInteger(Number(token)) || Number.isNaN(acquired.getTime()) || Number.isNaN(extended.getTime())) {
-    throw new CorruptRecordError(redisKey, raw);
-  }
+  // Times have at most 15 digits, always a valid Date; the token must fit a double exactly.
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new CorruptRecordError(redisKey, raw);
+  const [, token, acquiredMs, extendedMs, processHash, seq, traceField] = m as unknown as string[];
   // An empty trace field means "no trace"; a given trace is stored with a leading "#".
-  const trace = traceField!.startsWith("#") ? traceField!.slice(1) : undefined;
-  return {
+  const trace = traceField!.length > 0 ? traceField!.slice(1) : undefined;
+  const acquiredAt = new Date(Number(acquiredMs)).toISOString();
+  const lockData: LockData = {
     ownerHash: formatOwnerHash({ key, processHash: processHash!, seq: seq!, trace }),
     processHash: processHash!,
-    ...(trace === undefined ? {} : { trace }),
-    acquiredAt: acquired.toISOString(),
-    extendedAt: extended.toISOString(),
+    acquiredAt,
+    extendedAt: acquiredMs === extendedMs ? acquiredAt : new Date(Number(extendedMs)).toISOString(),
     fencingToken: Number(token),
   };
+  if (trace !== undefined) lockData.trace = trace;
+  return lockData;
 }
 
 /** The trace as the record's last field: empty for none, `#trace` otherwise. */

@@ -26,6 +26,12 @@ export interface LockRunParams {
   onError: (error: unknown) => void;
 }
 
+/** The heartbeat's live views of its run: the signal is made on first use, lockData moves with extensions. */
+const HEARTBEAT_GETTERS = (run: LockRun): PropertyDescriptorMap => ({
+  signal: { get: () => run.signal },
+  lockData: { get: () => run.lockData, enumerable: true },
+});
+
 /** How long delay() sleeps at most between two heartbeats. */
 const DELAY_QUANTUM_MS = 1000;
 
@@ -81,14 +87,12 @@ export class LockRun {
 
   /** The heartbeat function handed to the user's job. */
   createHeartbeat(): Heartbeat {
-    const heartbeat = (() => this.heartbeat()) as Heartbeat & { lockData: LockData };
     const run = this;
-    Object.defineProperties(heartbeat, {
-      heartbeat: { value: heartbeat },
-      delay: { value: (ms: number) => this.delay(ms) },
-      signal: { get: () => run.signal },
-      lockData: { get: () => run.lockData, enumerable: true },
-    });
+    const heartbeat = (() => run.heartbeat()) as Heartbeat & { heartbeat: Heartbeat; delay: Heartbeat["delay"] };
+    // Plain assignments and one defineProperties for the two getters: this runs once per job, on the hot path.
+    heartbeat.heartbeat = heartbeat;
+    heartbeat.delay = (ms: number) => run.delay(ms);
+    Object.defineProperties(heartbeat, HEARTBEAT_GETTERS(run));
     return heartbeat;
   }
 

@@ -128,6 +128,8 @@ export class Locker {
   readonly #liveness: Liveness;
   readonly #platform: Platform;
   #databasePromise: Promise<Database> | undefined;
+  /** The database once known: most calls then skip an await (a microtask and a promise each). */
+  #db: Database | undefined;
   #pendingIdentity: Promise<Identity> | undefined;
   #identity: Identity | undefined;
   #generation = 0;
@@ -186,7 +188,7 @@ export class Locker {
     const acquired = await this.#acquireInternal(key, trace, "acquireAndRun");
     if (acquired.status !== LockStatus.SUCCESS) return { status: acquired.status, lockData: acquired.lockData };
     const { lockData, identity, seq, sentAt } = acquired;
-    const db = await this.#database();
+    const db = this.#db ?? (await this.#database());
     const entry = {
       key,
       generation: identity.generation,
@@ -271,7 +273,7 @@ export class Locker {
     const start = this.#liveness.now();
     let woken = false;
     let wake: (() => void) | undefined;
-    const db = await this.#database();
+    const db = this.#db ?? (await this.#database());
     this.#wakeups ??= this.#platform.releaseWakeups?.(db, (error) => this.errors.emit({ type: "locker", error }));
     const stop = this.#wakeups
       ? await this.#wakeups.listen(key, () => {
@@ -320,7 +322,7 @@ export class Locker {
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
-    const db = await this.#database();
+    const db = this.#db ?? (await this.#database());
     const owner = { processHash: res.identity.processHash, seq: res.seq };
     let lockData = res.lockData;
     const extend: Extend = async () => {
@@ -360,7 +362,7 @@ export class Locker {
   /** Reads who holds a lock. Returns "maybe_unlocked" when nobody does or the holder's process is dead. */
   async readLockData(key: string): Promise<LockData | "maybe_unlocked"> {
     assertLockName(key, "readLockData");
-    const db = await this.#database();
+    const db = this.#db ?? (await this.#database());
     const raw = await db.run(READ, [db.lockKey(key)], []);
     if (raw === null) return "maybe_unlocked";
     const lockData = decodeLockRecord(key, db.lockKey(key), raw);
@@ -371,7 +373,7 @@ export class Locker {
   async readOwnerHashStatus(ownerHash: string): Promise<OwnerHashStatusResult> {
     const candidates = parseOwnerHashCandidates(ownerHash);
     if (candidates.length === 0) return { status: OwnerHashStatus.MALFORMED_OWNER_HASH, lockData: null, key: null };
-    const db = await this.#database();
+    const db = this.#db ?? (await this.#database());
     let first: OwnerHashStatusResult | undefined;
     // A key may itself contain "@<hash>.<seq>": the reading whose lock record names this very owner wins.
     for (const { key } of candidates) {
@@ -435,16 +437,17 @@ export class Locker {
     | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
     | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
   > {
-    const db = await this.#database();
+    const db = this.#db ?? (await this.#database());
     const seq = String(++this.#seq);
     for (let attempt = 0; ; attempt++) {
-      const identity = await this.#currentIdentity();
+      const current = this.#identity;
+      const identity = current && this.#isAlive(current) ? current : await this.#currentIdentity();
       const res = await this.#tryAcquire(db, key, identity, seq, trace);
       if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
       const ok = res.status === LockStatus.SUCCESS;
       if (ok && !this.#terminated && this.#isAlive(identity)) {
         try {
-          await db.replicated("acquire", db.lockKey(key));
+          if (db.waitForReplicas > 0) await db.replicated("acquire", db.lockKey(key));
         } catch (error) {
           // Not on enough replicas: a failover could lose it, so it does not count as held.
           await this.#releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
@@ -501,7 +504,7 @@ export class Locker {
 
   /** Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. */
   async #releaseOwned(key: string, lockData: LockData, attempts: number): Promise<ReleaseResult> {
-    const db = await this.#database();
+    const db = this.#db ?? (await this.#database());
     const owner = ownerOf(key, lockData.ownerHash)!;
     const redisKey = db.lockKey(key);
     const start = this.#liveness.now();
@@ -595,8 +598,8 @@ export class Locker {
 
   #database(): Promise<Database> {
     const source = this.#options.database;
-    if (isDatabase(source)) return Promise.resolve(source);
-    this.#databasePromise ??= this.#platform.loadDatabase(source, this.#options.reporterWorkerSpawnTimeoutMs).catch((error) => {
+    if (isDatabase(source)) return Promise.resolve((this.#db = source));
+    this.#databasePromise ??= this.#platform.loadDatabase(source, this.#options.reporterWorkerSpawnTimeoutMs).then((db) => (this.#db = db), (error) => {
       this.#databasePromise = undefined;
       throw error;
     });

@@ -84,7 +84,7 @@ export class ReporterLoop {
         return this.#lapse(identity);
       }
       if (this.#db.waitForReplicas > 0) {
-        await this.#db.replicated("report", this.#db.processKey(identity.processHash));
+        if (this.#db.waitForReplicas > 0) await this.#db.replicated("report", this.#db.processKey(identity.processHash));
         if (this.#identity !== identity) return;
       }
       this.#lastSentAt = sentAt;
