@@ -80,6 +80,10 @@ export class InThreadLiveness implements Liveness {
         this.#p.onLapse(generation);
       },
       onError: this.#p.onError,
+      onRefused: ({ generation }, error) => {
+        this.#waiters.get(generation)?.reject(error as Error);
+        this.#waiters.delete(generation);
+      },
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { Database } from "./database";
+import { isRedisCommandError } from "./errors";
 import { fencedTtl } from "./fencing";
 import type { Identity } from "./liveness";
 import { REMOVE } from "./scripts/remove";
@@ -21,6 +22,13 @@ export interface ReporterLoopOptions {
   onLapse: (identity: Identity) => void;
   /** A write failed without (yet) being a lapse; reported to `locker.errors` rather than thrown. */
   onError: (error: unknown) => void;
+  /**
+   * The first write of `identity` failed with an error that no retry can fix
+   * (NOPERM, WRONGPASS, WRONGTYPE, UNAUTHORIZED, …): the loop gives that
+   * identity up, so that the acquire waiting for it fails now with the cause
+   * instead of after reporterWorkerSpawnTimeoutMs with a timeout.
+   */
+  onRefused: (identity: Identity, error: unknown) => void;
 }
 
 /**
@@ -84,13 +92,17 @@ export class ReporterLoop {
         return this.#lapse(identity);
       }
       if (this.#db.waitForReplicas > 0) {
-        if (this.#db.waitForReplicas > 0) await this.#db.replicated("report", this.#db.processKey(identity.processHash));
+        await this.#db.replicated("report", this.#db.processKey(identity.processHash));
         if (this.#identity !== identity) return;
       }
       this.#lastSentAt = sentAt;
       this.#o.onWritten(identity, sentAt);
     } catch (error) {
       if (this.#identity !== identity) return;
+      if (previous === undefined && isRedisCommandError(error) && !error.transient) {
+        this.#identity = undefined;
+        return this.#o.onRefused(identity, error);
+      }
       this.#o.onError(error);
       if (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)) return this.#lapse(identity);
     }

@@ -38,6 +38,8 @@ export type FromReporter =
   | { type: "ready" }
   | { type: "written"; generation: number }
   | { type: "lapsed"; generation: number }
+  /** The first write of `generation` failed for good (ReporterLoopOptions.onRefused). */
+  | { type: "refused"; generation: number; error: unknown }
   | { type: "error"; error: unknown }
   | { type: "fatal"; error: unknown }
   | { type: "stopped" };

@@ -20,6 +20,12 @@ export class FirstWrites {
     this.waiting.delete(generation);
   }
 
+  /** The reporter gave `generation` up: its start() fails with the reason. */
+  refused(generation: number, error: Error): void {
+    this.waiting.get(generation)?.reject(error);
+    this.waiting.delete(generation);
+  }
+
   rejectAll(error: () => Error): void {
     for (const { reject } of this.waiting.values()) reject(error());
     this.waiting.clear();
@@ -43,6 +49,8 @@ export function dispatchReporterMessage(message: FromReporter, h: InboxHandlers)
       return h.firstWrites.written(message.generation);
     case "lapsed":
       return h.params.onLapse(message.generation);
+    case "refused":
+      return h.firstWrites.refused(message.generation, deserializeError(message.error) as Error);
     case "error":
       return h.params.onError(deserializeError(message.error));
     case "fatal": {

@@ -49,6 +49,7 @@ export async function startReporterSession(
       post({ type: "lapsed", generation });
     },
     onError: (error) => post({ type: "error", error: serializeError(error) }),
+    onRefused: ({ generation }, error) => post({ type: "refused", generation, error: serializeError(error) }),
   });
   return (message) => {
     if (message.type === "clock") {

@@ -5,6 +5,7 @@ import type { Identity } from "../../src/liveness";
 import { ReporterLoop } from "../../src/reporter-loop";
 import { REMOVE } from "../../src/scripts/remove";
 import { REPORT } from "../../src/scripts/report";
+import { RedisCommandError } from "../../src/errors";
 import type { LuaScript } from "../../src/scripts/script";
 
 const WRITE_MS = 2000;
@@ -33,6 +34,7 @@ function setup() {
   const onWritten = vi.fn<(identity: Identity, sentAt: number) => void>();
   const onLapse = vi.fn<(identity: Identity) => void>();
   const onError = vi.fn<(error: unknown) => void>();
+  const onRefused = vi.fn<(identity: Identity, error: unknown) => void>();
   const loop = new ReporterLoop(db as unknown as Database, {
     reportWriteMs: WRITE_MS,
     reportTtlMs: TTL_MS,
@@ -41,9 +43,10 @@ function setup() {
     onWritten,
     onLapse,
     onError,
+    onRefused,
   });
   const reports = () => calls.filter((c) => c.script === REPORT);
-  return { calls, reports, db, now, onWritten, onLapse, onError, loop };
+  return { calls, reports, db, now, onWritten, onLapse, onError, onRefused, loop };
 }
 
 /** Lets pending promise callbacks run without moving the clock. */
@@ -326,5 +329,35 @@ describe("ReporterLoop", () => {
     s.calls[2]!.resolve("OK");
     await flush();
     expect(s.onWritten).toHaveBeenLastCalledWith(B, expect.any(Number));
+  });
+
+  it("a first write refused for good (not transient) gives the identity up at once; a transient one is retried", async () => {
+    const s = setup();
+    s.loop.start(A);
+    s.calls[0]!.reject(new RedisCommandError("report", "LOADING", true, "LOADING Redis is loading"));
+    await flush();
+    expect(s.onRefused).not.toHaveBeenCalled();
+    await advance(WRITE_MS);
+    expect(s.reports().length).toBeGreaterThan(1);
+    const refusal = new RedisCommandError("report", "NOPERM", false, "NOPERM no permissions");
+    s.reports().at(-1)!.reject(refusal);
+    await flush();
+    expect(s.onRefused).toHaveBeenCalledWith(A, refusal);
+    const count = s.reports().length;
+    await advance(WRITE_MS * 5);
+    expect(s.reports()).toHaveLength(count); // nothing more is written for A
+    expect(s.onWritten).not.toHaveBeenCalled();
+  });
+
+  it("after a first success, a refused write is an error like any other, not a refusal", async () => {
+    const s = setup();
+    s.loop.start(A);
+    s.calls[0]!.resolve("OK");
+    await flush();
+    await advance(WRITE_MS);
+    s.reports().at(-1)!.reject(new RedisCommandError("report", "NOPERM", false, "NOPERM no permissions"));
+    await flush();
+    expect(s.onRefused).not.toHaveBeenCalled();
+    expect(s.onError).toHaveBeenCalledTimes(1);
   });
 });
