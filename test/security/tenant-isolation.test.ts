@@ -17,7 +17,7 @@ beforeAll(async () => {
   server = await startRedis();
   admin = new Redis(server.url);
   for (const tenant of ["tenantA", "tenantB"]) {
-    await admin.call("ACL", "SETUSER", tenant, "on", `>${tenant}-pw`, "resetkeys", `~${tenant}:*`, "resetchannels", `&${tenant}:*`, "+@all");
+    await admin.call("ACL", "SETUSER", tenant, "on", `>${tenant}-pw`, "resetkeys", `~${tenant}:*`, "resetchannels", `&${tenant}:*`, "+@all", "-@dangerous");
   }
 });
 afterAll(async () => {
