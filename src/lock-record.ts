@@ -13,9 +13,6 @@ import type { LockData } from "./lock-data";
  */
 const RECORD = /^pl1\|(\d{1,16})\|(\d{1,15})\|(\d{1,15})\|([0-9a-f]{32})\|(\d{1,16})\|((?:#[\s\S]*)?)$/;
 
-/** The part of the owner hash after the key: `@<processHash>.<seq>[#trace]`. */
-const OWNER_SUFFIX = /@([0-9a-f]{32})\.(\d+)(?:#([\s\S]*))?$/;
-
 export interface OwnerParts {
   key: string;
   processHash: string;
@@ -27,13 +24,31 @@ export function formatOwnerHash({ key, processHash, seq, trace }: OwnerParts): s
   return `${key}@${processHash}.${seq}` + (trace === undefined ? "" : `#${trace}`);
 }
 
-/** Parses `@<processHash>.<seq>[#trace]`, the part of an owner hash after its key. */
-function parseSuffix(key: string, suffix: string): OwnerParts | undefined {
-  const m = OWNER_SUFFIX.exec(suffix);
-  if (!m || m.index !== 0) return undefined;
-  const [, processHash, seq, trace] = m as unknown as [string, string, string, string | undefined];
-  return { key, processHash, seq, ...(trace === undefined ? {} : { trace }) };
+const HEX = /^[0-9a-f]{32}$/;
+
+/**
+ * Parses `@<processHash>.<seq>[#trace]` starting at `at` of `ownerHash`, the
+ * key being everything before. By hand, in time independent of the trace's
+ * length, so that scanning every "@" of a long hostile string stays linear.
+ */
+function parseSuffixAt(ownerHash: string, at: number): OwnerParts | undefined {
+  if (ownerHash[at] !== "@" || ownerHash[at + 33] !== ".") return undefined;
+  const processHash = ownerHash.slice(at + 1, at + 33);
+  if (!HEX.test(processHash)) return undefined;
+  let end = at + 34;
+  while (end < ownerHash.length && ownerHash.charCodeAt(end) >= 48 && ownerHash.charCodeAt(end) <= 57) end++;
+  if (end === at + 34 || (end < ownerHash.length && ownerHash[end] !== "#")) return undefined;
+  const parts: OwnerParts = { key: ownerHash.slice(0, at), processHash, seq: ownerHash.slice(at + 34, end) };
+  if (end < ownerHash.length) parts.trace = ownerHash.slice(end + 1);
+  return parts;
 }
+
+/**
+ * At most this many readings of one owner hash are tried (each costs a Redis
+ * read in readOwnerHashStatus()): real keys almost never contain even one
+ * `@<32 hex>.<digits>`, and a hostile string must not cost a read per "@".
+ */
+const MAX_CANDIDATES = 8;
 
 /**
  * Every way to split an owner hash into key and suffix, shortest key first.
@@ -43,8 +58,8 @@ function parseSuffix(key: string, suffix: string): OwnerParts | undefined {
 export function parseOwnerHashCandidates(ownerHash: unknown): OwnerParts[] {
   if (typeof ownerHash !== "string") return [];
   const out: OwnerParts[] = [];
-  for (let at = ownerHash.indexOf("@", 1); at > 0; at = ownerHash.indexOf("@", at + 1)) {
-    const parts = parseSuffix(ownerHash.slice(0, at), ownerHash.slice(at));
+  for (let at = ownerHash.indexOf("@", 1); at > 0 && out.length < MAX_CANDIDATES; at = ownerHash.indexOf("@", at + 1)) {
+    const parts = parseSuffixAt(ownerHash, at);
     if (parts) out.push(parts);
   }
   return out;
@@ -58,7 +73,7 @@ export function parseOwnerHash(ownerHash: unknown): OwnerParts | undefined {
 /** The owner parts of `ownerHash` for a known `key`: unambiguous whatever the key contains. */
 export function ownerOf(key: string, ownerHash: unknown): OwnerParts | undefined {
   if (typeof ownerHash !== "string" || !ownerHash.startsWith(`${key}@`)) return undefined;
-  return parseSuffix(key, ownerHash.slice(key.length));
+  return parseSuffixAt(ownerHash, key.length);
 }
 
 /** Parses a lock record read from `redisKey` for lock name `key`. Throws CorruptRecordError on anything else. */

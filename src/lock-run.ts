@@ -5,7 +5,7 @@ import { Heartbeater, type Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
 import { decodeLockRecord } from "./lock-record";
 import type { Identity, Liveness } from "./liveness";
-import type { ResolvedOptions } from "./options";
+import { describe, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import { extendLock, type ExtendResult } from "./lock-ops";
 import { LockStatus } from "./statuses";
@@ -119,7 +119,7 @@ export class LockRun {
 
   async delay(ms: number): Promise<void> {
     if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
-      throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${String(ms)}`);
+      throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${describe(ms)}`);
     }
     const end = this.#p.liveness.now() + ms;
     for (;;) {

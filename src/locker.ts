@@ -11,7 +11,7 @@ import type { LockData } from "./lock-data";
 import { decodeLockRecord, encodeTraceField, ownerOf, parseOwnerHashCandidates } from "./lock-record";
 import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
-import { describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
+import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import type { ReleaseWakeups } from "./release-wakeups";
 import { extendLock, type ExtendResult } from "./lock-ops";
@@ -263,8 +263,16 @@ export class Locker {
       throw new TypeError(`pulselock: mutex() needs timeoutMs >= 0, got ${describe(o.timeoutMs)}`);
     }
     const base = o.recheckDelayMs ?? DEFAULTS.mutexRecheckMs;
-    if (typeof base !== "number" || !Number.isFinite(base) || base <= 0) {
-      throw new TypeError(`pulselock: mutex() needs recheckDelayMs > 0, got ${describe(base)}`);
+    // A timer cannot wait longer than MAX_TIMER_MS: beyond it fires at once, and the waiter would spin on Redis.
+    if (typeof base !== "number" || !Number.isFinite(base) || base <= 0 || base > MAX_TIMER_MS) {
+      throw new TypeError(`pulselock: mutex() needs recheckDelayMs in (0, ${MAX_TIMER_MS}], got ${describe(base)}`);
+    }
+    if (o.trace !== undefined && typeof o.trace !== "string") {
+      throw new TypeError(`pulselock: mutex() takes a trace string, got ${describe(o.trace)}`);
+    }
+    const sig = o.signal as Partial<AbortSignal> | null | undefined;
+    if (sig !== undefined && (typeof sig !== "object" || sig === null || typeof sig.aborted !== "boolean" || typeof sig.addEventListener !== "function")) {
+      throw new TypeError(`pulselock: mutex() needs signal to be an AbortSignal, got ${describe(sig)}`);
     }
     if (typeof fn !== "function") throw new TypeError(`pulselock: mutex() needs a function to run, got ${describe(fn)}`);
     assertLockName(key, "mutex");

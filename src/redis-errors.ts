@@ -51,6 +51,9 @@ function isConnectionError(error: unknown, code: string | undefined): boolean {
   );
 }
 
+/** The name of the error an HTTP transport throws for a reply body that is not its protocol's. */
+export const MALFORMED_REPLY = "MalformedReplyError";
+
 /**
  * What an HTTP transport's failure was, from @upstash/redis's error (it keeps
  * the response body, not the status): [code, transient], or undefined when
@@ -58,7 +61,8 @@ function isConnectionError(error: unknown, code: string | undefined): boolean {
  */
 function httpFailure(error: unknown): [string, boolean] | undefined {
   const name = String((error as { name?: unknown } | null)?.name ?? "");
-  if (name === "UpstashJSONParseError") return ["BAD_RESPONSE", true]; // an HTML error page from a proxy, say
+  // An HTML error page from a proxy, say, or well-formed JSON that is not a protocol reply.
+  if (name === "UpstashJSONParseError" || name === MALFORMED_REPLY) return ["BAD_RESPONSE", true];
   if (!name.startsWith("Upstash")) return undefined;
   const message = messageOf(error);
   if (/\bunauthori[sz]ed\b|invalid token|\b401\b/i.test(message)) return ["UNAUTHORIZED", false];

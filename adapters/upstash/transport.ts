@@ -5,6 +5,7 @@
  * HTTP has no pub/sub: mutex() waiters poll.
  */
 import type { Redis } from "@upstash/redis";
+import { MALFORMED_REPLY } from "../../src/redis-errors";
 import { hasShape } from "../../src/shape";
 import type { ClientRecipe, Transport } from "../../src/transport";
 
@@ -26,6 +27,21 @@ function isUpstash(client: unknown): client is UpstashClient & UpstashInternals 
  * client library and the edge bundle stays small; HTTP failures become
  * RedisCommandErrors with codes such as `UNAUTHORIZED` and `RATE_LIMITED`.
  */
+/**
+ * The SDK reads a reply without checking its shape, so a well-formed JSON body
+ * that is not a protocol answer ({}, [], null, a proxy's JSON) surfaces as the
+ * SDK's own TypeError ("res.map is not a function"). Network failures are
+ * TypeErrors too ("fetch failed"), so those are left as they are.
+ */
+function rethrowMalformed(error: unknown): never {
+  if (error instanceof TypeError && !/fetch|network|socket|connect|abort/i.test(error.message)) {
+    const malformed = new Error(`the REST API answered with a body that is not a protocol reply (${error.message})`, { cause: error });
+    malformed.name = MALFORMED_REPLY;
+    throw malformed;
+  }
+  throw error;
+}
+
 export function upstashTransport(client: unknown): Transport | undefined {
   if (!isUpstash(client)) return undefined;
   const c = client as unknown as {
@@ -36,8 +52,8 @@ export function upstashTransport(client: unknown): Transport | undefined {
     kind: "upstash",
     clientKeyPrefix: "",
     client,
-    evalsha: (sha, keys, args) => c.evalsha(sha, keys, args),
-    eval: (source, keys, args) => c.eval(source, keys, args),
+    evalsha: (sha, keys, args) => c.evalsha(sha, keys, args).catch(rethrowMalformed),
+    eval: (source, keys, args) => c.eval(source, keys, args).catch(rethrowMalformed),
   };
 }
 
