@@ -22,12 +22,6 @@ function isUpstash(client: unknown): client is UpstashClient & UpstashInternals 
 }
 
 /**
- * Wraps an `@upstash/redis` client as a {@link Transport}, or returns undefined
- * when `client` is not one. Recognised by shape, so that pulselock imports no
- * client library and the edge bundle stays small; HTTP failures become
- * RedisCommandErrors with codes such as `UNAUTHORIZED` and `RATE_LIMITED`.
- */
-/**
  * The SDK reads a reply without checking its shape, so a well-formed JSON body
  * that is not a protocol answer ({}, [], null, a proxy's JSON) surfaces as the
  * SDK's own TypeError ("res.map is not a function"). Network failures are
@@ -42,6 +36,12 @@ function rethrowMalformed(error: unknown): never {
   throw error;
 }
 
+/**
+ * Wraps an `@upstash/redis` client as a {@link Transport}, or returns undefined
+ * when `client` is not one. Recognised by shape, so that pulselock imports no
+ * client library and the edge bundle stays small; HTTP failures become
+ * RedisCommandErrors with codes such as `UNAUTHORIZED` and `RATE_LIMITED`.
+ */
 export function upstashTransport(client: unknown): Transport | undefined {
   if (!isUpstash(client)) return undefined;
   const c = client as unknown as {
