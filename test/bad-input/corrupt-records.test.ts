@@ -39,7 +39,7 @@ const TRANSPORTS = {
 } as const;
 type TransportName = keyof typeof TRANSPORTS;
 
-function setup(transport: TransportName, options: Partial<typeof FAST> = FAST) {
+function setup(transport: TransportName, options: { reportWriteMs?: number; reportTtlMs?: number } = FAST) {
   const prefix = `bi-corrupt:${crypto.randomUUID()}:`;
   const db = new RedisDatabase(TRANSPORTS[transport](), { prefix });
   const locker = new Locker({ database: db, ...options });
@@ -106,7 +106,7 @@ for (const transport of Object.keys(TRANSPORTS) as TransportName[]) {
       const ran = { fn: false };
       for (const [method, call] of Object.entries(calls(locker, key, own.lockData, ran))) {
         const t0 = performance.now();
-        const error = await Promise.resolve().then(call).then(
+        const error = await Promise.resolve().then(call as () => Promise<unknown>).then(
           (value) => ({ resolvedWith: value }),
           (e) => e,
         );
@@ -143,7 +143,7 @@ for (const transport of Object.keys(TRANSPORTS) as TransportName[]) {
       const ran = { fn: false };
       const { release: _mine, ...others } = calls(contender, key, held.lockData, ran);
       for (const [method, call] of Object.entries(others)) {
-        const error = await Promise.resolve().then(call).then((value) => ({ resolvedWith: value }), (e) => e);
+        const error = await Promise.resolve().then(call as () => Promise<unknown>).then((value) => ({ resolvedWith: value }), (e) => e);
         expect(isRedisCommandError(error), `${method}: ${String(error)}`).toBe(true);
         expect(error).toMatchObject({ code: "WRONGTYPE", transient: false });
       }

@@ -15,7 +15,7 @@ export async function startLoadingProxy(targetPort: number) {
   const server = createServer((client) => {
     const upstream = createConnection({ port: targetPort, host: "127.0.0.1" });
     sockets.add(client).add(upstream);
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     client.on("data", (chunk) => {
       if (!loading) return void upstream.write(chunk);
       pending = Buffer.concat([pending, chunk]);

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 async function server(extraArgs: string[] = []) {
-  const s = await startRedis({ extraArgs });
+  const s = await startRedis({ extraArgs: extraArgs as never[] });
   cleanup.push(() => s.close());
   return s;
 }
