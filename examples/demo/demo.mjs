@@ -11,8 +11,8 @@
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import { startRedis } from "../../test/support/redis-server.mjs";
+import { takeKeys } from "../support/example-redis.mjs";
 
 const WORKERS = 4;
 /** One-off jobs: the lock key and how long the job works (a loop of heartbeat.delay() steps). */
@@ -279,22 +279,12 @@ clearTimeout(graceTimer);
 // What is left in Redis under this run's prefix: the "done" markers only. The
 // dead worker's liveness record expired, the live workers deleted theirs, and
 // every lock record was released (or taken over and then released).
-const client = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
 let leftovers = [];
 try {
-  const keys = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await client.scan(cursor, "MATCH", `${keyPrefix}*`, "COUNT", 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
+  const keys = [...(await takeKeys(redisUrl, keyPrefix)).keys()];
   leftovers = keys.filter((k) => !k.startsWith(`${keyPrefix}done:`));
-  if (keys.length > 0) await client.del(...keys); // tidy up a shared REDIS_URL
 } catch (error) {
   failures.push(`could not inspect Redis after the run: ${error.message}`);
-} finally {
-  await client.quit().catch(() => client.disconnect());
 }
 await closeServer();
 
