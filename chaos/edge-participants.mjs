@@ -13,22 +13,16 @@ import { createInterface } from "node:readline";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { startProxy } from "../test/support/tcp-proxy.mjs";
+import { WORKERD_BUNDLE } from "../test/support/workerd-bundle.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 
 export async function bundleEdgeWorker() {
   const out = await build({
     entryPoints: [fileURLToPath(new URL("./edge-worker.mjs", import.meta.url))],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
+    ...WORKERD_BUNDLE,
     alias: { pulselock: `${root}dist/index.js` },
     nodePaths: [`${root}node_modules`],
-    logLevel: "silent",
   });
   return out.outputFiles[0].text;
 }

@@ -34,6 +34,6 @@ export async function extendLock(
   if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
   const lockData = decodeLockRecord(key, redisKey, raw);
   if (status === 0) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData };
-  if (db.waitForReplicas > 0) await db.replicated("extend", redisKey);
+  await db.replicated("extend", redisKey);
   return { status: LockStatus.SUCCESS, lockData };
 }

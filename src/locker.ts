@@ -455,7 +455,7 @@ export class Locker {
       const ok = res.status === LockStatus.SUCCESS;
       if (ok && !this.#terminated && this.#isAlive(identity)) {
         try {
-          if (db.waitForReplicas > 0) await db.replicated("acquire", db.lockKey(key));
+          await db.replicated("acquire", db.lockKey(key));
         } catch (error) {
           // Not on enough replicas: a failover could lose it, so it does not count as held.
           await this.#releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
+import { WORKERD_BUNDLE } from "../support/workerd-bundle.mjs";
 import Redis from "ioredis";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -35,15 +36,8 @@ async function bundleFromPackedPackage(): Promise<string> {
   cpSync(join(root, "examples/cloudflare-worker/src"), join(scratch, "src"), { recursive: true });
   const out = await build({
     entryPoints: [join(scratch, "src/index.ts")],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
+    ...WORKERD_BUNDLE,
     nodePaths: [join(root, "node_modules")], // @upstash/redis comes from the repo; pulselock from the tarball
-    logLevel: "silent",
   });
   return out.outputFiles[0]!.text;
 }

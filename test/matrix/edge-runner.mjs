@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { EdgeVM } from "@edge-runtime/vm";
 import { build } from "esbuild";
+import { WORKERD_BUNDLE } from "../support/workerd-bundle.mjs";
 import { Miniflare } from "miniflare";
 
 const require = createRequire(import.meta.url);
@@ -53,12 +54,8 @@ export async function runWorkerd(project, rest) {
   const started = performance.now();
   let mf;
   try {
-    const script = await bundle(project, "smoke/workerd.mjs", {
-      format: "esm",
-      platform: "neutral",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["module", "main"],
-    });
+    const { format, platform, conditions, mainFields } = WORKERD_BUNDLE;
+    const script = await bundle(project, "smoke/workerd.mjs", { format, platform, conditions, mainFields });
     mf = new Miniflare({
       modules: true,
       script,
