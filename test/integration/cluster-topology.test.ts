@@ -172,9 +172,10 @@ describe("Redis Cluster", () => {
     await waitFor("every lock extended on its new master", () =>
       names.every((n) => Date.parse(extendedAt.get(n) ?? "0") > movedAt),
     );
-    stop = true;
+    // Contenders stop before the owners release: a try that lands after a release is not a steal.
     contending = false;
     await contend;
+    stop = true;
     const results = await Promise.all(runs);
     for (const c of nodeClients.values()) c.disconnect();
 
