@@ -107,6 +107,13 @@ export interface LockerErrorEvent {
 
 const noop = (): void => {};
 
+/**
+ * Where mutex() waiters flag a held lock so that its release publishes. The
+ * lock key's hash tag keeps it in the lock's slot; a lock key always ends in
+ * "}", so no lock name can produce this key.
+ */
+const waitFlagKey = (lockKey: string): string => `${lockKey}:w`;
+
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
 function publishMode(db: Database): string {
   return !db.transport.openSubscriber ? "0" : db.transport.isCluster ? "2" : "1";
@@ -170,7 +177,12 @@ export class Locker {
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     traceOrOptions?: string | RunOptions,
   ): Promise<RunResult<T>> {
-    const run = this.#runHeld(key, fn, traceOrOptions);
+    const trace = typeof traceOrOptions === "object" && traceOrOptions !== null ? traceOrOptions.trace : traceOrOptions;
+    return this.#runKeptAlive(key, fn, trace, "");
+  }
+
+  #runKeptAlive<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, trace: string | undefined, waitFlagMs: string): Promise<RunResult<T>> {
+    const run = this.#runHeld(key, fn, trace, waitFlagMs);
     // The isolate must outlive the response until the job and its release are done.
     this.#options.waitUntil?.(run.then(noop, noop));
     return run;
@@ -179,13 +191,13 @@ export class Locker {
   async #runHeld<T>(
     key: string,
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
-    traceOrOptions?: string | RunOptions,
+    trace: string | undefined,
+    waitFlagMs: string,
   ): Promise<RunResult<T>> {
     if (typeof fn !== "function") {
       throw new TypeError(`pulselock: acquireAndRun() needs a function to run, got ${describe(fn)}`);
     }
-    const trace = typeof traceOrOptions === "object" && traceOrOptions !== null ? traceOrOptions.trace : traceOrOptions;
-    const acquired = await this.#acquireInternal(key, trace, "acquireAndRun");
+    const acquired = await this.#acquireInternal(key, trace, "acquireAndRun", waitFlagMs);
     if (acquired.status !== LockStatus.SUCCESS) return { status: acquired.status, lockData: acquired.lockData };
     const { lockData, identity, seq, sentAt } = acquired;
     const db = this.#db ?? (await this.#database());
@@ -294,7 +306,9 @@ export class Locker {
       for (let attempt = 0; ; attempt++) {
         signal?.throwIfAborted();
         woken = false;
-        const res = await this.acquireAndRun(key, fn, { trace: o.trace });
+        // With wake-ups, a failed try flags the lock, so that its release publishes.
+        const flagMs = stop === noop ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.#liveness.now()), MAX_TIMER_MS)));
+        const res = await this.#runKeptAlive(key, fn, o.trace, flagMs);
         if (res.status === LockStatus.SUCCESS) return res.result;
         lockData = res.lockData;
         const left = start + o.timeoutMs - this.#liveness.now();
@@ -326,7 +340,7 @@ export class Locker {
    * `await using` on the result.
    */
   async acquire(key: string, trace?: string): Promise<AcquireResult> {
-    const res = await this.#acquireInternal(key, trace, "acquire");
+    const res = await this.#acquireInternal(key, trace, "acquire", "");
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
@@ -418,6 +432,7 @@ export class Locker {
     key: string,
     trace: string | undefined,
     method: string,
+    waitFlagMs: string,
   ): Promise<
     | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
     | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
@@ -429,7 +444,7 @@ export class Locker {
     this.#assertOpen();
     this.#acquiring++;
     try {
-      const res = await this.#acquireUnderLiveIdentity(key, trace);
+      const res = await this.#acquireUnderLiveIdentity(key, trace, waitFlagMs);
       if (res.status === LockStatus.SUCCESS) this.#hold(res.lockData.ownerHash);
       return res;
     } finally {
@@ -441,6 +456,7 @@ export class Locker {
   async #acquireUnderLiveIdentity(
     key: string,
     trace: string | undefined,
+    waitFlagMs: string,
   ): Promise<
     | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
     | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
@@ -450,7 +466,7 @@ export class Locker {
     for (let attempt = 0; ; attempt++) {
       const current = this.#identity;
       const identity = current && this.#isAlive(current) ? current : await this.#currentIdentity();
-      const res = await this.#tryAcquire(db, key, identity, seq, trace);
+      const res = await this.#tryAcquire(db, key, identity, seq, trace, waitFlagMs);
       if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
       const ok = res.status === LockStatus.SUCCESS;
       if (ok && !this.#terminated && this.#isAlive(identity)) {
@@ -485,17 +501,19 @@ export class Locker {
     identity: Identity,
     seq: string,
     trace: string | undefined,
+    waitFlagMs: string,
   ): Promise<
     | { status: LockStatus.SUCCESS; lockData: LockData; sentAt: number }
     | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
     | { status: "LAPSED" }
   > {
     const redisKey = db.lockKey(key);
-    const keys = db.transport.isCluster ? [redisKey] : [redisKey, db.processKey(identity.processHash)];
+    const keys = [redisKey, waitFlagKey(redisKey)];
+    if (!db.transport.isCluster) keys.push(db.processKey(identity.processHash));
     const run = async (victim?: LockData) => {
       const sentAt = this.#liveness.now();
       const args = [identity.processHash, seq, encodeTraceField(trace), String(this.#options.lockTtlMs)];
-      args.push(victim?.processHash ?? "", victim ? ownerOf(key, victim.ownerHash)!.seq : "");
+      args.push(victim?.processHash ?? "", victim ? ownerOf(key, victim.ownerHash)!.seq : "", waitFlagMs);
       const [status, raw] = (await db.run(ACQUIRE, keys, args)) as [number, string?];
       if (status === -2) return { status: "LAPSED" as const };
       const lockData = decodeLockRecord(key, redisKey, raw);
@@ -521,7 +539,7 @@ export class Locker {
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
         reply = (await withTimeout(
-          db.run(RELEASE, [redisKey], [owner.processHash, owner.seq, publishMode(db)]),
+          db.run(RELEASE, [redisKey, waitFlagKey(redisKey)], [owner.processHash, owner.seq, publishMode(db)]),
           this.#options.lockRecheckMs,
           () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${this.#options.lockRecheckMs} ms`),
         )) as [number, string?];

@@ -5,17 +5,17 @@ import type { LuaScript } from "./script";
  *
  * KEYS[1] lock key. ARGV: processHash, seq, lockTtlMs.
  * Returns {1, newRecord}, {0, currentRecord} when someone else holds it, or {-1} when the key is gone.
+ * Locals: r record, k token, a acquiredAt, p processHash, s seq, x trace field, t TIME.
  */
 export const EXTEND: LuaScript = {
   name: "extend",
-  source: `local raw = redis.call('GET', KEYS[1])
-if not raw then return {-1} end
-local tok, acq, p, s, tr = string.match(raw, '^pl1|(%d+)|(%d+)|%d+|([^|]*)|(%d+)|(.*)$')
-if not tok or p ~= ARGV[1] or s ~= ARGV[2] then return {0, raw} end
-local t = redis.call('TIME')
-local ms = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-local rec = 'pl1|' .. tok .. '|' .. acq .. '|' .. ms .. '|' .. p .. '|' .. s .. '|' .. tr
-redis.call('SET', KEYS[1], rec, 'PX', ARGV[3])
-return {1, rec}`,
-  sha: "d0661e3f5eadb9f67fe93003d4c62cc29732c4fc",
+  source: `local r=redis.call('GET',KEYS[1])
+if not r then return {-1} end
+local k,a,p,s,x=string.match(r,'^pl1|(%d+)|(%d+)|%d+|([^|]*)|(%d+)|(.*)$')
+if not k or p~=ARGV[1] or s~=ARGV[2] then return {0,r} end
+local t=redis.call('TIME')
+r='pl1|'..k..'|'..a..'|'..string.format('%.0f',t[1]*1000+math.floor(t[2]/1000))..'|'..p..'|'..s..'|'..x
+redis.call('SET',KEYS[1],r,'PX',ARGV[3])
+return {1,r}`,
+  sha: "5fb01ba8ee81fe0f12f0abbf23e8ebee93ab3f8c",
 };

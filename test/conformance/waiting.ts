@@ -15,12 +15,35 @@ export function waitingSuite(h: Harness): void {
       if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
       let releasedAt = 0;
       const ran = waiter.mutex(key, { timeoutMs: 30_000, recheckDelayMs: 20_000 }, async () => performance.now());
-      // Let the waiter fail its first try and go to sleep for ≥ 10 s (half of recheckDelayMs, with jitter).
-      await new Promise((r) => setTimeout(r, 300));
+      // The waiter's failed try flags the lock; it then sleeps for ≥ 10 s (half of recheckDelayMs, with jitter).
+      await waitFor("the waiter flagged the lock", async () => Number(await h.ctx.admin("EXISTS", `${h.ctx.prefix}pl:{${key}}:w`)) === 1);
       releasedAt = performance.now();
       await holder.release(key, held.lockData);
       const startedAt = await ran;
       expect(startedAt - releasedAt).toBeLessThan(5_000); // a poll would come ≥ 10 s later (half of recheckDelayMs at least)
+    });
+
+    it("only a release that a waiter flagged publishes: an uncontended one sends no PUBLISH", async () => {
+      if (!h.ctx.supportsPubSub) return expect(h.ctx.supportsPubSub).toBe(false);
+      // Tests in one file run one after another on this file's own server, so the counters are ours.
+      const publishes = async () =>
+        [...String(await h.ctx.admin("INFO", "commandstats")).matchAll(/cmdstat_s?publish:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      const key = uniqueKey("quiet");
+      const locker = h.locker();
+      await h.ctx.admin("CONFIG", "RESETSTAT");
+      const held = await locker.acquire(key);
+      if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      expect((await locker.release(key, held.lockData)).status).toBe(LockStatus.SUCCESS);
+      expect(await publishes()).toBe(0);
+      const again = await locker.acquire(key);
+      if (again.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      const waited = h.locker().mutex(key, { timeoutMs: 30_000, recheckDelayMs: 20_000 }, async () => "handed off");
+      await waitFor("the waiter flagged the lock", async () => Number(await h.ctx.admin("EXISTS", `${h.ctx.prefix}pl:{${key}}:w`)) === 1);
+      await locker.release(key, again.lockData);
+      expect(await waited).toBe("handed off");
+      expect(await publishes()).toBe(1);
+      // The release removed the flag with the lock: nothing is left behind.
+      expect(Number(await h.ctx.admin("EXISTS", `${h.ctx.prefix}pl:{${key}}:w`))).toBe(0);
     });
 
     it("one subscriber connection per locker (per shard on a cluster), however many keys it waits on", async () => {
