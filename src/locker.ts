@@ -18,6 +18,7 @@ import { extendLock, type ExtendResult } from "./lock-ops";
 import { ACQUIRE } from "./scripts/acquire";
 import { READ } from "./scripts/read";
 import { RELEASE } from "./scripts/release";
+import { REMOVE } from "./scripts/remove";
 import { LockStatus, OwnerHashStatus } from "./statuses";
 import { randomHex, sleep, withTimeout } from "./timers";
 
@@ -301,15 +302,20 @@ export class Locker {
           wake?.();
         })
       : noop;
+    let flagged = false;
     try {
       let lockData: LockData | null = null;
       for (let attempt = 0; ; attempt++) {
         signal?.throwIfAborted();
         woken = false;
         // With wake-ups, a failed try flags the lock, so that its release publishes.
-        const flagMs = stop === noop ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.#liveness.now()), MAX_TIMER_MS)));
+        const flagMs = publishMode(db) === "0" || !this.#wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.#liveness.now()), MAX_TIMER_MS)));
+        flagged ||= flagMs !== "";
         const res = await this.#runKeptAlive(key, fn, o.trace, flagMs);
-        if (res.status === LockStatus.SUCCESS) return res.result;
+        if (res.status === LockStatus.SUCCESS) {
+          flagged = false; // the release took the flag along with the lock
+          return res.result;
+        }
         lockData = res.lockData;
         const left = start + o.timeoutMs - this.#liveness.now();
         if (left <= 0) throw new MutexError(key, lockData, o.timeoutMs);
@@ -330,6 +336,11 @@ export class Locker {
       }
     } finally {
       stop();
+      // A waiter that leaves without the lock (timeout, abort, error) takes its flag along: no key outlives the call.
+      // Another waiter flags the lock again on its next try; should the delete fail, the flag's TTL ends it anyway.
+      if (flagged) {
+        await withTimeout(db.run(REMOVE, [waitFlagKey(db.lockKey(key))], []), this.#options.lockRecheckMs, () => new Error("timed out")).catch(noop);
+      }
     }
   }
 

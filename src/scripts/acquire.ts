@@ -14,7 +14,8 @@ import type { LuaScript } from "./script";
  *
  * A waiter that will listen for the release (mutex() with pub/sub) passes
  * waitFlagMs: a held lock then gets a flag, and only a release that finds a
- * flag publishes. An uncontended release so costs no PUBLISH.
+ * flag publishes. An uncontended release so costs no PUBLISH. A value that is
+ * not a pulselock record gets no flag: nothing would ever release it.
  *
  * The fencing token is max(TIME in µs, previous token + 1): it grows with the
  * Redis clock, so it survives a Redis restart that lost all data, and it never
@@ -29,7 +30,7 @@ local n=0
 if r then
 local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
 if not k or ARGV[5]=='' or p~=ARGV[5] or s~=ARGV[6] then
-if ARGV[7]~='' then redis.call('SET',KEYS[2],'','PX',ARGV[7]) end
+if k and ARGV[7]~='' then redis.call('SET',KEYS[2],'','PX',ARGV[7]) end
 return {0,r}
 end
 n=tonumber(k)
@@ -40,5 +41,5 @@ local m=string.format('%.0f',math.floor(u/1000))
 r='pl1|'..string.format('%.0f',math.max(u,n+1))..'|'..m..'|'..m..'|'..ARGV[1]..'|'..ARGV[2]..'|'..ARGV[3]
 redis.call('SET',KEYS[1],r,'PX',ARGV[4])
 return {1,r}`,
-  sha: "90ce11e834a435399f65a92bdb5ca75b927ff052",
+  sha: "668d5a271528a178c55b3a96ceab0bf0274e0001",
 };
