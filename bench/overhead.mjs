@@ -10,17 +10,22 @@ import { runFor } from "./lib/loop.mjs";
 
 const CONCURRENCY = 64;
 
-/** Canned replies by script shape: acquire (6 args), release (3 args on a lock key), liveness write, the rest. */
+/**
+ * Canned replies by script shape: a liveness write or read, a batched acquire
+ * (2 keys per lock + the liveness key: an odd count), a batched release (2 keys per lock).
+ */
 function instantTransport() {
   let token = 1_700_000_000_000_000;
   const reply = (sha, keys, args) => {
-    if (args.length === 6) {
-      const ms = Math.floor(++token / 1000);
-      return [1, `pl1|${token}|${ms}|${ms}|${args[0]}|${args[1]}|${args[2]}`];
+    if (keys[0].includes(":proc:")) return args.length === 3 ? "OK" : null;
+    if (keys.length % 2 === 1) {
+      return args.slice(2).map((lock) => {
+        const ms = Math.floor(++token / 1000);
+        const [seq, , , , trace] = lock.split("|");
+        return [1, `pl1|${token}|${ms}|${ms}|${args[0]}|${seq}|${trace}`];
+      });
     }
-    if (args.length === 3 && keys[0].includes(":proc:")) return "OK";
-    if (args.length === 3) return [1];
-    return null;
+    return Array.from({ length: keys.length / 2 }, () => [1]);
   };
   return {
     kind: "instant",

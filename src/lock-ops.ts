@@ -16,6 +16,19 @@ export type ExtendResult =
   | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
 
 /**
+ * Reads the reply of the extend and release scripts: {1[, record]} ours,
+ * {0, record} someone else's, {-1} no key. Throws CorruptRecordError, also for
+ * a reply without the record it should carry.
+ */
+export function lockResult(key: string, redisKey: string, reply: unknown, released?: boolean): ExtendResult | { status: LockStatus.SUCCESS; lockData: null } {
+  const [status, raw] = reply as [number, string?];
+  if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
+  // Only a successful release comes without a record; anything else without one is malformed.
+  const lockData = released && status === 1 ? null : decodeLockRecord(key, redisKey, raw);
+  return { status: status === 1 ? LockStatus.SUCCESS : LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData } as ExtendResult;
+}
+
+/**
  * One extension of a lock the caller owns: the EXTEND script, then, when the
  * database waits for replicas, the WAIT (a write that may be lost on failover
  * does not count). Throws RedisCommandError.
@@ -27,13 +40,7 @@ export async function extendLock(
   lockTtlMs: number,
 ): Promise<ExtendResult> {
   const redisKey = db.lockKey(key);
-  const [status, raw] = (await db.run(EXTEND, [redisKey], [owner.processHash, owner.seq, String(lockTtlMs)])) as [
-    number,
-    string?,
-  ];
-  if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
-  const lockData = decodeLockRecord(key, redisKey, raw);
-  if (status === 0) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData };
-  await db.replicated("extend", redisKey);
-  return { status: LockStatus.SUCCESS, lockData };
+  const result = lockResult(key, redisKey, await db.run(EXTEND, [redisKey], [owner.processHash, owner.seq, String(lockTtlMs)])) as ExtendResult;
+  if (result.status === LockStatus.SUCCESS) await db.replicated("extend", redisKey);
+  return result;
 }

@@ -77,6 +77,18 @@ export function ownerOf(key: string, ownerHash: unknown): OwnerParts | undefined
 }
 
 /** Parses a lock record read from `redisKey` for lock name `key`. Throws CorruptRecordError on anything else. */
+let lastMs = "";
+let lastIso = "";
+
+/** ISO time of a ms string; records decoded together mostly share their ms (a batch shares one TIME), so the last one is kept. */
+function isoOf(ms: string): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(Number(ms)).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 export function decodeLockRecord(key: string, redisKey: string, raw: unknown): LockData {
   const m = typeof raw === "string" ? RECORD.exec(raw) : null;
   // Times have at most 15 digits, always a valid Date; the token must fit a double exactly.
@@ -84,12 +96,11 @@ export function decodeLockRecord(key: string, redisKey: string, raw: unknown): L
   const [, token, acquiredMs, extendedMs, processHash, seq, traceField] = m as unknown as string[];
   // An empty trace field means "no trace"; a given trace is stored with a leading "#".
   const trace = traceField!.length > 0 ? traceField!.slice(1) : undefined;
-  const acquiredAt = new Date(Number(acquiredMs)).toISOString();
   const lockData: LockData = {
-    ownerHash: formatOwnerHash({ key, processHash: processHash!, seq: seq!, trace }),
+    ownerHash: `${key}@${processHash}.${seq}${trace === undefined ? "" : `#${trace}`}`,
     processHash: processHash!,
-    acquiredAt,
-    extendedAt: acquiredMs === extendedMs ? acquiredAt : new Date(Number(extendedMs)).toISOString(),
+    acquiredAt: isoOf(acquiredMs!),
+    extendedAt: isoOf(extendedMs!),
     fencingToken: Number(token),
   };
   if (trace !== undefined) lockData.trace = trace;

@@ -19,7 +19,7 @@ export interface LockRunParams {
   identity: Identity;
   seq: string;
   /** When the acquiring script was sent, on the liveness clock: it counts as the first extension. */
-  acquireSentAt: number;
+  sentAt: number;
   options: ResolvedOptions;
   liveness: Liveness;
   onLost: (error: LockError) => void;
@@ -67,7 +67,7 @@ export class LockRun {
   constructor(p: LockRunParams) {
     this.#p = p;
     this.lockData = p.lockData;
-    this.#lastExtendSentAt = this.#lastExtendAt = this.#lastRecheckAt = p.acquireSentAt;
+    this.#lastExtendSentAt = this.#lastExtendAt = this.#lastRecheckAt = p.sentAt;
     this.#stopListening = Heartbeater.listen(this);
     if (Heartbeater.drainingReason !== null) this.drain(Heartbeater.drainingReason);
     this.#armDeadline();

@@ -1,4 +1,5 @@
 import { backoffMs } from "./backoff";
+import { Batcher } from "./batcher";
 import { isDatabase, type Database } from "./database";
 import { DEFAULTS } from "./defaults";
 import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError } from "./errors";
@@ -14,13 +15,18 @@ import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import type { ReleaseWakeups } from "./release-wakeups";
-import { extendLock, type ExtendResult } from "./lock-ops";
+import { extendLock, lockResult, type ExtendResult } from "./lock-ops";
 import { ACQUIRE } from "./scripts/acquire";
 import { READ } from "./scripts/read";
 import { RELEASE } from "./scripts/release";
 import { REMOVE } from "./scripts/remove";
 import { LockStatus, OwnerHashStatus } from "./statuses";
 import { randomHex, sleep, withTimeout } from "./timers";
+
+/** What #acquire() found: the lock is ours now (with the identity and seq it is held under), or someone else's. */
+type Acquired =
+  | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
+  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
 
 /** Extends an acquired lock and reports whether the caller still owns it. */
 export type Extend = () => Promise<ExtendResult>;
@@ -115,6 +121,29 @@ const noop = (): void => {};
  */
 const waitFlagKey = (lockKey: string): string => `${lockKey}:w`;
 
+/**
+ * Batching (see Batcher): a batch of 100 keeps one script under ~0.5 ms of
+ * Redis time, and 3 batches in flight keep Redis busy while the client reads
+ * the previous reply, without queueing behind a slow HTTP round trip for long.
+ */
+const MAX_BATCH = 100;
+const MAX_BATCHES_IN_FLIGHT = 2;
+
+/** One lock's share of a batched script call: its KEYS and ARGV (and, to acquire, the identity it acts under). */
+interface BatchEntry {
+  keys: string[];
+  args: string[];
+  processHash?: string;
+}
+
+/** One reply per lock of a batch; a {-3, error} reply is that lock's own Redis error. */
+function batchReplies(operation: string, reply: unknown, count: number): unknown[] {
+  if (!Array.isArray(reply) || reply.length !== count || !reply.every(Array.isArray)) {
+    throw new RedisCommandError(operation, "BAD_RESPONSE", false, `malformed batch reply ${describe(reply)}`);
+  }
+  return reply.map((r: unknown[]) => (r[0] === -3 ? toRedisCommandError(operation, new Error(String(r[1]))) : r));
+}
+
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
 function publishMode(db: Database): string {
   return !db.transport.openSubscriber ? "0" : db.transport.isCluster ? "2" : "1";
@@ -145,6 +174,7 @@ export class Locker {
   #seq = 0;
   readonly #runs = new Set<{ run: LockRun; generation: number; key: string }>();
   #wakeups: ReleaseWakeups | undefined;
+  #batch: { acquire: Batcher<BatchEntry, unknown>; release: Batcher<BatchEntry, unknown> } | undefined;
   #terminated = false;
   /** Locks this Locker holds (by owner hash), each with what resolves its waitUntil promise. */
   readonly #held = new Map<string, () => void>();
@@ -160,7 +190,7 @@ export class Locker {
       loadDatabase: () => this.#database(),
       reportWriteMs: this.#options.reportWriteMs,
       reportTtlMs: this.#options.reportTtlMs,
-      onError: (error) => this.errors.emit({ type: "reporter", error }),
+      onError: this.#emit("reporter"),
       onLapse: (generation) =>
         this.#lapse(generation, LAPSED_REASON),
     });
@@ -179,10 +209,10 @@ export class Locker {
     traceOrOptions?: string | RunOptions,
   ): Promise<RunResult<T>> {
     const trace = typeof traceOrOptions === "object" && traceOrOptions !== null ? traceOrOptions.trace : traceOrOptions;
-    return this.#runKeptAlive(key, fn, trace, "");
+    return this.#run(key, fn, trace, "");
   }
 
-  #runKeptAlive<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, trace: string | undefined, waitFlagMs: string): Promise<RunResult<T>> {
+  #run<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, trace: string | undefined, waitFlagMs: string): Promise<RunResult<T>> {
     const run = this.#runHeld(key, fn, trace, waitFlagMs);
     // The isolate must outlive the response until the job and its release are done.
     this.#options.waitUntil?.(run.then(noop, noop));
@@ -198,33 +228,29 @@ export class Locker {
     if (typeof fn !== "function") {
       throw new TypeError(`pulselock: acquireAndRun() needs a function to run, got ${describe(fn)}`);
     }
-    const acquired = await this.#acquireInternal(key, trace, "acquireAndRun", waitFlagMs);
-    if (acquired.status !== LockStatus.SUCCESS) return { status: acquired.status, lockData: acquired.lockData };
+    const acquired = await this.#acquire(key, trace, "acquireAndRun", waitFlagMs);
+    if (acquired.status !== LockStatus.SUCCESS) return acquired;
     const { lockData, identity, seq, sentAt } = acquired;
-    const db = this.#db ?? (await this.#database());
-    const entry = {
+    const run = new LockRun({
+      lockData,
+      identity,
+      seq,
+      sentAt,
+      db: this.#db ?? (await this.#database()),
       key,
-      generation: identity.generation,
-      run: new LockRun({
-        db,
-        key,
-        lockData,
-        identity,
-        seq,
-        acquireSentAt: sentAt,
-        options: this.#options,
-        liveness: this.#liveness,
-        onLost: (error) => this.errors.emit({ type: "lost_lock", error }),
-        onError: (error) => this.errors.emit({ type: "locker", error }),
-      }),
-    };
+      options: this.#options,
+      liveness: this.#liveness,
+      onLost: this.#emit("lost_lock"),
+      onError: this.#emit("locker"),
+    });
+    const entry = { key, generation: identity.generation, run };
     this.#runs.add(entry);
-    const { run } = entry;
-    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    let value: T | undefined;
+    let failure: { error: unknown } | undefined;
     try {
-      outcome = { ok: true, value: await fn(run.createHeartbeat(), lockData.ownerHash) };
+      value = await fn(run.createHeartbeat(), lockData.ownerHash);
     } catch (error) {
-      outcome = { ok: false, error };
+      failure = { error };
     }
     run.finish();
     this.#runs.delete(entry);
@@ -234,17 +260,17 @@ export class Locker {
       if (!lost && released.status !== LockStatus.SUCCESS) {
         // The lock was gone by the end although no check noticed in time: the caller must still learn it.
         lost = new LockError(key, run.lockData.ownerHash, released.lockData, "the lock was no longer held when the job ended");
-        this.errors.emit({ type: "lost_lock", error: lost });
+        this.#emit("lost_lock")(lost);
       }
     } catch (error) {
-      if (outcome.ok && !lost) throw error;
-      this.errors.emit({ type: "locker", error });
+      if (!failure && !lost) throw error;
+      this.#emit("locker")(error);
     } finally {
       this.#forget(lockData.ownerHash);
     }
-    if (!outcome.ok) throw outcome.error;
+    if (failure) throw failure.error;
     if (lost) throw lost;
-    return { status: LockStatus.SUCCESS, result: outcome.value };
+    return { status: LockStatus.SUCCESS, result: value as T };
   }
 
   /**
@@ -272,22 +298,15 @@ export class Locker {
       typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
         ? timeoutOrOptions
         : { timeoutMs: timeoutOrOptions, recheckDelayMs, trace };
-    if (typeof o.timeoutMs !== "number" || Number.isNaN(o.timeoutMs) || o.timeoutMs < 0) {
-      throw new TypeError(`pulselock: mutex() needs timeoutMs >= 0, got ${describe(o.timeoutMs)}`);
-    }
+    const bad = (what: string, value: unknown) => new TypeError(`pulselock: mutex() needs ${what}, got ${describe(value)}`);
+    if (typeof o.timeoutMs !== "number" || !(o.timeoutMs >= 0)) throw bad("timeoutMs >= 0", o.timeoutMs);
     const base = o.recheckDelayMs ?? DEFAULTS.mutexRecheckMs;
     // A timer cannot wait longer than MAX_TIMER_MS: beyond it fires at once, and the waiter would spin on Redis.
-    if (typeof base !== "number" || !Number.isFinite(base) || base <= 0 || base > MAX_TIMER_MS) {
-      throw new TypeError(`pulselock: mutex() needs recheckDelayMs in (0, ${MAX_TIMER_MS}], got ${describe(base)}`);
-    }
-    if (o.trace !== undefined && typeof o.trace !== "string") {
-      throw new TypeError(`pulselock: mutex() takes a trace string, got ${describe(o.trace)}`);
-    }
+    if (typeof base !== "number" || !(base > 0 && base <= MAX_TIMER_MS)) throw bad(`recheckDelayMs in (0, ${MAX_TIMER_MS}]`, base);
+    if (o.trace !== undefined && typeof o.trace !== "string") throw bad("trace to be a string", o.trace);
     const sig = o.signal as Partial<AbortSignal> | null | undefined;
-    if (sig !== undefined && (typeof sig !== "object" || sig === null || typeof sig.aborted !== "boolean" || typeof sig.addEventListener !== "function")) {
-      throw new TypeError(`pulselock: mutex() needs signal to be an AbortSignal, got ${describe(sig)}`);
-    }
-    if (typeof fn !== "function") throw new TypeError(`pulselock: mutex() needs a function to run, got ${describe(fn)}`);
+    if (sig !== undefined && (typeof sig?.aborted !== "boolean" || typeof sig.addEventListener !== "function")) throw bad("signal to be an AbortSignal", sig);
+    if (typeof fn !== "function") throw bad("a function to run", fn);
     assertLockName(key, "mutex");
     this.#assertOpen();
     const signal = o.signal;
@@ -295,7 +314,7 @@ export class Locker {
     let woken = false;
     let wake: (() => void) | undefined;
     const db = this.#db ?? (await this.#database());
-    this.#wakeups ??= this.#platform.releaseWakeups?.(db, (error) => this.errors.emit({ type: "locker", error }));
+    this.#wakeups ??= this.#platform.releaseWakeups?.(db, this.#emit("locker"));
     const stop = this.#wakeups
       ? await this.#wakeups.listen(key, () => {
           woken = true;
@@ -311,7 +330,7 @@ export class Locker {
         // With wake-ups, a failed try flags the lock, so that its release publishes.
         const flagMs = publishMode(db) === "0" || !this.#wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.#liveness.now()), MAX_TIMER_MS)));
         flagged ||= flagMs !== "";
-        const res = await this.#runKeptAlive(key, fn, o.trace, flagMs);
+        const res = await this.#run(key, fn, o.trace, flagMs);
         if (res.status === LockStatus.SUCCESS) {
           flagged = false; // the release took the flag along with the lock
           return res.result;
@@ -351,7 +370,7 @@ export class Locker {
    * `await using` on the result.
    */
   async acquire(key: string, trace?: string): Promise<AcquireResult> {
-    const res = await this.#acquireInternal(key, trace, "acquire", "");
+    const res = await this.#acquire(key, trace, "acquire", "");
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
@@ -439,15 +458,14 @@ export class Locker {
     await this.#liveness.terminate();
   }
 
-  async #acquireInternal(
-    key: string,
-    trace: string | undefined,
-    method: string,
-    waitFlagMs: string,
-  ): Promise<
-    | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
-    | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
-  > {
+  /**
+   * Takes the lock under a live identity: 1 round trip on a free key, 2 when a
+   * live process holds it, 3 when a dead holder's lock is taken over. Never
+   * holds a lock under an identity that is over: the Locker was terminated
+   * meanwhile, or Redis lost our liveness record (a restart or failover that
+   * lost data), or the record lapsed while we acquired.
+   */
+  async #acquire(key: string, trace: string | undefined, method: string, waitFlagMs: string): Promise<Acquired> {
     assertLockName(key, method);
     if (trace !== undefined && typeof trace !== "string") {
       throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
@@ -455,57 +473,38 @@ export class Locker {
     this.#assertOpen();
     this.#acquiring++;
     try {
-      const res = await this.#acquireUnderLiveIdentity(key, trace, waitFlagMs);
-      if (res.status === LockStatus.SUCCESS) this.#hold(res.lockData.ownerHash);
-      return res;
+      const db = this.#db ?? (await this.#database());
+      const seq = String(++this.#seq);
+      for (let attempt = 0; ; attempt++) {
+        const current = this.#identity;
+        const identity = current && this.#isAlive(current) ? current : await this.#currentIdentity();
+        const res = await this.#tryAcquire(db, key, identity, seq, trace, waitFlagMs);
+        if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
+        if (res.status === LockStatus.SUCCESS) {
+          if (!this.#terminated && this.#isAlive(identity)) {
+            try {
+              await db.replicated("acquire", db.lockKey(key));
+            } catch (error) {
+              // Not on enough replicas: a failover could lose it, so it does not count as held.
+              await this.#releaseQuietly(key, res.lockData);
+              throw error;
+            }
+            this.#hold(res.lockData.ownerHash);
+            return { status: LockStatus.SUCCESS, lockData: res.lockData, sentAt: res.sentAt, identity, seq };
+          }
+          await this.#releaseQuietly(key, res.lockData);
+        }
+        this.#assertOpen();
+        this.#lapse(identity.generation, "this process's liveness record was lost or lapsed");
+        if (attempt) throw new ReporterError("pulselock: this process's liveness record vanished again right after it was written");
+      }
     } finally {
       this.#acquiring--;
       this.#goIdleIfUnused();
     }
   }
 
-  async #acquireUnderLiveIdentity(
-    key: string,
-    trace: string | undefined,
-    waitFlagMs: string,
-  ): Promise<
-    | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
-    | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData }
-  > {
-    const db = this.#db ?? (await this.#database());
-    const seq = String(++this.#seq);
-    for (let attempt = 0; ; attempt++) {
-      const current = this.#identity;
-      const identity = current && this.#isAlive(current) ? current : await this.#currentIdentity();
-      const res = await this.#tryAcquire(db, key, identity, seq, trace, waitFlagMs);
-      if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
-      const ok = res.status === LockStatus.SUCCESS;
-      if (ok && !this.#terminated && this.#isAlive(identity)) {
-        try {
-          await db.replicated("acquire", db.lockKey(key));
-        } catch (error) {
-          // Not on enough replicas: a failover could lose it, so it does not count as held.
-          await this.#releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
-          throw error;
-        }
-        return { ...res, identity, seq };
-      }
-      // Never hold a lock under an identity that is over: the Locker was terminated meanwhile, or Redis lost
-      // our liveness record (a restart or failover that lost data), or the record lapsed while we acquired.
-      if (ok) await this.#releaseOwned(key, res.lockData, 1).catch((e) => this.errors.emit({ type: "locker", error: e }));
-      this.#assertOpen();
-      this.#lapse(identity.generation, "this process's liveness record was lost or lapsed");
-      if (attempt >= 1) {
-        throw new ReporterError("pulselock: this process's liveness record vanished again right after it was written");
-      }
-    }
-  }
-
-  /**
-   * One acquisition attempt under `identity`: 1 round trip on a free key, 2
-   * when a live process holds it, 3 when a dead holder's lock is taken over.
-   * "LAPSED" when Redis has no liveness record for `identity`.
-   */
+  /** One acquisition attempt under `identity`; "LAPSED" when Redis has no liveness record for it. */
   async #tryAcquire(
     db: Database,
     key: string,
@@ -520,23 +519,52 @@ export class Locker {
   > {
     const redisKey = db.lockKey(key);
     const keys = [redisKey, waitFlagKey(redisKey)];
-    if (!db.transport.isCluster) keys.push(db.processKey(identity.processHash));
-    const run = async (victim?: LockData) => {
+    let victim: LockData | undefined;
+    for (;;) {
       const sentAt = this.#liveness.now();
-      const args = [identity.processHash, seq, encodeTraceField(trace), String(this.#options.lockTtlMs)];
-      args.push(victim?.processHash ?? "", victim ? ownerOf(key, victim.ownerHash)!.seq : "", waitFlagMs);
-      const [status, raw] = (await db.run(ACQUIRE, keys, args)) as [number, string?];
-      if (status === -2) return { status: "LAPSED" as const };
+      const args = [`${seq}|${victim ? ownerOf(key, victim.ownerHash)!.seq : ""}|${waitFlagMs}|${victim?.processHash ?? ""}|${encodeTraceField(trace)}`];
+      const [status, raw] = (await this.#batchers(db).acquire.call({ processHash: identity.processHash, keys, args })) as [number, string?];
+      if (status === -2) return { status: "LAPSED" };
       const lockData = decodeLockRecord(key, redisKey, raw);
-      return status === 1
-        ? { status: LockStatus.SUCCESS as const, lockData, sentAt }
-        : { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK as const, lockData };
-    };
-    const first = await run();
-    if (first.status !== LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return first;
-    const holder = first.lockData;
-    if (holder.processHash === identity.processHash || (await this.#isProcessAlive(db, holder.processHash))) return first;
-    return run(holder);
+      if (status === 1) return { status: LockStatus.SUCCESS, lockData, sentAt };
+      // Held: ours, or a live process's, or (once) a dead holder's that we try to take over.
+      if (victim || lockData.processHash === identity.processHash || (await this.#isProcessAlive(db, lockData.processHash))) {
+        return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData };
+      }
+      victim = lockData;
+    }
+  }
+
+  /** The acquire and release batchers, made once the database is known (a cluster cannot batch). */
+  #batchers(db: Database): { acquire: Batcher<BatchEntry, unknown>; release: Batcher<BatchEntry, unknown> } {
+    if (this.#batch) return this.#batch;
+    const cluster = !!db.transport.isCluster;
+    const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
+    const acquire = new Batcher<BatchEntry, unknown>(
+      async (entries) => {
+        const processHash = entries[0]!.processHash!;
+        const keys = entries.flatMap((e) => e.keys);
+        if (!cluster) keys.push(db.processKey(processHash));
+        const reply = await db.run(ACQUIRE, keys, [processHash, String(this.#options.lockTtlMs), ...entries.flatMap((e) => e.args)]);
+        // Our liveness record is gone: the whole batch would be held under a dead identity.
+        return (reply as unknown[])?.[0] === -2 ? entries.map(() => [-2]) : batchReplies("acquire", reply, entries.length);
+      },
+      (first, entry) => entry.processHash === first.processHash,
+      size,
+      inFlight,
+    );
+    const release = new Batcher<BatchEntry, unknown>(
+      async (entries) =>
+        batchReplies("release", await db.run(RELEASE, entries.flatMap((e) => e.keys), [publishMode(db), ...entries.flatMap((e) => e.args)]), entries.length),
+      () => true,
+      size,
+      inFlight,
+    );
+    return (this.#batch = { acquire, release });
+  }
+
+  #releaseQuietly(key: string, lockData: LockData): Promise<unknown> {
+    return this.#releaseOwned(key, lockData, 1).catch(this.#emit("locker"));
   }
 
   /** Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. */
@@ -546,26 +574,27 @@ export class Locker {
     const redisKey = db.lockKey(key);
     const start = this.#liveness.now();
     for (let attempt = 0; ; attempt++) {
-      let reply: [number, string?];
+      let reply: unknown;
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
-        reply = (await withTimeout(
-          db.run(RELEASE, [redisKey, waitFlagKey(redisKey)], [owner.processHash, owner.seq, publishMode(db)]),
+        reply = await withTimeout(
+          this.#batchers(db).release.call({ keys: [redisKey, waitFlagKey(redisKey)], args: [`${owner.processHash}|${owner.seq}`] }),
           this.#options.lockRecheckMs,
           () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${this.#options.lockRecheckMs} ms`),
-        )) as [number, string?];
+        );
       } catch (error) {
         const e = toRedisCommandError("release", error);
         if (!e.transient || attempt + 1 >= attempts || this.#liveness.now() - start >= this.#options.lockTtlMs) throw e;
-        this.errors.emit({ type: "locker", error: e });
+        this.#emit("locker")(e);
         await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.#options.lockRecheckMs));
         continue;
       }
-      const [status, raw] = reply;
-      if (status === 1) return { status: LockStatus.SUCCESS, lockData: null };
-      if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
-      return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
+      return lockResult(key, redisKey, reply, true) as ReleaseResult;
     }
+  }
+
+  #emit(type: LockerErrorEvent["type"]): (error: unknown) => void {
+    return (error) => this.errors.emit({ type, error });
   }
 
   async #isProcessAlive(db: Database, processHash: string): Promise<boolean> {

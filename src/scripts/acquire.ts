@@ -1,45 +1,74 @@
 import type { LuaScript } from "./script";
 
 /**
- * Takes a free lock, or the lock of a holder known to be dead (a
- * compare-and-set on that holder's processHash and seq, never a blind delete).
+ * Takes a batch of locks, each one free or held by a holder known to be dead
+ * (a compare-and-set on that holder's processHash and seq, never a blind
+ * delete). Concurrent acquisitions of one Locker travel together, so that a
+ * busy process pays for one script call, one TIME and one liveness check per
+ * batch, not per lock.
  *
- * KEYS[1] lock key; KEYS[2] the lock's wait flag; KEYS[3], where the transport
+ * ARGV: processHash, lockTtlMs, then one per lock, its fields joined by "|"
+ * (one string per lock: a client library's cost grows with the number of
+ * arguments): seq, victimSeq ("" for none), waitFlagMs ("" for none),
+ * victimProcessHash ("" for none), traceField (last: a trace may hold "|").
+ * KEYS: per lock its key and its wait flag; after them, where the transport
  * allows it in one script (not on Redis Cluster), the caller's own liveness key.
- * ARGV: processHash, seq, traceField, lockTtlMs, victimProcessHash ("" for
- * none), victimSeq, waitFlagMs ("" for none).
- * Returns {1, newRecord} on success, {0, currentRecord} when held by someone
- * else, {-2} when the caller's own liveness record is gone (Redis lost data):
+ * Returns {-2} when the caller's own liveness record is gone (Redis lost data):
  * a lock taken under it would look abandoned to everyone else at once.
+ * Otherwise one reply per lock: {1, newRecord} taken, {0, currentRecord} held
+ * by someone else, {-3, error} when Redis refused a command on that key (a
+ * foreign value of another type): one bad key must not fail, or half-apply,
+ * the rest of the batch.
  *
  * A waiter that will listen for the release (mutex() with pub/sub) passes
  * waitFlagMs: a held lock then gets a flag, and only a release that finds a
- * flag publishes. An uncontended release so costs no PUBLISH. A value that is
+ * flag publishes, so an uncontended release costs no PUBLISH. A value that is
  * not a pulselock record gets no flag: nothing would ever release it.
+ *
+ * A free key costs one SET (NX GET, Redis 7.0+: it returns what was there
+ * instead of writing); a server that rejects that form gets GET, then SET.
  *
  * The fencing token is max(TIME in µs, previous token + 1): it grows with the
  * Redis clock, so it survives a Redis restart that lost all data, and it never
  * repeats even if two takeovers fall in the same microsecond.
- * Locals: r record, n previous token, k/p/s its token/processHash/seq, t TIME, u µs.
+ * Locals: n locks, u µs, m ms, nx SET NX GET works, q/vs/f/vp/x one lock's fields, K key, mine
+ * our record, r what was there, k/p/s its token/processHash/seq, w reply.
  */
 export const ACQUIRE: LuaScript = {
   name: "acquire",
-  source: `if KEYS[3] and redis.call('EXISTS',KEYS[3])==0 then return {-2} end
-local r=redis.call('GET',KEYS[1])
-local n=0
-if r then
-local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
-if not k or ARGV[5]=='' or p~=ARGV[5] or s~=ARGV[6] then
-if k and ARGV[7]~='' then redis.call('SET',KEYS[2],'','PX',ARGV[7]) end
-return {0,r}
-end
-n=tonumber(k)
-end
+  source: `local n=#ARGV-2
+if KEYS[2*n+1] and redis.call('EXISTS',KEYS[2*n+1])==0 then return {-2} end
 local t=redis.call('TIME')
 local u=t[1]*1000000+t[2]
 local m=string.format('%.0f',math.floor(u/1000))
-r='pl1|'..string.format('%.0f',math.max(u,n+1))..'|'..m..'|'..m..'|'..ARGV[1]..'|'..ARGV[2]..'|'..ARGV[3]
-redis.call('SET',KEYS[1],r,'PX',ARGV[4])
-return {1,r}`,
-  sha: "668d5a271528a178c55b3a96ceab0bf0274e0001",
+local nx=true
+local out={}
+local function rec(token,q,x) return 'pl1|'..string.format('%.0f',token)..'|'..m..'|'..m..'|'..ARGV[1]..'|'..q..'|'..x end
+local function put(i,K,r)
+local w=redis.pcall('SET',K,r,'PX',ARGV[2])
+if type(w)=='table' and w.err then out[i]={-3,w.err} else out[i]={1,r} end
+end
+for i=1,n do
+local q,vs,f,vp,x=string.match(ARGV[i+2],'^(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
+local K=KEYS[2*i-1]
+local mine=rec(u,q,x)
+local r
+if nx then
+r=redis.pcall('SET',K,mine,'PX',ARGV[2],'NX','GET')
+if type(r)=='table' and string.find(r.err,'syntax') then nx=false end
+end
+if not nx then r=redis.pcall('GET',K) end
+if type(r)=='table' then out[i]={-3,r.err}
+elseif not r then
+if nx then out[i]={1,mine} else put(i,K,mine) end
+else
+local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
+if not k or vp=='' or p~=vp or s~=vs then
+if k and f~='' then redis.call('SET',KEYS[2*i],'','PX',f) end
+out[i]={0,r}
+else put(i,K,rec(math.max(u,tonumber(k)+1),q,x)) end
+end
+end
+return out`,
+  sha: "c2a69fb819e73b2d1a50c155a02aefea707eed5a",
 };

@@ -1,5 +1,8 @@
 import { apiSuite } from "../conformance/api";
+import { batchingSuite } from "../conformance/batching";
 import { useHarness } from "../conformance/harness";
 import { clusterContext } from "../support/cluster-context";
 
-apiSuite(useHarness(clusterContext));
+const h = useHarness(clusterContext);
+apiSuite(h);
+batchingSuite(h);

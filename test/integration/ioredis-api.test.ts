@@ -1,5 +1,8 @@
 import { apiSuite } from "../conformance/api";
+import { batchingSuite } from "../conformance/batching";
 import { useHarness } from "../conformance/harness";
 import { ioredisContext } from "../support/ioredis-context";
 
-apiSuite(useHarness(ioredisContext));
+const h = useHarness(ioredisContext);
+apiSuite(h);
+batchingSuite(h);

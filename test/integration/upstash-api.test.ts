@@ -1,5 +1,8 @@
 import { apiSuite } from "../conformance/api";
+import { batchingSuite } from "../conformance/batching";
 import { useHarness } from "../conformance/harness";
 import { upstashContext } from "../support/upstash-context";
 
-apiSuite(useHarness(upstashContext));
+const h = useHarness(upstashContext);
+apiSuite(h);
+batchingSuite(h);

@@ -1,0 +1,59 @@
+/**
+ * Sends the calls of one script in batches: while `maxInFlight` batches are
+ * out, new calls wait and leave together when one comes back. A lone call
+ * leaves at once, so latency at low concurrency stays one round trip; a busy
+ * process pays for one script call per batch instead of one per lock, which
+ * is where a client library spends most of its CPU.
+ */
+interface Pending<E, R> {
+  entry: E;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+export class Batcher<E, R> {
+  readonly #queue: Pending<E, R>[] = [];
+  #inFlight = 0;
+
+  /**
+   * @param send runs one batch; it resolves with one result per entry, in order.
+   * @param sameBatch whether an entry may join the batch that `first` opens.
+   * @param maxSize at most this many entries per batch (1 on a cluster, where keys of several slots cannot share a script).
+   */
+  constructor(
+    readonly send: (entries: E[]) => Promise<(R | Error)[]>,
+    readonly sameBatch: (first: E, entry: E) => boolean,
+    readonly maxSize: number,
+    readonly maxInFlight: number,
+  ) {}
+
+  call(entry: E): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ entry, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.maxInFlight && this.#queue.length > 0) {
+      const first = this.#queue[0]!.entry;
+      const batch: Pending<E, R>[] = [];
+      for (let i = 0; i < this.#queue.length && batch.length < this.maxSize; ) {
+        if (this.sameBatch(first, this.#queue[i]!.entry)) batch.push(...this.#queue.splice(i, 1));
+        else i++;
+      }
+      this.#inFlight++;
+      // A send that throws synchronously must fail its batch, not the caller that happened to pump.
+      Promise.resolve()
+        .then(() => this.send(batch.map((b) => b.entry)))
+        .then(
+          (results) => batch.forEach((b, i) => (results[i] instanceof Error ? b.reject(results[i]) : b.resolve(results[i] as R))),
+          (error) => batch.forEach((b) => b.reject(error)),
+        )
+        .finally(() => {
+          this.#inFlight--;
+          this.#pump();
+        });
+    }
+  }
+}
