@@ -13,7 +13,7 @@ function describeHolder(lockData: LockData): string {
 }
 
 /** Reasons a LockError gives when no one else took the lock over. */
-export const LAPSED_REASON = "this process's liveness record lapsed (Redis unreachable or the process frozen)";
+export const LAPSED_REASON = "this process's liveness record lapsed";
 export const OVERWRITTEN_REASON = "the lock record was overwritten by another writer";
 
 function hasName(value: unknown, name: string): boolean {
@@ -97,7 +97,7 @@ export class CorruptRecordError extends Error {
   ) {
     const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 80)) : String(value);
     super(
-      `Redis key ${JSON.stringify(redisKey)} holds ${shown}, which is not a pulselock record: delete it, or stop what wrote it`,
+      `Redis key ${JSON.stringify(redisKey)} holds ${shown}, which is not a pulselock record (delete it to use the lock name)`,
     );
   }
 }
