@@ -2,7 +2,7 @@ import { upstashTransport } from "../adapters/upstash/transport";
 import { DEFAULTS } from "./defaults";
 import { lockKey, processKey } from "./keys";
 import { hasShape } from "./shape";
-import { describe, positiveMs } from "./options";
+import { badArgument, positiveMs } from "./options";
 import { runScript } from "./run-script";
 import type { LuaScript } from "./scripts/script";
 import type { Transport } from "./transport";
@@ -56,14 +56,15 @@ const DATABASE_BRAND = Symbol.for("pulselock.database");
  * library itself.
  */
 export class RedisDatabase {
+  // Declared only: the constructor sets each of them once it has checked them.
   /** The client, seen through the few calls pulselock makes (EVALSHA, EVAL, WAIT, pub/sub). */
-  readonly transport: Transport;
+  declare readonly transport: Transport;
   /** {@inheritDoc RedisDatabaseOptions.prefix} */
-  readonly prefix: string;
+  declare readonly prefix: string;
   /** {@inheritDoc RedisDatabaseOptions.waitForReplicas} */
-  readonly waitForReplicas: number;
+  declare readonly waitForReplicas: number;
   /** {@inheritDoc RedisDatabaseOptions.replicationTimeoutMs} */
-  readonly replicationTimeoutMs: number;
+  declare readonly replicationTimeoutMs: number;
 
   /**
    * The client shapes this entry recognises. The runtime-agnostic entry knows
@@ -76,33 +77,26 @@ export class RedisDatabase {
     const adapters = (new.target as typeof RedisDatabase).clientAdapters;
     const transport = isTransport(client) ? client : adapters.reduce<Transport | undefined>((t, a) => t ?? a(client), undefined);
     if (!transport) {
-      throw new TypeError(
-        `pulselock: RedisDatabase needs ${adapters.length > 1 ? "an ioredis Redis or Cluster client, " : ""}` +
-          `an @upstash/redis client, or a pulselock Transport, got ${describe(client)}` +
-          (adapters.length > 1 ? "" : " (ioredis clients are recognised by the Node entry: import pulselock on Node, Bun or Deno)"),
-      );
+      // Only the Node entry's RedisDatabase has more than one adapter: it knows ioredis.
+      const ioredis = adapters.length > 1 ? " or an ioredis client" : " (ioredis needs the Node entry)";
+      throw badArgument(`RedisDatabase needs an @upstash/redis client, a pulselock Transport${ioredis}`, client);
     }
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`pulselock: RedisDatabase options must be an object, got ${describe(options)}`);
-    }
+    if (typeof options !== "object" || options === null) throw badArgument("RedisDatabase options must be an object", options);
     // Only undefined means "use the default": null is a mistake worth reporting, as in the Locker's options.
-    const prefix = options.prefix === undefined ? "" : options.prefix;
-    if (typeof prefix !== "string") {
-      throw new TypeError(`pulselock: RedisDatabase option prefix must be a string, got ${describe(prefix)}`);
-    }
-    const waitForReplicas = options.waitForReplicas === undefined ? 0 : options.waitForReplicas;
+    const { prefix = "", waitForReplicas = 0, replicationTimeoutMs = DEFAULTS.replicationTimeoutMs } = options;
+    if (typeof prefix !== "string") throw badArgument("RedisDatabase option prefix must be a string", prefix);
     if (!Number.isInteger(waitForReplicas) || waitForReplicas < 0) {
-      throw new TypeError(`pulselock: RedisDatabase option waitForReplicas must be a whole number >= 0, got ${describe(waitForReplicas)}`);
+      throw badArgument("RedisDatabase option waitForReplicas must be a whole number >= 0", waitForReplicas);
     }
     // Only a subclass that implements replicated() (the Node entry's) can WAIT.
     const canWait = new.target.prototype.replicated !== RedisDatabase.prototype.replicated && transport.waitForReplicas;
     if (waitForReplicas > 0 && !canWait) {
-      throw new TypeError(`pulselock: a ${transport.kind} client cannot WAIT for replicas here; leave waitForReplicas at 0`);
+      throw new TypeError(`pulselock: a ${transport.kind} client cannot WAIT here: leave waitForReplicas at 0`);
     }
     this.transport = transport;
     this.prefix = prefix;
     this.waitForReplicas = waitForReplicas;
-    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", options.replicationTimeoutMs === undefined ? DEFAULTS.replicationTimeoutMs : options.replicationTimeoutMs);
+    this.replicationTimeoutMs = positiveMs("replicationTimeoutMs", replicationTimeoutMs);
     Object.defineProperty(this, DATABASE_BRAND, { value: true });
   }
 
@@ -157,16 +151,7 @@ export function isDatabase(value: unknown): value is Database {
 }
 
 export function isDatabaseReference(value: unknown): value is DatabaseReference {
-  const v = value as Partial<DatabaseReference> | null;
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    !isDatabase(v) &&
-    typeof v.moduleName === "string" &&
-    v.moduleName.length > 0 &&
-    typeof v.exportName === "string" &&
-    v.exportName.length > 0
-  );
+  return hasShape(value, { moduleName: "string", exportName: "string" }) && !isDatabase(value) && value.moduleName !== "" && value.exportName !== "";
 }
 
 function isTransport(value: unknown): value is Transport {

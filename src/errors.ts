@@ -7,19 +7,14 @@ import type { LockData } from "./lock-data";
  * package is still recognised.
  */
 
+/** Who holds a lock and since when, for messages (the owner hash names the process too). */
 function describeHolder(lockData: LockData): string {
-  const since = Date.now() - Date.parse(lockData.acquiredAt);
-  return (
-    `${lockData.ownerHash} (process ${lockData.processHash}, fencing token ` +
-    `${lockData.fencingToken}) has held it since ${lockData.acquiredAt}` +
-    (Number.isFinite(since) ? ` (${Math.max(0, since)} ms ago)` : "")
-  );
+  return `${lockData.ownerHash} (fencing token ${lockData.fencingToken}) since ${lockData.acquiredAt}`;
 }
 
 /** Reasons a LockError gives when no one else took the lock over. */
-export const LAPSED_REASON =
-  "this process's liveness record lapsed (Redis unreachable, or the process was frozen), so others may take the lock";
-export const OVERWRITTEN_REASON = "the lock record was overwritten with a value pulselock did not write";
+export const LAPSED_REASON = "this process's liveness record lapsed";
+export const OVERWRITTEN_REASON = "the lock record was overwritten by another writer";
 
 function hasName(value: unknown, name: string): boolean {
   return typeof value === "object" && value !== null && (value as { name?: unknown }).name === name;
@@ -44,11 +39,8 @@ export class LockError extends Error {
     options?: { cause?: unknown },
   ) {
     super(
-      `Lost the lock on key ${JSON.stringify(key)} held as ${ownerHash}: ` +
-        (lockData
-          ? `someone else took it over: ${describeHolder(lockData)}`
-          : (reason ?? "the lock record is gone (expired or deleted)")) +
-        "; stop working on it",
+      `Lost the lock on ${JSON.stringify(key)} held as ${ownerHash}: ` +
+        (lockData ? `taken over by ${describeHolder(lockData)}` : (reason ?? "the record expired or was deleted")),
       options,
     );
   }
@@ -68,9 +60,8 @@ export class MutexError extends Error {
     readonly timeoutMs?: number,
   ) {
     super(
-      `Timed out${timeoutMs === undefined ? "" : ` after ${timeoutMs} ms`} waiting for the lock on key ` +
-        `${JSON.stringify(key)}` +
-        (lockData ? `: ${describeHolder(lockData)}` : ""),
+      `Timed out${timeoutMs === undefined ? "" : ` after ${timeoutMs} ms`} waiting for the lock on ${JSON.stringify(key)}` +
+        (lockData ? `, held by ${describeHolder(lockData)}` : ""),
     );
   }
 }
@@ -86,7 +77,7 @@ export class DrainingSignal extends Error {
     /** The reason given to Heartbeater.setDraining(), e.g. "deploy". */
     readonly reason: string,
   ) {
-    super(`Stopped work on key ${JSON.stringify(key)} because the process is draining: ${reason}`);
+    super(`Stopped work on ${JSON.stringify(key)}: the process is draining (${reason})`);
   }
 }
 Object.defineProperty(DrainingSignal.prototype, "name", { value: "DrainingSignal" });
@@ -106,8 +97,7 @@ export class CorruptRecordError extends Error {
   ) {
     const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 80)) : String(value);
     super(
-      `Redis key ${JSON.stringify(redisKey)} holds ${shown}, which is not a pulselock record; ` +
-        "something else wrote it. Delete the key (or stop the other writer) to use this lock name again",
+      `Redis key ${JSON.stringify(redisKey)} holds ${shown}, which is not a pulselock record (delete it to use the lock name)`,
     );
   }
 }

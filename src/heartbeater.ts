@@ -1,3 +1,4 @@
+import { Events } from "./events";
 import type { LockData } from "./lock-data";
 
 /**
@@ -24,7 +25,8 @@ export interface DrainListener {
   drain(reason: string): void;
 }
 
-const listeners = new Set<DrainListener>();
+/** The runs to tell when draining starts; emit() keeps one run's failure to abort from stopping the others. */
+const drains = new Events<string>();
 let drainingReason: string | null = null;
 
 /** Process-wide controls of every heartbeat. */
@@ -36,17 +38,10 @@ export class Heartbeater {
    */
   static setDraining(reason: string | null): void {
     if (reason !== null && typeof reason !== "string") {
-      throw new TypeError("pulselock: Heartbeater.setDraining() takes a reason string (or null to stop draining)");
+      throw new TypeError("pulselock: Heartbeater.setDraining() takes a string or null");
     }
     drainingReason = reason;
-    if (reason === null) return;
-    for (const listener of [...listeners]) {
-      try {
-        listener.drain(reason);
-      } catch {
-        // One run's failure to abort must not keep the others from draining.
-      }
-    }
+    if (reason !== null) drains.emit(reason);
   }
 
   /** The reason given to setDraining(), or null when the process is not draining. */
@@ -56,7 +51,6 @@ export class Heartbeater {
 
   /** @internal */
   static listen(listener: DrainListener): () => void {
-    listeners.add(listener);
-    return () => void listeners.delete(listener);
+    return drains.subscribe((reason) => listener.drain(reason));
   }
 }

@@ -12,7 +12,9 @@ import { monotonicNow } from "./timers";
  */
 export class InThreadLiveness implements Liveness {
   #loop: ReporterLoop | undefined;
+  /** The send time of each generation's last write. */
   readonly #written = new Map<number, number>();
+  /** The start() of each generation that still waits for its first write. */
   readonly #waiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   #retired = 0;
   #terminated = false;
@@ -30,10 +32,29 @@ export class InThreadLiveness implements Liveness {
   async start(identity: Identity): Promise<void> {
     const db = await this.#p.loadDatabase();
     if (this.#terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
-    const loop = (this.#loop ??= this.#createLoop(db));
+    this.#loop ??= new ReporterLoop(db, {
+      reportWriteMs: this.#p.reportWriteMs,
+      reportTtlMs: this.#p.reportTtlMs,
+      now: () => this.now(),
+      data: "in-thread",
+      onWritten: ({ generation }, sentAt) => {
+        this.#written.set(generation, sentAt);
+        this.#waiters.get(generation)?.resolve();
+        this.#waiters.delete(generation);
+      },
+      onLapse: ({ generation }) => {
+        this.#written.delete(generation);
+        this.#p.onLapse(generation);
+      },
+      onError: this.#p.onError,
+      onRefused: ({ generation }, error) => {
+        this.#waiters.get(generation)?.reject(error as Error);
+        this.#waiters.delete(generation);
+      },
+    });
     this.#written.clear();
     const first = new Promise<void>((resolve, reject) => this.#waiters.set(identity.generation, { resolve, reject }));
-    loop.start(identity);
+    this.#loop.start(identity);
     await first;
   }
 
@@ -56,35 +77,12 @@ export class InThreadLiveness implements Liveness {
 
   async terminate(): Promise<void> {
     this.#terminated = true;
+    // Every write is hidden from now on, whatever is still in flight.
     this.retire(Infinity);
     for (const { reject } of this.#waiters.values()) reject(new ReporterError("pulselock: the liveness reporter was terminated"));
     this.#waiters.clear();
-    this.#written.clear();
     await this.#loop?.stop();
     this.#loop = undefined;
-  }
-
-  #createLoop(db: Database): ReporterLoop {
-    return new ReporterLoop(db, {
-      reportWriteMs: this.#p.reportWriteMs,
-      reportTtlMs: this.#p.reportTtlMs,
-      now: () => this.now(),
-      data: "in-thread",
-      onWritten: ({ generation }, sentAt) => {
-        this.#written.set(generation, sentAt);
-        this.#waiters.get(generation)?.resolve();
-        this.#waiters.delete(generation);
-      },
-      onLapse: ({ generation }) => {
-        this.#written.delete(generation);
-        this.#p.onLapse(generation);
-      },
-      onError: this.#p.onError,
-      onRefused: ({ generation }, error) => {
-        this.#waiters.get(generation)?.reject(error as Error);
-        this.#waiters.delete(generation);
-      },
-    });
   }
 }
 
@@ -94,8 +92,7 @@ export const inThreadPlatform: Platform = {
   createLiveness: (params) => new InThreadLiveness(params),
   loadDatabase: async (reference) => {
     throw new ReporterError(
-      `pulselock: this runtime cannot load the database module ${JSON.stringify(reference.moduleName)}; ` +
-        "pass a RedisDatabase instance as the database option (or import pulselock on Node, Bun or Deno)",
+      `pulselock: this runtime cannot load ${JSON.stringify(reference.moduleName)}: pass a RedisDatabase instance`,
     );
   },
 };

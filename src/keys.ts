@@ -10,7 +10,7 @@
 
 /** Injective: `%`, `{` and `}` become %25, %7B and %7D, and nothing else changes. */
 export function escapeLockName(name: string): string {
-  return name.replace(/[%{}]/g, (c) => (c === "%" ? "%25" : c === "{" ? "%7B" : "%7D"));
+  return name.replace(/[%{}]/g, encodeURIComponent);
 }
 
 export function lockKey(prefix: string, name: string): string {
@@ -25,7 +25,7 @@ export function processKey(prefix: string, processHash: string): string {
 export function assertLockName(key: unknown, method: string): asserts key is string {
   if (typeof key !== "string" || key.length === 0) {
     throw new TypeError(
-      `pulselock: ${method}() needs a lock key that is a non-empty string, got ` +
+      `pulselock: ${method}() needs a non-empty string key, got ` +
         (typeof key === "string" ? "an empty string" : typeof key),
     );
   }

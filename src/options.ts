@@ -59,62 +59,63 @@ const TIMING_KEYS = [
 /** The largest delay a JavaScript timer can wait (2^31 - 1 ms). */
 export const MAX_TIMER_MS = 2_147_483_647;
 
-/** Durations go to Redis as PX, which takes whole milliseconds only. */
-export function positiveMs(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
-    throw new TypeError(
-      `pulselock: option ${name} must be a whole number of milliseconds in [1, ${MAX_TIMER_MS}], got ${describe(value)}`,
-    );
-  }
-  return value;
+/** The TypeError of a bad argument or option: what it must be, and the value given. */
+export function badArgument(mustBe: string, value: unknown): TypeError {
+  return new TypeError(`pulselock: ${mustBe}, got ${describe(value)}`);
 }
 
+/** Durations go to Redis as PX, which takes whole milliseconds only. */
+export function positiveMs(name: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) <= 0 || (value as number) > MAX_TIMER_MS) {
+    throw badArgument(`option ${name} must be a whole number of ms in [1, ${MAX_TIMER_MS}]`, value);
+  }
+  return value as number;
+}
+
+/** A value as an error message shows it: strings and objects as JSON, where they have a JSON form. */
 export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "function") return "a function";
-  if (value === null || typeof value !== "object") return String(value);
+  if (typeof value !== "string" && (typeof value !== "object" || value === null)) return String(value);
+  let json: string | undefined;
   try {
-    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+    json = JSON.stringify(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    // A cycle, or a BigInt inside.
   }
+  return json ?? Object.prototype.toString.call(value);
 }
+
+/** Each interval must fit inside the self-fencing window of its TTL, or the record could expire between two writes. */
+const INTERVALS = [
+  ["reportWriteMs", "reportTtlMs"],
+  ["lockExtendMs", "lockTtlMs"],
+] as const;
 
 /** Checks every option once, so that later code can trust them. */
 export function resolveOptions(options: LockerOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`pulselock: Locker options must be an object, got ${describe(options)}`);
-  }
-  const { database } = options;
+  if (typeof options !== "object" || options === null) throw badArgument("Locker options must be an object", options);
+  const { database, waitUntil } = options;
   if (!isDatabaseReference(database) && !isDatabase(database)) {
-    throw new TypeError(
-      "pulselock: option database must be { moduleName, exportName } (a module that exports a RedisDatabase) " +
-        `or a RedisDatabase instance, got ${describe(database)}`,
-    );
+    throw badArgument("option database must be a RedisDatabase or { moduleName, exportName }", database);
   }
-  if (options.waitUntil !== undefined && typeof options.waitUntil !== "function") {
-    throw new TypeError(`pulselock: option waitUntil must be a function (e.g. ctx.waitUntil.bind(ctx)), got ${describe(options.waitUntil)}`);
+  if (waitUntil !== undefined && typeof waitUntil !== "function") {
+    throw badArgument("option waitUntil must be a function", waitUntil);
   }
-  const resolved = { database, waitUntil: options.waitUntil } as ResolvedOptions;
+  const resolved = { database, waitUntil } as ResolvedOptions;
   for (const key of TIMING_KEYS) {
     // Only undefined means "use the default": null is a mistake worth reporting.
     resolved[key] = positiveMs(key, options[key] === undefined ? DEFAULTS[key] : options[key]);
   }
-  // Compared with the self-fencing window, not the bare TTL: an owner stops that much before Redis expires its record.
-  if (resolved.reportWriteMs >= fencedTtl(resolved.reportTtlMs)) {
-    throw new TypeError(
-      `pulselock: reportWriteMs (${resolved.reportWriteMs}) must be less than reportTtlMs ` +
-        `(${resolved.reportTtlMs}) minus the self-fencing margin (${Math.floor(fencedTtl(resolved.reportTtlMs))} ms left), ` +
-        "or the liveness record would lapse between two writes",
-    );
-  }
-  if (resolved.lockExtendMs >= fencedTtl(resolved.lockTtlMs)) {
-    throw new TypeError(
-      `pulselock: lockExtendMs (${resolved.lockExtendMs}) must be less than lockTtlMs ` +
-        `(${resolved.lockTtlMs}) minus the self-fencing margin (${Math.floor(fencedTtl(resolved.lockTtlMs))} ms left), ` +
-        "or a lock would expire between two extensions",
-    );
+  for (const [interval, ttl] of INTERVALS) {
+    // Compared with the self-fencing window, not the bare TTL: an owner stops that much before Redis expires its record.
+    const window = fencedTtl(resolved[ttl]);
+    if (resolved[interval] >= window) {
+      throw new TypeError(
+        `pulselock: ${interval} (${resolved[interval]}) must be less than the self-fencing window of ` +
+          `${ttl} (${resolved[ttl]}), ${Math.floor(window)} ms`,
+      );
+    }
   }
   return resolved;
 }

@@ -1,14 +1,16 @@
 import { RedisCommandError } from "./errors";
 
-/** Redis error codes after which the same command may succeed later (failover, loading, a busy script, memory freed). */
-const TRANSIENT_CODES = new Set([
-  "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "BUSY", "OOM", "NOREPLICAS", "UNAVAILABLE", "MISCONF",
-]);
-const KNOWN_CODES = new Set([...TRANSIENT_CODES, "WRONGTYPE", "NOSCRIPT", "NOPERM", "NOAUTH", "WRONGPASS", "ERR"]);
-/** Socket-level failures: the command may not have reached Redis; a retry may succeed. */
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH",
-]);
+/**
+ * The error codes pulselock knows. 1: Redis's, and the same command may
+ * succeed later (a failover, loading, a busy script, memory freed); 0: Redis's,
+ * and it needs a fix; 2: a socket-level errno code, after which the command
+ * may not have reached Redis, so a retry may succeed.
+ */
+const CODES: Record<string, 0 | 1 | 2 | undefined> = {
+  READONLY: 1, LOADING: 1, MASTERDOWN: 1, TRYAGAIN: 1, CLUSTERDOWN: 1, BUSY: 1, OOM: 1, NOREPLICAS: 1, UNAVAILABLE: 1, MISCONF: 1,
+  WRONGTYPE: 0, NOSCRIPT: 0, NOPERM: 0, NOAUTH: 0, WRONGPASS: 0, ERR: 0,
+  ECONNREFUSED: 2, ECONNRESET: 2, ETIMEDOUT: 2, EPIPE: 2, ENOTFOUND: 2, EAI_AGAIN: 2, EHOSTUNREACH: 2, ENETUNREACH: 2,
+};
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -20,8 +22,8 @@ function messageOf(error: unknown): string {
  * redis.call() that failed inside the script. Socket errors give their errno code.
  */
 export function redisErrorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && CONNECTION_CODES.has(code)) return code;
+  const code = (error as { code?: unknown } | null)?.code as string;
+  if (CODES[code] === 2) return code;
   // @upstash/redis wraps inline pipeline errors as "Command failed: <error>" or "Command 0 [ evalsha … ] failed: <error>";
   // ioredis gives up on a cluster mid-failover with "Too many Cluster redirections. Last error: <error>".
   const raw = messageOf(error);
@@ -32,7 +34,7 @@ export function redisErrorCode(error: unknown): string | undefined {
   const first = /^([A-Z]+)\b/.exec(message)?.[1];
   if (first === "ERR") {
     for (const m of message.matchAll(/@user_script:?\s*\d+:\s*-?([A-Z]+)\b/g)) {
-      if (KNOWN_CODES.has(m[1]!)) return m[1];
+      if (CODES[m[1]!] !== undefined) return m[1];
     }
   }
   return first;
@@ -42,51 +44,30 @@ export function isNoScript(error: unknown): boolean {
   return redisErrorCode(error) === "NOSCRIPT";
 }
 
-function isConnectionError(error: unknown, code: string | undefined): boolean {
-  if (code && CONNECTION_CODES.has(code)) return true;
-  const name = (error as { name?: unknown } | null)?.name;
-  if (name === "MaxRetriesPerRequestError" || name === "AbortError" || name === "TimeoutError") return true;
-  return /connection is closed|connection closed|stream isn't writeable|socket closed|fetch failed|timed out|too many cluster redirections/i.test(
-    messageOf(error),
-  );
-}
-
 /** The name of the error an HTTP transport throws for a reply body that is not its protocol's. */
 export const MALFORMED_REPLY = "MalformedReplyError";
 
-/**
- * What an HTTP transport's failure was, from @upstash/redis's error (it keeps
- * the response body, not the status): [code, transient], or undefined when
- * the error is a Redis reply error passed through.
- */
-function httpFailure(error: unknown): [string, boolean] | undefined {
-  const name = String((error as { name?: unknown } | null)?.name ?? "");
-  // An HTML error page from a proxy, say, or well-formed JSON that is not a protocol reply.
-  if (name === "UpstashJSONParseError" || name === MALFORMED_REPLY) return ["BAD_RESPONSE", true];
-  if (!name.startsWith("Upstash")) return undefined;
-  const message = messageOf(error);
-  if (/\bunauthori[sz]ed\b|invalid token|\b401\b/i.test(message)) return ["UNAUTHORIZED", false];
-  if (/too many requests|rate.?limit|limit exceeded|\b429\b/i.test(message)) return ["RATE_LIMITED", true];
-  // A proxy in front of a Redis that is down or restarting (upstash-dev says "Redis unavailable: …" with a 502).
-  if (/\b5\d\d\b|internal server error|bad gateway|unavailable|gateway timeout/i.test(message)) {
-    return ["SERVER_ERROR", true];
-  }
-  return undefined;
-}
-
 /** Wraps whatever a client threw into a RedisCommandError that says what happened and whether to retry. */
 export function toRedisCommandError(operation: string, error: unknown): RedisCommandError {
-  if ((error as { name?: unknown } | null)?.name === "RedisCommandError") return error as RedisCommandError;
-  const http = httpFailure(error);
-  if (http) return new RedisCommandError(operation, http[0], http[1], messageOf(error), { cause: error });
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === "RedisCommandError") return error as RedisCommandError;
+  const message = messageOf(error);
+  const fail = (code: string, transient: boolean) => new RedisCommandError(operation, code, transient, message, { cause: error });
+  // HTTP failures, from @upstash/redis's errors (they keep the response body, not the status).
+  // An HTML error page from a proxy, say, or well-formed JSON that is not a protocol reply:
+  if (name === "UpstashJSONParseError" || name === MALFORMED_REPLY) return fail("BAD_RESPONSE", true);
+  if (String(name).startsWith("Upstash")) {
+    if (/\bunauthori[sz]ed\b|invalid token|\b401\b/i.test(message)) return fail("UNAUTHORIZED", false);
+    if (/too many requests|rate.?limit|limit exceeded|\b429\b/i.test(message)) return fail("RATE_LIMITED", true);
+    // A proxy in front of a Redis that is down or restarting (upstash-dev says "Redis unavailable: …" with a 502).
+    if (/\b5\d\d\b|internal server error|bad gateway|unavailable|gateway timeout/i.test(message)) return fail("SERVER_ERROR", true);
+    // Otherwise a Redis reply error passed through.
+  }
   const code = redisErrorCode(error);
-  const connection = isConnectionError(error, code);
-  const transient = connection || (code !== undefined && TRANSIENT_CODES.has(code));
-  return new RedisCommandError(
-    operation,
-    connection && !code ? "CONNECTION" : (code ?? "UNKNOWN"),
-    transient,
-    messageOf(error),
-    { cause: error },
-  );
+  const known = CODES[code!];
+  const connection =
+    known === 2 ||
+    /^(MaxRetriesPerRequest|Abort|Timeout)Error$/.test(String(name)) ||
+    /connection (is )?closed|stream isn't writeable|socket closed|fetch failed|timed out|too many cluster redirections/i.test(message);
+  return fail(code ?? (connection ? "CONNECTION" : "UNKNOWN"), connection || known === 1);
 }

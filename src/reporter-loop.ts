@@ -79,20 +79,18 @@ export class ReporterLoop {
   async #tick(identity: Identity): Promise<void> {
     if (this.#stopped || this.#identity !== identity) return;
     const { now, reportTtlMs, reportWriteMs } = this.#o;
+    const db = this.#db;
+    const key = db.processKey(identity.processHash);
     const sentAt = now();
     const previous = this.#lastSentAt;
     try {
-      const reply = await this.#db.run(
-        REPORT,
-        [this.#db.processKey(identity.processHash)],
-        [this.#o.data, String(reportTtlMs), previous === undefined ? "" : "XX"],
-      );
+      const reply = await db.run(REPORT, [key], [this.#o.data, String(reportTtlMs), previous === undefined ? "" : "XX"]);
       if (this.#identity !== identity) return;
       if (previous !== undefined && (reply === null || now() >= previous + fencedTtl(reportTtlMs))) {
         return this.#lapse(identity);
       }
-      if (this.#db.waitForReplicas > 0) {
-        await this.#db.replicated("report", this.#db.processKey(identity.processHash));
+      if (db.waitForReplicas > 0) {
+        await db.replicated("report", key);
         if (this.#identity !== identity) return;
       }
       this.#lastSentAt = sentAt;
@@ -108,15 +106,13 @@ export class ReporterLoop {
     }
     if (this.#stopped || this.#identity !== identity) return;
     // Before the first success, retry soon and then back off; afterwards keep the cadence from the send time.
-    this.#failures = this.#lastSentAt === undefined ? this.#failures + 1 : 0;
-    const next =
-      this.#lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(this.#failures, 10)) : sentAt + reportWriteMs - now();
+    const next = this.#lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(++this.#failures, 10)) : sentAt + reportWriteMs - now();
     this.#timer = unrefTimer(setTimeout(() => void this.#tick(identity), Math.max(0, next)));
   }
 
   #lapse(identity: Identity): void {
+    // start() resets the rest: nothing else runs for this identity.
     this.#identity = undefined;
-    this.#lastSentAt = undefined;
     this.#o.onLapse(identity);
   }
 }

@@ -29,7 +29,7 @@ function isUpstash(client: unknown): client is UpstashClient & UpstashInternals 
  */
 function rethrowMalformed(error: unknown): never {
   if (error instanceof TypeError && !/fetch|network|socket|connect|abort/i.test(error.message)) {
-    const malformed = new Error(`the REST API answered with a body that is not a protocol reply (${error.message})`, { cause: error });
+    const malformed = new Error(`a REST reply that is not the protocol's (${error.message})`, { cause: error });
     malformed.name = MALFORMED_REPLY;
     throw malformed;
   }
