@@ -5,6 +5,7 @@
  * empty, which would spread one lock's keys over several slots.
  *
  *   <prefix>pl:{<escaped name>}        the lock record
+ *   <prefix>pl:{<escaped name>}:w      its wait flag, while a mutex() waiter listens (locker.ts)
  *   <prefix>pl:proc:<processHash>      one liveness record per process
  */
 
