@@ -1,10 +1,14 @@
 /**
- * Sends the calls of one script in batches: while `maxInFlight` batches are
- * out, new calls wait and leave together when one comes back. A lone call
- * leaves at once, so latency at low concurrency stays one round trip; a busy
- * process pays for one script call per batch instead of one per lock, which
- * is where a client library spends most of its CPU.
+ * Sends the calls of one script in batches: the calls made in one turn of the
+ * event loop leave together, and while `maxInFlight` batches are out, new calls
+ * wait and leave together when one comes back. A busy process so pays for one
+ * script call per batch instead of one per lock, which is where a client
+ * library spends most of its CPU; a lone call waits only for the end of the
+ * current turn (setImmediate, a few µs).
  */
+const nextTurn: (fn: () => void) => void =
+  (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
+
 interface Pending<E, R> {
   entry: E;
   resolve: (result: R) => void;
@@ -14,6 +18,7 @@ interface Pending<E, R> {
 export class Batcher<E, R> {
   readonly #queue: Pending<E, R>[] = [];
   #inFlight = 0;
+  #scheduled = false;
 
   /**
    * @param send runs one batch; it resolves with one result per entry, in order.
@@ -30,6 +35,15 @@ export class Batcher<E, R> {
   call(entry: E): Promise<R> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ entry, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.maxInFlight) return;
+    this.#scheduled = true;
+    nextTurn(() => {
+      this.#scheduled = false;
       this.#pump();
     });
   }
@@ -52,7 +66,7 @@ export class Batcher<E, R> {
         )
         .finally(() => {
           this.#inFlight--;
-          this.#pump();
+          if (this.#queue.length > 0) this.#schedule();
         });
     }
   }

@@ -553,9 +553,17 @@ export class Locker {
       size,
       inFlight,
     );
+    const timeoutMs = this.#options.lockRecheckMs;
     const release = new Batcher<BatchEntry, unknown>(
-      async (entries) =>
-        batchReplies("release", await db.run(RELEASE, entries.flatMap((e) => e.keys), [publishMode(db), ...entries.flatMap((e) => e.args)]), entries.length),
+      async (entries) => {
+        // Bounded, one timer per batch: a release that times out and lands later is harmless (a compare-and-delete).
+        const reply = await withTimeout(
+          db.run(RELEASE, entries.flatMap((e) => e.keys), [publishMode(db), ...entries.flatMap((e) => e.args)]),
+          timeoutMs,
+          () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${timeoutMs} ms`),
+        );
+        return batchReplies("release", reply, entries.length);
+      },
       () => true,
       size,
       inFlight,
@@ -577,11 +585,7 @@ export class Locker {
       let reply: unknown;
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
-        reply = await withTimeout(
-          this.#batchers(db).release.call({ keys: [redisKey, waitFlagKey(redisKey)], args: [`${owner.processHash}|${owner.seq}`] }),
-          this.#options.lockRecheckMs,
-          () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${this.#options.lockRecheckMs} ms`),
-        );
+        reply = await this.#batchers(db).release.call({ keys: [redisKey, waitFlagKey(redisKey)], args: [`${owner.processHash}|${owner.seq}`] });
       } catch (error) {
         const e = toRedisCommandError("release", error);
         if (!e.transient || attempt + 1 >= attempts || this.#liveness.now() - start >= this.#options.lockTtlMs) throw e;
