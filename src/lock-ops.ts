@@ -1,6 +1,9 @@
 import type { Database } from "./database";
 import { decodeLockRecord } from "./lock-record";
+import { RedisCommandError } from "./errors";
+import { describe } from "./options";
 import { EXTEND } from "./scripts/extend";
+import { READ } from "./scripts/read";
 import { LockStatus } from "./statuses";
 import type { LockData } from "./lock-data";
 
@@ -20,8 +23,21 @@ export type ExtendResult =
  * {0, record} someone else's, {-1} no key. Throws CorruptRecordError, also for
  * a reply without the record it should carry.
  */
+/** A reply of a shape no pulselock script gives (a proxy's, say): transient, like any garbled answer. */
+export function malformedReply(operation: string, reply: unknown): RedisCommandError {
+  return new RedisCommandError(operation, "BAD_RESPONSE", true, `a reply of the wrong shape: ${describe(reply)}`);
+}
+
+/** GET through a script (every transport needs only EVALSHA/EVAL): a string or null, anything else is malformed. */
+export async function readKey(db: Database, redisKey: string): Promise<string | null> {
+  const value = await db.run(READ, [redisKey], []);
+  if (value !== null && typeof value !== "string") throw malformedReply(READ.name, value);
+  return value;
+}
+
 export function lockResult(key: string, redisKey: string, reply: unknown, released?: boolean): ExtendResult | { status: LockStatus.SUCCESS; lockData: null } {
   const [status, raw] = reply as [number, string?];
+  if (!Array.isArray(reply) || (status !== 1 && status !== 0 && status !== -1)) throw malformedReply(released ? "release" : "extend", reply);
   if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
   // Only a successful release comes without a record; anything else without one is malformed.
   const lockData = released && status === 1 ? null : decodeLockRecord(key, redisKey, raw);

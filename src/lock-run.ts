@@ -7,9 +7,8 @@ import { decodeLockRecord } from "./lock-record";
 import type { Identity, Liveness } from "./liveness";
 import { describe, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
-import { extendLock, type ExtendResult } from "./lock-ops";
+import { extendLock, readKey, type ExtendResult } from "./lock-ops";
 import { LockStatus } from "./statuses";
-import { READ } from "./scripts/read";
 import { sleep, unrefTimer } from "./timers";
 
 export interface LockRunParams {
@@ -229,7 +228,7 @@ export class LockRun {
   }
 
   async #recheck(): Promise<void> {
-    const raw = await this.#call("recheck", () => this.#p.db.run(READ, [this.#p.db.lockKey(this.#p.key)], []));
+    const raw = await this.#call("recheck", () => readKey(this.#p.db, this.#p.db.lockKey(this.#p.key)));
     if (raw === undefined) return;
     if (raw === null) return this.#loseTo(null);
     const holder = this.#decodeOrNull(raw);

@@ -15,9 +15,8 @@ import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import type { ReleaseWakeups } from "./release-wakeups";
-import { extendLock, lockResult, type ExtendResult } from "./lock-ops";
+import { extendLock, lockResult, malformedReply, readKey, type ExtendResult } from "./lock-ops";
 import { ACQUIRE } from "./scripts/acquire";
-import { READ } from "./scripts/read";
 import { RELEASE } from "./scripts/release";
 import { REMOVE } from "./scripts/remove";
 import { LockStatus, OwnerHashStatus } from "./statuses";
@@ -138,9 +137,7 @@ interface BatchEntry {
 
 /** One reply per lock of a batch; a {-3, error} reply is that lock's own Redis error. */
 function batchReplies(operation: string, reply: unknown, count: number): unknown[] {
-  if (!Array.isArray(reply) || reply.length !== count || !reply.every(Array.isArray)) {
-    throw new RedisCommandError(operation, "BAD_RESPONSE", false, `malformed batch reply ${describe(reply)}`);
-  }
+  if (!Array.isArray(reply) || reply.length !== count || !reply.every(Array.isArray)) throw malformedReply(operation, reply);
   return reply.map((r: unknown[]) => (r[0] === -3 ? toRedisCommandError(operation, new Error(String(r[1]))) : r));
 }
 
@@ -415,7 +412,7 @@ export class Locker {
   async readLockData(key: string): Promise<LockData | "maybe_unlocked"> {
     assertLockName(key, "readLockData");
     const db = this.#db ?? (await this.#database());
-    const raw = await db.run(READ, [db.lockKey(key)], []);
+    const raw = await readKey(db, db.lockKey(key));
     if (raw === null) return "maybe_unlocked";
     const lockData = decodeLockRecord(key, db.lockKey(key), raw);
     return (await this.#isProcessAlive(db, lockData.processHash)) ? lockData : "maybe_unlocked";
@@ -429,7 +426,7 @@ export class Locker {
     let first: OwnerHashStatusResult | undefined;
     // A key may itself contain "@<hash>.<seq>": the reading whose lock record names this very owner wins.
     for (const { key } of candidates) {
-      const raw = await db.run(READ, [db.lockKey(key)], []);
+      const raw = await readKey(db, db.lockKey(key));
       const lockData = raw === null ? null : decodeLockRecord(key, db.lockKey(key), raw);
       if (lockData?.ownerHash === ownerHash) {
         const alive = await this.#isProcessAlive(db, lockData.processHash);
@@ -525,6 +522,7 @@ export class Locker {
       const args = [`${seq}|${victim ? ownerOf(key, victim.ownerHash)!.seq : ""}|${waitFlagMs}|${victim?.processHash ?? ""}|${encodeTraceField(trace)}`];
       const [status, raw] = (await this.#batchers(db).acquire.call({ processHash: identity.processHash, keys, args })) as [number, string?];
       if (status === -2) return { status: "LAPSED" };
+      if (status !== 1 && status !== 0) throw malformedReply("acquire", [status, raw]);
       const lockData = decodeLockRecord(key, redisKey, raw);
       if (status === 1) return { status: LockStatus.SUCCESS, lockData, sentAt };
       // Held: ours, or a live process's, or (once) a dead holder's that we try to take over.
@@ -602,7 +600,7 @@ export class Locker {
   }
 
   async #isProcessAlive(db: Database, processHash: string): Promise<boolean> {
-    return (await db.run(READ, [db.processKey(processHash)], [])) !== null;
+    return (await readKey(db, db.processKey(processHash))) !== null;
   }
 
   /** The identity to acquire under: the current one, or a new one when it lapsed (a lapse is final). */
