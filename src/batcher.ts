@@ -9,6 +9,25 @@
 const nextTurn: (fn: () => void) => void =
   (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
 
+/**
+ * The pumps due at the end of this turn, run one after another in one callback:
+ * the acquire and release batches of a turn then reach the transport in one
+ * microtask checkpoint, and an HTTP transport can send them in one request.
+ */
+let due: (() => void)[] | undefined;
+
+function atEndOfTurn(pump: () => void): void {
+  if (!due) {
+    due = [];
+    nextTurn(() => {
+      const pumps = due!;
+      due = undefined;
+      for (const p of pumps) p();
+    });
+  }
+  due.push(pump);
+}
+
 interface Pending<E, R> {
   entry: E;
   resolve: (result: R) => void;
@@ -42,7 +61,7 @@ export class Batcher<E, R> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= this.maxInFlight) return;
     this.#scheduled = true;
-    nextTurn(() => {
+    atEndOfTurn(() => {
       this.#scheduled = false;
       this.#pump();
     });

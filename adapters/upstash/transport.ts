@@ -16,7 +16,7 @@ interface UpstashInternals {
   client?: {
     baseUrl?: unknown;
     headers?: Record<string, unknown>;
-    request?(req: { body: unknown[] }): Promise<{ result?: unknown; error?: string }>;
+    request?(req: { body: unknown[]; path?: string[] }): Promise<{ result?: unknown; error?: string }>;
   };
 }
 
@@ -46,6 +46,48 @@ function rethrowMalformed(error: unknown): never {
  * client library and the edge bundle stays small; HTTP failures become
  * RedisCommandErrors with codes such as `UNAUTHORIZED` and `RATE_LIMITED`.
  */
+type HttpRequest = NonNullable<NonNullable<UpstashInternals["client"]>["request"]>;
+
+const upstashError = (message: string) => Object.assign(new Error(message), { name: "UpstashError" });
+
+/**
+ * Script calls through the SDK's own HTTP client, without its reply
+ * deserialization: that runs JSON.parse on every string of a reply and
+ * catches the SyntaxError, which cost more client CPU than the rest of a
+ * batched lock call, and it can turn a foreign value into an object. The
+ * calls made in one microtask checkpoint (a Locker's acquire and release
+ * batches of one turn) share one /pipeline request: an HTTP request costs
+ * far more client CPU than the commands it carries.
+ */
+function pipelined(http: { request: HttpRequest }) {
+  let queue: { body: unknown[]; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] | undefined;
+  const settle = (call: NonNullable<typeof queue>[number], reply: { result?: unknown; error?: string } | undefined) => {
+    if (reply?.error) call.reject(upstashError(reply.error));
+    else if (reply?.result === undefined) call.reject(new TypeError("Request did not return a result"));
+    else call.resolve(reply.result);
+  };
+  const flush = async () => {
+    const calls = queue!;
+    queue = undefined;
+    try {
+      if (calls.length === 1) return settle(calls[0]!, await http.request({ body: calls[0]!.body }));
+      const replies: unknown = await http.request({ path: ["pipeline"], body: calls.map((c) => c.body) });
+      if (!Array.isArray(replies) || replies.length !== calls.length) throw new TypeError("a pipeline reply of the wrong length");
+      calls.forEach((call, i) => settle(call, replies[i] as { result?: unknown; error?: string }));
+    } catch (error) {
+      for (const call of calls) call.reject(error);
+    }
+  };
+  return (command: string, script: string, keys: string[], args: string[]) =>
+    new Promise<unknown>((resolve, reject) => {
+      if (!queue) {
+        queue = [];
+        queueMicrotask(() => void flush());
+      }
+      queue.push({ body: [command, script, keys.length, ...keys, ...args], resolve, reject });
+    });
+}
+
 export function upstashTransport(client: unknown): Transport | undefined {
   if (!isUpstash(client)) return undefined;
   const c = client as unknown as {
@@ -53,24 +95,16 @@ export function upstashTransport(client: unknown): Transport | undefined {
     eval(src: string, keys: string[], args: string[]): Promise<unknown>;
   };
   const http = client.client!;
-  // The SDK's own HTTP client, without its reply deserialization: that tries JSON.parse on every string of
-  // a reply and catches the SyntaxError, which costs more client CPU than the rest of a batched lock call.
-  // Raw replies also keep a foreign value a string. The commands fall back to the SDK's when it has no request().
-  const raw = typeof http.request === "function"
-    ? async (command: string, script: string, keys: string[], args: string[]) => {
-        const { result, error } = await http.request!({ body: [command, script, keys.length, ...keys, ...args] });
-        if (error) throw Object.assign(new Error(error), { name: "UpstashError" });
-        if (result === undefined) throw new TypeError("Request did not return a result");
-        return result;
-      }
-    : (command: string, script: string, keys: string[], args: string[]) =>
-        command === "evalsha" ? c.evalsha(script, keys, args) : c.eval(script, keys, args);
+  const raw = typeof http.request === "function" ? pipelined(http as { request: HttpRequest }) : undefined;
+  const sdk = (command: string, script: string, keys: string[], args: string[]) =>
+    command === "evalsha" ? c.evalsha(script, keys, args) : c.eval(script, keys, args);
+  const call = raw ?? sdk;
   return {
     kind: "upstash",
     clientKeyPrefix: "",
     client,
-    evalsha: (sha, keys, args) => raw("evalsha", sha, keys, args).catch(rethrowMalformed),
-    eval: (source, keys, args) => raw("eval", source, keys, args).catch(rethrowMalformed),
+    evalsha: (sha, keys, args) => call("evalsha", sha, keys, args).catch(rethrowMalformed),
+    eval: (source, keys, args) => call("eval", source, keys, args).catch(rethrowMalformed),
   };
 }
 
