@@ -95,19 +95,34 @@ export function decodeLockRecord(key: string, redisKey: string, raw: unknown): L
   if (!m || !Number.isSafeInteger(Number(m[1]))) throw new CorruptRecordError(redisKey, raw);
   const [, token, acquiredMs, extendedMs, processHash, seq, traceField] = m as unknown as string[];
   // An empty trace field means "no trace"; a given trace is stored with a leading "#".
-  const trace = traceField!.length > 0 ? traceField!.slice(1) : undefined;
+  return lockDataOf({ key, processHash: processHash!, seq: seq!, trace: traceField!.length > 0 ? traceField!.slice(1) : undefined }, token!, acquiredMs!, extendedMs!);
+}
+
+function lockDataOf(owner: OwnerParts, token: string, acquiredMs: string, extendedMs: string): LockData {
   const lockData: LockData = {
-    ownerHash: `${key}@${processHash}.${seq}${trace === undefined ? "" : `#${trace}`}`,
-    processHash: processHash!,
-    acquiredAt: isoOf(acquiredMs!),
-    extendedAt: isoOf(extendedMs!),
+    ownerHash: formatOwnerHash(owner),
+    processHash: owner.processHash,
+    acquiredAt: isoOf(acquiredMs),
+    extendedAt: isoOf(extendedMs),
     fencingToken: Number(token),
   };
-  if (trace !== undefined) lockData.trace = trace;
+  if (owner.trace !== undefined) lockData.trace = owner.trace;
   return lockData;
 }
 
 /** The trace as the record's last field: empty for none, `#trace` otherwise. */
+const TOKEN_AND_MS = /^(\d{1,16})\|(\d{1,15})$/;
+
+/**
+ * The record the acquire script just wrote for us, from what we asked for and
+ * its short reply "token|acquiredAtMs": no record to parse on the hot path.
+ */
+export function ownLockData(owner: OwnerParts, redisKey: string, reply: unknown): LockData {
+  const m = typeof reply === "string" ? TOKEN_AND_MS.exec(reply) : null;
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new CorruptRecordError(redisKey, reply);
+  return lockDataOf(owner, m[1]!, m[2]!, m[2]!);
+}
+
 export function encodeTraceField(trace: string | undefined): string {
   return trace === undefined ? "" : `#${trace}`;
 }

@@ -9,7 +9,7 @@ import type { Heartbeat } from "./heartbeater";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
-import { decodeLockRecord, encodeTraceField, ownerOf, parseOwnerHashCandidates } from "./lock-record";
+import { decodeLockRecord, encodeTraceField, ownLockData, ownerOf, parseOwnerHashCandidates } from "./lock-record";
 import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
@@ -523,8 +523,8 @@ export class Locker {
       const [status, raw] = (await this.#batchers(db).acquire.call({ processHash: identity.processHash, keys, args })) as [number, string?];
       if (status === -2) return { status: "LAPSED" };
       if (status !== 1 && status !== 0) throw malformedReply("acquire", [status, raw]);
+      if (status === 1) return { status: LockStatus.SUCCESS, lockData: ownLockData({ key, processHash: identity.processHash, seq, trace }, redisKey, raw), sentAt };
       const lockData = decodeLockRecord(key, redisKey, raw);
-      if (status === 1) return { status: LockStatus.SUCCESS, lockData, sentAt };
       // Held: ours, or a live process's, or (once) a dead holder's that we try to take over.
       if (victim || lockData.processHash === identity.processHash || (await this.#isProcessAlive(db, lockData.processHash))) {
         return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData };

@@ -15,7 +15,8 @@ import type { LuaScript } from "./script";
  * allows it in one script (not on Redis Cluster), the caller's own liveness key.
  * Returns {-2} when the caller's own liveness record is gone (Redis lost data):
  * a lock taken under it would look abandoned to everyone else at once.
- * Otherwise one reply per lock: {1, newRecord} taken, {0, currentRecord} held
+ * Otherwise one reply per lock: {1, "token|acquiredAtMs"} taken (the caller
+ * knows the rest of the record it asked for, so the reply stays short), {0, currentRecord} held
  * by someone else, {-3, error} when Redis refused a command on that key (a
  * foreign value of another type): one bad key must not fail, or half-apply,
  * the rest of the batch.
@@ -31,8 +32,8 @@ import type { LuaScript } from "./script";
  * The fencing token is max(TIME in µs, previous token + 1): it grows with the
  * Redis clock, so it survives a Redis restart that lost all data, and it never
  * repeats even if two takeovers fall in the same microsecond.
- * Locals: n locks, u µs, m ms, nx SET NX GET works, q/vs/f/vp/x one lock's fields, K key, mine
- * our record, r what was there, k/p/s its token/processHash/seq, w reply.
+ * Locals: n locks, u µs, m ms, nx SET NX GET works, q/vs/f/vp/x one lock's fields, K key,
+ * r what was there, k/p/s its token/processHash/seq, w reply; tm() is the success reply, rec() the record.
  */
 export const ACQUIRE: LuaScript = {
   name: "acquire",
@@ -43,32 +44,32 @@ local u=t[1]*1000000+t[2]
 local m=string.format('%.0f',math.floor(u/1000))
 local nx=true
 local out={}
+local function tm(token) return string.format('%.0f',token)..'|'..m end
 local function rec(token,q,x) return 'pl1|'..string.format('%.0f',token)..'|'..m..'|'..m..'|'..ARGV[1]..'|'..q..'|'..x end
-local function put(i,K,r)
-local w=redis.pcall('SET',K,r,'PX',ARGV[2])
-if type(w)=='table' and w.err then out[i]={-3,w.err} else out[i]={1,r} end
+local function put(i,K,token,q,x)
+local w=redis.pcall('SET',K,rec(token,q,x),'PX',ARGV[2])
+if type(w)=='table' and w.err then out[i]={-3,w.err} else out[i]={1,tm(token)} end
 end
 for i=1,n do
 local q,vs,f,vp,x=string.match(ARGV[i+2],'^(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
 local K=KEYS[2*i-1]
-local mine=rec(u,q,x)
 local r
 if nx then
-r=redis.pcall('SET',K,mine,'PX',ARGV[2],'NX','GET')
+r=redis.pcall('SET',K,rec(u,q,x),'PX',ARGV[2],'NX','GET')
 if type(r)=='table' and string.find(r.err,'syntax') then nx=false end
 end
 if not nx then r=redis.pcall('GET',K) end
 if type(r)=='table' then out[i]={-3,r.err}
 elseif not r then
-if nx then out[i]={1,mine} else put(i,K,mine) end
+if nx then out[i]={1,tm(u)} else put(i,K,u,q,x) end
 else
 local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
 if not k or vp=='' or p~=vp or s~=vs then
 if k and f~='' then redis.call('SET',KEYS[2*i],'','PX',f) end
 out[i]={0,r}
-else put(i,K,rec(math.max(u,tonumber(k)+1),q,x)) end
+else put(i,K,math.max(u,tonumber(k)+1),q,x) end
 end
 end
 return out`,
-  sha: "c2a69fb819e73b2d1a50c155a02aefea707eed5a",
+  sha: "08f9973476184b039c8043d98c405cc43b80a3a2",
 };

@@ -45,22 +45,24 @@ it.each([
   await client.set(`${p}held`, `pl1|5|1|1|${DEAD}|7|`);
   const [free, held, wrong] = await run([["free", "1||||#t"], ["held", "2||1000||"], ["hash", "3||||"]]);
   expect(free![0]).toBe(1);
-  expect(free![1]).toMatch(new RegExp(`^pl1\\|\\d+\\|\\d+\\|\\d+\\|${PH}\\|1\\|#t$`));
+  expect(free![1]).toMatch(/^\d{16}\|\d{13}$/); // "token|acquiredAtMs": the caller knows the rest
+  const [freeToken, freeMs] = free![1].split("|");
+  expect(await client.get(`${p}free`)).toBe(`pl1|${freeToken}|${freeMs}|${freeMs}|${PH}|1|#t`);
   expect(held).toEqual([0, `pl1|5|1|1|${DEAD}|7|`]);
   expect(await client.pttl(`${p}held:w`)).toBeGreaterThan(0); // the waiter's flag
   expect(wrong![0]).toBe(-3);
   expect(String(wrong![1])).toMatch(/^WRONGTYPE/);
-  expect(await client.get(`${p}free`)).toBe(free![1]);
   // A takeover names the dead holder: a wrong seq is refused, the right one wins with a greater token.
   const [refused] = await run([["held", `4|8||${DEAD}|`]]);
   expect(refused![0]).toBe(0);
   const [taken] = await run([["held", `4|7||${DEAD}|`]]);
   expect(taken![0]).toBe(1);
-  const token = Number(taken![1].split("|")[1]);
+  const token = Number(taken![1].split("|")[0]);
   expect(token).toBeGreaterThan(5);
+  expect(await client.get(`${p}held`)).toMatch(new RegExp(`^pl1\\|${token}\\|\\d+\\|\\d+\\|${PH}\\|4\\|$`));
   // Our own record is held, not retaken.
   const [mine] = await run([["held", "5||||"]]);
-  expect(mine).toEqual([0, taken![1]]);
+  expect(mine).toEqual([0, await client.get(`${p}held`)]);
   // Without our liveness record the whole batch is refused.
   await client.del(`${p}live`);
   expect(await run([["other", "6||||"]])).toEqual([-2]);
