@@ -19,11 +19,8 @@ function instantTransport() {
   const reply = (sha, keys, args) => {
     if (keys[0].includes(":proc:")) return args.length === 3 ? "OK" : null;
     if (keys.length % 2 === 1) {
-      return args.slice(2).map((lock) => {
-        const ms = Math.floor(++token / 1000);
-        const [seq, , , , trace] = lock.split("|");
-        return [1, `pl1|${token}|${ms}|${ms}|${args[0]}|${seq}|${trace}`];
-      });
+      // A taken lock is answered with "token|acquiredAtMs".
+      return args.slice(2).map(() => [1, `${++token}|${Math.floor(token / 1000)}`]);
     }
     return Array.from({ length: keys.length / 2 }, () => [1]);
   };

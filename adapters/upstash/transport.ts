@@ -40,12 +40,6 @@ function rethrowMalformed(error: unknown): never {
   throw error;
 }
 
-/**
- * Wraps an `@upstash/redis` client as a {@link Transport}, or returns undefined
- * when `client` is not one. Recognised by shape, so that pulselock imports no
- * client library and the edge bundle stays small; HTTP failures become
- * RedisCommandErrors with codes such as `UNAUTHORIZED` and `RATE_LIMITED`.
- */
 type HttpRequest = NonNullable<NonNullable<UpstashInternals["client"]>["request"]>;
 
 const upstashError = (message: string) => Object.assign(new Error(message), { name: "UpstashError" });
@@ -88,6 +82,12 @@ function pipelined(http: { request: HttpRequest }) {
     });
 }
 
+/**
+ * Wraps an `@upstash/redis` client as a {@link Transport}, or returns undefined
+ * when `client` is not one. Recognised by shape, so that pulselock imports no
+ * client library and the edge bundle stays small; HTTP failures become
+ * RedisCommandErrors with codes such as `UNAUTHORIZED` and `RATE_LIMITED`.
+ */
 export function upstashTransport(client: unknown): Transport | undefined {
   if (!isUpstash(client)) return undefined;
   const c = client as unknown as {
