@@ -36,8 +36,9 @@ export async function readKey(db: Database, redisKey: string): Promise<string | 
 }
 
 export function lockResult(key: string, redisKey: string, reply: unknown, released?: boolean): ExtendResult | { status: LockStatus.SUCCESS; lockData: null } {
+  if (!Array.isArray(reply)) throw malformedReply(released ? "release" : "extend", reply);
   const [status, raw] = reply as [number, string?];
-  if (!Array.isArray(reply) || (status !== 1 && status !== 0 && status !== -1)) throw malformedReply(released ? "release" : "extend", reply);
+  if (status !== 1 && status !== 0 && status !== -1) throw malformedReply(released ? "release" : "extend", reply);
   if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
   // Only a successful release comes without a record; anything else without one is malformed.
   const lockData = released && status === 1 ? null : decodeLockRecord(key, redisKey, raw);

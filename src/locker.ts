@@ -9,7 +9,7 @@ import type { Heartbeat } from "./heartbeater";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
-import { decodeLockRecord, encodeTraceField, ownLockData, ownerOf, parseOwnerHashCandidates } from "./lock-record";
+import { decodeLockRecord, encodeTraceField, formatOwnerHash, ownLockData, ownerOf, parseOwnerHashCandidates } from "./lock-record";
 import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
@@ -122,7 +122,7 @@ const waitFlagKey = (lockKey: string): string => `${lockKey}:w`;
 
 /**
  * Batching (see Batcher): a batch of 100 keeps one script under ~0.5 ms of
- * Redis time, and 3 batches in flight keep Redis busy while the client reads
+ * Redis time, and 2 batches in flight keep Redis busy while the client reads
  * the previous reply, without queueing behind a slow HTTP round trip for long.
  */
 const MAX_BATCH = 100;
@@ -327,11 +327,16 @@ export class Locker {
         // With wake-ups, a failed try flags the lock, so that its release publishes.
         const flagMs = publishMode(db) === "0" || !this.#wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.#liveness.now()), MAX_TIMER_MS)));
         flagged ||= flagMs !== "";
-        const res = await this.#run(key, fn, o.trace, flagMs);
-        if (res.status === LockStatus.SUCCESS) {
-          flagged = false; // the release took the flag along with the lock
-          return res.result;
-        }
+        const res = await this.#run(
+          key,
+          (heartbeat) => {
+            flagged = false; // the lock is ours: its release takes the flag along, whatever fn does
+            return fn(heartbeat);
+          },
+          o.trace,
+          flagMs,
+        );
+        if (res.status === LockStatus.SUCCESS) return res.result;
         lockData = res.lockData;
         const left = start + o.timeoutMs - this.#liveness.now();
         if (left <= 0) throw new MutexError(key, lockData, o.timeoutMs);
@@ -523,8 +528,21 @@ export class Locker {
       const [status, raw] = (await this.#batchers(db).acquire.call({ processHash: identity.processHash, keys, args })) as [number, string?];
       if (status === -2) return { status: "LAPSED" };
       if (status !== 1 && status !== 0) throw malformedReply("acquire", [status, raw]);
-      if (status === 1) return { status: LockStatus.SUCCESS, lockData: ownLockData({ key, processHash: identity.processHash, seq, trace }, redisKey, raw), sentAt };
+      if (status === 1) {
+        const owner = { key, processHash: identity.processHash, seq, trace };
+        try {
+          return { status: LockStatus.SUCCESS, lockData: ownLockData(owner, redisKey, raw), sentAt };
+        } catch (error) {
+          // The lock was written, only its reply is garbled: free it rather than leave it held for lockTtlMs.
+          await this.#releaseQuietly(key, { ownerHash: formatOwnerHash(owner) } as LockData);
+          throw error;
+        }
+      }
       const lockData = decodeLockRecord(key, redisKey, raw);
+      // Our own record under this very seq: the call ran twice (a client resent it after a reconnect), and the first took the lock.
+      if (lockData.processHash === identity.processHash && ownerOf(key, lockData.ownerHash)?.seq === seq) {
+        return { status: LockStatus.SUCCESS, lockData, sentAt };
+      }
       // Held: ours, or a live process's, or (once) a dead holder's that we try to take over.
       if (victim || lockData.processHash === identity.processHash || (await this.#isProcessAlive(db, lockData.processHash))) {
         return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData };

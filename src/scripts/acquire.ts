@@ -24,7 +24,9 @@ import type { LuaScript } from "./script";
  * A waiter that will listen for the release (mutex() with pub/sub) passes
  * waitFlagMs: a held lock then gets a flag, and only a release that finds a
  * flag publishes, so an uncontended release costs no PUBLISH. A value that is
- * not a pulselock record gets no flag: nothing would ever release it.
+ * not a pulselock record gets no flag: nothing would ever release it. A flag
+ * that Redis refuses to write (out of memory, say) is ignored: the waiter
+ * polls anyway, and the rest of the batch must not fail with it.
  *
  * A free key costs one SET (NX GET, Redis 7.0+: it returns what was there
  * instead of writing); a server that rejects that form gets GET, then SET.
@@ -65,11 +67,11 @@ if nx then out[i]={1,tm(u)} else put(i,K,u,q,x) end
 else
 local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
 if not k or vp=='' or p~=vp or s~=vs then
-if k and f~='' then redis.call('SET',KEYS[2*i],'','PX',f) end
+if k and f~='' then redis.pcall('SET',KEYS[2*i],'','PX',f) end
 out[i]={0,r}
 else put(i,K,math.max(u,tonumber(k)+1),q,x) end
 end
 end
 return out`,
-  sha: "08f9973476184b039c8043d98c405cc43b80a3a2",
+  sha: "5a137bc5b18aea1eea75f804af911f42a2944883",
 };

@@ -7,7 +7,8 @@ import type { LuaScript } from "./script";
  * on a channel named like the lock key, which wakes the waiters at once; on a
  * cluster by sharded pub/sub, whose channel hashes to the lock's own slot.
  * Without a flag there is nobody to wake, so an uncontended release costs no
- * PUBLISH.
+ * PUBLISH. A PUBLISH that Redis refuses (an ACL without the channel, say) is
+ * ignored: the waiters poll anyway, and the deletes of the batch must stand.
  *
  * KEYS: per lock its key and its wait flag. ARGV: publish ("0" none, "1"
  * PUBLISH, "2" SPUBLISH), then per lock "processHash|seq".
@@ -28,12 +29,12 @@ local p,s=string.match(r,'^pl1|%d+|%d+|%d+|([^|]*)|(%d+)|')
 if not p or p..'|'..s~=ARGV[i+1] then out[i]={0,r}
 else
 if redis.call('DEL',K,KEYS[2*i])>1 then
-if ARGV[1]=='1' then redis.call('PUBLISH',K,'') elseif ARGV[1]=='2' then redis.call('SPUBLISH',K,'') end
+if ARGV[1]=='1' then redis.pcall('PUBLISH',K,'') elseif ARGV[1]=='2' then redis.pcall('SPUBLISH',K,'') end
 end
 out[i]={1}
 end
 end
 end
 return out`,
-  sha: "f32d07479d52e6a5c13470b9a751df760967cfe7",
+  sha: "5426b312785811c6a067e684c8c5f7e319d2f6d3",
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LockStatus, RedisDatabase, isRedisCommandError, type Transport } from "pulselock";
+import { LockStatus, RedisDatabase, isCorruptRecordError, isRedisCommandError, type Transport } from "pulselock";
+import { ACQUIRE } from "../../src/scripts/acquire";
 import { uniqueKey } from "../support/wait-for";
 import type { Harness } from "./harness";
 
@@ -11,6 +12,15 @@ function counting(inner: Transport): Transport & { calls: number } {
     evalsha: (sha: string, keys: string[], args: string[]) => (t.calls++, inner.evalsha(sha, keys, args)),
   };
   return t as Transport & { calls: number };
+}
+
+/** A transport whose ACQUIRE calls go through `through` (which may call Redis more than once, or garble the reply). */
+function acquireThrough(inner: Transport, through: (call: () => Promise<unknown>) => Promise<unknown>): Transport {
+  return {
+    ...inner,
+    evalsha: (sha, keys, args) => (sha === ACQUIRE.sha ? through(() => inner.evalsha(sha, keys, args)) : inner.evalsha(sha, keys, args)),
+    eval: (source, keys, args) => (source === ACQUIRE.source ? through(() => inner.eval(source, keys, args)) : inner.eval(source, keys, args)),
+  };
 }
 
 /**
@@ -73,6 +83,30 @@ export function batchingSuite(h: Harness): void {
         expect((await locker.release(keys[i]!, r.value.lockData)).status).toBe(LockStatus.SUCCESS);
       }
       await h.ctx.admin("DEL", `${h.ctx.prefix}pl:{${bad}}`);
+    });
+  
+    it("an acquire that Redis runs twice (a client resending it after a reconnect) is still its caller's, and releases", async () => {
+      const plain = h.ctx.database();
+      const twice = acquireThrough(plain.transport, async (call) => (await call(), call()));
+      const locker = h.locker({ db: new RedisDatabase(twice, { prefix: plain.prefix }) });
+      const key = uniqueKey("resent");
+      const res = await locker.acquireAndRun(key, () => "ran");
+      expect(res).toEqual({ status: LockStatus.SUCCESS, result: "ran" });
+      expect(await h.ctx.admin("EXISTS", h.fullKey(plain, key))).toBe(0);
+      expect((await h.locker().acquire(key)).status).toBe(LockStatus.SUCCESS); // nothing was left held
+    });
+
+    it("a garbled reply to a lock that was taken rejects with CorruptRecordError and leaves the lock free", async () => {
+      const plain = h.ctx.database();
+      const garbled = acquireThrough(plain.transport, async (call) => {
+        const reply = await call();
+        return Array.isArray(reply) && Array.isArray(reply[0]) ? reply.map((r: unknown[]) => (r[0] === 1 ? [1, "not a token"] : r)) : reply;
+      });
+      const locker = h.locker({ db: new RedisDatabase(garbled, { prefix: plain.prefix }) });
+      const key = uniqueKey("garbled");
+      const error = await locker.acquire(key).then(() => undefined, (e: unknown) => e);
+      expect(isCorruptRecordError(error)).toBe(true);
+      expect(await h.ctx.admin("EXISTS", h.fullKey(plain, key))).toBe(0);
     });
   });
 }

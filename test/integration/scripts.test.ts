@@ -67,3 +67,22 @@ it.each([
   await client.del(`${p}live`);
   expect(await run([["other", "6||||"]])).toEqual([-2]);
 });
+
+it("RELEASE: a PUBLISH that Redis refuses (an ACL without it) leaves every delete of the batch standing", async () => {
+  const p = `s${Math.random().toString(36).slice(2, 8)}:`;
+  const user = `nopub-${p.slice(1, -1)}`;
+  await client.call("ACL", "SETUSER", user, "reset", "on", "nopass", "+@all", "-publish", "&*", "~*");
+  const restricted = new Redis(server.url, { username: user, password: "x" });
+  try {
+    const own = (seq: string) => `pl1|5|1|1|${PH}|${seq}|`;
+    await client.set(`${p}a`, own("1"));
+    await client.set(`${p}a:w`, ""); // a waiter flagged it: the release tries to publish
+    await client.set(`${p}b`, own("2"));
+    const reply = await restricted.eval(RELEASE.source, 4, `${p}a`, `${p}a:w`, `${p}b`, `${p}b:w`, "1", `${PH}|1`, `${PH}|2`);
+    expect(reply).toEqual([[1], [1]]);
+    expect(await client.exists(`${p}a`, `${p}a:w`, `${p}b`)).toBe(0);
+  } finally {
+    restricted.disconnect();
+    await client.call("ACL", "DELUSER", user);
+  }
+});
