@@ -6,6 +6,7 @@ import { EXTEND } from "./scripts/extend";
 import { READ } from "./scripts/read";
 import { LockStatus } from "./statuses";
 import type { LockData } from "./lock-data";
+import type { ReleaseResult } from "./locker";
 
 /**
  * What an extension found: `SUCCESS` with the rewritten record (the caller
@@ -18,11 +19,6 @@ export type ExtendResult =
   | { status: LockStatus.NO_KEY; lockData: null }
   | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
 
-/**
- * Reads the reply of the extend and release scripts: {1[, record]} ours,
- * {0, record} someone else's, {-1} no key. Throws CorruptRecordError, also for
- * a reply without the record it should carry.
- */
 /** A reply of a shape no pulselock script gives (a proxy's, say): transient, like any garbled answer. */
 export function malformedReply(operation: string, reply: unknown): RedisCommandError {
   return new RedisCommandError(operation, "BAD_RESPONSE", true, `a reply of the wrong shape: ${describe(reply)}`);
@@ -35,14 +31,25 @@ export async function readKey(db: Database, redisKey: string): Promise<string | 
   return value;
 }
 
-export function lockResult(key: string, redisKey: string, reply: unknown, released?: boolean): ExtendResult | { status: LockStatus.SUCCESS; lockData: null } {
-  if (!Array.isArray(reply)) throw malformedReply(released ? "release" : "extend", reply);
+/**
+ * Reads the reply of the extend script: {1, record} ours, {0, record} someone
+ * else's, {-1} no key. Throws CorruptRecordError, also for a reply without the
+ * record it should carry.
+ */
+export function lockResult(key: string, redisKey: string, reply: unknown): ExtendResult {
+  if (!Array.isArray(reply)) throw malformedReply("extend", reply);
   const [status, raw] = reply as [number, string?];
-  if (status !== 1 && status !== 0 && status !== -1) throw malformedReply(released ? "release" : "extend", reply);
+  if (status !== 1 && status !== 0 && status !== -1) throw malformedReply("extend", reply);
   if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
-  // Only a successful release comes without a record; anything else without one is malformed.
-  const lockData = released && status === 1 ? null : decodeLockRecord(key, redisKey, raw);
-  return { status: status === 1 ? LockStatus.SUCCESS : LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData } as ExtendResult;
+  return { status: status === 1 ? LockStatus.SUCCESS : LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
+}
+
+/** One lock's RELEASE answer: 1 released, -1 no key, a string the current holder's record. */
+export function releaseResult(key: string, redisKey: string, reply: unknown): ReleaseResult {
+  if (reply === 1) return { status: LockStatus.SUCCESS, lockData: null };
+  if (reply === -1) return { status: LockStatus.NO_KEY, lockData: null };
+  if (typeof reply !== "string") throw malformedReply("release", reply);
+  return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, reply) };
 }
 
 /**

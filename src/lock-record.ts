@@ -76,7 +76,6 @@ export function ownerOf(key: string, ownerHash: unknown): OwnerParts | undefined
   return parseSuffixAt(ownerHash, key.length);
 }
 
-/** Parses a lock record read from `redisKey` for lock name `key`. Throws CorruptRecordError on anything else. */
 let lastMs = "";
 let lastIso = "";
 
@@ -89,40 +88,35 @@ function isoOf(ms: string): string {
   return lastIso;
 }
 
+/** Parses a lock record read from `redisKey` for lock name `key`. Throws CorruptRecordError on anything else. */
 export function decodeLockRecord(key: string, redisKey: string, raw: unknown): LockData {
   const m = typeof raw === "string" ? RECORD.exec(raw) : null;
   // Times have at most 15 digits, always a valid Date; the token must fit a double exactly.
-  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new CorruptRecordError(redisKey, raw);
-  const [, token, acquiredMs, extendedMs, processHash, seq, traceField] = m as unknown as string[];
+  const token = m ? Number(m[1]) : NaN;
+  if (!m || !Number.isSafeInteger(token)) throw new CorruptRecordError(redisKey, raw);
+  const [, , acquiredMs, extendedMs, processHash, seq, traceField] = m as unknown as string[];
   // An empty trace field means "no trace"; a given trace is stored with a leading "#".
-  return lockDataOf({ key, processHash: processHash!, seq: seq!, trace: traceField!.length > 0 ? traceField!.slice(1) : undefined }, token!, acquiredMs!, extendedMs!);
+  return lockDataOf({ key, processHash: processHash!, seq: seq!, trace: traceField!.length > 0 ? traceField!.slice(1) : undefined }, token, acquiredMs!, extendedMs!);
 }
 
-function lockDataOf(owner: OwnerParts, token: string, acquiredMs: string, extendedMs: string): LockData {
+/** The record the acquire script just wrote for us, from what we asked for and its token and time: no record to parse on the hot path. */
+export function ownLockData(owner: OwnerParts, token: number, ms: string): LockData {
+  return lockDataOf(owner, token, ms, ms);
+}
+
+function lockDataOf(owner: OwnerParts, fencingToken: number, acquiredMs: string, extendedMs: string): LockData {
   const lockData: LockData = {
     ownerHash: formatOwnerHash(owner),
     processHash: owner.processHash,
     acquiredAt: isoOf(acquiredMs),
     extendedAt: isoOf(extendedMs),
-    fencingToken: Number(token),
+    fencingToken,
   };
   if (owner.trace !== undefined) lockData.trace = owner.trace;
   return lockData;
 }
 
 /** The trace as the record's last field: empty for none, `#trace` otherwise. */
-const TOKEN_AND_MS = /^(\d{1,16})\|(\d{1,15})$/;
-
-/**
- * The record the acquire script just wrote for us, from what we asked for and
- * its short reply "token|acquiredAtMs": no record to parse on the hot path.
- */
-export function ownLockData(owner: OwnerParts, redisKey: string, reply: unknown): LockData {
-  const m = typeof reply === "string" ? TOKEN_AND_MS.exec(reply) : null;
-  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new CorruptRecordError(redisKey, reply);
-  return lockDataOf(owner, m[1]!, m[2]!, m[2]!);
-}
-
 export function encodeTraceField(trace: string | undefined): string {
   return trace === undefined ? "" : `#${trace}`;
 }

@@ -2,7 +2,7 @@ import { backoffMs } from "./backoff";
 import { Batcher } from "./batcher";
 import { isDatabase, type Database } from "./database";
 import { DEFAULTS } from "./defaults";
-import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError } from "./errors";
+import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError, isRedisCommandError } from "./errors";
 import { Events } from "./events";
 import { fencedTtl } from "./fencing";
 import type { Heartbeat } from "./heartbeater";
@@ -15,7 +15,8 @@ import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import type { ReleaseWakeups } from "./release-wakeups";
-import { extendLock, lockResult, malformedReply, readKey, type ExtendResult } from "./lock-ops";
+import { extendLock, readKey, releaseResult, type ExtendResult } from "./lock-ops";
+import { LAPSED, acquireReplies, releaseReplies, type AcquireReply } from "./batch-replies";
 import { ACQUIRE } from "./scripts/acquire";
 import { RELEASE } from "./scripts/release";
 import { REMOVE } from "./scripts/remove";
@@ -135,12 +136,6 @@ interface BatchEntry {
   processHash?: string;
 }
 
-/** One reply per lock of a batch; a {-3, error} reply is that lock's own Redis error. */
-function batchReplies(operation: string, reply: unknown, count: number): unknown[] {
-  if (!Array.isArray(reply) || reply.length !== count || !reply.every(Array.isArray)) throw malformedReply(operation, reply);
-  return reply.map((r: unknown[]) => (r[0] === -3 ? toRedisCommandError(operation, new Error(String(r[1]))) : r));
-}
-
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
 function publishMode(db: Database): string {
   return !db.transport.openSubscriber ? "0" : db.transport.isCluster ? "2" : "1";
@@ -171,7 +166,7 @@ export class Locker {
   #seq = 0;
   readonly #runs = new Set<{ run: LockRun; generation: number; key: string }>();
   #wakeups: ReleaseWakeups | undefined;
-  #batch: { acquire: Batcher<BatchEntry, unknown>; release: Batcher<BatchEntry, unknown> } | undefined;
+  #batch: { acquire: Batcher<BatchEntry, AcquireReply>; release: Batcher<BatchEntry, unknown> } | undefined;
   #terminated = false;
   /** Locks this Locker holds (by owner hash), each with what resolves its waitUntil promise. */
   readonly #held = new Map<string, () => void>();
@@ -521,24 +516,25 @@ export class Locker {
   > {
     const redisKey = db.lockKey(key);
     const keys = [redisKey, waitFlagKey(redisKey)];
+    const owner = { key, processHash: identity.processHash, seq, trace };
+    const tail = `${seq}|${encodeTraceField(trace)}`;
     let victim: LockData | undefined;
     for (;;) {
       const sentAt = this.#liveness.now();
-      const args = [`${seq}|${victim ? ownerOf(key, victim.ownerHash)!.seq : ""}|${waitFlagMs}|${victim?.processHash ?? ""}|${encodeTraceField(trace)}`];
-      const [status, raw] = (await this.#batchers(db).acquire.call({ processHash: identity.processHash, keys, args })) as [number, string?];
-      if (status === -2) return { status: "LAPSED" };
-      if (status !== 1 && status !== 0) throw malformedReply("acquire", [status, raw]);
-      if (status === 1) {
-        const owner = { key, processHash: identity.processHash, seq, trace };
-        try {
-          return { status: LockStatus.SUCCESS, lockData: ownLockData(owner, redisKey, raw), sentAt };
-        } catch (error) {
-          // The lock was written, only its reply is garbled: free it rather than leave it held for lockTtlMs.
-          await this.#releaseQuietly(key, { ownerHash: formatOwnerHash(owner) } as LockData);
-          throw error;
-        }
+      // The short form ":seq|traceField" when there is neither a victim nor a flag to set (scripts/acquire.ts).
+      const arg = victim || waitFlagMs ? `${seq}|${victim ? ownerOf(key, victim.ownerHash)!.seq : ""}|${waitFlagMs}|${victim?.processHash ?? ""}|${encodeTraceField(trace)}` : `:${tail}`;
+      let res: AcquireReply;
+      try {
+        res = await this.#batchers(db).acquire.call({ processHash: identity.processHash, keys, args: [arg] });
+      } catch (error) {
+        // Redis answered in a shape we do not know, so the lock may have been written: free it rather than leave it
+        // held for lockTtlMs (a compare-and-delete on our own seq, harmless if it was not).
+        if (isRedisCommandError(error) && error.code === "BAD_RESPONSE") await this.#releaseQuietly(key, { ownerHash: formatOwnerHash(owner) } as LockData);
+        throw error;
       }
-      const lockData = decodeLockRecord(key, redisKey, raw);
+      if (res === LAPSED) return { status: "LAPSED" };
+      if (typeof res !== "string") return { status: LockStatus.SUCCESS, lockData: ownLockData(owner, res.token, res.ms), sentAt };
+      const lockData = decodeLockRecord(key, redisKey, res);
       // Our own record under this very seq: the call ran twice (a client resent it after a reconnect), and the first took the lock.
       if (lockData.processHash === identity.processHash && ownerOf(key, lockData.ownerHash)?.seq === seq) {
         return { status: LockStatus.SUCCESS, lockData, sentAt };
@@ -552,18 +548,16 @@ export class Locker {
   }
 
   /** The acquire and release batchers, made once the database is known (a cluster cannot batch). */
-  #batchers(db: Database): { acquire: Batcher<BatchEntry, unknown>; release: Batcher<BatchEntry, unknown> } {
+  #batchers(db: Database): { acquire: Batcher<BatchEntry, AcquireReply>; release: Batcher<BatchEntry, unknown> } {
     if (this.#batch) return this.#batch;
     const cluster = !!db.transport.isCluster;
     const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
-    const acquire = new Batcher<BatchEntry, unknown>(
+    const acquire = new Batcher<BatchEntry, AcquireReply>(
       async (entries) => {
         const processHash = entries[0]!.processHash!;
         const keys = entries.flatMap((e) => e.keys);
         if (!cluster) keys.push(db.processKey(processHash));
-        const reply = await db.run(ACQUIRE, keys, [processHash, String(this.#options.lockTtlMs), ...entries.flatMap((e) => e.args)]);
-        // Our liveness record is gone: the whole batch would be held under a dead identity.
-        return (reply as unknown[])?.[0] === -2 ? entries.map(() => [-2]) : batchReplies("acquire", reply, entries.length);
+        return acquireReplies(await db.run(ACQUIRE, keys, [processHash, String(this.#options.lockTtlMs), ...entries.flatMap((e) => e.args)]), entries.length);
       },
       (first, entry) => entry.processHash === first.processHash,
       size,
@@ -578,7 +572,7 @@ export class Locker {
           timeoutMs,
           () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${timeoutMs} ms`),
         );
-        return batchReplies("release", reply, entries.length);
+        return releaseReplies(reply, entries.length);
       },
       () => true,
       size,
@@ -609,7 +603,7 @@ export class Locker {
         await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.#options.lockRecheckMs));
         continue;
       }
-      return lockResult(key, redisKey, reply, true) as ReleaseResult;
+      return releaseResult(key, redisKey, reply);
     }
   }
 

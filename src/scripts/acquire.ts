@@ -7,19 +7,24 @@ import type { LuaScript } from "./script";
  * busy process pays for one script call, one TIME and one liveness check per
  * batch, not per lock.
  *
- * ARGV: processHash, lockTtlMs, then one per lock, its fields joined by "|"
- * (one string per lock: a client library's cost grows with the number of
- * arguments): seq, victimSeq ("" for none), waitFlagMs ("" for none),
- * victimProcessHash ("" for none), traceField (last: a trace may hold "|").
+ * ARGV: processHash, lockTtlMs, then one string per lock (a client library's
+ * cost grows with the number of arguments). Most locks take the short form
+ * ":seq|traceField", whose tail is the end of the record as written; a lock
+ * with a victim or a wait flag takes the full form
+ * "seq|victimSeq|waitFlagMs|victimProcessHash|traceField" (traceField last: a
+ * trace may hold "|").
  * KEYS: per lock its key and its wait flag; after them, where the transport
  * allows it in one script (not on Redis Cluster), the caller's own liveness key.
  * Returns {-2} when the caller's own liveness record is gone (Redis lost data):
  * a lock taken under it would look abandoned to everyone else at once.
- * Otherwise one reply per lock: {1, "token|acquiredAtMs"} taken (the caller
- * knows the rest of the record it asked for, so the reply stays short), {0, currentRecord} held
- * by someone else, {-3, error} when Redis refused a command on that key (a
- * foreign value of another type): one bad key must not fail, or half-apply,
- * the rest of the batch.
+ * Otherwise a flat array: Redis TIME in µs (which gives every record of the
+ * batch its acquiredAt), then one reply per lock: 1 taken with that time as
+ * its token, a larger integer taken with that token (a takeover), a string
+ * (the current value) held by someone else, or {-3, error} when Redis refused
+ * a command on that key (a foreign value of another type): one bad key must
+ * not fail, or half-apply, the rest of the batch. The caller knows the rest
+ * of the record it asked for, so the reply stays short; integers and flat
+ * arrays also cost both ends less to encode and parse than nested ones.
  *
  * A waiter that will listen for the release (mutex() with pub/sub) passes
  * waitFlagMs: a held lock then gets a flag, and only a release that finds a
@@ -34,8 +39,10 @@ import type { LuaScript } from "./script";
  * The fencing token is max(TIME in µs, previous token + 1): it grows with the
  * Redis clock, so it survives a Redis restart that lost all data, and it never
  * repeats even if two takeovers fall in the same microsecond.
- * Locals: n locks, u µs, m ms, nx SET NX GET works, q/vs/f/vp/x one lock's fields, K key,
- * r what was there, k/p/s its token/processHash/seq, w reply; tm() is the success reply, rec() the record.
+ * Locals: n locks, u µs, mid the record's fields after the token up to seq,
+ * head a fresh record up to seq, nx SET NX GET works, a one lock's argument
+ * (vs/f/vp its victim seq, flag ms, victim processHash; tail "seq|traceField"),
+ * K key, r what was there, k/p/s its token/processHash/seq, w a SET's reply.
  */
 export const ACQUIRE: LuaScript = {
   name: "acquire",
@@ -44,34 +51,42 @@ if KEYS[2*n+1] and redis.call('EXISTS',KEYS[2*n+1])==0 then return {-2} end
 local t=redis.call('TIME')
 local u=t[1]*1000000+t[2]
 local m=string.format('%.0f',math.floor(u/1000))
+local mid='|'..m..'|'..m..'|'..ARGV[1]..'|'
+local head='pl1|'..string.format('%.0f',u)..mid
 local nx=true
-local out={}
-local function tm(token) return string.format('%.0f',token)..'|'..m end
-local function rec(token,q,x) return 'pl1|'..string.format('%.0f',token)..'|'..m..'|'..m..'|'..ARGV[1]..'|'..q..'|'..x end
-local function put(i,K,token,q,x)
-local w=redis.pcall('SET',K,rec(token,q,x),'PX',ARGV[2])
-if type(w)=='table' and w.err then out[i]={-3,w.err} else out[i]={1,tm(token)} end
+local out={u}
+local function put(i,K,token,tail)
+local w=redis.pcall('SET',K,'pl1|'..string.format('%.0f',token)..mid..tail,'PX',ARGV[2])
+if type(w)=='table' and w.err then out[i+1]={-3,w.err} elseif token==u then out[i+1]=1 else out[i+1]=token end
 end
 for i=1,n do
-local q,vs,f,vp,x=string.match(ARGV[i+2],'^(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
+local a=ARGV[i+2]
+local vs,f,vp,tail
+if string.byte(a)==58 then tail=string.sub(a,2) f='' vp=''
+else
+local q,x
+q,vs,f,vp,x=string.match(a,'^(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
+tail=q..'|'..x
+end
 local K=KEYS[2*i-1]
 local r
 if nx then
-r=redis.pcall('SET',K,rec(u,q,x),'PX',ARGV[2],'NX','GET')
+r=redis.pcall('SET',K,head..tail,'PX',ARGV[2],'NX','GET')
 if type(r)=='table' and string.find(r.err,'syntax') then nx=false end
 end
 if not nx then r=redis.pcall('GET',K) end
-if type(r)=='table' then out[i]={-3,r.err}
+if type(r)=='table' then out[i+1]={-3,r.err}
 elseif not r then
-if nx then out[i]={1,tm(u)} else put(i,K,u,q,x) end
+if nx then out[i+1]=1 else put(i,K,u,tail) end
+elseif vp=='' and f=='' then out[i+1]=r
 else
 local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
 if not k or vp=='' or p~=vp or s~=vs then
 if k and f~='' then redis.pcall('SET',KEYS[2*i],'','PX',f) end
-out[i]={0,r}
-else put(i,K,math.max(u,tonumber(k)+1),q,x) end
+out[i+1]=r
+else put(i,K,math.max(u,tonumber(k)+1),tail) end
 end
 end
 return out`,
-  sha: "5a137bc5b18aea1eea75f804af911f42a2944883",
+  sha: "b8fd133cdec87d08b1aa9318e8aae1d8a25c373f",
 };

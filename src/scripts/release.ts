@@ -12,9 +12,11 @@ import type { LuaScript } from "./script";
  *
  * KEYS: per lock its key and its wait flag. ARGV: publish ("0" none, "1"
  * PUBLISH, "2" SPUBLISH), then per lock "processHash|seq".
- * Returns one reply per lock: {1} released, {0, currentRecord} when someone
- * else holds it, {-1} when the key is gone, {-3, error} when Redis refused to
- * read the key (a foreign value of another type).
+ * Returns one reply per lock, flat: 1 released, -1 when the key is gone, a
+ * string (the current value) when someone else holds it, {-3, error} when
+ * Redis refused to read the key (a foreign value of another type). The owner
+ * is compared as a plain string: a pattern built from it could be made to
+ * match someone else's record.
  */
 export const RELEASE: LuaScript = {
   name: "release",
@@ -23,18 +25,15 @@ for i=1,#KEYS/2 do
 local K=KEYS[2*i-1]
 local r=redis.pcall('GET',K)
 if type(r)=='table' then out[i]={-3,r.err}
-elseif not r then out[i]={-1}
-else
-local p,s=string.match(r,'^pl1|%d+|%d+|%d+|([^|]*)|(%d+)|')
-if not p or p..'|'..s~=ARGV[i+1] then out[i]={0,r}
+elseif not r then out[i]=-1
+elseif string.match(r,'^pl1|%d+|%d+|%d+|([^|]*|%d+)|')~=ARGV[i+1] then out[i]=r
 else
 if redis.call('DEL',K,KEYS[2*i])>1 then
 if ARGV[1]=='1' then redis.pcall('PUBLISH',K,'') elseif ARGV[1]=='2' then redis.pcall('SPUBLISH',K,'') end
 end
-out[i]={1}
-end
+out[i]=1
 end
 end
 return out`,
-  sha: "5426b312785811c6a067e684c8c5f7e319d2f6d3",
+  sha: "0b5cf8ab18465a0592bd0d333b2ce9e1d3c30c77",
 };

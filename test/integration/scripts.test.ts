@@ -40,32 +40,55 @@ it.each([
   const p = `s${Math.random().toString(36).slice(2, 8)}:`;
   await client.set(`${p}live`, "1");
   const run = async (locks: [string, string][]) =>
-    (await client.eval(script.source, locks.length * 2 + 1, ...locks.flatMap(([k]) => [`${p}${k}`, `${p}${k}:w`]), `${p}live`, PH, "60000", ...locks.map(([, a]) => a))) as [number, string][];
+    (await client.eval(script.source, locks.length * 2 + 1, ...locks.flatMap(([k]) => [`${p}${k}`, `${p}${k}:w`]), `${p}live`, PH, "60000", ...locks.map(([, a]) => a))) as unknown[];
   await client.hset(`${p}hash`, "f", "v");
   await client.set(`${p}held`, `pl1|5|1|1|${DEAD}|7|`);
-  const [free, held, wrong] = await run([["free", "1||||#t"], ["held", "2||1000||"], ["hash", "3||||"]]);
-  expect(free![0]).toBe(1);
-  expect(free![1]).toMatch(/^\d{16}\|\d{13}$/); // "token|acquiredAtMs": the caller knows the rest
-  const [freeToken, freeMs] = free![1].split("|");
-  expect(await client.get(`${p}free`)).toBe(`pl1|${freeToken}|${freeMs}|${freeMs}|${PH}|1|#t`);
-  expect(held).toEqual([0, `pl1|5|1|1|${DEAD}|7|`]);
+  // The short form ":seq|traceField", the full form "seq|victimSeq|waitFlagMs|victimProcessHash|traceField".
+  const [u, free, held, wrong, short] = await run([["free", "1||||#t"], ["held", "2||1000||"], ["hash", "3||||"], ["short", ":9|#s"]]);
+  expect(Number.isSafeInteger(u) && (u as number) > 1e15).toBe(true); // the batch's TIME in µs
+  const ms = Math.floor((u as number) / 1000);
+  expect(free).toBe(1); // taken, with the batch's time as its token: the caller knows the rest of the record
+  expect(await client.get(`${p}free`)).toBe(`pl1|${u}|${ms}|${ms}|${PH}|1|#t`);
+  expect(short).toBe(1);
+  expect(await client.get(`${p}short`)).toBe(`pl1|${u}|${ms}|${ms}|${PH}|9|#s`);
+  expect(held).toBe(`pl1|5|1|1|${DEAD}|7|`);
   expect(await client.pttl(`${p}held:w`)).toBeGreaterThan(0); // the waiter's flag
-  expect(wrong![0]).toBe(-3);
-  expect(String(wrong![1])).toMatch(/^WRONGTYPE/);
+  expect((wrong as unknown[])[0]).toBe(-3);
+  expect(String((wrong as unknown[])[1])).toMatch(/^WRONGTYPE/);
   // A takeover names the dead holder: a wrong seq is refused, the right one wins with a greater token.
-  const [refused] = await run([["held", `4|8||${DEAD}|`]]);
-  expect(refused![0]).toBe(0);
-  const [taken] = await run([["held", `4|7||${DEAD}|`]]);
-  expect(taken![0]).toBe(1);
-  const token = Number(taken![1].split("|")[0]);
+  const [, refused] = await run([["held", `4|8||${DEAD}|`]]);
+  expect(refused).toBe(`pl1|5|1|1|${DEAD}|7|`);
+  const [u2, taken] = await run([["held", `4|7||${DEAD}|`]]);
+  // 1: the batch's time is the token; a larger integer: the token itself (the old one + 1 was larger).
+  expect(taken === 1 || (Number.isSafeInteger(taken) && (taken as number) > (u2 as number))).toBe(true);
+  const token = taken === 1 ? (u2 as number) : (taken as number);
   expect(token).toBeGreaterThan(5);
   expect(await client.get(`${p}held`)).toMatch(new RegExp(`^pl1\\|${token}\\|\\d+\\|\\d+\\|${PH}\\|4\\|$`));
+  // A token from the future (a clock that stepped back): the takeover's token is that token + 1, given as such.
+  await client.set(`${p}ahead`, `pl1|9000000000000000|1|1|${DEAD}|3|`);
+  const [, ahead] = await run([["ahead", `8|3||${DEAD}|`]]);
+  expect(ahead).toBe(9000000000000001);
   // Our own record is held, not retaken.
-  const [mine] = await run([["held", "5||||"]]);
-  expect(mine).toEqual([0, await client.get(`${p}held`)]);
+  const [, mine] = await run([["held", ":5|"]]);
+  expect(mine).toBe(await client.get(`${p}held`));
   // Without our liveness record the whole batch is refused.
   await client.del(`${p}live`);
-  expect(await run([["other", "6||||"]])).toEqual([-2]);
+  expect(await run([["other", ":6|"]])).toEqual([-2]);
+});
+
+it("RELEASE: deletes only the caller's own record (compared as a whole owner, not as a pattern) and says what it found", async () => {
+  const p = `s${Math.random().toString(36).slice(2, 8)}:`;
+  await client.set(`${p}mine`, `pl1|5|1|1|${PH}|1|#x`);
+  await client.set(`${p}theirs`, `pl1|5|1|1|${DEAD}|1|#${PH}|1|`); // our owner inside their trace
+  await client.hset(`${p}hash`, "f", "v");
+  const keys = ["mine", "theirs", "gone", "hash"].flatMap((k) => [`${p}${k}`, `${p}${k}:w`]);
+  const reply = (await client.eval(RELEASE.source, keys.length, ...keys, "0", `${PH}|1`, `${PH}|1`, `${PH}|1`, `${PH}|1`)) as unknown[];
+  expect(reply.slice(0, 3)).toEqual([1, `pl1|5|1|1|${DEAD}|1|#${PH}|1|`, -1]);
+  expect((reply[3] as unknown[])[0]).toBe(-3);
+  expect(await client.exists(`${p}mine`, `${p}theirs`)).toBe(1);
+  // A pattern character in the owner must not match anything but itself.
+  const reply2 = (await client.eval(RELEASE.source, 2, `${p}theirs`, `${p}theirs:w`, "0", `${".".repeat(32)}|1`)) as unknown[];
+  expect(reply2).toEqual([`pl1|5|1|1|${DEAD}|1|#${PH}|1|`]);
 });
 
 it("RELEASE: a PUBLISH that Redis refuses (an ACL without it) leaves every delete of the batch standing", async () => {
@@ -79,7 +102,7 @@ it("RELEASE: a PUBLISH that Redis refuses (an ACL without it) leaves every delet
     await client.set(`${p}a:w`, ""); // a waiter flagged it: the release tries to publish
     await client.set(`${p}b`, own("2"));
     const reply = await restricted.eval(RELEASE.source, 4, `${p}a`, `${p}a:w`, `${p}b`, `${p}b:w`, "1", `${PH}|1`, `${PH}|2`);
-    expect(reply).toEqual([[1], [1]]);
+    expect(reply).toEqual([1, 1]);
     expect(await client.exists(`${p}a`, `${p}a:w`, `${p}b`)).toBe(0);
   } finally {
     restricted.disconnect();
