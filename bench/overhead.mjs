@@ -12,15 +12,16 @@ const CONCURRENCY = 64;
 
 /**
  * Canned replies by script shape: a liveness write or read, a batched acquire
- * (2 keys per lock + the liveness key: an odd count), a batched release (2 keys per lock).
+ * (ARGV: processHash, lockTtlMs, liveness check, one per lock), a batched
+ * release (ARGV: publish mode, one per lock; 2 keys per lock).
  */
 function instantTransport() {
   let token = 1_700_000_000_000_000;
   const reply = (sha, keys, args) => {
     if (keys[0].includes(":proc:")) return args.length === 3 ? "OK" : null;
-    if (keys.length % 2 === 1) {
+    if (args[0].length === 32) {
       // The batch's time in µs, then 1 per lock: taken, with that time as its token.
-      return [(token += 1000), ...args.slice(2).map(() => 1)];
+      return [(token += 1000), ...args.slice(3).map(() => 1)];
     }
     return Array.from({ length: keys.length / 2 }, () => 1);
   };

@@ -9,7 +9,7 @@ import type { Heartbeat } from "./heartbeater";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
-import { decodeLockRecord, encodeTraceField, formatOwnerHash, ownLockData, ownerOf, parseOwnerHashCandidates } from "./lock-record";
+import { decodeLockRecord, encodeTraceField, ownLockData, ownerOf, parseOwnerHashCandidates } from "./lock-record";
 import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
@@ -114,6 +114,12 @@ export interface LockerErrorEvent {
 
 const noop = (): void => {};
 
+/** Who holds a lock of ours: the process identity and the acquisition's seq, as in its owner hash. */
+interface Owner {
+  processHash: string;
+  seq: string;
+}
+
 /**
  * Where mutex() waiters flag a held lock so that its release publishes. The
  * lock key's hash tag keeps it in the lock's slot; a lock key always ends in
@@ -129,11 +135,28 @@ const waitFlagKey = (lockKey: string): string => `${lockKey}:w`;
 const MAX_BATCH = 100;
 const MAX_BATCHES_IN_FLIGHT = 2;
 
-/** One lock's share of a batched script call: its KEYS and ARGV (and, to acquire, the identity it acts under). */
+/**
+ * One lock's share of a batched script call: its key, its wait flag's key
+ * (absent when an acquire needs none), its one argument, and, to acquire, the
+ * identity it acts under.
+ */
 interface BatchEntry {
-  keys: string[];
-  args: string[];
+  key: string;
+  flag?: string;
+  arg: string;
   processHash?: string;
+}
+
+/** The KEYS and ARGV of a batch, after `head` ARGV (plain loops: this runs for every lock). */
+function batchCall(entries: BatchEntry[], head: string[]): { keys: string[]; args: string[] } {
+  const keys: string[] = [];
+  const args = head;
+  for (const e of entries) {
+    keys.push(e.key);
+    if (e.flag !== undefined) keys.push(e.flag);
+    args.push(e.arg);
+  }
+  return { keys, args };
 }
 
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
@@ -248,7 +271,7 @@ export class Locker {
     this.#runs.delete(entry);
     let lost = run.lost;
     try {
-      const released = await this.#releaseOwned(key, run.lockData, lost ? 1 : Infinity);
+      const released = await this.#releaseOwned(key, { processHash: identity.processHash, seq }, lost ? 1 : Infinity);
       if (!lost && released.status !== LockStatus.SUCCESS) {
         // The lock was gone by the end although no check noticed in time: the caller must still learn it.
         lost = new LockError(key, run.lockData.ownerHash, released.lockData, "the lock was no longer held when the job ended");
@@ -398,11 +421,12 @@ export class Locker {
    */
   async release(key: string, lockData: LockData): Promise<ReleaseResult> {
     assertLockName(key, "release");
-    if (typeof lockData !== "object" || lockData === null || !ownerOf(key, lockData.ownerHash)) {
+    const owner = typeof lockData === "object" && lockData !== null ? ownerOf(key, lockData.ownerHash) : undefined;
+    if (!owner) {
       throw new TypeError(`pulselock: release() needs the lockData that acquire() returned, got ${describe(lockData)}`);
     }
     try {
-      return await this.#releaseOwned(key, lockData, Infinity);
+      return await this.#releaseOwned(key, owner, Infinity);
     } finally {
       this.#forget(lockData.ownerHash);
     }
@@ -483,13 +507,13 @@ export class Locker {
               await db.replicated("acquire", db.lockKey(key));
             } catch (error) {
               // Not on enough replicas: a failover could lose it, so it does not count as held.
-              await this.#releaseQuietly(key, res.lockData);
+              await this.#releaseQuietly(key, { processHash: identity.processHash, seq });
               throw error;
             }
             this.#hold(res.lockData.ownerHash);
             return { status: LockStatus.SUCCESS, lockData: res.lockData, sentAt: res.sentAt, identity, seq };
           }
-          await this.#releaseQuietly(key, res.lockData);
+          await this.#releaseQuietly(key, { processHash: identity.processHash, seq });
         }
         this.#assertOpen();
         this.#lapse(identity.generation, "this process's liveness record was lost or lapsed");
@@ -515,21 +539,22 @@ export class Locker {
     | { status: "LAPSED" }
   > {
     const redisKey = db.lockKey(key);
-    const keys = [redisKey, waitFlagKey(redisKey)];
     const owner = { key, processHash: identity.processHash, seq, trace };
     const tail = `${seq}|${encodeTraceField(trace)}`;
     let victim: LockData | undefined;
     for (;;) {
       const sentAt = this.#liveness.now();
       // The short form ":seq|traceField" when there is neither a victim nor a flag to set (scripts/acquire.ts).
-      const arg = victim || waitFlagMs ? `${seq}|${victim ? ownerOf(key, victim.ownerHash)!.seq : ""}|${waitFlagMs}|${victim?.processHash ?? ""}|${encodeTraceField(trace)}` : `:${tail}`;
+      const full = !!(victim || waitFlagMs);
+      const arg = full ? `${seq}|${victim ? ownerOf(key, victim.ownerHash)!.seq : ""}|${waitFlagMs}|${victim?.processHash ?? ""}|${encodeTraceField(trace)}` : `:${tail}`;
       let res: AcquireReply;
       try {
-        res = await this.#batchers(db).acquire.call({ processHash: identity.processHash, keys, args: [arg] });
+        // Only the full form names the wait flag: a short one has no flag to set (one key fewer per lock).
+        res = await this.#batchers(db).acquire.call({ processHash: identity.processHash, key: redisKey, flag: full ? waitFlagKey(redisKey) : undefined, arg });
       } catch (error) {
         // Redis answered in a shape we do not know, so the lock may have been written: free it rather than leave it
         // held for lockTtlMs (a compare-and-delete on our own seq, harmless if it was not).
-        if (isRedisCommandError(error) && error.code === "BAD_RESPONSE") await this.#releaseQuietly(key, { ownerHash: formatOwnerHash(owner) } as LockData);
+        if (isRedisCommandError(error) && error.code === "BAD_RESPONSE") await this.#releaseQuietly(key, owner);
         throw error;
       }
       if (res === LAPSED) return { status: "LAPSED" };
@@ -552,12 +577,14 @@ export class Locker {
     if (this.#batch) return this.#batch;
     const cluster = !!db.transport.isCluster;
     const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
+    const ttl = String(this.#options.lockTtlMs);
     const acquire = new Batcher<BatchEntry, AcquireReply>(
       async (entries) => {
         const processHash = entries[0]!.processHash!;
-        const keys = entries.flatMap((e) => e.keys);
+        // On a single Redis the script also checks our liveness record, the last key (a cluster cannot: another slot).
+        const { keys, args } = batchCall(entries, [processHash, ttl, cluster ? "" : "1"]);
         if (!cluster) keys.push(db.processKey(processHash));
-        return acquireReplies(await db.run(ACQUIRE, keys, [processHash, String(this.#options.lockTtlMs), ...entries.flatMap((e) => e.args)]), entries.length);
+        return acquireReplies(await db.run(ACQUIRE, keys, args), entries.length);
       },
       (first, entry) => entry.processHash === first.processHash,
       size,
@@ -567,8 +594,9 @@ export class Locker {
     const release = new Batcher<BatchEntry, unknown>(
       async (entries) => {
         // Bounded, one timer per batch: a release that times out and lands later is harmless (a compare-and-delete).
+        const { keys, args } = batchCall(entries, [publishMode(db)]);
         const reply = await withTimeout(
-          db.run(RELEASE, entries.flatMap((e) => e.keys), [publishMode(db), ...entries.flatMap((e) => e.args)]),
+          db.run(RELEASE, keys, args),
           timeoutMs,
           () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${timeoutMs} ms`),
         );
@@ -581,21 +609,21 @@ export class Locker {
     return (this.#batch = { acquire, release });
   }
 
-  #releaseQuietly(key: string, lockData: LockData): Promise<unknown> {
-    return this.#releaseOwned(key, lockData, 1).catch(this.#emit("locker"));
+  #releaseQuietly(key: string, owner: Owner): Promise<unknown> {
+    return this.#releaseOwned(key, owner, 1).catch(this.#emit("locker"));
   }
 
   /** Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. */
-  async #releaseOwned(key: string, lockData: LockData, attempts: number): Promise<ReleaseResult> {
+  async #releaseOwned(key: string, owner: Owner, attempts: number): Promise<ReleaseResult> {
     const db = this.#db ?? (await this.#database());
-    const owner = ownerOf(key, lockData.ownerHash)!;
     const redisKey = db.lockKey(key);
+    const entry = { key: redisKey, flag: waitFlagKey(redisKey), arg: `${owner.processHash}|${owner.seq}` };
     const start = this.#liveness.now();
     for (let attempt = 0; ; attempt++) {
       let reply: unknown;
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
-        reply = await this.#batchers(db).release.call({ keys: [redisKey, waitFlagKey(redisKey)], args: [`${owner.processHash}|${owner.seq}`] });
+        reply = await this.#batchers(db).release.call(entry);
       } catch (error) {
         const e = toRedisCommandError("release", error);
         if (!e.transient || attempt + 1 >= attempts || this.#liveness.now() - start >= this.#options.lockTtlMs) throw e;

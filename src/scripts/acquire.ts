@@ -7,14 +7,17 @@ import type { LuaScript } from "./script";
  * busy process pays for one script call, one TIME and one liveness check per
  * batch, not per lock.
  *
- * ARGV: processHash, lockTtlMs, then one string per lock (a client library's
+ * ARGV: processHash, lockTtlMs, "1" when the last key is the caller's own
+ * liveness key (on a single Redis; a cluster cannot check it in the same
+ * script) or "" when not, then one string per lock (a client library's
  * cost grows with the number of arguments). Most locks take the short form
  * ":seq|traceField", whose tail is the end of the record as written; a lock
  * with a victim or a wait flag takes the full form
  * "seq|victimSeq|waitFlagMs|victimProcessHash|traceField" (traceField last: a
  * trace may hold "|").
- * KEYS: per lock its key and its wait flag; after them, where the transport
- * allows it in one script (not on Redis Cluster), the caller's own liveness key.
+ * KEYS: per lock its key, and its wait flag when it takes the full form (a
+ * short one has no flag to set, so the client saves a key); then, if ARGV[3]
+ * says so, the caller's own liveness key.
  * Returns {-2} when the caller's own liveness record is gone (Redis lost data):
  * a lock taken under it would look abandoned to everyone else at once.
  * Otherwise a flat array: Redis TIME in µs (which gives every record of the
@@ -39,15 +42,15 @@ import type { LuaScript } from "./script";
  * The fencing token is max(TIME in µs, previous token + 1): it grows with the
  * Redis clock, so it survives a Redis restart that lost all data, and it never
  * repeats even if two takeovers fall in the same microsecond.
- * Locals: n locks, u µs, mid the record's fields after the token up to seq,
+ * Locals: n locks, j the next key, u µs, mid the record's fields after the token up to seq,
  * head a fresh record up to seq, nx SET NX GET works, a one lock's argument
  * (vs/f/vp its victim seq, flag ms, victim processHash; tail "seq|traceField"),
- * K key, r what was there, k/p/s its token/processHash/seq, w a SET's reply.
+ * K key, F its flag's key, r what was there, k/p/s its token/processHash/seq, w a SET's reply.
  */
 export const ACQUIRE: LuaScript = {
   name: "acquire",
-  source: `local n=#ARGV-2
-if KEYS[2*n+1] and redis.call('EXISTS',KEYS[2*n+1])==0 then return {-2} end
+  source: `local n=#ARGV-3
+if ARGV[3]=='1' and redis.call('EXISTS',KEYS[#KEYS])==0 then return {-2} end
 local t=redis.call('TIME')
 local u=t[1]*1000000+t[2]
 local m=string.format('%.0f',math.floor(u/1000))
@@ -59,16 +62,20 @@ local function put(i,K,token,tail)
 local w=redis.pcall('SET',K,'pl1|'..string.format('%.0f',token)..mid..tail,'PX',ARGV[2])
 if type(w)=='table' and w.err then out[i+1]={-3,w.err} elseif token==u then out[i+1]=1 else out[i+1]=token end
 end
+local j=0
 for i=1,n do
-local a=ARGV[i+2]
-local vs,f,vp,tail
+local a=ARGV[i+3]
+j=j+1
+local K=KEYS[j]
+local vs,f,vp,tail,F
 if string.byte(a)==58 then tail=string.sub(a,2) f='' vp=''
 else
 local q,x
 q,vs,f,vp,x=string.match(a,'^(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
 tail=q..'|'..x
+j=j+1
+F=KEYS[j]
 end
-local K=KEYS[2*i-1]
 local r
 if nx then
 r=redis.pcall('SET',K,head..tail,'PX',ARGV[2],'NX','GET')
@@ -82,11 +89,11 @@ elseif vp=='' and f=='' then out[i+1]=r
 else
 local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
 if not k or vp=='' or p~=vp or s~=vs then
-if k and f~='' then redis.pcall('SET',KEYS[2*i],'','PX',f) end
+if k and f~='' then redis.pcall('SET',F,'','PX',f) end
 out[i+1]=r
 else put(i,K,math.max(u,tonumber(k)+1),tail) end
 end
 end
 return out`,
-  sha: "b8fd133cdec87d08b1aa9318e8aae1d8a25c373f",
+  sha: "bb50a715f81be67f92fd821c6d35fbb16ac25919",
 };

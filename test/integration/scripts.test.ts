@@ -39,8 +39,11 @@ it.each([
   expect(script.source).toContain(script === LEGACY ? "GETX" : "'NX','GET'");
   const p = `s${Math.random().toString(36).slice(2, 8)}:`;
   await client.set(`${p}live`, "1");
-  const run = async (locks: [string, string][]) =>
-    (await client.eval(script.source, locks.length * 2 + 1, ...locks.flatMap(([k]) => [`${p}${k}`, `${p}${k}:w`]), `${p}live`, PH, "60000", ...locks.map(([, a]) => a))) as unknown[];
+  const run = async (locks: [string, string][]): Promise<unknown[]> => {
+    // A short-form lock (":seq|traceField") names no flag key; our liveness key comes last.
+    const keys = locks.flatMap(([k, a]) => (a.startsWith(":") ? [`${p}${k}`] : [`${p}${k}`, `${p}${k}:w`]));
+    return (await client.eval(script.source, keys.length + 1, ...keys, `${p}live`, PH, "60000", "1", ...locks.map(([, a]) => a))) as unknown[];
+  };
   await client.hset(`${p}hash`, "f", "v");
   await client.set(`${p}held`, `pl1|5|1|1|${DEAD}|7|`);
   // The short form ":seq|traceField", the full form "seq|victimSeq|waitFlagMs|victimProcessHash|traceField".
