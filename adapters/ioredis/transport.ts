@@ -119,6 +119,14 @@ export function ioredisTransport(client: unknown): Transport | undefined {
   const clientKeyPrefix = String(
     (cluster ? (options.keyPrefix ?? (options.redisOptions as { keyPrefix?: string } | undefined)?.keyPrefix) : options.keyPrefix) ?? "",
   );
+  const redisOptions = cluster ? (options.redisOptions as Record<string, unknown> | undefined) : options;
+  if (options.stringNumbers || redisOptions?.stringNumbers) {
+    throw new TypeError(
+      "pulselock: the ioredis option stringNumbers turns integer replies into strings, and pulselock's scripts tell " +
+        "an outcome (an integer) from a value found in Redis (a string) by type. Give pulselock a client without it, " +
+        "for example client.duplicate({ stringNumbers: false })",
+    );
+  }
   const c = client as unknown as {
     evalsha(sha: string, numKeys: number, ...rest: string[]): Promise<unknown>;
     eval(src: string, numKeys: number, ...rest: string[]): Promise<unknown>;

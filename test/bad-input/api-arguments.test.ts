@@ -176,6 +176,16 @@ describe("RedisDatabase constructor with things that are not clients", () => {
   it.each([null, "opts", 42])("options %s are a TypeError", async (options) => {
     await typeErrorOf(() => new node.RedisDatabase(h.admin, options as never));
   });
+
+  it("an ioredis client with stringNumbers is a TypeError that says why (the scripts answer with integers)", async () => {
+    const client = h.admin.duplicate({ stringNumbers: true, lazyConnect: true });
+    try {
+      const err = await typeErrorOf(() => new node.RedisDatabase(client));
+      expect(err.message).toContain("stringNumbers");
+    } finally {
+      client.disconnect();
+    }
+  });
 });
 
 describe("Locker methods with invalid arguments: TypeError, nothing sent, nothing left", () => {
