@@ -3,7 +3,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 const dist = (file: string) => fileURLToPath(new URL(`./dist/${file}`, import.meta.url));
 
-/** The 2-minute chaos run: it takes the whole machine, so it runs alone, after everything else. */
+/** The 90-second chaos run: it takes the whole machine, so it runs alone, after everything else. */
 const CHAOS_RUN = "test/chaos/chaos-run.test.ts";
 
 export default defineConfig({

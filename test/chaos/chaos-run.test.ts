@@ -7,14 +7,14 @@ import { expect, it } from "vitest";
 import { FAULT_KINDS } from "../../chaos/faults.mjs";
 
 /**
- * The CI chaos run: 2 minutes of faults against 6 Node workers and 2 workerd
+ * The CI chaos run: 90 seconds of faults against 6 Node workers and 2 workerd
  * isolates (chaos/run.mjs), judged by chaos/check.mjs. Its own vitest project
  * runs it after every other test file, so it has the machine to itself.
  * CHAOS_SEED picks another seed; the default one is fixed so a failure replays.
  */
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const seed = process.env.CHAOS_SEED ?? "20261126";
-const minutes = process.env.CHAOS_MINUTES ?? "2";
+const minutes = process.env.CHAOS_MINUTES ?? "1.5";
 
 it(`a ${minutes}-minute chaos run (seed ${seed}) has no violation and injects every kind of fault`, async () => {
   const out = mkdtempSync(join(tmpdir(), "pulselock-chaos-"));
