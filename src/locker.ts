@@ -129,8 +129,10 @@ const waitFlagKey = (lockKey: string): string => `${lockKey}:w`;
 
 /**
  * Batching (see Batcher): a batch of 100 keeps one script under ~0.5 ms of
- * Redis time, and 2 batches in flight keep Redis busy while the client reads
- * the previous reply, without queueing behind a slow HTTP round trip for long.
+ * Redis time, and with 2 batches in flight a second one can leave while the
+ * first is out, so that calls do not queue behind a slow HTTP round trip for
+ * long. Smaller batches with more in flight were measured and not faster
+ * (docs/benchmarks.md).
  */
 const MAX_BATCH = 100;
 const MAX_BATCHES_IN_FLIGHT = 2;
