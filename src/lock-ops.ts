@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { decodeLockRecord } from "./lock-record";
+import { decodeLockRecord, type Owner } from "./lock-record";
 import { RedisCommandError } from "./errors";
 import { describe } from "./options";
 import { EXTEND } from "./scripts/extend";
@@ -36,7 +36,7 @@ export async function readKey(db: Database, redisKey: string): Promise<string | 
  * else's, {-1} no key. Throws CorruptRecordError, also for a reply without the
  * record it should carry.
  */
-export function lockResult(key: string, redisKey: string, reply: unknown): ExtendResult {
+function extendOutcome(key: string, redisKey: string, reply: unknown): ExtendResult {
   if (!Array.isArray(reply)) throw malformedReply("extend", reply);
   const [status, raw] = reply as [number, string?];
   if (status !== 1 && status !== 0 && status !== -1) throw malformedReply("extend", reply);
@@ -60,11 +60,11 @@ export function releaseResult(key: string, redisKey: string, reply: unknown): Re
 export async function extendLock(
   db: Database,
   key: string,
-  owner: { processHash: string; seq: string },
+  owner: Owner,
   lockTtlMs: number,
 ): Promise<ExtendResult> {
   const redisKey = db.lockKey(key);
-  const result = lockResult(key, redisKey, await db.run(EXTEND, [redisKey], [owner.processHash, owner.seq, String(lockTtlMs)])) as ExtendResult;
+  const result = extendOutcome(key, redisKey, await db.run(EXTEND, [redisKey], [owner.processHash, owner.seq, String(lockTtlMs)]));
   if (result.status === LockStatus.SUCCESS) await db.replicated("extend", redisKey);
   return result;
 }

@@ -20,6 +20,9 @@ export interface OwnerParts {
   trace?: string;
 }
 
+/** Who holds a lock: a process identity and the acquisition's seq, all that a compare-and-set or compare-and-delete needs. */
+export type Owner = Pick<OwnerParts, "processHash" | "seq">;
+
 export function formatOwnerHash({ key, processHash, seq, trace }: OwnerParts): string {
   return `${key}@${processHash}.${seq}` + (trace === undefined ? "" : `#${trace}`);
 }

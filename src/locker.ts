@@ -9,7 +9,7 @@ import type { Heartbeat } from "./heartbeater";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
-import { decodeLockRecord, encodeTraceField, ownLockData, ownerOf, parseOwnerHashCandidates } from "./lock-record";
+import { decodeLockRecord, encodeTraceField, ownLockData, ownerOf, parseOwnerHashCandidates, type Owner } from "./lock-record";
 import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
@@ -113,12 +113,6 @@ export interface LockerErrorEvent {
 }
 
 const noop = (): void => {};
-
-/** Who holds a lock of ours: the process identity and the acquisition's seq, as in its owner hash. */
-interface Owner {
-  processHash: string;
-  seq: string;
-}
 
 /**
  * Where mutex() waiters flag a held lock so that its release publishes. The
@@ -542,13 +536,13 @@ export class Locker {
   > {
     const redisKey = db.lockKey(key);
     const owner = { key, processHash: identity.processHash, seq, trace };
-    const tail = `${seq}|${encodeTraceField(trace)}`;
+    const traceField = encodeTraceField(trace);
     let victim: LockData | undefined;
     for (;;) {
       const sentAt = this.#liveness.now();
       // The short form ":seq|traceField" when there is neither a victim nor a flag to set (scripts/acquire.ts).
       const full = !!(victim || waitFlagMs);
-      const arg = full ? `${seq}|${victim ? ownerOf(key, victim.ownerHash)!.seq : ""}|${waitFlagMs}|${victim?.processHash ?? ""}|${encodeTraceField(trace)}` : `:${tail}`;
+      const arg = full ? `${seq}|${victim ? ownerOf(key, victim.ownerHash)!.seq : ""}|${waitFlagMs}|${victim?.processHash ?? ""}|${traceField}` : `:${seq}|${traceField}`;
       let res: AcquireReply;
       try {
         // Only the full form names the wait flag: a short one has no flag to set (one key fewer per lock).

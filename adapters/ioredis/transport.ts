@@ -116,11 +116,10 @@ export function ioredisTransport(client: unknown): Transport | undefined {
   if (!isIoredis(client)) return undefined;
   const cluster = client.isCluster === true;
   const options = client.options as Record<string, unknown>;
-  const clientKeyPrefix = String(
-    (cluster ? (options.keyPrefix ?? (options.redisOptions as { keyPrefix?: string } | undefined)?.keyPrefix) : options.keyPrefix) ?? "",
-  );
-  const redisOptions = cluster ? (options.redisOptions as Record<string, unknown> | undefined) : options;
-  if (options.stringNumbers || redisOptions?.stringNumbers) {
+  // What each connection is made with: a cluster's node options are its redisOptions (a keyPrefix may sit on either level).
+  const nodeOptions = (cluster ? options.redisOptions : options) as Record<string, unknown> | undefined;
+  const clientKeyPrefix = String((cluster ? options.keyPrefix : undefined) ?? nodeOptions?.keyPrefix ?? "");
+  if (nodeOptions?.stringNumbers) {
     throw new TypeError(
       "pulselock: the ioredis option stringNumbers turns integer replies into strings, and pulselock's scripts tell " +
         "an outcome (an integer) from a value found in Redis (a string) by type. Give pulselock a client without it, " +
