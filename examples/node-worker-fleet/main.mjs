@@ -26,7 +26,7 @@ const STEP_DEADLINE_MS = 30_000;
 /**
  * @typedef {{ worker: string, t: number } & (
  *   | { type: "owned", partition: string, token: number }
- *   | { type: "released" | "lost", partition: string, message: string }
+ *   | { type: "released" | "lost", partition: string, message: string, stoppedAt: number }
  *   | { type: "warn", message: string }
  *   | { type: "stopped" })} WorkerEvent
  *   What a worker reports (worker.mjs, report()).
@@ -60,7 +60,9 @@ function onEvent(e) {
     console.log(`${who} consumes ${e.partition} (fencing token ${e.token})`);
   } else if (e.type === "released" || e.type === "lost") {
     const hold = holds.findLast((h) => h.worker === e.worker && h.partition === e.partition && h.end === null);
-    if (hold) hold.end = e.t;
+    // A hold ends when its consumer stopped, not when the worker heard back from the release: by then
+    // a successor may rightly have started.
+    if (hold) hold.end = e.stoppedAt || e.t;
     if (e.type === "lost") failures.push(`${e.worker} lost ${e.partition}: ${e.message}`);
     console.log(`${who} ${e.type === "released" ? "released" : "LOST"} ${e.partition}${e.type === "lost" ? `: ${e.message}` : " (draining)"}`);
   } else if (e.type === "warn") {

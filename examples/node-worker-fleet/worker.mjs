@@ -41,6 +41,8 @@ function report(event) {
  * @param {() => void} onOwned called once the partition is ours
  */
 async function consume(partition, onOwned) {
+  // When the consumer stopped working: before its release, so a successor may start the moment after.
+  let stoppedAt = 0;
   try {
     const res = await locker.acquireAndRun(
       `consumer:${partition}`,
@@ -49,14 +51,18 @@ async function consume(partition, onOwned) {
         onOwned();
         // Stands in for polling the partition and handling its messages; every
         // wait heartbeats, and throws DrainingSignal (or LockError) when it is time to stop.
-        for (;;) await heartbeat.delay(POLL_MS);
+        try {
+          for (;;) await heartbeat.delay(POLL_MS);
+        } finally {
+          stoppedAt = Date.now();
+        }
       },
       { trace: NAME },
     );
     if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return;
   } catch (error) {
     // DrainingSignal: we stopped on purpose; anything else (LockError) is worth a line in the logs.
-    report({ type: isDrainingSignal(error) ? "released" : "lost", partition, message: String(error) });
+    report({ type: isDrainingSignal(error) ? "released" : "lost", partition, message: String(error), stoppedAt });
   }
 }
 
