@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { configDefaults, defineConfig } from "vitest/config";
 
@@ -20,6 +21,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default (one fewer than the cores) runs the files one by one on 2 cores, which took the suite to
+    // 9 min there; the tests wait for conditions rather than time, so two files at once are safe (5.7 min).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // Reporters belong to the root: one final "N passed, N failed" line covers both projects.
     reporters: ["default", "./test/support/count-reporter.ts"],
     server: { deps: { external: [/\/dist\//] } },
