@@ -66,13 +66,16 @@ export class InThreadLiveness implements Liveness {
     this.#retired = Math.max(this.#retired, generation);
   }
 
-  /** No lock is held: stop the timer loop and delete the record; the next acquire writes a new identity. */
-  idle(): void {
+  /**
+   * No lock is held: stop the timer loop and delete the record; the next acquire writes a new identity.
+   * Settles when the delete is done, so that waitUntil can keep the isolate alive for it.
+   */
+  idle(): Promise<void> | void {
     const loop = this.#loop;
     this.#loop = undefined;
     for (const generation of this.#written.keys()) this.retire(generation);
     this.#written.clear();
-    loop?.stop().catch(this.#p.onError);
+    return loop?.stop().catch(this.#p.onError);
   }
 
   async terminate(): Promise<void> {

@@ -35,8 +35,10 @@ export interface Liveness {
   /**
    * Optional: nothing is held any more, so stop writing until the next start()
    * (edge isolates must not keep timers running; a thread may ignore this).
+   * What it returns settles once the record is deleted: the Locker keeps the
+   * isolate alive (waitUntil) until then.
    */
-  idle?(): void;
+  idle?(): Promise<void> | void;
   /**
    * Stops writing and deletes the liveness record, which frees the process's
    * locks at once. A start() waiting for its first write rejects; later ones too.

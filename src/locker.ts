@@ -191,6 +191,8 @@ export class Locker {
   readonly #held = new Map<string, () => void>();
   /** Acquisitions on their way: liveness must not go idle under them. */
   #acquiring = 0;
+  /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
+  #lastReporterError: unknown;
 
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
@@ -201,7 +203,10 @@ export class Locker {
       loadDatabase: () => this.#database(),
       reportWriteMs: this.#options.reportWriteMs,
       reportTtlMs: this.#options.reportTtlMs,
-      onError: this.#emit("reporter"),
+      onError: (error) => {
+        this.#lastReporterError = error;
+        this.#emit("reporter")(error);
+      },
       onLapse: (generation) =>
         this.#lapse(generation, LAPSED_REASON),
     });
@@ -649,15 +654,19 @@ export class Locker {
     if (current) this.#liveness.retire(current.generation);
     const identity: Identity = { processHash: randomHex(16), generation: ++this.#generation };
     const timeoutMs = this.#options.reporterWorkerSpawnTimeoutMs;
-    this.#pendingIdentity = withTimeout(
-      this.#liveness.start(identity),
-      timeoutMs,
-      () =>
-        new ReporterError(
-          `pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms ` +
-            "(is Redis reachable, and does the database module load in a worker thread?); see locker.errors for details",
-        ),
-    )
+    this.#lastReporterError = undefined;
+    this.#pendingIdentity = withTimeout(this.#liveness.start(identity), timeoutMs, () => {
+      const cause = this.#lastReporterError;
+      return new ReporterError(
+        `pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ` +
+          (cause !== undefined
+            ? `the last try failed: ${cause instanceof Error ? cause.message : String(cause)}`
+            : this.#platform.name === "in-thread"
+              ? "no write came back (is Redis reachable?)"
+              : "no write came back (is Redis reachable, and does the database module load in a worker thread?)"),
+        { cause },
+      );
+    })
       .then(() => (this.#identity = identity))
       .finally(() => (this.#pendingIdentity = undefined));
     return this.#pendingIdentity;
@@ -670,15 +679,19 @@ export class Locker {
     this.#held.set(ownerHash, release);
   }
 
-  /** A lock is no longer held: resolve its waitUntil promise, and let liveness rest when nothing is held. */
+  /**
+   * A lock is no longer held: let liveness rest when nothing is held, and resolve the lock's waitUntil promise
+   * once the liveness record is deleted too, so that the isolate is not stopped in the middle of that delete.
+   */
   #forget(ownerHash: string): void {
-    this.#held.get(ownerHash)?.();
+    const done = this.#held.get(ownerHash);
     this.#held.delete(ownerHash);
-    this.#goIdleIfUnused();
+    const idle = this.#goIdleIfUnused();
+    if (done) void Promise.resolve(idle).then(done);
   }
 
-  #goIdleIfUnused(): void {
-    if (this.#held.size === 0 && this.#acquiring === 0) this.#liveness.idle?.();
+  #goIdleIfUnused(): Promise<void> | void {
+    if (this.#held.size === 0 && this.#acquiring === 0) return this.#liveness.idle?.();
   }
 
   #assertOpen(): void {

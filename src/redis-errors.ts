@@ -17,6 +17,15 @@ function messageOf(error: unknown): string {
 }
 
 /**
+ * What the server said, without the request that @upstash/redis appends to an HTTP error
+ * ("<body.error>, command was: <the command as JSON>"): that part holds keys, traces and prefixes,
+ * which must not decide how an error is classified.
+ */
+function serverSaid(error: unknown): string {
+  return messageOf(error).replace(/, command was: [\s\S]*$/, "");
+}
+
+/**
  * The Redis error code of a reply error: its first word, or, in the older
  * "ERR Error running script … @user_script:N: CODE …" form, the code of the
  * redis.call() that failed inside the script. Socket errors give their errno code.
@@ -26,7 +35,7 @@ export function redisErrorCode(error: unknown): string | undefined {
   if (CODES[code] === 2) return code;
   // @upstash/redis wraps inline pipeline errors as "Command failed: <error>" or "Command 0 [ evalsha … ] failed: <error>";
   // ioredis gives up on a cluster mid-failover with "Too many Cluster redirections. Last error: <error>".
-  const raw = messageOf(error);
+  const raw = serverSaid(error);
   const message = raw
     .replace(/^Command (?:\d+ \[[\s\S]*?\] )?failed: /, "")
     .replace(/^Too many Cluster redirections\. Last error: (?:\w*Error: )?/, "");
@@ -51,16 +60,19 @@ export const MALFORMED_REPLY = "MalformedReplyError";
 export function toRedisCommandError(operation: string, error: unknown): RedisCommandError {
   const name = (error as { name?: unknown } | null)?.name;
   if (name === "RedisCommandError") return error as RedisCommandError;
-  const message = messageOf(error);
-  const fail = (code: string, transient: boolean) => new RedisCommandError(operation, code, transient, message, { cause: error });
+  const said = serverSaid(error);
+  const fail = (code: string, transient: boolean, message = messageOf(error)) =>
+    new RedisCommandError(operation, code, transient, message, { cause: error });
   // HTTP failures, from @upstash/redis's errors (they keep the response body, not the status).
   // An HTML error page from a proxy, say, or well-formed JSON that is not a protocol reply:
   if (name === "UpstashJSONParseError" || name === MALFORMED_REPLY) return fail("BAD_RESPONSE", true);
   if (String(name).startsWith("Upstash")) {
-    if (/\bunauthori[sz]ed\b|invalid token|\b401\b/i.test(message)) return fail("UNAUTHORIZED", false);
-    if (/too many requests|rate.?limit|limit exceeded|\b429\b/i.test(message)) return fail("RATE_LIMITED", true);
+    // An HTTP error whose JSON body has no "error" field: not the protocol's answer, and its status is lost.
+    if (said === "undefined" && said !== messageOf(error)) return fail("BAD_RESPONSE", true, "an HTTP error status without an error message");
+    if (/\bunauthori[sz]ed\b|invalid token|\b401\b/i.test(said)) return fail("UNAUTHORIZED", false);
+    if (/too many requests|rate.?limit|limit exceeded|\b429\b/i.test(said)) return fail("RATE_LIMITED", true);
     // A proxy in front of a Redis that is down or restarting (upstash-dev says "Redis unavailable: …" with a 502).
-    if (/\b5\d\d\b|internal server error|bad gateway|unavailable|gateway timeout/i.test(message)) return fail("SERVER_ERROR", true);
+    if (/\b5\d\d\b|internal server error|bad gateway|unavailable|gateway timeout/i.test(said)) return fail("SERVER_ERROR", true);
     // Otherwise a Redis reply error passed through.
   }
   const code = redisErrorCode(error);
@@ -68,6 +80,6 @@ export function toRedisCommandError(operation: string, error: unknown): RedisCom
   const connection =
     known === 2 ||
     /^(MaxRetriesPerRequest|Abort|Timeout)Error$/.test(String(name)) ||
-    /connection (is )?closed|stream isn't writeable|socket closed|fetch failed|timed out|too many cluster redirections/i.test(message);
+    /connection (is )?closed|stream isn't writeable|socket closed|fetch failed|timed out|too many cluster redirections/i.test(said);
   return fail(code ?? (connection ? "CONNECTION" : "UNKNOWN"), connection || known === 1);
 }

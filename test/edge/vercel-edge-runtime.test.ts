@@ -2,7 +2,6 @@ import { EdgeVM } from "@edge-runtime/vm";
 import { bundleForEdge } from "./bundle-for-edge";
 import { expect, it } from "vitest";
 import { useUpstashStack } from "../support/upstash-stack";
-import { waitFor } from "../support/wait-for";
 
 /** pulselock's root entry, built, with @upstash/redis, inside Vercel's edge runtime (no process, no require). */
 const stack = useUpstashStack();
@@ -21,6 +20,11 @@ it("acquireAndRun is exclusive, fencing tokens grow, waitUntil covers runs, and 
   expect(result.second).toBeGreaterThan(result.first);
   expect(result.lateDone).toBe(true);
   expect(result.waitUntilCalls).toBeGreaterThanOrEqual(4);
-  // Nothing is held any more: no lock records, and the liveness records were deleted, not left to expire.
-  await waitFor("liveness records deleted", async () => (await stack.admin.keys(`${prefix}*`)).length === 0, { timeoutMs: 5_000 });
+  // Nothing is held any more: no lock records, and the liveness records were deleted, not left to expire,
+  // before the last waitUntil promise settled.
+  expect(result.keysLeft).toEqual([]);
+  // And nothing keeps running: no request reaches Redis over five liveness write intervals (reportWriteMs 200).
+  const before = stack.rest.stats().requests;
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(stack.rest.stats().requests).toEqual(before);
 });

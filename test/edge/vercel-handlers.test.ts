@@ -34,7 +34,8 @@ describe("examples/vercel-edge", () => {
     const after = await vm.evaluate(`handler(new Request("https://app.example/api/job?key=${key}")).then((r) => r.json())`);
     expect(after.status).toBe("SUCCESS");
     await vm.evaluate("Promise.all(globalThis.__pending)");
-    await waitFor("nothing left in Redis", async () => (await stack.admin.keys(`${prefix}*`)).length === 0, { timeoutMs: 5_000 });
+    // Once waitUntil's promises settle, the lock and the liveness record are deleted (not left to expire).
+    expect(await stack.admin.keys(`${prefix}*`)).toEqual([]);
   });
 
   it("runs as a Node serverless function with @vercel/functions' waitUntil", async () => {
@@ -49,6 +50,8 @@ describe("examples/vercel-edge", () => {
       expect(pending.length).toBeGreaterThanOrEqual(1);
       await waitFor("the job holds its lock", async () => (await stack.admin.exists(`${prefix}pl:{${key}}`)) === 1);
       await Promise.all(pending);
+      // The lock is released once waitUntil's promises settle. (On Node the liveness thread keeps writing while the
+      // Locker lives; a frozen function instance lets its record expire.)
       expect(await stack.admin.exists(`${prefix}pl:{${key}}`)).toBe(0);
       const next = await (await handler(new Request(`https://app.example/api/job?key=${key}`))).json();
       expect(next.status).toBe("SUCCESS");

@@ -40,3 +40,22 @@ it.each([
   rest.inject({ clear: true });
   expect((await locker.acquire(uniqueKey("after"))).status).toBe(LockStatus.SUCCESS);
 });
+
+it('an HTTP error whose JSON body has no "error" field becomes BAD_RESPONSE (transient), not an unknown error', async () => {
+  stack.rest.inject({ status: 500, body: "{}", times: Infinity });
+  const err = await locker.acquire(uniqueKey("no-error-field")).catch((e) => e);
+  expect(isRedisCommandError(err)).toBe(true);
+  expect(err.code).toBe("BAD_RESPONSE");
+  expect(err.transient).toBe(true);
+  expect(err.message).toContain("an HTTP error status without an error message");
+});
+
+it("what the request carried (keys, traces) does not decide the class of an error: WRONGTYPE stays WRONGTYPE", async () => {
+  // A key whose name reads like an HTTP failure, holding a value of the wrong type.
+  const key = `job 503 unavailable 429 rate limit ${crypto.randomUUID()}`;
+  await stack.admin.hset(`http-errors:pl:{${key}}`, "f", "v");
+  const err = await locker.readLockData(key).catch((e) => e);
+  expect(isRedisCommandError(err)).toBe(true);
+  expect(err.code).toBe("WRONGTYPE");
+  expect(err.transient).toBe(false);
+});
