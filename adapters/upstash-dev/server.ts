@@ -150,7 +150,7 @@ class ConnectionPool {
   private idle: RespConnection[] = [];
   /** Every live connection, busy or idle, so close() can end them all (a BLPOP 0 would keep the process alive). */
   private all = new Set<RespConnection>();
-  private waiters: Array<(conn: RespConnection) => void> = [];
+  private waiters: Array<{ resolve: (conn: RespConnection) => void; reject: (error: Error) => void }> = [];
   private closed = false;
 
   constructor(
@@ -172,6 +172,8 @@ class ConnectionPool {
     for (const conn of this.all) conn.close();
     this.all.clear();
     this.idle = [];
+    // Requests still waiting for a connection get their 502 now rather than never.
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new RedisConnectionError("server is closing"));
   }
 
   private acquire(): Promise<RespConnection> {
@@ -179,7 +181,7 @@ class ConnectionPool {
     const conn = this.idle.pop();
     if (conn) return Promise.resolve(conn);
     if (this.all.size < this.max) return Promise.resolve(this.create());
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   private release(conn: RespConnection, discard: boolean): void {
@@ -190,7 +192,7 @@ class ConnectionPool {
       conn = this.create(); // keep the slot; the replacement connects on first use
     }
     const waiter = this.waiters.shift();
-    if (waiter) waiter(conn);
+    if (waiter) waiter.resolve(conn);
     else this.idle.push(conn);
   }
 

@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
  * root entry. As Next.js does for edge routes, process.env is inlined at
  * build time (@vercel/functions reads it); the runtime itself has no process.
  */
-export async function bundleForEdge(source: string): Promise<string> {
+export async function bundleForEdge(source: string, env: Record<string, string> = {}): Promise<string> {
   const out = await build({
     stdin: { contents: source, resolveDir: root, loader: "ts" },
     bundle: true,
@@ -19,7 +19,7 @@ export async function bundleForEdge(source: string): Promise<string> {
     target: "es2022",
     conditions: ["edge-light", "worker", "browser"],
     alias: { pulselock: `${root}dist/index.js` },
-    define: { "process.env": "{}" },
+    define: { "process.env": JSON.stringify(env) },
     logLevel: "silent",
   });
   return out.outputFiles[0]!.text;

@@ -38,6 +38,25 @@ describe("examples/vercel-edge", () => {
     expect(await stack.admin.keys(`${prefix}*`)).toEqual([]);
   });
 
+  it("the App Router route (app/api/job/route.ts) runs on the edge runtime as deployed, configured from its environment", async () => {
+    const script = await bundleForEdge(`import * as route from "./examples/vercel-edge/app/api/job/route.ts"; globalThis.route = route;`, {
+      UPSTASH_REDIS_REST_URL: stack.rest.url,
+      UPSTASH_REDIS_REST_TOKEN: stack.rest.token,
+    });
+    const vm = new EdgeVM();
+    vm.evaluate(`globalThis.__pending = []; globalThis[Symbol.for("@vercel/request-context")] = { get: () => ({ waitUntil: (p) => globalThis.__pending.push(p) }) };`);
+    vm.evaluate(script);
+    expect(vm.evaluate("route.runtime")).toBe("edge");
+    const key = `route-${crypto.randomUUID()}`;
+    const first = await vm.evaluate(`route.GET(new Request("https://app.example/api/job?key=${key}")).then((r) => r.json())`);
+    expect(first.status).toBe("SUCCESS");
+    const second = await vm.evaluate(`route.GET(new Request("https://app.example/api/job?key=${key}")).then((r) => r.json())`);
+    expect(second.status).toBe("SUCCESS");
+    expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
+    await vm.evaluate("Promise.all(globalThis.__pending)");
+    expect(await stack.admin.keys(`*${key}*`)).toEqual([]);
+  });
+
   it("runs as a Node serverless function with @vercel/functions' waitUntil", async () => {
     const pending: Promise<unknown>[] = [];
     (globalThis as Record<symbol, unknown>)[CONTEXT] = { get: () => ({ waitUntil: (p: Promise<unknown>) => pending.push(p) }) };

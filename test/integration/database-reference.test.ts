@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { Redis as Upstash } from "@upstash/redis";
 import Redis from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Locker, LockStatus, RedisDatabase, isReporterError } from "pulselock";
@@ -91,6 +92,13 @@ describe("database references", () => {
     const client = new Redis({ lazyConnect: true, tls: { checkServerIdentity: () => undefined } });
     expect(() => new Locker({ database: new RedisDatabase(client) })).toThrow(/moduleName, exportName/);
     client.disconnect();
+  });
+
+  it("an @upstash/redis instance without a readable URL and token (a custom requester) is refused in the constructor with advice", () => {
+    const client = new Upstash({ request: async <T>() => ({ result: "OK" as T }) });
+    expect(() => new Locker({ database: new RedisDatabase(client) })).toThrow(
+      /cannot read the URL and token of this @upstash\/redis client.*moduleName, exportName/,
+    );
   });
 
   it("the first acquire gives up after reporterWorkerSpawnTimeoutMs with a ReporterError when Redis is unreachable", async () => {
