@@ -2,7 +2,7 @@ import { backoffMs } from "./backoff";
 import { Batcher } from "./batcher";
 import { isDatabase, type Database } from "./database";
 import { DEFAULTS } from "./defaults";
-import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError, isRedisCommandError } from "./errors";
+import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError } from "./errors";
 import { Events } from "./events";
 import { fencedTtl } from "./fencing";
 import type { Heartbeat } from "./heartbeater";
@@ -13,7 +13,7 @@ import { decodeLockRecord, encodeTraceField, ownLockData, ownerOf, parseOwnerHas
 import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
-import { toRedisCommandError } from "./redis-errors";
+import { mayHaveRun, toRedisCommandError } from "./redis-errors";
 import type { ReleaseWakeups } from "./release-wakeups";
 import { extendLock, readKey, releaseResult, type ExtendResult } from "./lock-ops";
 import { LAPSED, acquireReplies, releaseReplies, type AcquireReply } from "./batch-replies";
@@ -553,9 +553,10 @@ export class Locker {
         // Only the full form names the wait flag: a short one has no flag to set (one key fewer per lock).
         res = await this.#batchers(db).acquire.call({ processHash: identity.processHash, key: redisKey, flag: full ? waitFlagKey(redisKey) : undefined, arg });
       } catch (error) {
-        // Redis answered in a shape we do not know, so the lock may have been written: free it rather than leave it
-        // held for lockTtlMs (a compare-and-delete on our own seq, harmless if it was not).
-        if (isRedisCommandError(error) && error.code === "BAD_RESPONSE") await this.#releaseQuietly(key, owner);
+        // The script may have run although no reply says so (a reply of a shape we do not know, a timeout, a
+        // dropped connection), so the lock may have been written: free it rather than leave it held for lockTtlMs
+        // (a compare-and-delete on our own seq, harmless if it was not; bounded like every release).
+        if (mayHaveRun(error)) await this.#releaseQuietly(key, owner);
         throw error;
       }
       if (res === LAPSED) return { status: "LAPSED" };

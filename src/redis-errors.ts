@@ -1,4 +1,4 @@
-import { RedisCommandError } from "./errors";
+import { RedisCommandError, isRedisCommandError } from "./errors";
 
 /**
  * The error codes pulselock knows. 1: Redis's, and the same command may
@@ -82,4 +82,15 @@ export function toRedisCommandError(operation: string, error: unknown): RedisCom
     /^(MaxRetriesPerRequest|Abort|Timeout)Error$/.test(String(name)) ||
     /connection (is )?closed|stream isn't writeable|socket closed|fetch failed|timed out|too many cluster redirections/i.test(said);
   return fail(code ?? (connection ? "CONNECTION" : "UNKNOWN"), connection || known === 1);
+}
+
+/**
+ * Codes of failures after which a command may have reached Redis and run, although no reply says so: a reply
+ * that could not be read, a timeout, a connection lost mid-request, a proxy's 5xx. Not a refusal (a Redis error,
+ * 401, 429) and not a connection that never opened.
+ */
+const MAY_HAVE_RUN = new Set(["BAD_RESPONSE", "TIMEOUT", "CONNECTION", "UNKNOWN", "SERVER_ERROR", "ECONNRESET", "EPIPE", "ETIMEDOUT"]);
+
+export function mayHaveRun(error: unknown): boolean {
+  return isRedisCommandError(error) && MAY_HAVE_RUN.has(error.code);
 }

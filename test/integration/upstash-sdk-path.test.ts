@@ -1,6 +1,6 @@
 import { Redis as Upstash } from "@upstash/redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Locker, LockStatus, RedisDatabase } from "pulselock/core";
+import { Locker, LockStatus, RedisDatabase, isRedisCommandError } from "pulselock/core";
 import { useUpstashStack } from "../support/upstash-stack";
 import { uniqueKey } from "../support/wait-for";
 
@@ -57,3 +57,26 @@ it.each(["12345", '{"a":1}', "[1,2]", "true", "null", "1e3", " 7 "])(
     }
   },
 );
+
+it("an endpoint that does not answer in time: with the SDK's signal the call fails as a transient error, and a lock it wrote anyway is freed", async () => {
+  // @upstash/redis aborts each request through `signal`; a function gives every request its own timeout.
+  const client = new Upstash({ url: stack.rest.url, token: stack.rest.token, enableTelemetry: false, retry: false, signal: () => AbortSignal.timeout(300) });
+  const timed = new Locker({ database: new RedisDatabase(client, { prefix: "sdk-path:" }), reportWriteMs: 20_000, reportTtlMs: 60_000 });
+  try {
+    expect((await timed.acquire(uniqueKey("warm"))).status).toBe(LockStatus.SUCCESS); // liveness written: no write in the window
+    const key = uniqueKey("sdk-timeout");
+    // The next request runs in Redis, and its answer is held back for longer than the client waits.
+    stack.rest.inject({ delayMs: 3_000, times: 1 });
+    const t0 = performance.now();
+    const err = await timed.acquire(key).catch((e) => e);
+    expect(performance.now() - t0).toBeLessThan(2_500);
+    expect(isRedisCommandError(err)).toBe(true);
+    expect(err.transient).toBe(true);
+    // The acquire did run, so its lock was written; the failed call freed it rather than leave it for lockTtlMs.
+    expect(await stack.admin.exists(`sdk-path:pl:{${key}}`)).toBe(0);
+    expect((await timed.acquire(key)).status).toBe(LockStatus.SUCCESS);
+  } finally {
+    stack.rest.inject({ clear: true });
+    await timed.terminate();
+  }
+});
