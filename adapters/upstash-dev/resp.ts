@@ -158,10 +158,10 @@ export class RespConnection {
     return this.enqueue(socket, encodeCommand(args));
   }
 
-  /** Closes the socket for good; pending commands reject. */
-  close(): void {
+  /** Closes the socket for good; pending commands reject with `error`. */
+  close(error = new RedisConnectionError("connection closed")): void {
     this.closed = true;
-    this.fail(new RedisConnectionError("connection closed"));
+    this.fail(error);
   }
 
   private enqueue(socket: Socket, bytes: Buffer): Promise<Reply> {

@@ -52,6 +52,12 @@ export interface UpstashDevServerOptions {
   maxConnections?: number;
   /** Bodies above this get 413. Default 10 MiB, a commonly cited Upstash limit. */
   maxBodyBytes?: number;
+  /**
+   * A request whose commands get no reply from Redis within this many ms (a frozen or black-holed redis-server)
+   * answers 502 and its connection is replaced; requests with a blocking command (BLPOP, XREAD, WAIT, …) may
+   * wait as long as they ask. Default 10000: far above any healthy reply, and well below the client's patience.
+   */
+  replyTimeoutMs?: number;
 }
 
 export type Fault =
@@ -88,6 +94,8 @@ const UNAVAILABLE = new Set([
 const NOT_IN_TRANSACTION = new Set(["multi", "exec", "discard", "watch", "unwatch"]);
 /** Leave state on the connection, so it is closed after the request instead of going back to the pool. */
 const STATEFUL = new Set(["select", "multi", "exec", "discard", "watch", "unwatch", "client", "auth", "readonly", "readwrite"]);
+/** Commands that may legitimately wait for a long time: no reply timeout applies to their requests. */
+const BLOCKING = new Set(["blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "xread", "xreadgroup", "wait", "waitaof"]);
 
 class HttpError extends Error {
   constructor(
@@ -158,12 +166,22 @@ class ConnectionPool {
     private readonly max: number,
   ) {}
 
-  async use<T>(fn: (conn: RespConnection) => Promise<T>, discardAfter = false): Promise<T> {
+  /** Runs `fn` on a connection of its own; after `replyTimeoutMs` (0: never) its commands fail and the connection is replaced. */
+  async use<T>(fn: (conn: RespConnection) => Promise<T>, discardAfter = false, replyTimeoutMs = 0): Promise<T> {
     const conn = await this.acquire();
+    let timedOut = false;
+    const timer =
+      replyTimeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            conn.close(new RedisConnectionError(`no reply from Redis within ${replyTimeoutMs} ms`));
+          }, replyTimeoutMs)
+        : undefined;
     try {
       return await fn(conn);
     } finally {
-      this.release(conn, discardAfter);
+      clearTimeout(timer);
+      this.release(conn, discardAfter || timedOut);
     }
   }
 
@@ -261,7 +279,15 @@ function givenToken(req: IncomingMessage, url: URL): string | undefined {
 }
 
 export async function startUpstashDevServer(options: UpstashDevServerOptions): Promise<UpstashDevServer> {
-  const { redisUrl, port = 0, host = "127.0.0.1", token = randomUUID(), maxConnections = 8, maxBodyBytes = 10 * 1024 * 1024 } = options;
+  const {
+    redisUrl,
+    port = 0,
+    host = "127.0.0.1",
+    token = randomUUID(),
+    maxConnections = 8,
+    maxBodyBytes = 10 * 1024 * 1024,
+    replyTimeoutMs = 10_000,
+  } = options;
   if (!token) throw new TypeError("token must be a non-empty string");
   const pool = new ConnectionPool(parseRedisUrl(redisUrl), maxConnections);
   const faults = new FaultInjector();
@@ -285,19 +311,21 @@ export async function startUpstashDevServer(options: UpstashDevServerOptions): P
     stats.requests[route] = (stats.requests[route] ?? 0) + 1;
     for (const { name } of commands) stats.commands[name] = (stats.commands[name] ?? 0) + 1;
     const discard = commands.some((c) => STATEFUL.has(c.name));
+    const timeoutMs = commands.some((c) => BLOCKING.has(c.name)) ? 0 : replyTimeoutMs;
     if (route === "/") {
       const [command] = commands as [Command];
-      const r = await pool.use((conn) => conn.send(command.args), discard);
+      const r = await pool.use((conn) => conn.send(command.args), discard, timeoutMs);
       return r instanceof RedisErrorReply ? [400, { error: r.message }] : [200, { result: toJson(r, base64) }];
     }
     if (route === "/pipeline") {
       // All sends are written before the first reply is awaited: one round trip, in order.
-      const replies = await pool.use((conn) => Promise.all(commands.map((c) => conn.send(c.args))), discard);
+      const replies = await pool.use((conn) => Promise.all(commands.map((c) => conn.send(c.args))), discard, timeoutMs);
       return [200, replies.map((r) => toEntry(r, base64))];
     }
     const replies = await pool.use(
       (conn) => Promise.all([conn.send(["MULTI"]), ...commands.map((c) => conn.send(c.args)), conn.send(["EXEC"])]),
       discard,
+      timeoutMs,
     );
     const exec = replies[replies.length - 1];
     if (Array.isArray(exec)) return [200, exec.map((r) => toEntry(r, base64))];
@@ -307,7 +335,7 @@ export async function startUpstashDevServer(options: UpstashDevServerOptions): P
   };
 
   const health = async (res: ServerResponse) => {
-    const up = await pool.use((conn) => conn.send(["PING"])).then(
+    const up = await pool.use((conn) => conn.send(["PING"]), false, replyTimeoutMs).then(
       (r) => !(r instanceof RedisErrorReply),
       () => false,
     );

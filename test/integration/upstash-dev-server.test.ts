@@ -485,6 +485,32 @@ describe("the CLI (pulselock upstash-dev)", () => {
 
 // Last: it restarts redis-server, which empties it.
 describe("Redis unavailable", () => {
+  it("answers 502 JSON when a frozen redis-server sends no reply within replyTimeoutMs, and recovers when it thaws", async () => {
+    const impatient = await startUpstashDevServer({ redisUrl: redisServer.url, replyTimeoutMs: 500 });
+    const post = async (body: unknown) => {
+      const res = await fetch(impatient.url, { method: "POST", headers: { authorization: `Bearer ${impatient.token}` }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as { result?: unknown; error?: string } };
+    };
+    const k = uniqueKey("ud:frozen");
+    try {
+      expect(await post(["set", k, "v"])).toEqual({ status: 200, body: { result: "OK" } });
+      redisServer.signal("SIGSTOP");
+      try {
+        const t0 = performance.now();
+        const frozen = await post(["get", k]);
+        expect(performance.now() - t0).toBeLessThan(5_000);
+        expect(frozen.status).toBe(502);
+        expect(frozen.body.error).toMatch(/Redis unavailable: no reply from Redis within 500 ms/);
+      } finally {
+        redisServer.signal("SIGCONT");
+      }
+      // The timed-out connection was replaced: the next request is answered normally.
+      expect(await post(["get", k])).toEqual({ status: 200, body: { result: "v" } });
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it("answers 502 JSON at once while redis-server is down, and recovers when it is back", async () => {
     const redis = client();
     const k = uniqueKey("ud:down");
