@@ -1,6 +1,6 @@
 // The matrix's servers: a redis-server on a free loopback port, and the
 // Upstash REST protocol in front of it, served by the installed tarball's own
-// `pulselock upstash-dev` bin (so the shipped CLI is exercised too).
+// `pulselock upstash-dev` bin, as npx runs it (so the shipped CLI is exercised too).
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -8,10 +8,9 @@ import { startRedis } from "../support/redis-server.mjs";
 
 export async function startServices(project) {
   const redis = await startRedis();
-  const cli = join(project, "node_modules", "pulselock", "dist", "cli.js");
-  const child = spawn(process.execPath, [cli, "upstash-dev", "--redis", redis.url, "--port", "0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  // The bin npm linked for the package, as `npx pulselock` runs it: the package.json bin entry and the shebang count too.
+  const bin = join(project, "node_modules", ".bin", "pulselock");
+  const child = spawn(bin, ["upstash-dev", "--redis", redis.url, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   try {
     const rest = await new Promise((resolve, reject) => {
