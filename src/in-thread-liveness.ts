@@ -68,14 +68,15 @@ export class InThreadLiveness implements Liveness {
 
   /**
    * No lock is held: stop the timer loop and delete the record; the next acquire writes a new identity.
-   * Settles when the delete is done, so that waitUntil can keep the isolate alive for it.
+   * Settles when the delete is done, so that waitUntil can keep the isolate alive for it; the caller handles
+   * its failure.
    */
   idle(): Promise<void> | void {
     const loop = this.#loop;
     this.#loop = undefined;
     for (const generation of this.#written.keys()) this.retire(generation);
     this.#written.clear();
-    return loop?.stop().catch(this.#p.onError);
+    return loop?.stop();
   }
 
   async terminate(): Promise<void> {

@@ -35,8 +35,8 @@ export interface Liveness {
   /**
    * Optional: nothing is held any more, so stop writing until the next start()
    * (edge isolates must not keep timers running; a thread may ignore this).
-   * What it returns settles once the record is deleted: the Locker keeps the
-   * isolate alive (waitUntil) until then.
+   * What it returns settles once the record is deleted (it may reject): the
+   * Locker keeps the isolate alive (waitUntil) until then, for lockRecheckMs at most.
    */
   idle?(): Promise<void> | void;
   /**

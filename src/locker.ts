@@ -688,11 +688,26 @@ export class Locker {
     const done = this.#held.get(ownerHash);
     this.#held.delete(ownerHash);
     const idle = this.#goIdleIfUnused();
-    if (done) void Promise.resolve(idle).then(done);
+    if (done) void (idle ?? Promise.resolve()).then(done);
   }
 
-  #goIdleIfUnused(): Promise<void> | void {
-    if (this.#held.size === 0 && this.#acquiring === 0) return this.#liveness.idle?.();
+  /**
+   * Lets liveness rest when nothing is held or being acquired. The delete of the record is bounded (a request
+   * that never returns must not keep an isolate alive) and covered by waitUntil; what this returns settles when
+   * the delete is done or given up, and never rejects (a failure goes to `errors`).
+   */
+  #goIdleIfUnused(): Promise<void> | undefined {
+    if (this.#held.size !== 0 || this.#acquiring !== 0) return undefined;
+    const deleting = this.#liveness.idle?.();
+    if (!deleting) return undefined;
+    const timeoutMs = this.#options.lockRecheckMs;
+    const settled = withTimeout(
+      deleting,
+      timeoutMs,
+      () => new ReporterError(`pulselock: deleting the idle liveness record got no reply within ${timeoutMs} ms`),
+    ).catch(this.#emit("reporter"));
+    this.#options.waitUntil?.(settled);
+    return settled;
   }
 
   #assertOpen(): void {

@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import { WORKERD_BUNDLE } from "../support/workerd-bundle.mjs";
 import Redis from "ioredis";
 import { Miniflare } from "miniflare";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, onTestFinished } from "vitest";
 import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
 import { startRedis } from "../support/redis-server.mjs";
 import { waitFor } from "../support/wait-for";
@@ -80,7 +80,12 @@ async function watchKeyEnds(): Promise<{ ends: Map<string, string>; stop: () => 
   const ends = new Map<string, string>();
   sub.on("pmessage", (_pattern: string, channel: string, key: string) => ends.set(key, channel.slice(channel.lastIndexOf(":") + 1)));
   await sub.psubscribe("__keyevent@0__:del", "__keyevent@0__:expired");
-  return { ends, stop: () => sub.disconnect() };
+  const stop = () => {
+    sub.disconnect();
+    void admin.config("SET", "notify-keyspace-events", "").catch(() => {});
+  };
+  onTestFinished(stop); // also when an assertion fails first
+  return { ends, stop };
 }
 
 async function call(query: string): Promise<{ status: string; fencingToken?: number; holder?: string }> {
@@ -118,11 +123,8 @@ it("a lock held past the response stays alive through waitUntil and is released 
   expect((await call(`key=${key}`)).status).toBe("SOMEONE_ELSE_HOLDS_LOCK");
   await waitFor("released at the end", async () => (await admin.exists(lockKey)) === 0, { timeoutMs: 15_000 });
   // Deleted within the isolate's waitUntil, not left to expire (Redis says which of the two happened).
-  try {
-    expect(await waitFor("the holder's liveness record to end", () => watch.ends.get(procKey), { timeoutMs: 10_000 })).toBe("del");
-  } finally {
-    watch.stop();
-  }
+  expect(await waitFor("the holder's liveness record to end", () => watch.ends.get(procKey), { timeoutMs: 10_000 })).toBe("del");
+  watch.stop();
   // And nothing keeps running once no lock is held: no request over three liveness write intervals (500 ms).
   const before = rest.stats().requests;
   await new Promise((r) => setTimeout(r, 1_500));
