@@ -555,7 +555,8 @@ export class Locker {
       } catch (error) {
         // The script may have run although no reply says so (a reply of a shape we do not know, a timeout, a
         // dropped connection), so the lock may have been written: free it rather than leave it held for lockTtlMs
-        // (a compare-and-delete on our own seq, harmless if it was not; bounded like every release).
+        // (a compare-and-delete on our own seq, harmless if it was not; bounded like every release). Best effort: over
+        // HTTP the release may overtake a delayed acquire. Awaited, so a caller that retries at once finds it done.
         if (mayHaveRun(error)) await this.#releaseQuietly(key, owner);
         throw error;
       }
