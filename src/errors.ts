@@ -16,6 +16,11 @@ function describeHolder(lockData: LockData): string {
 export const LAPSED_REASON = "this process's liveness record lapsed";
 export const OVERWRITTEN_REASON = "the lock record was overwritten by another writer";
 
+/** An error's message, or whatever was thrown, as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function hasName(value: unknown, name: string): boolean {
   return typeof value === "object" && value !== null && (value as { name?: unknown }).name === name;
 }

@@ -2,7 +2,7 @@ import { backoffMs } from "./backoff";
 import { Batcher } from "./batcher";
 import { isDatabase, type Database } from "./database";
 import { DEFAULTS } from "./defaults";
-import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError } from "./errors";
+import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError, messageOf } from "./errors";
 import { Events } from "./events";
 import { fencedTtl } from "./fencing";
 import type { Heartbeat } from "./heartbeater";
@@ -659,15 +659,8 @@ export class Locker {
     this.#lastReporterError = undefined;
     this.#pendingIdentity = withTimeout(this.#liveness.start(identity), timeoutMs, () => {
       const cause = this.#lastReporterError;
-      return new ReporterError(
-        `pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ` +
-          (cause !== undefined
-            ? `the last try failed: ${cause instanceof Error ? cause.message : String(cause)}`
-            : this.#platform.name === "in-thread"
-              ? "no write came back (is Redis reachable?)"
-              : "no write came back (is Redis reachable, and does the database module load in a worker thread?)"),
-        { cause },
-      );
+      const why = cause === undefined ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)" : `the last try failed: ${messageOf(cause)}`;
+      return new ReporterError(`pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
     })
       .then(() => (this.#identity = identity))
       .finally(() => (this.#pendingIdentity = undefined));
@@ -682,33 +675,29 @@ export class Locker {
   }
 
   /**
-   * A lock is no longer held: let liveness rest when nothing is held, and resolve the lock's waitUntil promise
-   * once the liveness record is deleted too, so that the isolate is not stopped in the middle of that delete.
+   * A lock is no longer held: let liveness rest when nothing is held, then resolve the lock's waitUntil promise
+   * (the delete of the liveness record has its own by then).
    */
   #forget(ownerHash: string): void {
     const done = this.#held.get(ownerHash);
     this.#held.delete(ownerHash);
-    const idle = this.#goIdleIfUnused();
-    if (done) void (idle ?? Promise.resolve()).then(done);
+    this.#goIdleIfUnused();
+    done?.();
   }
 
   /**
    * Lets liveness rest when nothing is held or being acquired. The delete of the record is bounded (a request
-   * that never returns must not keep an isolate alive) and covered by waitUntil; what this returns settles when
-   * the delete is done or given up, and never rejects (a failure goes to `errors`).
+   * that never returns must not keep an isolate alive) and handed to waitUntil; a failure goes to `errors`.
    */
-  #goIdleIfUnused(): Promise<void> | undefined {
-    if (this.#held.size !== 0 || this.#acquiring !== 0) return undefined;
+  #goIdleIfUnused(): void {
+    if (this.#held.size !== 0 || this.#acquiring !== 0) return;
     const deleting = this.#liveness.idle?.();
-    if (!deleting) return undefined;
+    if (!deleting) return;
     const timeoutMs = this.#options.lockRecheckMs;
-    const settled = withTimeout(
-      deleting,
-      timeoutMs,
-      () => new ReporterError(`pulselock: deleting the idle liveness record got no reply within ${timeoutMs} ms`),
-    ).catch(this.#emit("reporter"));
+    const noReply = () => new ReporterError(`pulselock: deleting the idle liveness record got no reply within ${timeoutMs} ms`);
+    // Built whether or not there is a waitUntil: the delete's failure must be caught either way.
+    const settled = withTimeout(deleting, timeoutMs, noReply).catch(this.#emit("reporter"));
     this.#options.waitUntil?.(settled);
-    return settled;
   }
 
   #assertOpen(): void {

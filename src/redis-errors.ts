@@ -1,4 +1,4 @@
-import { RedisCommandError, isRedisCommandError } from "./errors";
+import { RedisCommandError, isRedisCommandError, messageOf } from "./errors";
 
 /**
  * The error codes pulselock knows. 1: Redis's, and the same command may
@@ -11,10 +11,6 @@ const CODES: Record<string, 0 | 1 | 2 | undefined> = {
   WRONGTYPE: 0, NOSCRIPT: 0, NOPERM: 0, NOAUTH: 0, WRONGPASS: 0, ERR: 0,
   ECONNREFUSED: 2, ECONNRESET: 2, ETIMEDOUT: 2, EPIPE: 2, ENOTFOUND: 2, EAI_AGAIN: 2, EHOSTUNREACH: 2, ENETUNREACH: 2,
 };
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * What the server said, without the request that @upstash/redis appends to an HTTP error
@@ -60,15 +56,15 @@ export const MALFORMED_REPLY = "MalformedReplyError";
 export function toRedisCommandError(operation: string, error: unknown): RedisCommandError {
   const name = (error as { name?: unknown } | null)?.name;
   if (name === "RedisCommandError") return error as RedisCommandError;
+  const message = messageOf(error);
   const said = serverSaid(error);
-  const fail = (code: string, transient: boolean, message = messageOf(error)) =>
-    new RedisCommandError(operation, code, transient, message, { cause: error });
+  const fail = (code: string, transient: boolean, text = message) => new RedisCommandError(operation, code, transient, text, { cause: error });
   // HTTP failures, from @upstash/redis's errors (they keep the response body, not the status).
   // An HTML error page from a proxy, say, or well-formed JSON that is not a protocol reply:
   if (name === "UpstashJSONParseError" || name === MALFORMED_REPLY) return fail("BAD_RESPONSE", true);
   if (String(name).startsWith("Upstash")) {
     // An HTTP error whose JSON body has no "error" field: not the protocol's answer, and its status is lost.
-    if (said === "undefined" && said !== messageOf(error)) return fail("BAD_RESPONSE", true, "an HTTP error status without an error message");
+    if (message.startsWith("undefined, command was: ")) return fail("BAD_RESPONSE", true, "an HTTP error status without an error message");
     if (/\bunauthori[sz]ed\b|invalid token|\b401\b/i.test(said)) return fail("UNAUTHORIZED", false);
     if (/too many requests|rate.?limit|limit exceeded|\b429\b/i.test(said)) return fail("RATE_LIMITED", true);
     // A proxy in front of a Redis that is down or restarting (upstash-dev says "Redis unavailable: …" with a 502).

@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from "ioredis";
 import { clusterSlot } from "../../src/cluster-slot";
+import { messageOf } from "../../src/errors";
 import { hasShape } from "../../src/shape";
 import type { ClientRecipe, Subscriber, Transport } from "../../src/transport";
 
@@ -52,7 +53,7 @@ function cloneableOptions(options: Record<string, unknown>): Record<string, unkn
   } catch (error) {
     throw new TypeError(
       "pulselock: the ioredis options cannot be cloned into the liveness thread " +
-        `(${error instanceof Error ? error.message : String(error)}). ` +
+        `(${messageOf(error)}). ` +
         "Export the RedisDatabase from a module and pass database: { moduleName, exportName } instead",
     );
   }

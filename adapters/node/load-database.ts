@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isDatabase, type Database, type DatabaseReference } from "../../src/database";
-import { ReporterError } from "../../src/errors";
+import { ReporterError, messageOf } from "../../src/errors";
 import { withTimeout } from "../../src/timers";
 
 /**
@@ -74,7 +74,7 @@ export async function loadDatabase({ moduleName, exportName }: DatabaseReference
   } catch (error) {
     throw new ReporterError(
       `pulselock: cannot import the database module ${JSON.stringify(moduleName)}: ` +
-        (error instanceof Error ? error.message : String(error)),
+        messageOf(error),
       { cause: error },
     );
   }

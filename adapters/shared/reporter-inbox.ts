@@ -3,7 +3,7 @@
  * runtime: who waits for an identity's first write, and what each message
  * from the reporter means.
  */
-import { ReporterError } from "../../src/errors";
+import { ReporterError, messageOf } from "../../src/errors";
 import type { LivenessParams } from "../../src/liveness";
 import { type FromReporter, deserializeError } from "../node/reporter-protocol";
 
@@ -55,7 +55,7 @@ export function dispatchReporterMessage(message: FromReporter, h: InboxHandlers)
       return h.params.onError(deserializeError(message.error));
     case "fatal": {
       const cause = deserializeError(message.error);
-      const error = new ReporterError(cause instanceof Error ? cause.message : String(cause), { cause });
+      const error = new ReporterError(messageOf(cause), { cause });
       h.params.onError(error);
       return h.fail(error);
     }

@@ -14,14 +14,31 @@ import { waitFor } from "../support/wait-for";
 const CONTEXT = Symbol.for("@vercel/request-context");
 const stack = useUpstashStack();
 
+/**
+ * An edge runtime whose request context collects waitUntil promises; `settleWaitUntil()` inside it waits for all of
+ * them, including those handed over meanwhile, as the platform does before it stops the isolate.
+ */
+function edgeVmWithWaitUntil(): EdgeVM {
+  const vm = new EdgeVM();
+  vm.evaluate(`
+    globalThis.__pending = [];
+    globalThis[Symbol.for("@vercel/request-context")] = { get: () => ({ waitUntil: (p) => globalThis.__pending.push(p) }) };
+    globalThis.settleWaitUntil = async () => {
+      for (let seen = -1; seen !== __pending.length; ) {
+        seen = __pending.length;
+        await Promise.all(__pending);
+      }
+    };`);
+  return vm;
+}
+
 describe("examples/vercel-edge", () => {
   it("runs on the edge runtime: the request returns at once, the job keeps its lock through waitUntil", async () => {
     const script = await bundleForEdge(
       `import { createJobHandler } from "./examples/vercel-edge/handler.ts"; globalThis.createJobHandler = createJobHandler;`,
     );
-    const vm = new EdgeVM();
+    const vm = edgeVmWithWaitUntil();
     expect(vm.evaluate("typeof process")).toBe("undefined");
-    vm.evaluate(`globalThis.__pending = []; globalThis[Symbol.for("@vercel/request-context")] = { get: () => ({ waitUntil: (p) => globalThis.__pending.push(p) }) };`);
     vm.evaluate(script);
     const prefix = `vercel-edge-${crypto.randomUUID()}:`;
     vm.evaluate(`globalThis.handler = createJobHandler(${JSON.stringify({ url: stack.rest.url, token: stack.rest.token, prefix })});`);
@@ -30,10 +47,10 @@ describe("examples/vercel-edge", () => {
     expect(started.status).toBe("STARTED");
     const busy = await vm.evaluate(`handler(new Request("https://app.example/api/job?key=${key}")).then((r) => r.json())`);
     expect(busy.status).toBe("SOMEONE_ELSE_HOLDS_LOCK");
-    await vm.evaluate("Promise.all(globalThis.__pending)");
+    await vm.evaluate("settleWaitUntil()");
     const after = await vm.evaluate(`handler(new Request("https://app.example/api/job?key=${key}")).then((r) => r.json())`);
     expect(after.status).toBe("SUCCESS");
-    await vm.evaluate("Promise.all(globalThis.__pending)");
+    await vm.evaluate("settleWaitUntil()");
     // Once waitUntil's promises settle, the lock and the liveness record are deleted (not left to expire).
     expect(await stack.admin.keys(`${prefix}*`)).toEqual([]);
   });
@@ -43,8 +60,7 @@ describe("examples/vercel-edge", () => {
       UPSTASH_REDIS_REST_URL: stack.rest.url,
       UPSTASH_REDIS_REST_TOKEN: stack.rest.token,
     });
-    const vm = new EdgeVM();
-    vm.evaluate(`globalThis.__pending = []; globalThis[Symbol.for("@vercel/request-context")] = { get: () => ({ waitUntil: (p) => globalThis.__pending.push(p) }) };`);
+    const vm = edgeVmWithWaitUntil();
     vm.evaluate(script);
     expect(vm.evaluate("route.runtime")).toBe("edge");
     const key = `route-${crypto.randomUUID()}`;
@@ -53,7 +69,7 @@ describe("examples/vercel-edge", () => {
     const second = await vm.evaluate(`route.GET(new Request("https://app.example/api/job?key=${key}")).then((r) => r.json())`);
     expect(second.status).toBe("SUCCESS");
     expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
-    await vm.evaluate("Promise.all(globalThis.__pending)");
+    await vm.evaluate("settleWaitUntil()");
     expect(await stack.admin.keys(`*${key}*`)).toEqual([]);
   });
 
