@@ -72,7 +72,9 @@ export const DEFAULTS = Object.freeze({
   clockDriftRate: 0.002,
   /**
    * A fixed safety margin taken off every self-fencing deadline, for timer
-   * latency in the owner between the deadline and the abort.
+   * latency in the owner between the deadline and the abort. Fixed rather
+   * than a share of the TTL, since timer latency does not shrink with the TTL;
+   * it also sets the shortest TTL a Locker accepts (4 margins, 200 ms).
    * @default 50
    */
   fencingMarginMs: 50,

@@ -15,6 +15,7 @@ function describeHolder(lockData: LockData): string {
 /** Reasons a LockError gives when no one else took the lock over. */
 export const LAPSED_REASON = "this process's liveness record lapsed";
 export const OVERWRITTEN_REASON = "the lock record was overwritten by another writer";
+export const RUN_ENDED_REASON = "the job had already returned, so its lock was released: a heartbeat or signal kept past the job ends with it";
 
 /** An error's message, or whatever was thrown, as text. */
 export function messageOf(error: unknown): string {

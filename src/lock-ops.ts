@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { decodeLockRecord, type Owner } from "./lock-record";
+import { TOMBSTONE_PREFIX, decodeLockRecord, type Owner } from "./lock-record";
 import { RedisCommandError } from "./errors";
 import { describe } from "./options";
 import { EXTEND } from "./scripts/extend";
@@ -24,11 +24,14 @@ export function malformedReply(operation: string, reply: unknown): RedisCommandE
   return new RedisCommandError(operation, "BAD_RESPONSE", true, `a reply of the wrong shape: ${describe(reply)}`);
 }
 
-/** GET through a script (every transport needs only EVALSHA/EVAL): a string or null, anything else is malformed. */
+/**
+ * GET through a script (every transport needs only EVALSHA/EVAL): a string or null, anything else is malformed.
+ * A release's tombstone reads as null: it holds no lock.
+ */
 export async function readKey(db: Database, redisKey: string): Promise<string | null> {
   const value = await db.run(READ, [redisKey], []);
   if (value !== null && typeof value !== "string") throw malformedReply(READ.name, value);
-  return value;
+  return value?.startsWith(TOMBSTONE_PREFIX) ? null : value;
 }
 
 /**

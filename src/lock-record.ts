@@ -11,6 +11,14 @@ import type { LockData } from "./lock-data";
  * from key, processHash, seq and trace. The Lua scripts match the same layout
  * (src/scripts/*.ts); the trace is last because it may contain any character.
  */
+/**
+ * What a release leaves, instead of deleting, when TIME has not yet passed the
+ * lock's token (scripts/release.ts): `pl1t|<token>`, for a millisecond or so.
+ * Every reader treats it as no key; the next acquire takes its token as the
+ * previous one.
+ */
+export const TOMBSTONE_PREFIX = "pl1t|";
+
 const RECORD = /^pl1\|(\d{1,16})\|(\d{1,15})\|(\d{1,15})\|([0-9a-f]{32})\|(\d{1,16})\|((?:#[\s\S]*)?)$/;
 
 export interface OwnerParts {

@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, isCorruptRecordError } from "./errors";
+import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, RUN_ENDED_REASON, isCorruptRecordError } from "./errors";
 import { fencedTtl } from "./fencing";
 import { Heartbeater, type Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
@@ -37,6 +37,40 @@ const HEARTBEAT_PROTO: object = Object.create(Function.prototype, {
   signal: { get(this: { [RUN]: LockRun }) { return this[RUN].signal; } },
   lockData: { get(this: { [RUN]: LockRun }) { return this[RUN].lockData; }, enumerable: true },
 });
+
+const nativeGetter = (name: "aborted" | "reason"): ((this: AbortSignal) => unknown) | undefined =>
+  Object.getOwnPropertyDescriptor(AbortSignal.prototype, name)?.get as ((this: AbortSignal) => unknown) | undefined;
+
+/**
+ * Makes every check a job can make on its signal exact: `aborted`, `reason`
+ * and `throwIfAborted()` first compare the self-fencing deadline with the
+ * monotonic clock. A timer alone is not enough: after a freeze (SIGSTOP, a
+ * blocked loop) overdue timers run in due order, so a job's own timer could
+ * run before ours and see a signal that should already have aborted.
+ */
+function exactSignal(signal: AbortSignal, check: () => void): void {
+  const aborted = nativeGetter("aborted");
+  const reason = nativeGetter("reason");
+  const throwIfAborted = (AbortSignal.prototype as Partial<AbortSignal>).throwIfAborted;
+  if (!aborted || !reason) return; // an AbortSignal we cannot wrap: the deadline timer still aborts it
+  try {
+    Object.defineProperties(signal, {
+      aborted: { get: () => (check(), aborted.call(signal)), configurable: true },
+      reason: { get: () => (check(), reason.call(signal)), configurable: true },
+      throwIfAborted: {
+        value: () => {
+          check();
+          if (throwIfAborted) return throwIfAborted.call(signal);
+          if (aborted.call(signal)) throw reason.call(signal);
+        },
+        configurable: true,
+        writable: true,
+      },
+    });
+  } catch {
+    // A frozen host object: the deadline timer still aborts it.
+  }
+}
 
 /** How long delay() sleeps at most between two heartbeats. */
 const DELAY_QUANTUM_MS = 1000;
@@ -83,6 +117,7 @@ export class LockRun {
     if (!this.#controller) {
       this.#controller = new AbortController();
       if (this.#abortReason) this.#controller.abort(this.#abortReason);
+      exactSignal(this.#controller.signal, () => this.#checkDeadline());
     }
     return this.#controller.signal;
   }
@@ -102,6 +137,7 @@ export class LockRun {
   }
 
   async heartbeat(): Promise<void> {
+    if (this.#finished) throw this.#abortReason;
     const draining = Heartbeater.drainingReason;
     if (draining !== null) throw new DrainingSignal(this.#p.key, draining);
     this.#checkDeadline();
@@ -139,13 +175,24 @@ export class LockRun {
     this.#abort(new DrainingSignal(this.#p.key, reason));
   }
 
-  /** The job is over: stop the deadline timer and stop listening for draining. */
+  /**
+   * The job is over: stop the deadline timer and stop listening for draining.
+   * A heartbeat or signal that the job handed on (a timer, a request still in
+   * flight) is over too: the signal aborts, later heartbeats throw, so nothing
+   * keeps acting on a lock that is being released.
+   */
   finish(): void {
     // A job that blocked its thread past the deadline ends lost, even though no timer could fire.
     this.#checkDeadline();
     this.#finished = true;
     clearTimeout(this.#timer);
     this.#stopListening();
+    this.#abort(new LockError(this.#p.key, this.lockData.ownerHash, null, RUN_ENDED_REASON));
+  }
+
+  /** Whether `at` (on the liveness clock) came before this run's self-fencing deadline: nobody else could hold the lock yet. */
+  heldAt(at: number): boolean {
+    return at < this.#deadline();
   }
 
   /** Marks the lock lost: the signal aborts and every later heartbeat throws `error`. */

@@ -114,6 +114,16 @@ export interface LockerErrorEvent {
 
 const noop = (): void => {};
 
+/** A lock this Locker acquired and has not released yet. */
+interface HeldLock {
+  key: string;
+  owner: Owner;
+  /** The acquireAndRun()/mutex() run holding it: release() must not pull the lock from under it. */
+  run?: LockRun;
+  /** Resolves the lock's waitUntil promise. */
+  done: () => void;
+}
+
 /**
  * Where mutex() waiters flag a held lock so that its release publishes. The
  * lock key's hash tag keeps it in the lock's slot; a lock key always ends in
@@ -187,8 +197,11 @@ export class Locker {
   #wakeups: ReleaseWakeups | undefined;
   #batch: { acquire: Batcher<BatchEntry, AcquireReply>; release: Batcher<BatchEntry, unknown> } | undefined;
   #terminated = false;
-  /** Locks this Locker holds (by owner hash), each with what resolves its waitUntil promise. */
-  readonly #held = new Map<string, () => void>();
+  /**
+   * Locks this Locker holds, by owner hash: what releasing one needs, the run that holds it (acquireAndRun and
+   * mutex), and what resolves its waitUntil promise. release() frees only what is here.
+   */
+  readonly #held = new Map<string, HeldLock>();
   /** Acquisitions on their way: liveness must not go idle under them. */
   #acquiring = 0;
   /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
@@ -261,6 +274,8 @@ export class Locker {
     });
     const entry = { key, generation: identity.generation, run };
     this.#runs.add(entry);
+    const held = this.#held.get(lockData.ownerHash);
+    if (held) held.run = run;
     let value: T | undefined;
     let failure: { error: unknown } | undefined;
     try {
@@ -272,7 +287,9 @@ export class Locker {
     this.#runs.delete(entry);
     let lost = run.lost;
     try {
-      const released = await this.#releaseOwned(key, { processHash: identity.processHash, seq }, lost ? 1 : Infinity);
+      // A retry that finds the lock gone or taken counts as released when the first try left before the deadline:
+      // that try may have deleted it, and nobody else could have held it while the job ran.
+      const released = await this.#releaseOwned(key, { processHash: identity.processHash, seq }, lost ? 1 : Infinity, (sentAt) => run.heldAt(sentAt));
       if (!lost && released.status !== LockStatus.SUCCESS) {
         // The lock was gone by the end although no check noticed in time: the caller must still learn it.
         lost = new LockError(key, run.lockData.ownerHash, released.lockData, "the lock was no longer held when the job ended");
@@ -294,31 +311,39 @@ export class Locker {
    * acquireAndRun() and returns its result. Throws MutexError on timeout.
    * On Node a release wakes waiters at once through pub/sub; polling with
    * capped exponential backoff and jitter is the fallback.
+   *
+   * `recheckDelay` is the pause between two tries: milliseconds (the first
+   * pause of the backoff), or, as in @clickup/distributed-locker, a function
+   * whose promise is the pause (a release still wakes the waiter early, and
+   * the timeout still counts).
    */
   mutex<T>(key: string, options: MutexOptions, fn: (heartbeat: Heartbeat) => Promise<T> | T): Promise<T>;
   mutex<T>(
     key: string,
     timeoutMs: number,
     fn: (heartbeat: Heartbeat) => Promise<T> | T,
-    recheckDelayMs?: number,
+    recheckDelay?: number | (() => Promise<unknown>),
     trace?: string,
   ): Promise<T>;
   async mutex<T>(
     key: string,
     timeoutOrOptions: number | MutexOptions,
     fn: (heartbeat: Heartbeat) => Promise<T> | T,
-    recheckDelayMs?: number,
+    recheckDelay?: number | (() => Promise<unknown>),
     trace?: string,
   ): Promise<T> {
+    const pause = typeof recheckDelay === "function" ? recheckDelay : undefined;
     const o: MutexOptions =
       typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
         ? timeoutOrOptions
-        : { timeoutMs: timeoutOrOptions, recheckDelayMs, trace };
+        : { timeoutMs: timeoutOrOptions, recheckDelayMs: typeof recheckDelay === "function" ? undefined : recheckDelay, trace };
     const bad = (what: string, value: unknown) => new TypeError(`pulselock: mutex() needs ${what}, got ${describe(value)}`);
     if (typeof o.timeoutMs !== "number" || !(o.timeoutMs >= 0)) throw bad("timeoutMs >= 0", o.timeoutMs);
     const base = o.recheckDelayMs ?? DEFAULTS.mutexRecheckMs;
     // A timer cannot wait longer than MAX_TIMER_MS: beyond it fires at once, and the waiter would spin on Redis.
-    if (typeof base !== "number" || !(base > 0 && base <= MAX_TIMER_MS)) throw bad(`recheckDelayMs in (0, ${MAX_TIMER_MS}]`, base);
+    if (typeof base !== "number" || !(base > 0 && base <= MAX_TIMER_MS)) {
+      throw bad(`recheckDelayMs in (0, ${MAX_TIMER_MS}] (or recheckDelay as a function that returns a promise)`, base);
+    }
     if (o.trace !== undefined && typeof o.trace !== "string") throw bad("trace to be a string", o.trace);
     const sig = o.signal as Partial<AbortSignal> | null | undefined;
     if (sig !== undefined && (typeof sig?.aborted !== "boolean" || typeof sig.addEventListener !== "function")) throw bad("signal to be an AbortSignal", sig);
@@ -368,8 +393,18 @@ export class Locker {
             signal?.removeEventListener("abort", onAbort);
           };
           const onAbort = () => (done(), reject(signal!.reason));
-          const timer = setTimeout(() => (done(), resolve()), wait);
-          wake = () => (done(), resolve());
+          // A caller's pause ends the wait (or its rejection ends mutex()); the timer then only bounds it by the timeout.
+          const timer = setTimeout(() => (done(), resolve()), pause ? left : wait);
+          const end = () => (done(), resolve());
+          wake = end;
+          if (pause) {
+            Promise.resolve()
+              .then(pause)
+              .then(
+                () => wake === end && end(),
+                (error: unknown) => wake === end && (done(), reject(error)),
+              );
+          }
           signal?.addEventListener("abort", onAbort, { once: true });
           if (signal?.aborted) onAbort();
         });
@@ -416,21 +451,49 @@ export class Locker {
   }
 
   /**
-   * Releases a lock acquired by this process. Transient errors (a lost
-   * connection, a failover) are retried until lockTtlMs has passed, since by
-   * then the lock has expired anyway.
+   * Releases a lock that this Locker took with acquire(). Transient errors (a
+   * lost connection, a failover) are retried until lockTtlMs has passed, since
+   * by then the lock has expired anyway.
+   *
+   * Only this Locker's own locks are released: any other lockData (another
+   * process's, another key's, a refusal's, a made-up owner, one released
+   * already) deletes nothing: it answers SOMEONE_ELSE_HOLDS_LOCK with the key's
+   * current holder, or, when the key is free, NO_KEY for a lockData of this key
+   * (released or expired already) and SOMEONE_ELSE_HOLDS_LOCK with the lockData
+   * given for any other (another key's, a made-up owner). A lock held
+   * by a running acquireAndRun() or mutex() of this Locker is released when its
+   * function returns: releasing it earlier is refused with a TypeError.
    */
   async release(key: string, lockData: LockData): Promise<ReleaseResult> {
     assertLockName(key, "release");
-    const owner = typeof lockData === "object" && lockData !== null ? ownerOf(key, lockData.ownerHash) : undefined;
-    if (!owner) {
+    if (typeof lockData !== "object" || lockData === null || typeof lockData.ownerHash !== "string") {
       throw new TypeError(`pulselock: release() needs the lockData that acquire() returned, got ${describe(lockData)}`);
     }
-    try {
-      return await this.#releaseOwned(key, owner, Infinity);
-    } finally {
-      this.#forget(lockData.ownerHash);
+    const held = this.#held.get(lockData.ownerHash);
+    if (!held || held.key !== key) return this.#notOurs(key, lockData);
+    if (held.run) {
+      throw new TypeError(
+        `pulselock: release() refused: the lock on ${JSON.stringify(key)} (${lockData.ownerHash}) is held by a running ` +
+          "acquireAndRun() or mutex() of this Locker, which releases it when its function returns; make the job return instead",
+      );
     }
+    // Only an answer ends ownership: after an error the lock may still be ours, and a retry must be able to free it.
+    const result = await this.#releaseOwned(key, held.owner, Infinity);
+    this.#forget(lockData.ownerHash);
+    return result;
+  }
+
+  /**
+   * release() of a lock that is not (or no longer) this Locker's: say who holds the key, and touch nothing. A free
+   * key answers NO_KEY to a lockData of this key (released already, or expired), as a compare-and-delete would;
+   * another key's or a made-up owner gets SOMEONE_ELSE_HOLDS_LOCK with the lockData given.
+   */
+  async #notOurs(key: string, given: LockData): Promise<ReleaseResult> {
+    const db = this.#db ?? (await this.#database());
+    const redisKey = db.lockKey(key);
+    const raw = await readKey(db, redisKey);
+    if (raw !== null) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
+    return ownerOf(key, given.ownerHash) ? { status: LockStatus.NO_KEY, lockData: null } : { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: given };
   }
 
   /** Reads who holds a lock. Returns "maybe_unlocked" when nobody does or the holder's process is dead. */
@@ -474,8 +537,8 @@ export class Locker {
     if (this.#terminated) return;
     this.#terminated = true;
     this.#lapse(Infinity, "the Locker was terminated");
-    for (const release of this.#held.values()) release(); // nothing is kept alive for a terminated Locker
-    this.#held.clear();
+    // Nothing is kept alive for a terminated Locker; its acquire() locks stay listed, so release() still frees them.
+    for (const held of this.#held.values()) held.done();
     await this.#wakeups?.close();
     await this.#liveness.terminate();
   }
@@ -511,7 +574,7 @@ export class Locker {
               await this.#releaseQuietly(key, { processHash: identity.processHash, seq });
               throw error;
             }
-            this.#hold(res.lockData.ownerHash);
+            this.#hold(res.lockData.ownerHash, key, { processHash: identity.processHash, seq });
             return { status: LockStatus.SUCCESS, lockData: res.lockData, sentAt: res.sentAt, identity, seq };
           }
           await this.#releaseQuietly(key, { processHash: identity.processHash, seq });
@@ -616,12 +679,17 @@ export class Locker {
     return this.#releaseOwned(key, owner, 1).catch(this.#emit("locker"));
   }
 
-  /** Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. */
-  async #releaseOwned(key: string, owner: Owner, attempts: number): Promise<ReleaseResult> {
+  /**
+   * Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. When `heldAt`
+   * says the lock was still certainly ours as the first try left, a retry that finds it gone or taken is a SUCCESS:
+   * the first try may have deleted it before its reply was lost.
+   */
+  async #releaseOwned(key: string, owner: Owner, attempts: number, heldAt?: (sentAt: number) => boolean): Promise<ReleaseResult> {
     const db = this.#db ?? (await this.#database());
     const redisKey = db.lockKey(key);
     const entry = { key: redisKey, flag: waitFlagKey(redisKey), arg: `${owner.processHash}|${owner.seq}` };
     const start = this.#liveness.now();
+    const oursAtStart = heldAt?.(start) ?? false;
     for (let attempt = 0; ; attempt++) {
       let reply: unknown;
       try {
@@ -634,7 +702,9 @@ export class Locker {
         await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.#options.lockRecheckMs));
         continue;
       }
-      return releaseResult(key, redisKey, reply);
+      const result = releaseResult(key, redisKey, reply);
+      if (attempt > 0 && result.status !== LockStatus.SUCCESS && oursAtStart) return { status: LockStatus.SUCCESS, lockData: null };
+      return result;
     }
   }
 
@@ -668,10 +738,10 @@ export class Locker {
   }
 
   /** A lock is held until forget(): on runtimes with waitUntil, the isolate is kept alive that long. */
-  #hold(ownerHash: string): void {
-    let release = noop;
-    this.#options.waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
-    this.#held.set(ownerHash, release);
+  #hold(ownerHash: string, key: string, owner: Owner): void {
+    let done = noop;
+    this.#options.waitUntil?.(new Promise<void>((resolve) => (done = resolve)));
+    this.#held.set(ownerHash, { key, owner, done });
   }
 
   /**
@@ -679,10 +749,10 @@ export class Locker {
    * (the delete of the liveness record has its own by then).
    */
   #forget(ownerHash: string): void {
-    const done = this.#held.get(ownerHash);
+    const held = this.#held.get(ownerHash);
     this.#held.delete(ownerHash);
     this.#goIdleIfUnused();
-    done?.();
+    held?.done();
   }
 
   /**

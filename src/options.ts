@@ -1,5 +1,5 @@
 import { DEFAULTS } from "./defaults";
-import { fencedTtl } from "./fencing";
+import { MIN_TTL_MS, fencedTtl } from "./fencing";
 import type { Database, DatabaseReference } from "./database";
 import { isDatabase, isDatabaseReference } from "./database";
 
@@ -106,6 +106,14 @@ export function resolveOptions(options: LockerOptions): ResolvedOptions {
   for (const key of TIMING_KEYS) {
     // Only undefined means "use the default": null is a mistake worth reporting.
     resolved[key] = positiveMs(key, options[key] === undefined ? DEFAULTS[key] : options[key]);
+  }
+  for (const ttl of ["reportTtlMs", "lockTtlMs"] as const) {
+    if (resolved[ttl] < MIN_TTL_MS) {
+      throw new TypeError(
+        `pulselock: option ${ttl} must be at least ${MIN_TTL_MS} ms (milliseconds), got ${resolved[ttl]}: an owner stops ` +
+          `${DEFAULTS.fencingMarginMs} ms before its TTL ends, and timers are too coarse for self-fencing below that`,
+      );
+    }
   }
   for (const [interval, ttl] of INTERVALS) {
     // Compared with the self-fencing window, not the bare TTL: an owner stops that much before Redis expires its record.

@@ -41,7 +41,10 @@ import type { LuaScript } from "./script";
  *
  * The fencing token is max(TIME in µs, previous token + 1): it grows with the
  * Redis clock, so it survives a Redis restart that lost all data, and it never
- * repeats even if two takeovers fall in the same microsecond.
+ * repeats even if two takeovers fall in the same microsecond. A key that holds
+ * a release's tombstone (`pl1t|<token>`, see scripts/release.ts) is free, and
+ * its token counts as the previous one: so acquire, release and acquire inside
+ * one microsecond still give strictly growing tokens.
  * Locals: n locks, j the next key, u µs, mid the record's fields after the token up to seq,
  * head a fresh record up to seq, nx SET NX GET works, a one lock's argument
  * (vs/f/vp its victim seq, flag ms, victim processHash; tail "seq|traceField"),
@@ -85,6 +88,7 @@ if not nx then r=redis.pcall('GET',K) end
 if type(r)=='table' then out[i+1]={-3,r.err}
 elseif not r then
 if nx then out[i+1]=1 else put(i,K,u,tail) end
+elseif string.sub(r,1,5)=='pl1t|' then put(i,K,math.max(u,tonumber(string.sub(r,6))+1),tail)
 elseif vp=='' and f=='' then out[i+1]=r
 else
 local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
@@ -95,5 +99,5 @@ else put(i,K,math.max(u,tonumber(k)+1),tail) end
 end
 end
 return out`,
-  sha: "bb50a715f81be67f92fd821c6d35fbb16ac25919",
+  sha: "deb3d66deb628c5bb068801f0f041ceef7e96665",
 };

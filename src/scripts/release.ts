@@ -17,23 +17,47 @@ import type { LuaScript } from "./script";
  * Redis refused to read the key (a foreign value of another type). The owner
  * is compared as a plain string: a pattern built from it could be made to
  * match someone else's record.
+ *
+ * Tombstones: the next acquire's token is max(TIME, previous + 1) only while
+ * a previous record is there to read. A release in the same microsecond as
+ * its lock's token (or with a token that takeovers pushed ahead of TIME)
+ * therefore leaves `pl1t|<token>` instead of deleting, for just as long as
+ * TIME needs to pass the token (whole ms, at least 1); every other release
+ * deletes, since any later TIME is already past the token. Every script and
+ * reader treats a tombstone as no key. Without it, acquire, release and
+ * acquire inside one microsecond would repeat a token (docs/model.md).
  */
 export const RELEASE: LuaScript = {
   name: "release",
   source: `local out={}
+local u
 for i=1,#KEYS/2 do
 local K=KEYS[2*i-1]
 local r=redis.pcall('GET',K)
 if type(r)=='table' then out[i]={-3,r.err}
-elseif not r then out[i]=-1
-elseif string.match(r,'^pl1|%d+|%d+|%d+|([^|]*|%d+)|')~=ARGV[i+1] then out[i]=r
+elseif not r or string.sub(r,1,5)=='pl1t|' then out[i]=-1
 else
-if redis.call('DEL',K,KEYS[2*i])>1 then
+local k,o=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*|%d+)|')
+if o~=ARGV[i+1] then out[i]=r
+else
+if not u then
+local t=redis.call('TIME')
+u=t[1]*1000000+t[2]
+end
+k=tonumber(k)
+local flagged
+if u>k then flagged=redis.call('DEL',K,KEYS[2*i])>1
+else
+redis.call('SET',K,'pl1t|'..string.format('%.0f',k),'PX',math.floor((k-u)/1000)+1)
+flagged=redis.call('DEL',KEYS[2*i])>0
+end
+if flagged then
 if ARGV[1]=='1' then redis.pcall('PUBLISH',K,'') elseif ARGV[1]=='2' then redis.pcall('SPUBLISH',K,'') end
 end
 out[i]=1
 end
 end
+end
 return out`,
-  sha: "0b5cf8ab18465a0592bd0d333b2ce9e1d3c30c77",
+  sha: "26a8ce0671afbec9245ada539361ebc31f890ac8",
 };

@@ -28,7 +28,7 @@ it("a process that made only refused calls (and one job) exits by itself", async
     { what: "bad option", error: "TypeError" },
     { what: "acquire('')", error: "TypeError" },
     { what: "mutex(NaN)", error: "TypeError" },
-    { what: "release(forged)", error: "TypeError" },
+    { what: "release(bad lockData)", error: "TypeError" },
     { what: "setDraining(42)", error: "TypeError" },
     { what: "delay(-1) in a job", error: "TypeError" },
     { what: "missing database module", error: "ReporterError" },

@@ -93,5 +93,29 @@ export function waitingSuite(h: Harness): void {
       await dying.terminate();
       expect(await waiter.mutex(key, 5_000, async () => "mine")).toBe("mine");
     });
+
+    it("mutex() takes recheckDelay as a function whose promise is the pause (@clickup/distributed-locker's signature)", async () => {
+      const holder = h.locker();
+      const waiter = h.locker();
+      const key = uniqueKey("pause-fn");
+      const held = await holder.acquire(key);
+      if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      let pauses = 0;
+      const pause = async (): Promise<unknown> => {
+        if (++pauses === 3) await holder.release(key, held.lockData);
+        return new Promise((resolve) => setTimeout(resolve, 10));
+      };
+      expect(await waiter.mutex(key, 20_000, async () => "ran", pause, "trace")).toBe("ran");
+      expect(pauses).toBeGreaterThanOrEqual(3);
+      // The timeout still counts while a pause is pending, and a pause that rejects ends the wait with its error.
+      const again = await holder.acquire(key);
+      if (again.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      const slow = () => new Promise((resolve) => setTimeout(resolve, 60_000).unref?.());
+      const timedOut = await waiter.mutex(key, 300, async () => "ran", slow).catch((e: unknown) => e);
+      expect((timedOut as Error).name).toBe("MutexError");
+      const failing = () => Promise.reject(new Error("pause failed"));
+      await expect(waiter.mutex(key, 20_000, async () => "ran", failing)).rejects.toThrow("pause failed");
+      await holder.release(key, again.lockData);
+    });
   });
 }
