@@ -25,7 +25,9 @@ export function faultsSuite(h: Harness): void {
       }
       await expect(locker.acquire("")).rejects.toThrow(/non-empty string/);
       await expect(locker.acquireAndRun("k", "not a function" as never)).rejects.toThrow(TypeError);
-      await expect(locker.release("k", { ownerHash: "nonsense" } as LockData)).rejects.toThrow(TypeError);
+      await expect(locker.release("k", { ownerHash: 42 } as unknown as LockData)).rejects.toThrow(TypeError);
+      // A well-formed lockData that is not this Locker's is no TypeError (as in @clickup/distributed-locker): it frees nothing.
+      expect((await locker.release("k", { ownerHash: "nonsense" } as LockData)).status).toBe("SOMEONE_ELSE_HOLDS_LOCK");
       await expect(locker.mutex("k", -1, noop)).rejects.toThrow(TypeError);
       await expect(locker.mutex("k", Number.NaN, noop)).rejects.toThrow(TypeError);
     });
