@@ -15,7 +15,6 @@ function describeHolder(lockData: LockData): string {
 /** Reasons a LockError gives when no one else took the lock over. */
 export const LAPSED_REASON = "this process's liveness record lapsed";
 export const OVERWRITTEN_REASON = "the lock record was overwritten by another writer";
-export const RUN_ENDED_REASON = "the job had already returned, so its lock was released: a heartbeat or signal kept past the job ends with it";
 
 /** An error's message, or whatever was thrown, as text. */
 export function messageOf(error: unknown): string {
@@ -89,6 +88,26 @@ export class DrainingSignal extends Error {
 Object.defineProperty(DrainingSignal.prototype, "name", { value: "DrainingSignal" });
 
 /**
+ * The job's function had already returned: its lock is released (or being
+ * released), so a heartbeat kept past the job (in a timer, a request still in
+ * flight) throws this, and the job's signal aborts with it. Not a lost lock:
+ * the run itself ended normally.
+ */
+export class RunEndedError extends Error {
+  /** Always "RunEndedError", set on the prototype so that minifiers keep it: {@link isRunEndedError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
+  declare readonly name: "RunEndedError";
+  constructor(
+    /** The lock name the job held. */
+    readonly key: string,
+    /** The owner hash under which the job held the lock. */
+    readonly ownerHash: string,
+  ) {
+    super(`The job holding ${JSON.stringify(key)} as ${ownerHash} already returned, so its lock is released: stop using its heartbeat and signal`);
+  }
+}
+Object.defineProperty(RunEndedError.prototype, "name", { value: "RunEndedError" });
+
+/**
  * A lock or liveness key holds a value that pulselock did not write (someone
  * overwrote it). pulselock neither takes nor deletes such a key.
  */
@@ -149,6 +168,8 @@ Object.defineProperty(ReporterError.prototype, "name", { value: "ReporterError" 
 export const isLockError = (e: unknown): e is LockError => hasName(e, "LockError");
 /** Whether `e` is a {@link MutexError}, by its name (works across threads, realms and package copies). */
 export const isMutexError = (e: unknown): e is MutexError => hasName(e, "MutexError");
+/** Whether `e` is a {@link RunEndedError}, by its name (works across threads, realms and package copies). */
+export const isRunEndedError = (e: unknown): e is RunEndedError => hasName(e, "RunEndedError");
 /** Whether `e` is a {@link DrainingSignal}, by its name (works across threads, realms and package copies). */
 export const isDrainingSignal = (e: unknown): e is DrainingSignal => hasName(e, "DrainingSignal");
 /** Whether `e` is a {@link CorruptRecordError}, by its name (works across threads, realms and package copies). */

@@ -31,12 +31,14 @@ export {
   MutexError,
   RedisCommandError,
   ReporterError,
+  RunEndedError,
   isCorruptRecordError,
   isDrainingSignal,
   isLockError,
   isMutexError,
   isRedisCommandError,
   isReporterError,
+  isRunEndedError,
 } from "./errors";
 export type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
 export { InThreadLiveness, inThreadPlatform } from "./in-thread-liveness";

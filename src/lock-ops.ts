@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { TOMBSTONE_PREFIX, decodeLockRecord, type Owner } from "./lock-record";
+import { TOMBSTONE, decodeLockRecord, type Owner } from "./lock-record";
 import { RedisCommandError } from "./errors";
 import { describe } from "./options";
 import { EXTEND } from "./scripts/extend";
@@ -31,7 +31,7 @@ export function malformedReply(operation: string, reply: unknown): RedisCommandE
 export async function readKey(db: Database, redisKey: string): Promise<string | null> {
   const value = await db.run(READ, [redisKey], []);
   if (value !== null && typeof value !== "string") throw malformedReply(READ.name, value);
-  return value?.startsWith(TOMBSTONE_PREFIX) ? null : value;
+  return value !== null && TOMBSTONE.test(value) ? null : value;
 }
 
 /**

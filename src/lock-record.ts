@@ -17,7 +17,7 @@ import type { LockData } from "./lock-data";
  * Every reader treats it as no key; the next acquire takes its token as the
  * previous one.
  */
-export const TOMBSTONE_PREFIX = "pl1t|";
+export const TOMBSTONE = /^pl1t\|\d+$/;
 
 const RECORD = /^pl1\|(\d{1,16})\|(\d{1,15})\|(\d{1,15})\|([0-9a-f]{32})\|(\d{1,16})\|((?:#[\s\S]*)?)$/;
 

@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, RUN_ENDED_REASON, isCorruptRecordError } from "./errors";
+import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, RunEndedError, isCorruptRecordError } from "./errors";
 import { fencedTtl } from "./fencing";
 import { Heartbeater, type Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
@@ -88,7 +88,7 @@ export class LockRun {
    * in #abortReason, so a signal made later is born aborted with it.
    */
   #controller: AbortController | undefined;
-  #abortReason: LockError | DrainingSignal | undefined;
+  #abortReason: LockError | DrainingSignal | RunEndedError | undefined;
   #lostError: LockError | undefined;
   #lastExtendSentAt: number;
   #lastExtendAt: number;
@@ -137,7 +137,7 @@ export class LockRun {
   }
 
   async heartbeat(): Promise<void> {
-    if (this.#finished) throw this.#abortReason;
+    if (this.#finished) throw new RunEndedError(this.#p.key, this.lockData.ownerHash);
     const draining = Heartbeater.drainingReason;
     if (draining !== null) throw new DrainingSignal(this.#p.key, draining);
     this.#checkDeadline();
@@ -187,7 +187,7 @@ export class LockRun {
     this.#finished = true;
     clearTimeout(this.#timer);
     this.#stopListening();
-    this.#abort(new LockError(this.#p.key, this.lockData.ownerHash, null, RUN_ENDED_REASON));
+    this.#abort(new RunEndedError(this.#p.key, this.lockData.ownerHash));
   }
 
   /** Whether `at` (on the liveness clock) came before this run's self-fencing deadline: nobody else could hold the lock yet. */
@@ -206,7 +206,7 @@ export class LockRun {
   }
 
   /** Aborts the signal with the first reason only, whether or not the signal exists yet. */
-  #abort(reason: LockError | DrainingSignal): void {
+  #abort(reason: LockError | DrainingSignal | RunEndedError): void {
     if (this.#abortReason) return;
     this.#abortReason = reason;
     this.#controller?.abort(reason);

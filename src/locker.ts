@@ -9,7 +9,7 @@ import type { Heartbeat } from "./heartbeater";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
-import { decodeLockRecord, encodeTraceField, ownLockData, ownerOf, parseOwnerHashCandidates, type Owner } from "./lock-record";
+import { decodeLockRecord, encodeTraceField, formatOwnerHash, ownLockData, ownerOf, parseOwnerHashCandidates, type Owner, type OwnerParts } from "./lock-record";
 import { LockRun } from "./lock-run";
 import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
@@ -114,11 +114,17 @@ export interface LockerErrorEvent {
 
 const noop = (): void => {};
 
-/** A lock this Locker acquired and has not released yet. */
-interface HeldLock {
+/** What release() needs to free a lock that this Locker took. */
+interface OwnLock {
   key: string;
   owner: Owner;
-  /** The acquireAndRun()/mutex() run holding it: release() must not pull the lock from under it. */
+}
+
+/** A lock this Locker acquired and has not released yet. */
+interface HeldLock extends OwnLock {
+  /** Taken by acquireAndRun()/mutex(): release() must not pull the lock from under its run. */
+  byRun: boolean;
+  /** That run, once it started. */
   run?: LockRun;
   /** Resolves the lock's waitUntil promise. */
   done: () => void;
@@ -202,6 +208,12 @@ export class Locker {
    * mutex), and what resolves its waitUntil promise. release() frees only what is here.
    */
   readonly #held = new Map<string, HeldLock>();
+  /**
+   * Locks that may still be ours although no call holds them: a release that failed, an acquire whose reply was
+   * lost. They keep nothing alive (no liveness, no waitUntil), yet release() can still free them with the
+   * lockData that a refusal or readLockData() shows; forgotten after lockTtlMs, when they have expired anyway.
+   */
+  readonly #orphans = new Map<string, OwnLock & { until: number }>();
   /** Acquisitions on their way: liveness must not go idle under them. */
   #acquiring = 0;
   /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
@@ -394,7 +406,7 @@ export class Locker {
           };
           const onAbort = () => (done(), reject(signal!.reason));
           // A caller's pause ends the wait (or its rejection ends mutex()); the timer then only bounds it by the timeout.
-          const timer = setTimeout(() => (done(), resolve()), pause ? left : wait);
+          const timer = setTimeout(() => (done(), resolve()), pause ? Math.min(left, MAX_TIMER_MS) : wait);
           const end = () => (done(), resolve());
           wake = end;
           if (pause) {
@@ -469,18 +481,35 @@ export class Locker {
     if (typeof lockData !== "object" || lockData === null || typeof lockData.ownerHash !== "string") {
       throw new TypeError(`pulselock: release() needs the lockData that acquire() returned, got ${describe(lockData)}`);
     }
-    const held = this.#held.get(lockData.ownerHash);
-    if (!held || held.key !== key) return this.#notOurs(key, lockData);
-    if (held.run) {
+    const own = this.#held.get(lockData.ownerHash) ?? this.#orphan(lockData.ownerHash);
+    if (!own || own.key !== key) return this.#notOurs(key, lockData);
+    if ("byRun" in own && own.byRun) {
       throw new TypeError(
-        `pulselock: release() refused: the lock on ${JSON.stringify(key)} (${lockData.ownerHash}) is held by a running ` +
+        `pulselock: release() refused: the lock on ${JSON.stringify(key)} (${lockData.ownerHash}) belongs to an ` +
           "acquireAndRun() or mutex() of this Locker, which releases it when its function returns; make the job return instead",
       );
     }
-    // Only an answer ends ownership: after an error the lock may still be ours, and a retry must be able to free it.
-    const result = await this.#releaseOwned(key, held.owner, Infinity);
-    this.#forget(lockData.ownerHash);
-    return result;
+    this.#orphans.delete(lockData.ownerHash);
+    try {
+      return await this.#releaseOwned(key, own.owner, Infinity);
+    } catch (error) {
+      // After an error the lock may still be ours: a later release() must still be able to free it.
+      this.#orphaned(lockData.ownerHash, own);
+      throw error;
+    } finally {
+      this.#forget(lockData.ownerHash);
+    }
+  }
+
+  /** An orphaned lock of ours, if it has not expired by now. */
+  #orphan(ownerHash: string): OwnLock | undefined {
+    const now = this.#liveness.now();
+    for (const [hash, orphan] of this.#orphans) if (orphan.until <= now) this.#orphans.delete(hash);
+    return this.#orphans.get(ownerHash);
+  }
+
+  #orphaned(ownerHash: string, { key, owner }: OwnLock): void {
+    this.#orphans.set(ownerHash, { key, owner, until: this.#liveness.now() + this.#options.lockTtlMs });
   }
 
   /**
@@ -571,13 +600,13 @@ export class Locker {
               await db.replicated("acquire", db.lockKey(key));
             } catch (error) {
               // Not on enough replicas: a failover could lose it, so it does not count as held.
-              await this.#releaseQuietly(key, { processHash: identity.processHash, seq });
+              await this.#releaseQuietly({ key, processHash: identity.processHash, seq, trace });
               throw error;
             }
-            this.#hold(res.lockData.ownerHash, key, { processHash: identity.processHash, seq });
+            this.#hold(res.lockData.ownerHash, { key, owner: { processHash: identity.processHash, seq } }, method !== "acquire");
             return { status: LockStatus.SUCCESS, lockData: res.lockData, sentAt: res.sentAt, identity, seq };
           }
-          await this.#releaseQuietly(key, { processHash: identity.processHash, seq });
+          await this.#releaseQuietly({ key, processHash: identity.processHash, seq, trace });
         }
         this.#assertOpen();
         this.#lapse(identity.generation, "this process's liveness record was lost or lapsed");
@@ -620,7 +649,7 @@ export class Locker {
         // dropped connection), so the lock may have been written: free it rather than leave it held for lockTtlMs
         // (a compare-and-delete on our own seq, harmless if it was not; bounded like every release). Best effort: over
         // HTTP the release may overtake a delayed acquire. Awaited, so a caller that retries at once finds it done.
-        if (mayHaveRun(error)) await this.#releaseQuietly(key, owner);
+        if (mayHaveRun(error)) await this.#releaseQuietly(owner);
         throw error;
       }
       if (res === LAPSED) return { status: "LAPSED" };
@@ -675,8 +704,15 @@ export class Locker {
     return (this.#batch = { acquire, release });
   }
 
-  #releaseQuietly(key: string, owner: Owner): Promise<unknown> {
-    return this.#releaseOwned(key, owner, 1).catch(this.#emit("locker"));
+  /**
+   * One try to free a lock we may have written but do not hold. Should it fail, the lock stays releasable by its
+   * lockData (a refusal shows it) until it expires.
+   */
+  #releaseQuietly(owner: OwnerParts): Promise<unknown> {
+    return this.#releaseOwned(owner.key, owner, 1).catch((error: unknown) => {
+      this.#orphaned(formatOwnerHash(owner), { key: owner.key, owner });
+      this.#emit("locker")(error);
+    });
   }
 
   /**
@@ -738,10 +774,10 @@ export class Locker {
   }
 
   /** A lock is held until forget(): on runtimes with waitUntil, the isolate is kept alive that long. */
-  #hold(ownerHash: string, key: string, owner: Owner): void {
+  #hold(ownerHash: string, own: OwnLock, byRun: boolean): void {
     let done = noop;
     this.#options.waitUntil?.(new Promise<void>((resolve) => (done = resolve)));
-    this.#held.set(ownerHash, { key, owner, done });
+    this.#held.set(ownerHash, { ...own, byRun, done });
   }
 
   /**

@@ -88,7 +88,7 @@ if not nx then r=redis.pcall('GET',K) end
 if type(r)=='table' then out[i+1]={-3,r.err}
 elseif not r then
 if nx then out[i+1]=1 else put(i,K,u,tail) end
-elseif string.sub(r,1,5)=='pl1t|' then put(i,K,math.max(u,tonumber(string.sub(r,6))+1),tail)
+elseif string.find(r,'^pl1t|%d+$') then put(i,K,math.max(u,tonumber(string.sub(r,6))+1),tail)
 elseif vp=='' and f=='' then out[i+1]=r
 else
 local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
@@ -99,5 +99,5 @@ else put(i,K,math.max(u,tonumber(k)+1),tail) end
 end
 end
 return out`,
-  sha: "deb3d66deb628c5bb068801f0f041ceef7e96665",
+  sha: "7f09d813d5a5bd0e2f2fa94c53bf145bb6f9e0f4",
 };

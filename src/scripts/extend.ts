@@ -10,12 +10,12 @@ import type { LuaScript } from "./script";
 export const EXTEND: LuaScript = {
   name: "extend",
   source: `local r=redis.call('GET',KEYS[1])
-if not r or string.sub(r,1,5)=='pl1t|' then return {-1} end
+if not r or string.find(r,'^pl1t|%d+$') then return {-1} end
 local k,a,p,s,x=string.match(r,'^pl1|(%d+)|(%d+)|%d+|([^|]*)|(%d+)|(.*)$')
 if not k or p~=ARGV[1] or s~=ARGV[2] then return {0,r} end
 local t=redis.call('TIME')
 r='pl1|'..k..'|'..a..'|'..string.format('%.0f',t[1]*1000+math.floor(t[2]/1000))..'|'..p..'|'..s..'|'..x
 redis.call('SET',KEYS[1],r,'PX',ARGV[3])
 return {1,r}`,
-  sha: "4f61f36b1f5d7f7ebf634a61c84512e04ff3ddd0",
+  sha: "8b243c1d3ead6b7bd94824e56c70818cc7ef0c05",
 };

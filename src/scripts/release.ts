@@ -35,7 +35,7 @@ for i=1,#KEYS/2 do
 local K=KEYS[2*i-1]
 local r=redis.pcall('GET',K)
 if type(r)=='table' then out[i]={-3,r.err}
-elseif not r or string.sub(r,1,5)=='pl1t|' then out[i]=-1
+elseif not r or string.find(r,'^pl1t|%d+$') then out[i]=-1
 else
 local k,o=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*|%d+)|')
 if o~=ARGV[i+1] then out[i]=r
@@ -59,5 +59,5 @@ end
 end
 end
 return out`,
-  sha: "26a8ce0671afbec9245ada539361ebc31f890ac8",
+  sha: "6f758eccef3b466bdf3f14da8614975519183d19",
 };

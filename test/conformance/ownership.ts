@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LockStatus, isLockError, isMutexError, type Heartbeat, type LockData } from "pulselock";
+import { LockStatus, isCorruptRecordError, isLockError, isMutexError, isRunEndedError, type Heartbeat, type LockData } from "pulselock";
 import { uniqueKey, waitFor } from "../support/wait-for";
 import type { Harness } from "./harness";
 
@@ -107,11 +107,13 @@ export function ownershipSuite(h: Harness): void {
       });
       expect(res).toEqual({ status: LockStatus.SUCCESS, result: false });
       expect(kept.signal.aborted).toBe(true);
-      expect(isLockError(kept.signal.reason)).toBe(true);
+      // Not a lost lock: the run ended normally, and the reason says so.
+      expect(isRunEndedError(kept.signal.reason)).toBe(true);
+      expect(isLockError(kept.signal.reason)).toBe(false);
       expect(String((kept.signal.reason as Error).message)).toMatch(/already returned/);
       for (const call of [() => kept(), () => kept.heartbeat(), () => kept.delay(10)]) {
         const error = await call().then(() => undefined, (e: unknown) => e);
-        expect(isLockError(error)).toBe(true);
+        expect(isRunEndedError(error)).toBe(true);
         expect(String((error as Error).message)).toMatch(/already returned/);
       }
       // Even after another owner took the key, the kept heartbeat keeps saying so instead of resolving.
@@ -172,6 +174,18 @@ export function ownershipSuite(h: Harness): void {
       expect(await admin.release(key, second.lockData)).toEqual({ status: LockStatus.SUCCESS, lockData: null });
       // The tombstone is short-lived: nothing stays in Redis for this lock name.
       await waitFor("the tombstone to expire", async () => (await h.ctx.admin("EXISTS", fullKey)) === 0);
+    });
+
+    it("a value that only looks like a tombstone is a foreign record: it fails its own acquire, not the batch", async () => {
+      const locker = h.locker();
+      const key = uniqueKey("own-fake-tomb");
+      const fine = uniqueKey("own-fine");
+      await h.ctx.admin("SET", h.fullKey(h.ctx.database(), key), "pl1t|garbage", "PX", "60000");
+      const [bad, good] = await Promise.allSettled([locker.acquire(key), locker.acquire(fine)]);
+      expect(bad.status === "rejected" && isCorruptRecordError(bad.reason)).toBe(true);
+      expect(good.status === "fulfilled" && good.value.status).toBe(LockStatus.SUCCESS);
+      await expect(locker.readLockData(key)).rejects.toSatisfy(isCorruptRecordError);
+      expect(await h.ctx.admin("GET", h.fullKey(h.ctx.database(), key))).toBe("pl1t|garbage");
     });
   });
 }

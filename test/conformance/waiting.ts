@@ -115,7 +115,14 @@ export function waitingSuite(h: Harness): void {
       expect((timedOut as Error).name).toBe("MutexError");
       const failing = () => Promise.reject(new Error("pause failed"));
       await expect(waiter.mutex(key, 20_000, async () => "ran", failing)).rejects.toThrow("pause failed");
+      // A timeout beyond a timer's range (Infinity: wait for ever) still waits for each pause, never spins.
+      let slowPauses = 0;
+      const paced = () => (slowPauses++, new Promise((resolve) => setTimeout(resolve, 200)));
+      const forever = waiter.mutex(key, Infinity, async () => "ran", paced);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(slowPauses).toBeLessThanOrEqual(8);
       await holder.release(key, again.lockData);
+      expect(await forever).toBe("ran");
     });
   });
 }

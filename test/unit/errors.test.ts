@@ -9,6 +9,8 @@ import {
   isMutexError,
   isRedisCommandError,
   isReporterError,
+  isRunEndedError,
+  RunEndedError,
   LockError,
   MutexError,
   RedisCommandError,
@@ -37,6 +39,7 @@ const cases = [
     make: () => new RedisCommandError("acquire", "OOM", true, "OOM command not allowed"),
   },
   { name: "ReporterError", guard: isReporterError, make: () => new ReporterError("no thread") },
+  { name: "RunEndedError", guard: isRunEndedError, make: () => new RunEndedError("job", `job@${PH}.1`) },
 ] as const;
 
 describe("error classes", () => {
