@@ -40,6 +40,7 @@ function row(runtime, version, result, started) {
     liveness: result.liveness ?? "?",
     exclusive: result.exclusive === true,
     tokens: result.tokens === true,
+    signals: result.signals === true,
     blocked: "n/a",
     exits: "n/a",
     upstash: "n/a",

@@ -20,6 +20,7 @@ interface Row {
   ok: boolean;
   exclusive: boolean;
   tokens: boolean;
+  signals: boolean;
   blocked: boolean | "n/a";
   exits: boolean | "n/a";
   upstash: boolean | "n/a";
@@ -45,6 +46,7 @@ it("every runtime passes the smoke test, and the examples type-check and run", a
     expect(report.examples.map((e) => e.name)).toEqual(["bun", "deno"]);
     for (const row of report.rows) {
       expect(row.exclusive && row.tokens).toBe(true);
+      expect(row.signals, `${row.id}: the run's signal is not exact, or did not end with the run`).toBe(true);
       if (row.takeoverMs !== "n/a") {
         // Within reportTtlMs (2000) plus loose slack for polling and a busy machine.
         expect(row.takeoverMs).toBeGreaterThan(0);

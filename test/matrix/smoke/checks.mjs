@@ -13,7 +13,9 @@ export async function exclusiveAndTokens(lib, makeLocker, key) {
   const a = makeLocker();
   const b = makeLocker();
   let refused;
+  let kept;
   const first = await a.acquireAndRun(key, async (heartbeat) => {
+    kept = heartbeat;
     refused = await b.acquireAndRun(key, async () => "ran twice");
     await heartbeat();
     return heartbeat.lockData.fencingToken;
@@ -27,6 +29,12 @@ export async function exclusiveAndTokens(lib, makeLocker, key) {
     liveness: (lib.denoPlatform ?? lib.nodePlatform ?? lib.inThreadPlatform)?.name ?? "?",
     exclusive: first.status === lib.LockStatus.SUCCESS && refused?.status === lib.LockStatus.SOMEONE_ELSE_HOLDS_LOCK,
     tokens: tokens.every((t) => Number.isSafeInteger(t)) && tokens[0] < tokens[1] && tokens[1] < tokens[2],
+    // The run's signal checks its deadline when read (its own `aborted` getter is installed on this runtime), and
+    // it aborts with a RunEndedError once the job returned.
+    signals:
+      typeof Object.getOwnPropertyDescriptor(kept.signal, "aborted")?.get === "function" &&
+      kept.signal.aborted === true &&
+      kept.signal.reason?.name === "RunEndedError",
     tokenValues: tokens,
   };
 }

@@ -16,7 +16,7 @@ globalThis.runSmoke = async ({ url, token, key }) => {
     const basic = await exclusiveAndTokens(lib, makeLocker, key);
     for (const locker of basic.lockers) await locker.terminate();
     await Promise.all(pending);
-    return { liveness: basic.liveness, exclusive: basic.exclusive, tokens: basic.tokens, process: typeof process };
+    return { liveness: basic.liveness, exclusive: basic.exclusive, tokens: basic.tokens, signals: basic.signals, process: typeof process };
   } catch (error) {
     return { error: String(error?.stack ?? error) };
   }

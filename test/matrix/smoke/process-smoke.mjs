@@ -27,7 +27,7 @@ export async function runProcessSmoke(lib, o) {
   const row = { ...o.row, liveness: "?", exclusive: false, tokens: false, blocked: false, upstash: false, takeoverMs: null, error: null };
   try {
     const basic = await exclusiveAndTokens(lib, makeLocker, `${id}:exclusive`);
-    Object.assign(row, { liveness: basic.liveness, exclusive: basic.exclusive, tokens: basic.tokens });
+    Object.assign(row, { liveness: basic.liveness, exclusive: basic.exclusive, tokens: basic.tokens, signals: basic.signals });
     // basic.lockers stay open on purpose: an idle Locker must not keep the process alive (G6); the runner
     // checks that this process exits by itself after printing its result.
     row.blocked = await blockedHolderKeepsLock(lib, makeLocker, `${id}:blocked`, TIMINGS.reportTtlMs * 1.5);

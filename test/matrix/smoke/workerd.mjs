@@ -20,7 +20,7 @@ export default {
     try {
       const basic = await exclusiveAndTokens(lib, makeLocker, key);
       for (const locker of basic.lockers) await locker.terminate();
-      return Response.json({ liveness: basic.liveness, exclusive: basic.exclusive, tokens: basic.tokens, process: typeof process });
+      return Response.json({ liveness: basic.liveness, exclusive: basic.exclusive, tokens: basic.tokens, signals: basic.signals, process: typeof process });
     } catch (error) {
       return Response.json({ error: String(error?.stack ?? error) });
     }
