@@ -40,35 +40,57 @@ function requireHere(): ((id: string) => unknown) | undefined {
   return inLivenessThread ? createRequire(import.meta.url) : undefined;
 }
 
+const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code;
+
 /** Codes of a require() that met a module only import() can load. */
 const NEEDS_IMPORT = new Set(["ERR_REQUIRE_ESM", "ERR_REQUIRE_ASYNC_MODULE"]);
+
+/** Whether require() failed on an ES module (jest's require() runs one as a script, which stops at its first import or export). */
+function needsImport(error: unknown): boolean {
+  if (NEEDS_IMPORT.has(codeOf(error) as string)) return true;
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return name === "SyntaxError" && /\b(import|export)\b/.test(String(message));
+}
 
 /** import() is missing under jest (and other vm-based runners) unless it runs with --experimental-vm-modules. */
 const NO_DYNAMIC_IMPORT = "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG";
 
-const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code;
-
-/** A package name resolves from the application (the working directory) when it does not resolve from pulselock's own folder. */
-const fromApplication = () => createRequire(`${process.cwd()}/`);
-
-/** What require() would load for `name`, or undefined when require's rules find nothing (a runtime without them, an ESM-only package). */
-function resolveLikeRequire(name: string): string | undefined {
+/**
+ * The file require() would load for `name` (an absolute path without its extension, a folder, a package) from
+ * `base` (a file URL, or a folder with a trailing slash), or undefined when it finds none.
+ */
+function resolveLikeRequire(name: string, base: string = import.meta.url): string | undefined {
   try {
-    return createRequire(import.meta.url).resolve(name);
+    return createRequire(base).resolve(name);
   } catch {
-    try {
-      return fromApplication().resolve(name);
-    } catch {
-      return undefined;
-    }
+    return undefined;
+  }
+}
+
+/** Where a package name resolves from when pulselock's own folder cannot see it: the application's folder. */
+const applicationFolder = () => `${process.cwd()}/`;
+
+/**
+ * A package name by import()'s own rules, so that an ES module application gets the instance it imported
+ * (a dual package's require() entry would be a second one); resolved from the application (the working
+ * directory) when pulselock's own folder cannot see it.
+ */
+async function importPackage(name: string): Promise<ModuleNamespace> {
+  try {
+    return await dynamicImport(name);
+  } catch (first) {
+    const resolved = codeOf(first) === NO_DYNAMIC_IMPORT ? undefined : resolveLikeRequire(name, applicationFolder());
+    if (resolved === undefined) throw first;
+    return dynamicImport(pathToFileURL(resolved).href).catch(() => {
+      throw first;
+    });
   }
 }
 
 async function importFile(name: string): Promise<ModuleNamespace> {
-  const resolved = resolveLikeRequire(name);
-  const specifier = resolved ?? name;
+  const resolved = isAbsolute(name) ? resolveLikeRequire(name) : undefined;
   try {
-    return await dynamicImport(isAbsolute(specifier) ? pathToFileURL(specifier).href : specifier);
+    return await (isAbsolute(name) ? dynamicImport(pathToFileURL(resolved ?? name).href) : importPackage(name));
   } catch (error) {
     if (codeOf(error) !== NO_DYNAMIC_IMPORT) throw error;
     throw new Error(
@@ -88,12 +110,11 @@ export async function importModule(moduleName: string): Promise<ModuleNamespace>
     try {
       return load(name) as ModuleNamespace;
     } catch (error) {
-      if (!NEEDS_IMPORT.has(codeOf(error) as string)) {
-        if (codeOf(error) !== "MODULE_NOT_FOUND" || isAbsolute(name)) throw error;
+      if (!needsImport(error)) {
         // A package name that pulselock's own folder cannot see: the application's may.
-        const resolved = resolveLikeRequire(name);
-        if (resolved === undefined) throw error;
-        return load(resolved) as ModuleNamespace;
+        const fromApplication = codeOf(error) === "MODULE_NOT_FOUND" && !isAbsolute(name) ? resolveLikeRequire(name, applicationFolder()) : undefined;
+        if (fromApplication === undefined) throw error;
+        return load(fromApplication) as ModuleNamespace;
       }
     }
   }
