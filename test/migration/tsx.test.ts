@@ -9,6 +9,7 @@ const env = useRedisFor("tsx-project");
 it.each([
   ["npx tsx worker.ts", bin("tsx"), ["worker.ts"]],
   ["node --import tsx worker.ts", process.execPath, ["--import", "tsx", "worker.ts"]],
+  ["npx tsx worker-esm.mts (an ES module)", bin("tsx"), ["worker-esm.mts"]],
 ])("%s: the liveness thread loads db.ts", async (_label, command, args) => {
   const run = await runIn("tsx-project", command, args, env());
   expect({ code: run.code, out: run.stdout.trim() }, run.stderr).toEqual({
