@@ -9,11 +9,14 @@ import type { Transport } from "./transport";
 
 /** Where a liveness thread finds the database: a module and the name of its export. */
 export interface DatabaseReference {
-  /** An absolute path, a `file:` URL, or a package name; ESM or CJS. */
+  /** An absolute path (with or without its extension, found as require() finds it), a `file:` URL, or a package name; ESM or CJS. */
   moduleName: string;
   /** The name of the export that holds the RedisDatabase. */
   exportName: string;
 }
+
+/** {@link DatabaseReference} under the name `@clickup/distributed-locker` gives it, so that code written for it compiles. */
+export type DatabaseModule = DatabaseReference;
 
 /**
  * Options of {@link RedisDatabase}. They belong to the database rather than the

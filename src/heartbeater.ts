@@ -29,8 +29,17 @@ export interface DrainListener {
 const drains = new Events<string>();
 let drainingReason: string | null = null;
 
-/** Process-wide controls of every heartbeat. */
+/** Code written for `@clickup/distributed-locker` names its job's parameter `Heartbeater`: it is the heartbeat acquireAndRun() passes. */
+export interface Heartbeater extends Heartbeat {}
+/**
+ * Process-wide controls of every heartbeat, and (as an interface) the type
+ * of the heartbeat that acquireAndRun() passes, under the name that code
+ * written for `@clickup/distributed-locker` gives it.
+ */
 export class Heartbeater {
+  /** Heartbeats come from acquireAndRun() and mutex(); the class only holds process-wide controls. */
+  private constructor() {}
+
   /**
    * Marks this process as draining (e.g. on SIGTERM): every later heartbeat
    * throws DrainingSignal and every running job's signal aborts with it, so

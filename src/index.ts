@@ -18,7 +18,7 @@ export type {
 export type { LockerOptions } from "./options";
 export { DEFAULTS } from "./defaults";
 export { RedisDatabase, isDatabase } from "./database";
-export type { Database, DatabaseReference, RedisDatabaseOptions } from "./database";
+export type { Database, DatabaseModule, DatabaseReference, RedisDatabaseOptions } from "./database";
 export type { ClientRecipe, Subscriber, Transport } from "./transport";
 export { LockStatus, OwnerHashStatus } from "./statuses";
 export type { LockData } from "./lock-data";

@@ -1,43 +1,12 @@
 /*
- * Loads a `{ moduleName, exportName }` database reference on Node and Bun, in
- * the main thread and in the liveness thread alike: absolute paths, file:
- * URLs and package names; ESM and CJS modules.
+ * Loads a `{ moduleName, exportName }` database reference on Node, Bun and
+ * Deno, in the main thread and in the liveness thread alike, and says clearly
+ * what is wrong with a reference that does not name a RedisDatabase.
  */
-import { createRequire } from "node:module";
-import { isAbsolute } from "node:path";
-import { pathToFileURL } from "node:url";
 import { isDatabase, type Database, type DatabaseReference } from "../../src/database";
 import { ReporterError, messageOf } from "../../src/errors";
 import { withTimeout } from "../../src/timers";
-
-/**
- * A real dynamic import in both builds: bundlers turn `import()` into
- * `require()` in CommonJS output, and require() can load neither a file: URL
- * nor (on Node 20) an ES module.
- */
-const dynamicImport = new Function("specifier", "return import(specifier)") as (
-  specifier: string,
-) => Promise<Record<string, unknown>>;
-
-function specifierOf(moduleName: string): string {
-  return isAbsolute(moduleName) ? pathToFileURL(moduleName).href : moduleName;
-}
-
-async function importModule(moduleName: string): Promise<Record<string, unknown>> {
-  const specifier = specifierOf(moduleName);
-  try {
-    return await dynamicImport(specifier);
-  } catch (first) {
-    // A package name is resolved from the application (the working directory), not from pulselock's own folder.
-    if (specifier.startsWith("file:") || specifier.startsWith(".")) throw first;
-    try {
-      const resolved = createRequire(`${process.cwd()}/`).resolve(moduleName);
-      return await dynamicImport(pathToFileURL(resolved).href);
-    } catch {
-      throw first;
-    }
-  }
-}
+import { importModule } from "./import-module";
 
 /**
  * Loads a reference, bounded by `timeoutMs` in the main thread: a module that
@@ -68,7 +37,7 @@ export async function loadDatabase({ moduleName, exportName }: DatabaseReference
         "(__filename in CJS), a file: URL (import.meta.url in ESM) or a package name",
     );
   }
-  let mod: Record<string, unknown>;
+  let mod: unknown;
   try {
     mod = await importModule(moduleName);
   } catch (error) {
@@ -78,8 +47,7 @@ export async function loadDatabase({ moduleName, exportName }: DatabaseReference
       { cause: error },
     );
   }
-  const fromDefault = (mod.default as Record<string, unknown> | undefined)?.[exportName];
-  const value = exportName in mod ? mod[exportName] : fromDefault;
+  const value = exportOf(mod, exportName);
   if (!isDatabase(value)) {
     throw new ReporterError(
       `pulselock: module ${JSON.stringify(moduleName)} has no export ${JSON.stringify(exportName)} that is a ` +
@@ -88,4 +56,14 @@ export async function loadDatabase({ moduleName, exportName }: DatabaseReference
     );
   }
   return value;
+}
+
+const isHolder = (value: unknown): value is Record<string, unknown> =>
+  (typeof value === "object" && value !== null) || typeof value === "function";
+
+/** A named export, or that name on the default export (import() of a CommonJS module puts module.exports there). */
+function exportOf(mod: unknown, exportName: string): unknown {
+  if (!isHolder(mod)) return undefined;
+  if (exportName in mod) return mod[exportName];
+  return isHolder(mod.default) ? mod.default[exportName] : undefined;
 }

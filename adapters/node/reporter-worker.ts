@@ -4,15 +4,33 @@
  * reportWriteMs, untouched by whatever blocks the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { ReporterError, isReporterError } from "../../src/errors";
 import { startReporterSession } from "../shared/reporter-session";
 import { type FromReporter, type ReporterWorkerData, hrtimeNs, serializeError } from "./reporter-protocol";
 
 const post = (message: FromReporter) => parentPort!.postMessage(message);
+const settings = workerData as ReporterWorkerData;
 
-startReporterSession(workerData as ReporterWorkerData, () => Number(hrtimeNs()) / 1e6, post).then(
+/**
+ * A database module that the main thread loads can still fail here: this
+ * thread inherits only the loaders on Node's command line, not a loader or
+ * transform registered in code. Says so, and what to do.
+ */
+function explainImportFailure(error: unknown): unknown {
+  if (!("reference" in settings.source) || !isReporterError(error) || error.cause === undefined) return error;
+  return new ReporterError(
+    `${error.message} (in pulselock's liveness thread, which loads the module again with only the loaders on ` +
+      "Node's command line: a loader or transform registered in code, such as jest's or tsx's register(), does not " +
+      "reach it; point moduleName at compiled JavaScript, start Node with the loader on its command line " +
+      "(`tsx app.ts`, `node --import tsx app.ts`), or pass database as a RedisDatabase instance)",
+    { cause: error },
+  );
+}
+
+startReporterSession(settings, () => Number(hrtimeNs()) / 1e6, post).then(
   (handle) => {
     parentPort!.on("message", handle);
     post({ type: "ready" });
   },
-  (error) => post({ type: "fatal", error: serializeError(error) }),
+  (error) => post({ type: "fatal", error: serializeError(explainImportFailure(error)) }),
 );

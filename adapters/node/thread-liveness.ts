@@ -5,7 +5,7 @@
  * unref'd, so it never keeps the process alive.
  */
 import { hostname } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { isDatabase } from "../../src/database";
 import { recipeOf } from "../../src/recipe";
 import { ReporterError } from "../../src/errors";
@@ -13,6 +13,7 @@ import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import { SharedWriteTimes } from "../shared/shared-write-times";
 import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
 import { type FromReporter, type ReporterWorkerData, REPORTER_MARK, type ToReporter, hrtimeNs } from "./reporter-protocol";
+import { startWorker } from "./worker-exec-argv";
 
 /** How long terminate() waits for the thread to delete the record before it stops the thread anyway. */
 const STOP_TIMEOUT_MS = 3000;
@@ -85,7 +86,8 @@ export class ThreadLiveness implements Liveness {
     return new Promise<Worker>((resolve, reject) => {
       // The thread allocates a few objects per write: a 1 MB young generation instead of V8's default
       // (16 MB semi-spaces) keeps its settled RSS about 5 MB lower (bench/memory.mjs) at no visible cost.
-      const worker = new Worker(new URL("./reporter-worker.js", import.meta.url), {
+      // With the main program's loaders (tsx), so that the thread can load the database module the main thread loaded.
+      const worker = startWorker(new URL("./reporter-worker.js", import.meta.url), {
         workerData,
         resourceLimits: { maxYoungGenerationSizeMb: 1 },
       });

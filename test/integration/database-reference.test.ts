@@ -48,6 +48,9 @@ describe("database references", () => {
     ["an absolute path to an ESM module", () => fixturePath("db-esm.mjs"), "ref-esm:"],
     ["a file: URL of a CJS module", () => pathToFileURL(fixturePath("db-cjs.cjs")).href, "ref-cjs:"],
     ["a package name", () => "pulselock-test-db", "ref-pkg:"],
+    // Resolved as require() resolves it (issue 16), as @clickup/distributed-locker's own tests name theirs.
+    ["an absolute path without its extension to an ESM module", () => fixturePath("db-plain"), "ref-plain-esm:"],
+    ["an absolute path without its extension to a CJS module", () => fixturePath("cjs-scope/db"), "ref-plain-cjs:"],
   ])("loads %s in the main thread and the liveness thread", async (_label, moduleName, prefix) => {
     const l = locker({ moduleName: moduleName(), exportName: "db" });
     const key = uniqueKey("ref");
