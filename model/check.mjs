@@ -19,9 +19,11 @@ const variants = [
   { name: "protocol as built (Redis Cluster: acquire cannot check its own liveness key)", defines: ["CLUSTER"], expect: "pass" },
   { name: "a Redis restart that loses every key (fencing tokens only)", defines: ["DATA_LOSS"], expect: "pass" },
   { name: "SANITY: a takeover of a dead holder's unexpired lock is reached", defines: ["REACH_TAKEOVER"], expect: "fail" },
+  { name: "SANITY: an acquire within a released token's microsecond (over its tombstone) is reached", defines: ["REACH_TOMBSTONE"], expect: "fail" },
   { name: "BROKEN: the deadline ignores clock drift", defines: ["BROKEN_NO_DRIFT"], expect: "fail" },
   { name: "BROKEN: no margin for a late deadline timer", defines: ["MARGIN=0"], expect: "fail" },
   { name: "BROKEN: the fencing token is a counter kept in the lock record (no TIME)", defines: ["BROKEN_TOKEN_COUNTER"], expect: "fail" },
+  { name: "BROKEN: release always deletes the key (no tombstone of the token)", defines: ["BROKEN_NO_TOMBSTONE"], expect: "fail" },
 ];
 
 function have(cmd) {

@@ -12,7 +12,8 @@
  *   acquire  src/scripts/acquire.ts, Locker.tryAcquire (free key: 1 trip;
  *            held: read the holder's liveness; dead: compare-and-set on it)
  *   extend   src/scripts/extend.ts, LockRun.extend
- *   release  src/scripts/release.ts, Locker.releaseOwned
+ *   release  src/scripts/release.ts, Locker.releaseOwned (compare-and-delete;
+ *            a tombstone of the token while TIME has not passed it)
  *   report   src/scripts/report.ts, ReporterLoop (first SET, then SET XX; a
  *            nil reply, or a reply after the previous deadline, is a lapse)
  *   deadline LockRun.deadline: min(liveness send + F(reportTtl),
@@ -20,7 +21,8 @@
  * A request was sent up to DELAY ticks before Redis runs it; a request or
  * its reply may be lost; the reply may come up to DELAY ticks late (it only
  * matters to the lapse check); a process may stop at any point (SIGKILL,
- * freeze). Spin explores every interleaving.
+ * freeze). Spin explores every interleaving, including several scripts on
+ * the key within one tick of the Redis clock (one microsecond of TIME).
  */
 
 #define RHO_NUM 1            /* clock drift bound RHO = RHO_NUM / RHO_DEN = 25 % */
@@ -64,14 +66,15 @@
 #define TAKEOVER 3           /* the holder looked dead: compare-and-set next */
 #define HOLDING 4            /* the run holds the lock */
 #define DONE 5               /* terminated */
+#define GIVEBACK 6           /* an acquire reply came after the identity lapsed: release it, never run */
 
 byte now = 1;                /* 0 is kept for "none" */
 
 /* ---- Redis ---- */
-byte lk_exp;                 /* the lock record exists iff now < lk_exp */
-byte lk_p; byte lk_g; byte lk_seq;  /* its owner: processHash = (p, g), and seq */
+byte lk_exp;                 /* the key (a lock record or a tombstone) exists iff now < lk_exp */
+bool lk_tomb;                /* the key holds a tombstone `pl1t|<token>`: free, but remembers the last token */
+byte lk_p; byte lk_g; byte lk_seq;  /* a lock record's owner: processHash = (p, g), and seq */
 byte lk_tok;                 /* its fencing token */
-byte lk_last;                /* tick of the last script that issued a token or deleted the key */
 byte lv_exp[NP * G];         /* liveness record of identity (p, g) exists iff now < lv_exp[p*G + g - 1] */
 bool data_lost;
 
@@ -92,7 +95,9 @@ byte s; byte d; byte tok; byte prev; byte late; bool ok; bool first; bool nil;  
 
 #define LV(p, g) lv_exp[(p) * G + (g) - 1]
 #define LIVE(p, g) (now < LV(p, g))
-#define LOCKED (now < lk_exp)
+#define LOCKED (now < lk_exp && !lk_tomb)
+/* The token floor that a free key leaves to the next acquire: a tombstone's token, else none. */
+#define FLOOR (now < lk_exp && lk_tomb -> lk_tok : 0)
 #define OWNS(p) (LOCKED && lk_p == (p) && lk_g == hgen[p] && lk_seq == runs[p])
 #define MIN(a, b) ((a) < (b) -> (a) : (b))
 /* Running: holds the lock under its current, unlapsed identity, and its self-fencing deadline (+ timer latency) is ahead. */
@@ -121,7 +126,7 @@ inline deadline(dl, F) {
 #endif
 }
 
-/* Issues a fencing token, max(TIME, prev + 1), and records the lock. Assumption A3: the clock moved since lk_last. */
+/* Issues a fencing token, max(TIME, prev + 1), and records the lock (over a tombstone, if any). */
 inline take(p, prv) {
 #ifdef BROKEN_TOKEN_COUNTER
   tok = prv + 1;
@@ -130,15 +135,37 @@ inline take(p, prv) {
 #endif
   assert(tok > maxtok);      /* G5: strictly greater than every earlier token of the key */
   maxtok = tok;
-  lk_p = p; lk_g = gen[p]; lk_seq = runs[p]; lk_tok = tok; lk_exp = now + LT; lk_last = now;
+  lk_p = p; lk_g = gen[p]; lk_seq = runs[p]; lk_tok = tok; lk_exp = now + LT; lk_tomb = 0;
   ok = 1
+}
+
+/* Acquire of a free key: a tombstone's token is the floor, as a dead holder's token is in a takeover. */
+inline take_free(p) {
+  prev = FLOOR;
+#ifdef REACH_TOMBSTONE
+  assert(prev == 0);         /* a sanity variant: an acquire within a released token's microsecond is reached */
+#endif
+  take(p, prev)
+}
+
+/* Release of an owned record (compare-and-delete): DEL once TIME has passed the token; until then a tombstone
+ * that lives until TIME passes it (the code's PX in ms must cover at least that: docs/model.md, "Findings"). */
+inline release_owned() {
+#ifdef BROKEN_NO_TOMBSTONE
+  lk_exp = 0
+#else
+  if
+  :: now > lk_tok -> lk_exp = 0
+  :: else -> lk_tomb = 1; lk_exp = lk_tok + 1
+  fi
+#endif
 }
 
 /* What the caller does with a successful acquire reply: hold under a live identity, or give the lock back once. */
 inline acquired(p) {
   if
   :: ALIVE(p) -> phase[p] = HOLDING; hgen[p] = gen[p]; deadline(ext_dl[p], FENCED(LT))
-  :: else -> phase[p] = IDLE  /* its release cannot run in this tick (A3): it comes later or is lost, so the record may stay */
+  :: else -> phase[p] = GIVEBACK; hgen[p] = gen[p]  /* the release may run at once, later, or be lost */
   fi
 }
 
@@ -182,14 +209,13 @@ proctype Process(byte p) {
 
   /* ---- acquire: the first attempt, with no victim ---- */
   :: atomic {
-       ((phase[p] == IDLE && ALIVE(p)) || (phase[p] == WAIT_ID && live_dl[p] != NONE)) && runs[p] < MAXRUNS &&
-       now > lk_last ->
+       ((phase[p] == IDLE && ALIVE(p)) || (phase[p] == WAIT_ID && live_dl[p] != NONE)) && runs[p] < MAXRUNS ->
        runs[p]++; phase[p] = IDLE; sent();
        if
        :: !CLUSTER_ON && !LIVE(p, gen[p]) -> skip                       /* {-2}: own liveness gone */
        :: CLUSTER_ON || LIVE(p, gen[p]) ->
           if
-          :: !LOCKED -> take(p, 0)
+          :: !LOCKED -> take_free(p)
           :: LOCKED && !(lk_p == p && lk_g == gen[p]) -> vp[p] = lk_p; vg[p] = lk_g; vseq[p] = lk_seq; phase[p] = VICTIM
           :: LOCKED && lk_p == p && lk_g == gen[p] -> skip             /* held by this very process */
           fi
@@ -215,13 +241,13 @@ proctype Process(byte p) {
 
   /* ---- acquire with victim: compare-and-set ---- */
   :: atomic {
-       phase[p] == TAKEOVER && now > lk_last ->
+       phase[p] == TAKEOVER ->
        phase[p] = IDLE; sent();
        if
        :: !CLUSTER_ON && !LIVE(p, gen[p]) -> skip
        :: CLUSTER_ON || LIVE(p, gen[p]) ->
           if
-          :: !LOCKED -> take(p, 0)
+          :: !LOCKED -> take_free(p)
           :: LOCKED && lk_p == vp[p] && lk_g == vg[p] && lk_seq == vseq[p] -> prev = lk_tok; take(p, prev)
 #ifdef REACH_TAKEOVER
              assert(false)   /* a sanity variant: the search does reach a takeover of a live lock record */
@@ -252,12 +278,12 @@ proctype Process(byte p) {
        fi;
        scratch() }
 
-  /* ---- the job ends; release (compare-and-delete) ---- */
+  /* ---- the job ends, or a late acquire reply is given back: release ---- */
   :: atomic {
-       phase[p] == HOLDING -> phase[p] = IDLE;
+       (phase[p] == HOLDING || phase[p] == GIVEBACK) -> phase[p] = IDLE;
        if
-       :: OWNS(p) && now > lk_last -> lk_exp = 0; lk_last = now
-       :: skip
+       :: OWNS(p) -> release_owned()
+       :: skip                                                          /* not ours, or the request is lost */
        fi }
 
   /* ---- terminate(): every run loses, then the liveness record is deleted ---- */
@@ -274,8 +300,10 @@ active proctype Clock() {
   do
   :: atomic { now < MAXT -> now++ }
 #ifdef DATA_LOSS
-  :: atomic {                /* a restart that loses every key; the clock does not step back */
-       !data_lost && now < MAXT -> now++; data_lost = 1;
+  /* A restart that loses every key. The clock does not step back, and the restart takes longer than the few
+   * microseconds by which tokens can run ahead of TIME (assumption A3 in docs/model.md). */
+  :: atomic {
+       !data_lost && now < MAXT -> now = (now > maxtok -> now : maxtok) + 1; data_lost = 1;
        lk_exp = 0; lv_exp[0] = 0; lv_exp[1] = 0; lv_exp[2] = 0; lv_exp[3] = 0 }
 #endif
   od
