@@ -22,7 +22,9 @@ import type { LuaScript } from "./script";
  * a previous record is there to read. A release in the same microsecond as
  * its lock's token (or with a token that takeovers pushed ahead of TIME)
  * therefore leaves `pl1t|<token>` instead of deleting, for just as long as
- * TIME needs to pass the token (whole ms, at least 1); every other release
+ * TIME needs to pass the token: whole ms, plus one because Redis 7.2+ counts
+ * a PX from the script's start, which may fall in the millisecond before
+ * TIME was read (docs/model.md, Findings); every other release
  * deletes, since any later TIME is already past the token. Every script and
  * reader treats a tombstone as no key. Without it, acquire, release and
  * acquire inside one microsecond would repeat a token (docs/model.md).
@@ -48,7 +50,7 @@ k=tonumber(k)
 local flagged
 if u>k then flagged=redis.call('DEL',K,KEYS[2*i])>1
 else
-redis.call('SET',K,'pl1t|'..string.format('%.0f',k),'PX',math.floor((k-u)/1000)+1)
+redis.call('SET',K,'pl1t|'..string.format('%.0f',k),'PX',math.floor((k-u)/1000)+2)
 flagged=redis.call('DEL',KEYS[2*i])>0
 end
 if flagged then
@@ -59,5 +61,5 @@ end
 end
 end
 return out`,
-  sha: "6f758eccef3b466bdf3f14da8614975519183d19",
+  sha: "7878e32e133c673754664ab2a79a9b0612504c15",
 };
