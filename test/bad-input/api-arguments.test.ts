@@ -111,10 +111,15 @@ describe("Locker constructor (Node and core entries)", () => {
       ["an empty object", {}],
       ["an empty moduleName", { moduleName: "", exportName: "db" }],
       ["a reference without exportName", { moduleName: "/x.mjs" }],
-      ["a bare ioredis client (not wrapped in RedisDatabase)", "ioredis"],
+      ["client options instead of a client", { url: "https://x.upstash.io", token: "t" }],
     ])(`${entry}: database %s is a TypeError naming the option`, async (_label, database) => {
-      const err = await typeErrorOf(() => make({ database: database === "ioredis" ? h.admin : database }));
+      const err = await typeErrorOf(() => make({ database }));
       expect(err.message).toMatch(/option database must be/);
+    });
+
+    it(`${entry}: a misspelt option is a TypeError naming the closest valid one`, async () => {
+      const err = await typeErrorOf(() => make({ database: db(), lockTTLms: 1000 }));
+      expect(err.message).toMatch(/lockTTLms.*did you mean lockTtlMs\?/);
     });
 
     it.each(["soon", 5, {}, null])(`${entry}: waitUntil %s is a TypeError naming the option`, async (waitUntil) => {
@@ -123,6 +128,26 @@ describe("Locker constructor (Node and core entries)", () => {
       expect(err.message).toMatch(shownAs(waitUntil));
     });
   }
+
+  it("a raw ioredis client given to the Node entry is wrapped and works; the core entry names the entry that knows it", async () => {
+    const prefix = h.prefix("raw-client");
+    const client = h.admin.duplicate({ keyPrefix: prefix });
+    const locker = new node.Locker({ database: client, ...FAST });
+    try {
+      expect(await locker.acquireAndRun(uniqueKey("k"), async () => "ran")).toEqual({ status: LockStatus.SUCCESS, result: "ran" });
+      const err = await typeErrorOf(() => new core.Locker({ database: client }));
+      expect(err.message).toMatch(/ioredis needs the Node entry/);
+    } finally {
+      await locker.terminate();
+      client.disconnect();
+    }
+    expect(await h.leftovers(prefix)).toEqual([]);
+  });
+
+  it("a misspelt RedisDatabase option is a TypeError naming the closest valid one", async () => {
+    const err = await typeErrorOf(() => new node.RedisDatabase(h.admin, { prefx: "a:" } as never));
+    expect(err.message).toMatch(/prefx.*did you mean prefix\?/);
+  });
 
   it("a reference to a module that does not exist fails the first acquire with ReporterError, and leaves nothing", async () => {
     const prefix = h.prefix("missing-module");
