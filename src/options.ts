@@ -47,6 +47,7 @@ export interface LockerOptions {
  * The Locker wraps it in a {@link RedisDatabase}; it stays yours to close.
  */
 export interface RedisClientLike {
+  /** Every client pulselock knows runs scripts by SHA1; which client it is, RedisDatabase tells by the rest of its shape. */
   evalsha: (...args: never[]) => unknown;
 }
 
