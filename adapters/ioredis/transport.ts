@@ -99,6 +99,7 @@ interface Connection {
   on(event: "error", listener: (error: unknown) => void): unknown;
   off(event: "error", listener: (error: unknown) => void): unknown;
   once(event: "end", listener: () => void): unknown;
+  connect(): Promise<unknown>;
   quit(): Promise<unknown>;
   disconnect(): void;
 }
@@ -162,6 +163,8 @@ export function ioredisTransport(client: unknown): Transport | undefined {
     watchConnection: (onFailure) => {
       const events = client as unknown as Connection;
       events.on("error", onFailure);
+      // A lazyConnect client connects on its first command, which is the acquire's anyway: connect now, to learn now.
+      if (events.status === "wait") events.connect().catch(() => {});
       return () => void events.off("error", onFailure);
     },
     waitForReplicas: async (key, replicas, timeoutMs) => {
