@@ -44,7 +44,8 @@ function shallow(value: unknown): string {
  * A value as an error message shows it: primitives as they are (strings
  * quoted, cut at 80 characters, with credentials in URLs masked), a plain
  * object by its first-level keys and primitive values (credential-like keys
- * masked), a class instance (a client, a Map, …) by its class name alone.
+ * masked), an array by its first items, a class instance (a client, a Map, …)
+ * by its class name alone.
  */
 export function describe(value: unknown): string {
   if (typeof value === "string") return quoteString(value);
@@ -60,6 +61,11 @@ export function describe(value: unknown): string {
     if (keys.length > MAX_KEYS) entries.push(`… ${keys.length - MAX_KEYS} more`);
     return `an object {${entries.join(",")}}`;
   }
-  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  // An array by its first items, one level deep: a malformed Redis reply is worth seeing.
+  if (Array.isArray(value)) {
+    const items = value.slice(0, MAX_KEYS).map(shallow);
+    if (value.length > MAX_KEYS) items.push(`… ${value.length - MAX_KEYS} more`);
+    return `an array [${items.join(",")}]`;
+  }
   return shallow(value);
 }
