@@ -3,6 +3,7 @@ import { DEFAULTS } from "./defaults";
 import { lockKey, processKey } from "./keys";
 import { hasShape } from "./shape";
 import { badArgument, positiveMs } from "./options";
+import { assertKnownOptions } from "./option-names";
 import { runScript } from "./run-script";
 import type { LuaScript } from "./scripts/script";
 import type { Transport } from "./transport";
@@ -49,6 +50,10 @@ export interface RedisDatabaseOptions {
   prefix?: string;
 }
 
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
+  (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+
 /** Recognises a Database across copies of this package and across realms. */
 const DATABASE_BRAND = Symbol.for("pulselock.database");
 
@@ -85,6 +90,7 @@ export class RedisDatabase {
       throw badArgument(`RedisDatabase needs an @upstash/redis client, a pulselock Transport${ioredis}`, client);
     }
     if (typeof options !== "object" || options === null) throw badArgument("RedisDatabase options must be an object", options);
+    assertKnownOptions("RedisDatabase", options, ["prefix", "waitForReplicas", "replicationTimeoutMs"]);
     // Only undefined means "use the default": null is a mistake worth reporting, as in the Locker's options.
     const { prefix = "", waitForReplicas = 0, replicationTimeoutMs = DEFAULTS.replicationTimeoutMs } = options;
     if (typeof prefix !== "string") throw badArgument("RedisDatabase option prefix must be a string", prefix);
@@ -129,6 +135,22 @@ export class RedisDatabase {
    */
   run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     return runScript(this.transport, script, keys, args);
+  }
+
+  /**
+   * Closes the client this database wraps: ioredis sends QUIT (or drops a
+   * connection that is not up), an HTTP client holds nothing open. The client
+   * is yours, so pulselock never closes it by itself: call this (or
+   * `await using db = …`) once the Lockers using it are terminated, so that
+   * the process can exit.
+   */
+  async close(): Promise<void> {
+    await this.transport.close?.();
+  }
+
+  /** `await using db = new RedisDatabase(client)` closes the client at the end of the scope: see {@link RedisDatabase.close}. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /**

@@ -15,7 +15,7 @@ export type {
   RunOptions,
   RunResult,
 } from "./locker";
-export type { LockerOptions } from "./options";
+export type { LockerOptions, RedisClientLike } from "./options";
 export { DEFAULTS } from "./defaults";
 export { RedisDatabase, isDatabase } from "./database";
 export type { Database, DatabaseModule, DatabaseReference, RedisDatabaseOptions } from "./database";

@@ -22,6 +22,7 @@ import { RELEASE } from "./scripts/release";
 import { REMOVE } from "./scripts/remove";
 import { LockStatus, OwnerHashStatus } from "./statuses";
 import { randomHex, sleep, withTimeout } from "./timers";
+import { failWhenUnreachable } from "./unreachable";
 
 /** What #acquire() found: the lock is ours now (with the identity and seq it is held under), or someone else's. */
 type Acquired =
@@ -763,11 +764,15 @@ export class Locker {
     const identity: Identity = { processHash: randomHex(16), generation: ++this.#generation };
     const timeoutMs = this.#options.reporterWorkerSpawnTimeoutMs;
     this.#lastReporterError = undefined;
-    this.#pendingIdentity = withTimeout(this.#liveness.start(identity), timeoutMs, () => {
+    const firstWrite = withTimeout(this.#liveness.start(identity), timeoutMs, () => {
       const cause = this.#lastReporterError;
       const why = cause === undefined ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)" : `the last try failed: ${messageOf(cause)}`;
       return new ReporterError(`pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
-    })
+    });
+    // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.
+    const subscribeWriterErrors = (listener: (error: unknown) => void) =>
+      this.errors.subscribe(({ type, error }) => type === "reporter" && listener(error));
+    this.#pendingIdentity = failWhenUnreachable(firstWrite, this.#db?.transport, subscribeWriterErrors, this.#emit("locker"))
       .then(() => (this.#identity = identity))
       .finally(() => (this.#pendingIdentity = undefined));
     return this.#pendingIdentity;

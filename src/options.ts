@@ -1,7 +1,11 @@
 import { DEFAULTS } from "./defaults";
 import { MIN_TTL_MS, fencedTtl } from "./fencing";
 import type { Database, DatabaseReference } from "./database";
-import { isDatabase, isDatabaseReference } from "./database";
+import { RedisDatabase, isDatabase, isDatabaseReference } from "./database";
+import { describe } from "./describe-value";
+import { assertKnownOptions } from "./option-names";
+
+export { describe };
 
 /** Options of {@link Locker}. Every timing option is in milliseconds. */
 export interface LockerOptions {
@@ -10,9 +14,10 @@ export interface LockerOptions {
    * module that exports a {@link RedisDatabase} (the liveness thread imports the
    * same module to build its own connection, so options with functions such as
    * TLS callbacks work), or a `RedisDatabase` instance whose client can be
-   * described to the thread (ioredis options without functions).
+   * described to the thread (ioredis options without functions), or such a
+   * client itself, which the Locker wraps in a `RedisDatabase` for you.
    */
-  database: DatabaseReference | Database;
+  database: DatabaseReference | Database | RedisClientLike;
   /** {@inheritDoc DEFAULTS.reportWriteMs} */
   reportWriteMs?: number;
   /** {@inheritDoc DEFAULTS.reportTtlMs} */
@@ -34,6 +39,16 @@ export interface LockerOptions {
    * after reportTtlMs).
    */
   waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/**
+ * A Redis client given directly as `database`: an ioredis `Redis` or `Cluster`
+ * client (Node, Bun, Deno entries) or an @upstash/redis client (every entry).
+ * The Locker wraps it in a {@link RedisDatabase}; it stays yours to close.
+ */
+export interface RedisClientLike {
+  /** Every client pulselock knows runs scripts by SHA1; which client it is, RedisDatabase tells by the rest of its shape. */
+  evalsha: (...args: never[]) => unknown;
 }
 
 export interface ResolvedOptions {
@@ -67,23 +82,41 @@ export function badArgument(mustBe: string, value: unknown): TypeError {
 /** Durations go to Redis as PX, which takes whole milliseconds only. */
 export function positiveMs(name: string, value: unknown): number {
   if (!Number.isInteger(value) || (value as number) <= 0 || (value as number) > MAX_TIMER_MS) {
-    throw badArgument(`option ${name} must be a whole number of ms in [1, ${MAX_TIMER_MS}]`, value);
+    throw badArgument(`option ${name} must be a whole number of milliseconds in [1, ${MAX_TIMER_MS}]`, value);
   }
   return value as number;
 }
 
-/** A value as an error message shows it: strings and objects as JSON, where they have a JSON form. */
-export function describe(value: unknown): string {
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "function") return "a function";
-  if (typeof value !== "string" && (typeof value !== "object" || value === null)) return String(value);
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch {
-    // A cycle, or a BigInt inside.
-  }
-  return json ?? Object.prototype.toString.call(value);
+const LOCKER_OPTION_NAMES = ["database", "waitUntil", ...TIMING_KEYS] as const;
+
+/**
+ * The `database` option as a Database or a reference. A client given directly
+ * (as redlock and redis-semaphore take them) is wrapped in `Db`, whose client
+ * adapters recognise it by shape: the Node and Deno Lockers pass their
+ * RedisDatabase, which knows ioredis; the core one knows @upstash/redis.
+ */
+export function databaseOption(database: unknown, Db: typeof RedisDatabase): Database | DatabaseReference {
+  if (isDatabase(database) || isDatabaseReference(database)) return database;
+  if (looksLikeClient(database)) return new Db(database);
+  throw badArgument(
+    "option database must be a RedisDatabase, a Redis client (ioredis, @upstash/redis) or { moduleName, exportName }",
+    database,
+  );
+}
+
+/**
+ * `options` with a client given as `database` wrapped in `Db` (a runtime
+ * entry's RedisDatabase); anything else is left to resolveOptions to check.
+ */
+export function wrapClientOption<T>(options: T, Db: typeof RedisDatabase): T {
+  const database = (options as { database?: unknown } | null)?.database;
+  if (isDatabase(database) || !looksLikeClient(database)) return options;
+  return { ...options, database: new Db(database) };
+}
+
+/** Anything that runs scripts: a client or a Transport; RedisDatabase tells which it is, or says why it cannot use it. */
+function looksLikeClient(value: unknown): boolean {
+  return typeof value === "object" && value !== null && typeof (value as { evalsha?: unknown }).evalsha === "function";
 }
 
 /** Each interval must fit inside the self-fencing window of its TTL, or the record could expire between two writes. */
@@ -95,10 +128,9 @@ const INTERVALS = [
 /** Checks every option once, so that later code can trust them. */
 export function resolveOptions(options: LockerOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) throw badArgument("Locker options must be an object", options);
-  const { database, waitUntil } = options;
-  if (!isDatabaseReference(database) && !isDatabase(database)) {
-    throw badArgument("option database must be a RedisDatabase or { moduleName, exportName }", database);
-  }
+  assertKnownOptions("Locker", options, LOCKER_OPTION_NAMES);
+  const { waitUntil } = options;
+  const database = databaseOption(options.database, RedisDatabase);
   if (waitUntil !== undefined && typeof waitUntil !== "function") {
     throw badArgument("option waitUntil must be a function", waitUntil);
   }
@@ -120,8 +152,8 @@ export function resolveOptions(options: LockerOptions): ResolvedOptions {
     const window = fencedTtl(resolved[ttl]);
     if (resolved[interval] >= window) {
       throw new TypeError(
-        `pulselock: ${interval} (${resolved[interval]}) must be less than the self-fencing window of ` +
-          `${ttl} (${resolved[ttl]}), ${Math.floor(window)} ms`,
+        `pulselock: ${interval} (${resolved[interval]} milliseconds) must be less than the self-fencing window of ` +
+          `${ttl} (${resolved[ttl]} milliseconds), ${Math.floor(window)} milliseconds; every duration option is in milliseconds`,
       );
     }
   }

@@ -52,8 +52,24 @@ export function isNoScript(error: unknown): boolean {
 /** The name of the error an HTTP transport throws for a reply body that is not its protocol's. */
 export const MALFORMED_REPLY = "MalformedReplyError";
 
+/** Commands whose arguments hold credentials (AUTH password, HELLO … AUTH user password). */
+const CREDENTIAL_COMMANDS = /^(auth|hello)$/i;
+
+/**
+ * ioredis attaches the failed command to its reply errors, arguments and all:
+ * for a refused AUTH that is the password. The error becomes the cause of
+ * ours, which users log, so its arguments are masked in place.
+ */
+function maskCredentials(error: unknown): void {
+  const command = (error as { command?: { name?: unknown; args?: unknown } } | null)?.command;
+  if (command && CREDENTIAL_COMMANDS.test(String(command.name)) && Array.isArray(command.args)) {
+    command.args = command.args.map(() => "***");
+  }
+}
+
 /** Wraps whatever a client threw into a RedisCommandError that says what happened and whether to retry. */
 export function toRedisCommandError(operation: string, error: unknown): RedisCommandError {
+  maskCredentials(error);
   const name = (error as { name?: unknown } | null)?.name;
   if (name === "RedisCommandError") return error as RedisCommandError;
   const message = messageOf(error);

@@ -32,6 +32,16 @@ export interface Transport {
   waitForReplicas?(key: string, replicas: number, timeoutMs: number): Promise<number>;
   /** Opens one new connection for release wake-ups; absent where the client has no pub/sub (HTTP). */
   openSubscriber?(onMessage: (channel: string) => void, onError: (error: unknown) => void): Subscriber;
+  /** Closes the client (RedisDatabase.close()); absent where the client holds nothing open (HTTP). */
+  close?(): Promise<void>;
+  /**
+   * Calls `onFailure` with the client's own error each time it fails to
+   * connect (refused, unknown host, TLS, timeout), until the returned function
+   * is called. A first acquire fails with it at once instead of waiting for a
+   * liveness write that the client can only retry. Absent on HTTP clients,
+   * whose requests fail by themselves.
+   */
+  watchConnection?(onFailure: (error: unknown) => void): () => void;
   /** The @upstash/redis client this transport wraps: a liveness thread rebuilds it from its URL and token. */
   readonly client?: unknown;
   /**

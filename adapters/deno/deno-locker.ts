@@ -4,13 +4,15 @@
  * "sideEffects": false.
  */
 import { Locker as CoreLocker } from "../../src/locker";
-import type { LockerOptions } from "../../src/options";
+import { wrapClientOption, type LockerOptions } from "../../src/options";
+import { RedisDatabase } from "../node/redis-database";
 import { makeInert } from "../shared/inert-in-reporter";
 import { denoPlatform, isReporterThread } from "./platform";
 
 export class Locker extends CoreLocker {
   constructor(options: LockerOptions) {
-    super(options, denoPlatform);
+    // This entry's RedisDatabase knows ioredis too, so a raw ioredis client given as `database` is wrapped here.
+    super(wrapClientOption(options, RedisDatabase), denoPlatform);
     if (isReporterThread()) makeInert(this);
   }
 }

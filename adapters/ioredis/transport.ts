@@ -93,6 +93,27 @@ function openSubscriber(
   };
 }
 
+/** What pulselock uses of a client's connection: its state, its "error" events, and closing it. */
+interface Connection {
+  status?: string;
+  on(event: "error", listener: (error: unknown) => void): unknown;
+  off(event: "error", listener: (error: unknown) => void): unknown;
+  once(event: "end", listener: () => void): unknown;
+  connect(): Promise<unknown>;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** QUIT waits for a connection that is up; one that is not (Redis unreachable) is dropped instead, or close() would wait for it. */
+async function closeClient(client: Connection): Promise<void> {
+  if (client.status === "end") return;
+  if (client.status !== "ready") return client.disconnect();
+  // QUIT's reply comes before the socket has closed: wait for that, so that a closed client is really closed.
+  const ended = new Promise<void>((resolve) => client.once("end", resolve));
+  await client.quit().catch(() => client.disconnect());
+  if ((client.status as string) !== "end") await ended;
+}
+
 /** What a cluster client exposes about its topology: slot → node addresses (master first), and its node connections. */
 interface ClusterInternals {
   slots: string[][];
@@ -138,6 +159,14 @@ export function ioredisTransport(client: unknown): Transport | undefined {
     evalsha: (sha, keys, args) => c.evalsha(sha, keys.length, ...keys, ...args),
     eval: (source, keys, args) => c.eval(source, keys.length, ...keys, ...args),
     openSubscriber: (onMessage, onError) => openSubscriber(client, onMessage, onError),
+    close: () => closeClient(client as unknown as Connection),
+    watchConnection: (onFailure) => {
+      const events = client as unknown as Connection;
+      events.on("error", onFailure);
+      // A lazyConnect client connects on its first command, which is the acquire's anyway: connect now, to learn now.
+      if (events.status === "wait") events.connect().catch(() => {});
+      return () => void events.off("error", onFailure);
+    },
     waitForReplicas: async (key, replicas, timeoutMs) => {
       const node = cluster ? masterOf(client as unknown as ClusterInternals, clusterSlot(clientKeyPrefix + key)) : client;
       return Number(await (node as Redis).call("WAIT", String(replicas), String(timeoutMs)));

@@ -45,11 +45,12 @@ export type FromReporter =
   | { type: "stopped" };
 
 /** Errors cross threads as plain objects that keep name, message and code. */
-export function serializeError(error: unknown): unknown {
+export function serializeError(error: unknown, depth = 0): unknown {
   if (!(error instanceof Error)) return error;
-  // Own primitive fields (code, operation, transient, …) survive; causes and functions do not.
+  // Own primitive fields (code, operation, transient, …) survive, and a few levels of causes (the client's error); functions do not.
   const fields = Object.entries(error).filter(([, v]) => v === null || typeof v !== "object" && typeof v !== "function");
-  return { ...Object.fromEntries(fields), name: error.name, message: error.message, stack: error.stack };
+  const cause = depth < 3 && error.cause instanceof Error ? { cause: serializeError(error.cause, depth + 1) } : {};
+  return { ...Object.fromEntries(fields), name: error.name, message: error.message, stack: error.stack, ...cause };
 }
 
 /** Monotonic ns of this thread (on Bun and Deno each thread's starts at its own origin). */
@@ -71,6 +72,7 @@ export function atomicMax(slots: BigInt64Array, slot: number, value: bigint): vo
 /** Turns a serialized error back into an Error (name, message, stack and fields kept), so that String(e) and the guards work. */
 export function deserializeError(value: unknown): unknown {
   if (typeof value !== "object" || value === null || typeof (value as { message?: unknown }).message !== "string") return value;
-  const { message, stack, ...fields } = value as { message: string; stack?: string };
-  return Object.assign(new Error(message), fields, stack === undefined ? {} : { stack });
+  const { message, stack, cause, ...fields } = value as { message: string; stack?: string; cause?: unknown };
+  const options = cause === undefined ? undefined : { cause: deserializeError(cause) };
+  return Object.assign(new Error(message, options), fields, stack === undefined ? {} : { stack });
 }

@@ -61,6 +61,8 @@ export class ThreadLiveness implements Liveness {
     this.worker = undefined;
     this.ready = undefined;
     if (!worker) return;
+    // Never written, nothing to delete (Redis unreachable, say): stop at once instead of waiting for a delete that cannot land.
+    if (this.times.currentGeneration() === 0) return void (await worker.terminate());
     // Held open until the record is deleted: a process that awaits terminate() and then ends must not end first.
     worker.ref();
     let timer: ReturnType<typeof setTimeout> | undefined;

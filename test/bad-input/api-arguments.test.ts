@@ -5,6 +5,7 @@ import * as node from "pulselock";
 import * as core from "pulselock/core";
 import { LockStatus, OwnerHashStatus, type LockData, type Transport } from "pulselock";
 import { uniqueKey } from "../support/wait-for";
+import { BAD_KEYS, BAD_MS, MB, TIMING, keyCalls, noop, otherCalls } from "./catalogue";
 import { FAST, useBadInputRedis } from "./support";
 
 /*
@@ -14,36 +15,6 @@ import { FAST, useBadInputRedis } from "./support";
  * must work.
  */
 const h = useBadInputRedis();
-
-const MB = 1 << 20;
-/** Wrong types, empty, huge, NaN, negative, Infinity, fractions: none is a duration in whole ms. */
-const BAD_MS: Array<[string, unknown]> = [
-  ["a numeric string", "1000"],
-  ["null", null],
-  ["an empty string", ""],
-  ["NaN", Number.NaN],
-  ["-1", -1],
-  ["0", 0],
-  ["Infinity", Infinity],
-  ["1.5", 1.5],
-  ["2**31", 2 ** 31],
-  ["an object", { ms: 1 }],
-  ["a bigint", 1000n],
-  ["a 1 MB string", "9".repeat(MB)],
-];
-const BAD_KEYS: Array<[string, unknown]> = [
-  ["an empty string", ""],
-  ["undefined", undefined],
-  ["null", null],
-  ["a number", 42],
-  ["NaN", Number.NaN],
-  ["an object", {}],
-  ["an array", ["k"]],
-  ["a symbol", Symbol("k")],
-  ["a bigint", 7n],
-  ["a String object", new String("k")],
-];
-const TIMING = ["reportWriteMs", "reportTtlMs", "reporterWorkerSpawnTimeoutMs", "lockRecheckMs", "lockExtendMs", "lockTtlMs"];
 
 /** How an error message may show `value`: its text (the start of a long one), or at least its type. */
 function shownAs(value: unknown): RegExp {
@@ -111,10 +82,15 @@ describe("Locker constructor (Node and core entries)", () => {
       ["an empty object", {}],
       ["an empty moduleName", { moduleName: "", exportName: "db" }],
       ["a reference without exportName", { moduleName: "/x.mjs" }],
-      ["a bare ioredis client (not wrapped in RedisDatabase)", "ioredis"],
+      ["client options instead of a client", { url: "https://x.upstash.io", token: "t" }],
     ])(`${entry}: database %s is a TypeError naming the option`, async (_label, database) => {
-      const err = await typeErrorOf(() => make({ database: database === "ioredis" ? h.admin : database }));
+      const err = await typeErrorOf(() => make({ database }));
       expect(err.message).toMatch(/option database must be/);
+    });
+
+    it(`${entry}: a misspelt option is a TypeError naming the closest valid one`, async () => {
+      const err = await typeErrorOf(() => make({ database: db(), lockTTLms: 1000 }));
+      expect(err.message).toMatch(/lockTTLms.*did you mean lockTtlMs\?/);
     });
 
     it.each(["soon", 5, {}, null])(`${entry}: waitUntil %s is a TypeError naming the option`, async (waitUntil) => {
@@ -123,6 +99,26 @@ describe("Locker constructor (Node and core entries)", () => {
       expect(err.message).toMatch(shownAs(waitUntil));
     });
   }
+
+  it("a raw ioredis client given to the Node entry is wrapped and works; the core entry names the entry that knows it", async () => {
+    const prefix = h.prefix("raw-client");
+    const client = h.admin.duplicate({ keyPrefix: prefix });
+    const locker = new node.Locker({ database: client, ...FAST });
+    try {
+      expect(await locker.acquireAndRun(uniqueKey("k"), async () => "ran")).toEqual({ status: LockStatus.SUCCESS, result: "ran" });
+      const err = await typeErrorOf(() => new core.Locker({ database: client }));
+      expect(err.message).toMatch(/ioredis needs the Node entry/);
+    } finally {
+      await locker.terminate();
+      client.disconnect();
+    }
+    expect(await h.leftovers(prefix)).toEqual([]);
+  });
+
+  it("a misspelt RedisDatabase option is a TypeError naming the closest valid one", async () => {
+    const err = await typeErrorOf(() => new node.RedisDatabase(h.admin, { prefx: "a:" } as never));
+    expect(err.message).toMatch(/prefx.*did you mean prefix\?/);
+  });
 
   it("a reference to a module that does not exist fails the first acquire with ReporterError, and leaves nothing", async () => {
     const prefix = h.prefix("missing-module");
@@ -196,16 +192,6 @@ describe("Locker methods with invalid arguments: TypeError, nothing sent, nothin
     const locker = new core.Locker({ database: new core.RedisDatabase(transport, { prefix }), ...FAST });
     return { prefix, transport, locker };
   }
-  const noop = async () => {};
-
-  const keyCalls: Array<[string, (l: core.Locker, key: unknown) => unknown]> = [
-    ["acquire", (l, k) => l.acquire(k as string)],
-    ["acquireAndRun", (l, k) => l.acquireAndRun(k as string, noop)],
-    ["mutex", (l, k) => l.mutex(k as string, 10, noop)],
-    ["mutex", (l, k) => l.mutex(k as string, { timeoutMs: 10 }, noop)],
-    ["readLockData", (l, k) => l.readLockData(k as string)],
-    ["release", (l, k) => l.release(k as string, { ownerHash: `${String(k)}@${"0".repeat(32)}.1` } as LockData)],
-  ];
   for (const [method, call] of keyCalls) {
     it.each(BAD_KEYS)(`${method}() with a key that is %s`, async (_label, key) => {
       const { prefix, transport, locker } = counted();
@@ -221,36 +207,6 @@ describe("Locker methods with invalid arguments: TypeError, nothing sent, nothin
     });
   }
 
-  const otherCalls: Array<[string, string, (l: core.Locker, key: string) => unknown, unknown]> = [
-    ["acquire", "trace 42", (l, k) => l.acquire(k, 42 as never), 42],
-    ["acquire", "trace {}", (l, k) => l.acquire(k, {} as never), {}],
-    ["acquire", "trace null", (l, k) => l.acquire(k, null as never), null],
-    ["acquireAndRun", "fn undefined", (l, k) => l.acquireAndRun(k, undefined as never), undefined],
-    ["acquireAndRun", "fn a string", (l, k) => l.acquireAndRun(k, "fn" as never), "fn"],
-    ["acquireAndRun", "fn an object", (l, k) => l.acquireAndRun(k, {} as never), {}],
-    ["acquireAndRun", "trace 42", (l, k) => l.acquireAndRun(k, noop, 42 as never), 42],
-    ["acquireAndRun", "options.trace 42", (l, k) => l.acquireAndRun(k, noop, { trace: 42 as never }), 42],
-    ["mutex", "timeoutMs a string", (l, k) => l.mutex(k, "10" as never, noop), "10"],
-    ["mutex", "timeoutMs null", (l, k) => l.mutex(k, null as never, noop), null],
-    ["mutex", "timeoutMs NaN", (l, k) => l.mutex(k, Number.NaN, noop), Number.NaN],
-    ["mutex", "timeoutMs -1", (l, k) => l.mutex(k, -1, noop), -1],
-    ["mutex", "timeoutMs undefined", (l, k) => l.mutex(k, undefined as never, noop), undefined],
-    ["mutex", "options.timeoutMs -Infinity", (l, k) => l.mutex(k, { timeoutMs: -Infinity }, noop), -Infinity],
-    ["mutex", "recheckDelayMs 0", (l, k) => l.mutex(k, 10, noop, 0), 0],
-    ["mutex", "recheckDelayMs -1", (l, k) => l.mutex(k, 10, noop, -1), -1],
-    ["mutex", "recheckDelayMs NaN", (l, k) => l.mutex(k, 10, noop, Number.NaN), Number.NaN],
-    ["mutex", "recheckDelayMs Infinity", (l, k) => l.mutex(k, 10, noop, Infinity), Infinity],
-    ["mutex", "recheckDelayMs a string", (l, k) => l.mutex(k, { timeoutMs: 10, recheckDelayMs: "5" as never }, noop), "5"],
-    ["mutex", "fn null", (l, k) => l.mutex(k, 10, null as never), null],
-    ["mutex", "fn in the wrong place", (l, k) => l.mutex(k, noop as never, 10 as never), undefined],
-    ["mutex", "trace 42", (l, k) => l.mutex(k, 10, noop, 5, 42 as never), 42],
-    ["mutex", "signal a string", (l, k) => l.mutex(k, { timeoutMs: 10, signal: "stop" as never }, noop), "stop"],
-    ["release", "lockData undefined", (l, k) => l.release(k, undefined as never), undefined],
-    ["release", "lockData null", (l, k) => l.release(k, null as never), null],
-    ["release", "lockData a string", (l, k) => l.release(k, "lock" as never), "lock"],
-    ["release", "lockData {}", (l, k) => l.release(k, {} as never), {}],
-    ["release", "a numeric ownerHash", (l, k) => l.release(k, { ownerHash: 5 } as never), 5],
-  ];
   it.each(otherCalls)("%s() with %s", async (method, _label, call, bad) => {
     const { prefix, transport, locker } = counted();
     try {

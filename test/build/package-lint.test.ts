@@ -6,11 +6,10 @@ import { expect, it } from "vitest";
 
 /**
  * The packed package as registries and type checkers see it (npm test builds
- * first): publint finds nothing to report, and Are The Types Wrong finds no
- * problem under the node16 profile (node16 from CJS and from ESM, and
- * bundler). node10 resolution is left out on purpose: it ignores the exports
- * map, so no subpath (pulselock/node, /deno, …) can resolve there; the root
- * still does, through main and types (docs/runtime-matrix.md).
+ * first): publint finds nothing to report, and Are The Types Wrong, without a
+ * profile, finds no problem under any module resolution: node10 (the old
+ * "node", which ignores the exports map: typesVersions maps each subpath to
+ * its types), node16 from CJS and from ESM, and bundler.
  */
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,17 +26,24 @@ it("publint reports no errors, warnings or suggestions", async () => {
   expect(stdout).toContain("All good!");
 }, 120_000);
 
-it("attw --pack . --profile node16 reports no problem, on every subpath of the exports map", async () => {
-  const out = await run(bin("attw"), ["--pack", ".", "--profile", "node16", "--format", "json"], { cwd: root, maxBuffer: 64 * 1024 * 1024 }).catch(
+it("attw --pack . reports no problem, on every subpath of the exports map, under every module resolution", async () => {
+  const out = await run(bin("attw"), ["--pack", ".", "--format", "json"], { cwd: root, maxBuffer: 64 * 1024 * 1024 }).catch(
     (error: { stdout?: string; code?: number }) => ({ stdout: error.stdout ?? "", exitCode: error.code }),
   );
+  const report = JSON.parse(out.stdout) as {
+    analysis: { entrypoints: Record<string, { resolutions: Record<string, unknown> }>; problems: AttwProblem[] };
+  };
+  expect(report.analysis.problems).toEqual([]);
   expect((out as { exitCode?: number }).exitCode).toBeUndefined();
-  const report = JSON.parse(out.stdout) as { analysis: { entrypoints: Record<string, unknown>; problems: AttwProblem[] } };
-  const problems = report.analysis.problems.filter((p) => p.resolutionKind !== "node10");
-  expect(problems).toEqual([]);
   const exportsMap = JSON.parse(readFileSync(`${root}package.json`, "utf8")).exports as Record<string, unknown>;
   expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(Object.keys(exportsMap).sort());
-  // The filter above must not hide more than node10's missing subpaths.
-  const node10 = report.analysis.problems.filter((p) => p.resolutionKind === "node10");
-  expect(node10.every((p) => p.kind === "NoResolution" && p.entrypoint !== ".")).toBe(true);
+  for (const entry of Object.values(report.analysis.entrypoints)) {
+    expect(Object.keys(entry.resolutions).sort()).toEqual(["bundler", "node10", "node16-cjs", "node16-esm"]);
+  }
 }, 180_000);
+
+it("typesVersions names every subpath of the exports map, for node10 resolution", () => {
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { exports: Record<string, unknown>; typesVersions: { "*": Record<string, string[]> } };
+  const subpaths = Object.keys(pkg.exports).filter((p) => p !== "." && !p.endsWith(".json")).map((p) => p.slice(2));
+  expect(Object.keys(pkg.typesVersions["*"]).sort()).toEqual(subpaths.sort());
+});

@@ -1,6 +1,7 @@
 // Prints the one line CI reads, after vitest's own summary: "N passed, N failed".
 // Unhandled errors count as failures, since vitest fails the run for them too.
 import type { Reporter, TestModule } from "vitest/node";
+import { modelCheckSkipReason } from "../model/model-tools.mjs";
 
 export default class CountReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
@@ -19,5 +20,8 @@ export default class CountReporter implements Reporter {
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+    // A check left out for a missing tool is said out loud, not skipped silently (test/model/model-tools.mjs).
+    const notRun = modelCheckSkipReason();
+    if (notRun) process.stdout.write(`not run: ${notRun}\n`);
   }
 }

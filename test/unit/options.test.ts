@@ -202,13 +202,48 @@ describe("resolveOptions", () => {
       { moduleName: "/x.js", exportName: "" },
       { moduleName: 1, exportName: "db" },
       { moduleName: "/x.js", exportName: Symbol("db") },
-      // A raw client is not a Database: it must be wrapped in RedisDatabase.
-      fakeTransport(),
     ];
     for (const database of bad) {
       const err = captureTypeError(() => resolveOptions({ database } as unknown as LockerOptions));
       expect(err.message).toContain("database");
     }
     captureTypeError(() => resolveOptions({} as LockerOptions));
+  });
+});
+
+describe("a client given as database", () => {
+  it("is wrapped in a RedisDatabase (a Transport here; the runtime entries also recognise ioredis and Upstash)", () => {
+    const transport = fakeTransport();
+    const { database } = resolveOptions({ database: transport } as unknown as LockerOptions);
+    expect(database).toBeInstanceOf(RedisDatabase);
+    expect((database as RedisDatabase).transport).toBe(transport);
+  });
+});
+
+describe("option names and units", () => {
+  it.each([
+    ["lockTTLms", "lockTtlMs"],
+    ["lockTtl", "lockTtlMs"],
+    ["reportTTLMs", "reportTtlMs"],
+    ["reportWriteMS", "reportWriteMs"],
+    ["lockExtendMS", "lockExtendMs"],
+    ["databse", "database"],
+    ["waituntil", "waitUntil"],
+  ])("an unknown option %s is a TypeError that suggests %s", (wrong, right) => {
+    const err = captureTypeError(() => resolveOptions({ database: ref, [wrong]: 1000 } as unknown as LockerOptions));
+    expect(err.message).toContain(wrong);
+    expect(err.message).toContain(`did you mean ${right}?`);
+  });
+
+  it("an option name like none of them lists the valid ones", () => {
+    const err = captureTypeError(() => resolveOptions({ database: ref, retries: 3 } as unknown as LockerOptions));
+    expect(err.message).toMatch(/no option "retries"; its options are database, waitUntil, reportWriteMs/);
+  });
+
+  it("impossible timing values say that durations are in milliseconds", () => {
+    for (const options of [{ lockTtlMs: 300 }, { reportTtlMs: 10 }, { lockTtlMs: 0.5 }, { reportWriteMs: -2 }]) {
+      const err = captureTypeError(() => resolveOptions({ database: ref, ...options }));
+      expect(err.message).toMatch(/milliseconds/);
+    }
   });
 });
