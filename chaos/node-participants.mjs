@@ -1,19 +1,21 @@
 // The Node participants: forked worker processes (chaos/worker.mjs), each
-// reaching Redis through its own TCP proxy so that a fault can partition it
+// reaching Redis through its own TCP proxies so that a fault can partition it
 // alone. A killed worker is started again under a new incarnation name.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startProxy } from "../test/support/tcp-proxy.mjs";
 import { now } from "./history.mjs";
+import { startProxyGroup } from "./proxy-group.mjs";
 
 const workerPath = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 
 /**
- * slot: { name, proxy, incarnation, child, worker, open: Map(run → key),
+ * slot: { name, proxy, incarnation, child, worker, open: Map(run → key), timerRuns: Map(run → key),
  *         processHashes: Set, busy (a fault is acting on it), idle, exited }
+ * `redis`: { ports, cluster }, the redis-servers to reach (through this slot's own proxies).
  */
-export async function startNodeSlot({ index, redisPort, keys, timings, seed, onEvent, log }) {
-  const slot = { name: `w${index}`, kind: "node", proxy: await startProxy(redisPort), incarnation: 0, busy: false, open: new Map() };
+export async function startNodeSlot({ index, redis, keys, timings, seed, onEvent, log }) {
+  const proxy = await startProxyGroup(redis);
+  const slot = { name: `w${index}`, kind: "node", proxy, incarnation: 0, busy: false, open: new Map(), timerRuns: new Map() };
   slot.processHashes = new Set();
   slot.spawn = () => {
     slot.incarnation++;
@@ -23,13 +25,13 @@ export async function startNodeSlot({ index, redisPort, keys, timings, seed, onE
       env: {
         ...process.env,
         CHAOS_WORKER: worker,
-        CHAOS_REDIS_URL: slot.proxy.url,
+        ...proxy.env,
         CHAOS_KEYS: JSON.stringify(keys),
         CHAOS_TIMINGS: JSON.stringify(timings),
         CHAOS_SEED: `${seed}/${worker}`,
       },
     });
-    Object.assign(slot, { child, worker, idle: false, killing: false, open: new Map() });
+    Object.assign(slot, { child, worker, idle: false, killing: false, open: new Map(), timerRuns: new Map() });
     slot.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         const killed = slot.killing && child === slot.child;
