@@ -63,7 +63,7 @@ let starting = Promise.resolve();
 export async function startEdgeSlot({ index, redisPort, script, storeUrl, timings, log }) {
   const proxy = await startProxyGroup({ ports: [redisPort], cluster: false });
   const rest = await startRestServer(proxy.url);
-  const slot = { name: `e${index}`, kind: "edge", proxy, incarnation: 0, busy: false, open: new Map(), timerRuns: new Map(), processHashes: new Set() };
+  const slot = { name: `e${index}`, kind: "edge", proxy, incarnation: 0, busy: false, open: new Map(), processHashes: new Set() };
   slot.spawn = () => {
     const begin = async () => {
       slot.incarnation++;

@@ -32,8 +32,8 @@ function pickTarget(ctx, slots) {
 
 const everyone = (ctx) => [...ctx.nodeSlots, ...ctx.edgeSlots];
 
-/** [run, key] of a timer-style job the slot's current incarnation is running, if any. */
-const timerRunOf = (slot) => [...slot.timerRuns].find(([run]) => run.startsWith(`${slot.worker}/`));
+/** A timer-style run of the slot's current incarnation, if any. */
+const timerRunOf = (ctx, slot) => [...ctx.openRuns.values()].find((r) => r.worker === slot.worker && r.style === "timer");
 
 /** Picks a target and logs the fault against it, with params() drawn after the pick; undefined when none is free. */
 function strike(ctx, kind, slots, params = () => ({})) {
@@ -106,10 +106,10 @@ export const FAULTS = {
     // SIGSTOP a Node worker while one of its jobs acts on its own timer, and SIGCONT it only once another
     // participant has started a run of that job's key: the timer callback that runs first after SIGCONT must
     // find the signal aborted (issue 14, item 3). A plain sigstop straddles a takeover only by luck.
-    const candidates = ctx.nodeSlots.filter((s) => !s.busy && timerRunOf(s));
+    const candidates = ctx.nodeSlots.filter((s) => !s.busy && timerRunOf(ctx, s));
     if (candidates.length === 0) return false;
     const slot = ctx.random.pick(candidates);
-    const [run, key] = timerRunOf(slot);
+    const { run, key } = timerRunOf(ctx, slot);
     const maxMs = 3 * ctx.timings.reportTtlMs + 2000;
     // Frozen a little longer than the takeover: an act right after SIGCONT then lands well beyond the checker's slack.
     const afterMs = ctx.random.int(50, 300);
@@ -117,8 +117,19 @@ export const FAULTS = {
     slot.busy = true;
     slot.signal("SIGSTOP");
     const takenOver = ctx.nextRunStart(key, slot.worker, maxMs);
+    // Once the key can be taken (its holder's liveness record expired), the other Node workers are asked to try it
+    // next, again and again until one did: left to chance, a key of 16 may go untried for seconds.
+    let tookOver = false;
+    const asking = sleep(ctx.timings.reportTtlMs + 100).then(async () => {
+      while (!tookOver) {
+        for (const other of ctx.nodeSlots) if (other !== slot) other.tryNext(key);
+        await sleep(300);
+      }
+    });
     timed(ctx, slot, 0, async () => {
       const by = await takenOver;
+      tookOver = true;
+      await asking;
       await sleep(afterMs);
       slot.signal("SIGCONT");
       ctx.log({ type: "fault-end", kind: "sigstop-takeover", target: slot.worker, key, takenOverBy: by ?? null });
@@ -169,10 +180,16 @@ export const FAULTS = {
   async "redis-pause"(ctx) {
     // Longer than lockRecheckMs (the release's timeout) and shorter than reportTtlMs: releases in flight time
     // out and are retried, and the retry finds the key gone because the first attempt deleted it (item 4).
-    const redis = pickServer(ctx);
+    // Timed to begin just before a timer job returns (they end on the dot, heartbeat jobs wait on Redis), on the
+    // server of its key, so that at least that release is in flight throughout.
     const { lockRecheckMs } = ctx.timings;
-    const ms = ctx.random.int(lockRecheckMs + 50, Math.min(3 * lockRecheckMs, Math.round(0.7 * ctx.timings.reportTtlMs)));
-    ctx.log({ type: "fault", kind: "redis-pause", port: redis.port, ms });
+    const ms = ctx.random.int(lockRecheckMs + 100, Math.min(3 * lockRecheckMs, Math.round(0.7 * ctx.timings.reportTtlMs)));
+    const soon = [...ctx.openRuns.values()]
+      .filter((r) => r.style === "timer" && r.endsAt - now() > 100 && r.endsAt - now() < 2500)
+      .sort((a, b) => a.endsAt - b.endsAt)[0];
+    if (soon) await sleep(soon.endsAt - 20 - now());
+    const redis = soon ? ctx.serverOf(soon.key) : pickServer(ctx);
+    ctx.log({ type: "fault", kind: "redis-pause", port: redis.port, ms, before: soon?.run ?? null });
     redis.signal("SIGSTOP");
     await sleep(ms);
     redis.signal("SIGCONT");

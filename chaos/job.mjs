@@ -32,7 +32,7 @@ export function chaosJob({ run, key, workMs, stepMs, now, report, sleep, style =
       const afterReturn = state.returned !== undefined || undefined;
       report({ type: "abort", run, at: now(), afterReturn, reason: String(heartbeat.signal.reason?.message ?? heartbeat.signal.reason) });
     });
-    report({ type: "run-start", run, key, token: state.token, owner: ownerHash, processHash: heartbeat.lockData.processHash, start, style });
+    report({ type: "run-start", run, key, token: state.token, owner: ownerHash, processHash: heartbeat.lockData.processHash, start, style, workMs });
     write({ start, end: null, at: start });
     return start;
   };

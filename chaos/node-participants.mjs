@@ -9,13 +9,13 @@ import { startProxyGroup } from "./proxy-group.mjs";
 const workerPath = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 
 /**
- * slot: { name, proxy, incarnation, child, worker, open: Map(run → key), timerRuns: Map(run → key),
+ * slot: { name, proxy, incarnation, child, worker, open: Map(run → key),
  *         processHashes: Set, busy (a fault is acting on it), idle, exited }
  * `redis`: { ports, cluster }, the redis-servers to reach (through this slot's own proxies).
  */
 export async function startNodeSlot({ index, redis, keys, timings, seed, onEvent, log }) {
   const proxy = await startProxyGroup(redis);
-  const slot = { name: `w${index}`, kind: "node", proxy, incarnation: 0, busy: false, open: new Map(), timerRuns: new Map() };
+  const slot = { name: `w${index}`, kind: "node", proxy, incarnation: 0, busy: false, open: new Map() };
   slot.processHashes = new Set();
   slot.spawn = () => {
     slot.incarnation++;
@@ -31,7 +31,7 @@ export async function startNodeSlot({ index, redis, keys, timings, seed, onEvent
         CHAOS_SEED: `${seed}/${worker}`,
       },
     });
-    Object.assign(slot, { child, worker, idle: false, killing: false, open: new Map(), timerRuns: new Map() });
+    Object.assign(slot, { child, worker, idle: false, killing: false, open: new Map() });
     slot.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         const killed = slot.killing && child === slot.child;
@@ -47,6 +47,8 @@ export async function startNodeSlot({ index, redis, keys, timings, seed, onEvent
   slot.signal = (sig) => slot.child.kill(sig);
   slot.kill = () => killSlot(slot);
   slot.block = (ms) => slot.child.send({ type: "block", ms });
+  /** Asks the worker to try `key` in its next attempt (a channel closing meanwhile is no failure). */
+  slot.tryNext = (key) => slot.child.connected && slot.child.send({ type: "try", key }, () => {});
   slot.spawn();
   return slot;
 }

@@ -10,5 +10,5 @@ export const MISUSE_ODDS = {
   /** After SOMEONE_ELSE_HOLDS_LOCK, the caller releases with the holder's lockData it was handed. */
   refusal: 0.1,
   /** After an attempt, the caller asks readLockData() of a random key and releases with the answer. */
-  readLockData: 0.15,
+  readLockData: 0.3,
 };

@@ -13,6 +13,7 @@ import { createServer } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import calculateSlot from "cluster-key-slot";
 import { Cluster, Redis } from "ioredis";
 import { startCluster } from "../test/support/redis-cluster.mjs";
 import { startRedis } from "../test/support/redis-server.mjs";
@@ -23,7 +24,7 @@ import { FencedStore } from "./fenced-store.mjs";
 import { now, openHistory } from "./history.mjs";
 import { startNodeSlot } from "./node-participants.mjs";
 import { createRandom } from "./prng.mjs";
-import { readHolder, whileRedisUp } from "./redis-probe.mjs";
+import { lockKey, readHolder, whileRedisUp } from "./redis-probe.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -76,10 +77,18 @@ const admin = redisCluster
 admin.on("error", () => {}); // it reconnects after each Redis restart
 /** Clients of each node, for the commands that act on one node (SCRIPT FLUSH, CLIENT KILL). */
 const adminNodes = () => (redisCluster ? admin.nodes("master") : [admin]);
+/** The redis-server that holds a lock name's records (on a cluster: the master serving its slot now). */
+function serverOf(key) {
+  if (!redisCluster) return redisServers[0];
+  const address = admin.slots[calculateSlot(lockKey(key))]?.[0];
+  return redisServers.find((r) => address === `127.0.0.1:${r.port}`) ?? random.pick(redisServers);
+}
 const store = new FencedStore();
 let writeSeq = 0;
 const nodeSlots = [];
 const edgeSlots = [];
+/** run → its run-start event and when its job plans to return (endsAt), until its run-end. */
+const openRuns = new Map();
 const runStartWaiters = new Set();
 /** Resolves with the next run of `key` that another worker than `worker` starts, or undefined after timeoutMs. */
 function nextRunStart(key, worker, timeoutMs) {
@@ -106,14 +115,14 @@ function onEvent(slot, e) {
     }
     case "run-start":
       slot.open.set(e.run, e.key);
-      if (e.style === "timer") slot.timerRuns.set(e.run, e.key);
+      openRuns.set(e.run, { ...e, endsAt: e.start + e.workMs });
       if (e.processHash) slot.processHashes.add(e.processHash);
       log({ ...e, kind: slot.kind });
       for (const waiter of runStartWaiters) waiter(e);
       return;
     case "run-end":
       slot.open.delete(e.run);
-      slot.timerRuns.delete(e.run);
+      openRuns.delete(e.run);
       log(e);
       return;
     case "idle":
@@ -166,6 +175,8 @@ const ctx = {
   redisServers,
   admin,
   adminNodes,
+  serverOf,
+  openRuns,
   nextRunStart,
   log,
   timings: TIMINGS,

@@ -1,7 +1,8 @@
 // One Node participant of the chaos run: competes for the keys with
 // acquireAndRun() and reports every run to the orchestrator over IPC (the
-// fenced store lives there). It also obeys "block" (busy-loop its main thread)
-// and "stop" (finish the current run, then wait idle for "exit").
+// fenced store lives there). It also obeys "block" (busy-loop its main thread),
+// "try" (make that key its next attempt), and "stop" (finish the current run,
+// then wait idle for "exit").
 // Some of its jobs act on their own timer, and now and then it misuses
 // release() (chaos/job.mjs, chaos/misuse.mjs; see docs/chaos.md for the odds).
 import { isLockError, Locker, LockStatus } from "pulselock";
@@ -28,6 +29,8 @@ let backgroundErrors = 0;
 locker.errors.subscribe(() => backgroundErrors++);
 
 let stopping = false;
+/** The key the orchestrator asked this worker to try next (a sigstop-takeover fault), if any. */
+let nextKey;
 let exitNow;
 const exitSignal = new Promise((resolve) => (exitNow = resolve));
 process.on("message", (message) => {
@@ -36,7 +39,8 @@ process.on("message", (message) => {
     while (Date.now() < until) {
       // Busy: the event loop is blocked, as a long synchronous step would block it.
     }
-  } else if (message?.type === "stop") stopping = true;
+  } else if (message?.type === "try") nextKey = message.key;
+  else if (message?.type === "stop") stopping = true;
   else if (message?.type === "exit") exitNow();
 });
 process.on("disconnect", () => {
@@ -48,7 +52,8 @@ let runs = 0;
 const stats = { refused: 0, acquireErrors: 0 };
 const misuse = (fields) => misuseRelease({ locker, now, report, ...fields });
 async function attempt() {
-  const key = random.pick(keys);
+  const key = nextKey ?? random.pick(keys);
+  nextKey = undefined;
   const run = `${name}/${runs++}`;
   const style = random.chance(TIMER_JOB_ODDS) ? "timer" : "heartbeat";
   const releaseOwn = style === "heartbeat" && random.chance(MISUSE_ODDS.ownRun);
