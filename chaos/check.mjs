@@ -16,11 +16,22 @@
 // the self-fencing deadline itself (README "A lapse is final"): the last
 // liveness write that counted was sent before the loss, so the owner stops at
 // most reportTtlMs after it.
+//
+// Three checks come from issue 14: release() called with lockData that is not
+// the caller's own must never free a lock; a job that acts on its own timer
+// (reading `signal.aborted` first) must not act once a newer run of its key
+// started, even right after SIGCONT; and a run that returned with its signal
+// unaborted must not end with a LockError when nothing could have removed its
+// key (nobody else started a run of it, no data-losing restart, no misuse
+// release that succeeded).
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 export const CHECKS = [
   ["overlap", "overlapping runs of one key beyond the seppuku bound"],
+  ["timerActs", "a job's own timer acted after a newer run started"],
+  ["misuseReleased", "release() with lockData not its own freed a lock"],
+  ["falseLockError", "runs alone on their key that ended with LockError"],
   ["staleAccepted", "stale-token writes the fenced store accepted"],
   ["tokenOrder", "fencing tokens that went backwards (G5)"],
   ["deadHolder", "locks held by dead processes > reportTtlMs + 1 s"],
@@ -29,6 +40,8 @@ export const CHECKS = [
 ];
 
 const DATA_LOSS = "redis-restart-data-loss";
+/** Faults during which the target cannot run any code. */
+const FREEZES = new Set(["sigstop", "sigstop-takeover", "block"]);
 
 function collectRuns(events) {
   const runs = new Map();
@@ -37,12 +50,14 @@ function collectRuns(events) {
     const run = runs.get(e.run);
     if (!run) continue;
     if (e.type === "write") run.writes.push(e);
-    else if (e.type === "abort") run.abortAt = e.at;
+    else if (e.type === "abort" && !e.afterReturn) run.abortAt = e.at;
     else if (e.type === "run-end") run.end = e;
   }
   for (const run of runs.values()) {
-    // What the run acted on: its start and every write made right after a successful heartbeat.
-    run.lastOk = Math.max(run.start, ...run.writes.filter((w) => !w.afterAbort).map((w) => w.at));
+    // What the run acted on: its start and every write made right after a successful heartbeat ...
+    run.lastOk = Math.max(run.start, ...run.writes.filter((w) => !w.afterAbort && !w.timer).map((w) => w.at));
+    // ... and, apart, every write its own timer made after reading signal.aborted === false.
+    run.lastTimerAct = Math.max(-Infinity, ...run.writes.filter((w) => w.timer).map((w) => w.at));
   }
   return runs;
 }
@@ -61,7 +76,7 @@ function freezes(events) {
   const open = new Map();
   const out = new Map();
   for (const e of events) {
-    if ((e.type === "fault" || e.type === "fault-end") && (e.kind === "sigstop" || e.kind === "block")) {
+    if ((e.type === "fault" || e.type === "fault-end") && FREEZES.has(e.kind)) {
       const id = `${e.kind}:${e.target}`;
       if (e.type === "fault") open.set(id, e.t);
       else if (open.has(id)) {
@@ -74,8 +89,10 @@ function freezes(events) {
   return out;
 }
 
+/** Overlaps beyond the bound, apart by what the older run did: acted (heartbeat writes, abort) or its own timer acted. */
 function overlaps(groups, losses, frozen, { reportTtlMs, slackMs, resumeMs }) {
   const found = [];
+  const timerActs = [];
   for (const [key, runs] of groups) {
     for (const a of runs) {
       for (const b of runs) {
@@ -84,14 +101,15 @@ function overlaps(groups, losses, frozen, { reportTtlMs, slackMs, resumeMs }) {
         for (const t of losses) {
           if (t >= a.start - slackMs && t <= b.start + slackMs) allowedUntil = Math.max(allowedUntil, t + reportTtlMs + slackMs);
         }
-        const report = (what, at) =>
-          found.push({
+        const report = (what, at, into = found) =>
+          into.push({
             key,
             older: a.run,
             newer: b.run,
             overlapMs: round(at - b.start),
             detail: `${a.run} (token ${a.token}) ${what} ${round(at - b.start)} ms after ${b.run} (token ${b.token}) started`,
           });
+        if (a.lastTimerAct > allowedUntil) report("acted on its own timer (signal not aborted)", a.lastTimerAct, timerActs);
         if (a.lastOk > allowedUntil) {
           report("still acted", a.lastOk);
           continue;
@@ -104,6 +122,36 @@ function overlaps(groups, losses, frozen, { reportTtlMs, slackMs, resumeMs }) {
         }
         if (a.abortAt > abortBy) report("saw its abort only", a.abortAt);
       }
+    }
+  }
+  return { found, timerActs };
+}
+
+/** Misuse releases (another owner's lockData, or its own running job's) that answered SUCCESS: they freed a lock. */
+function misuseReleased(events) {
+  return events
+    .filter((e) => e.type === "misuse" && e.status === "SUCCESS")
+    .map((e) => ({ ...e, detail: `${e.worker} released ${e.key} with ${e.source} lockData of ${e.victim}: SUCCESS` }));
+}
+
+/**
+ * A run that returned with its signal unaborted and still ended with a LockError, although no other run of its key
+ * started meanwhile and nothing else could have removed its key: a data-losing Redis restart, or a misuse release
+ * that succeeded. (A run whose signal had aborted lost its lock for real: its self-fencing deadline passed.)
+ */
+function falseLockErrors(groups, events, slackMs) {
+  const losses = events.filter((e) => e.type === "fault" && e.kind === DATA_LOSS).map((e) => e.t);
+  const freed = events.filter((e) => e.type === "misuse" && e.status === "SUCCESS");
+  const found = [];
+  for (const [key, runs] of groups) {
+    for (const a of runs) {
+      if (a.end?.outcome !== "lost" || !a.end.returned || a.end.returned.aborted) continue;
+      const from = a.start - slackMs;
+      const to = Math.max(a.end.at, a.end.t ?? -Infinity) + slackMs;
+      if (runs.some((b) => b !== a && b.start >= from && b.start <= to)) continue;
+      if (losses.some((t) => t >= from && t <= to)) continue;
+      if (freed.some((m) => m.key === key && m.at >= from && m.sentAt <= to)) continue;
+      found.push({ run: a.run, key, detail: `${a.run} on ${key} ran alone and ended with LockError: ${a.end.error ?? "(no message)"}` });
     }
   }
   return found;
@@ -172,8 +220,12 @@ export function checkHistory(events) {
   const runs = collectRuns(events);
   const groups = byKey(runs.values());
   const losses = events.filter((e) => e.type === "fault" && e.kind === DATA_LOSS).map((e) => e.t);
+  const overlap = overlaps(groups, losses, freezes(events), { reportTtlMs, slackMs, resumeMs: meta.resumeMs ?? 200 });
   const violations = {
-    overlap: overlaps(groups, losses, freezes(events), { reportTtlMs, slackMs, resumeMs: meta.resumeMs ?? 200 }),
+    overlap: overlap.found,
+    timerActs: overlap.timerActs,
+    misuseReleased: misuseReleased(events),
+    falseLockError: falseLockErrors(groups, events, slackMs),
     staleAccepted: staleAccepted(events),
     tokenOrder: tokenOrder(groups, slackMs),
     deadHolder: events.filter((e) => e.type === "probe" && e.held).map((e) => ({
@@ -198,9 +250,16 @@ function figures(events, runs) {
     .map((p) => all.filter((r) => r.key === p.key && r.start > p.killedAt).reduce((min, r) => Math.min(min, r.start - p.killedAt), Infinity))
     .filter(Number.isFinite)
     .map(round);
+  const misuses = events.filter((e) => e.type === "misuse");
   return {
+    cluster: Boolean(events.find((e) => e.type === "meta").cluster),
     acquisitions: all.length,
     acquisitionsByKind: countBy(all, (r) => r.kind ?? "node"),
+    timerRuns: all.filter((r) => r.style === "timer").length,
+    timerWrites: writes.filter((w) => w.timer).length,
+    misuseBySource: countBy(misuses, (e) => e.source),
+    misuseByStatus: countBy(misuses, (e) => e.status),
+    takeoversWhileStopped: events.filter((e) => e.type === "fault-end" && e.kind === "sigstop-takeover" && e.takenOverBy).length,
     lost: all.filter((r) => r.end?.outcome === "lost").length,
     writesAccepted: writes.filter((w) => w.accepted).length,
     fencedRejections: writes.filter((w) => !w.accepted).length,
@@ -211,6 +270,8 @@ function figures(events, runs) {
     reportTtlMs: events.find((e) => e.type === "meta").options.reportTtlMs,
   };
 }
+
+const entries = (counts) => Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
 
 function countBy(items, keyOf) {
   const out = {};
@@ -228,11 +289,12 @@ export function formatReport({ violations, total, figures: f }) {
     for (const v of violations[id].slice(0, 10)) lines.push(`VIOLATION ${label}: ${v.detail}`);
     if (violations[id].length > 10) lines.push(`VIOLATION ${label}: … and ${violations[id].length - 10} more`);
   }
-  const kinds = Object.entries(f.acquisitionsByKind).map(([k, n]) => `${k} ${n}`).join(", ");
   lines.push(
-    `acquisitions: ${f.acquisitions} (${kinds}); runs that lost their lock (seppuku): ${f.lost}`,
+    `acquisitions: ${f.acquisitions} (${entries(f.acquisitionsByKind)}); runs that lost their lock (seppuku): ${f.lost}`,
     `fenced store: ${f.writesAccepted} writes accepted, ${f.fencedRejections} rejected as stale (fenced, ok; ${f.fencedAfterAbort} of them after the run's abort)`,
-    `faults: ${f.faultCount} (${Object.entries(f.faults).map(([k, n]) => `${k} ${n}`).join(", ")})`,
+    `faults: ${f.faultCount} (${entries(f.faults)})`,
+    `jobs acting on their own timer: ${f.timerRuns} (${f.timerWrites} timer writes); sigstops that straddled a takeover: ${f.takeoversWhileStopped}`,
+    `misuse releases: ${entries(f.misuseBySource)}; answered ${entries(f.misuseByStatus)}`,
   );
   if (f.takeoverMsMax !== null) lines.push(`slowest takeover of a dead or frozen worker's lock: ${f.takeoverMsMax} ms (reportTtlMs ${f.reportTtlMs})`);
   return lines.join("\n");

@@ -12,8 +12,9 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { startProxy } from "../test/support/tcp-proxy.mjs";
 import { WORKERD_BUNDLE } from "../test/support/workerd-bundle.mjs";
+import { MISUSE_ODDS } from "./odds.mjs";
+import { startProxyGroup } from "./proxy-group.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 
@@ -60,7 +61,7 @@ function workerdPids() {
 let starting = Promise.resolve();
 
 export async function startEdgeSlot({ index, redisPort, script, storeUrl, timings, log }) {
-  const proxy = await startProxy(redisPort);
+  const proxy = await startProxyGroup({ ports: [redisPort], cluster: false });
   const rest = await startRestServer(proxy.url);
   const slot = { name: `e${index}`, kind: "edge", proxy, incarnation: 0, busy: false, open: new Map(), processHashes: new Set() };
   slot.spawn = () => {
@@ -131,7 +132,11 @@ export function runEdgeLoop(slot, { random, keys, log }) {
       const { mf, worker } = slot;
       const run = `${worker}/${runs++}`;
       try {
-        const res = await mf.dispatchFetch(`http://chaos/run?key=${encodeURIComponent(key)}&workMs=${random.int(200, 2000)}&run=${run}`);
+        const query = new URLSearchParams({ key, workMs: String(random.int(200, 2000)), run });
+        // The misuse is decided here, from the seeded PRNG; the isolate only carries it out.
+        if (random.chance(MISUSE_ODDS.ownRun)) query.set("misuseOwn", "1");
+        if (random.chance(MISUSE_ODDS.refusal)) query.set("misuseRefusal", "1");
+        const res = await mf.dispatchFetch(`http://chaos/run?${query}`);
         const body = await res.json();
         if (body.status === "SOMEONE_ELSE_HOLDS_LOCK") stats.refused++;
         if (body.status === "ACQUIRE_ERROR") stats.acquireErrors++;

@@ -2,9 +2,12 @@
 // job under acquireAndRun() with pulselock's runtime-agnostic entry over
 // @upstash/redis, against the Upstash REST server in front of the chaos Redis.
 // Its events go to the orchestrator's fenced store over HTTP, in order.
+// The request says whether this run misuses release() (chaos/misuse.mjs): its
+// job releases its own lock, or after a refusal it releases the holder's lock.
 import { Redis } from "@upstash/redis/cloudflare";
 import { isLockError, Locker, LockStatus, RedisDatabase } from "pulselock";
 import { chaosJob } from "./job.mjs";
+import { misuseRelease } from "./misuse.mjs";
 
 const unhandled = [];
 addEventListener("unhandledrejection", (event) => unhandled.push(String(event.reason?.stack ?? event.reason)));
@@ -36,16 +39,28 @@ export default {
       const body = JSON.stringify({ worker: env.CHAOS_WORKER, ...event });
       chain = chain.then(() => fetch(env.CHAOS_STORE_URL, { method: "POST", body }).then((r) => r.arrayBuffer(), () => {}));
     };
-    const job = chaosJob({ run: params.get("run"), key, workMs: Number(params.get("workMs")), stepMs: 100, now: Date.now, report, sleep });
+    const run = params.get("run");
+    const misuse = (fields) => misuseRelease({ locker, key, run, now: Date.now, report, ...fields });
+    const job = chaosJob({
+      run,
+      key,
+      workMs: Number(params.get("workMs")),
+      stepMs: 100,
+      now: Date.now,
+      report,
+      sleep,
+      misuse: params.has("misuseOwn") ? (lockData) => misuse({ lockData, source: "own-run" }) : undefined,
+    });
     let status;
     try {
       const res = await locker.acquireAndRun(key, job.fn, { trace: env.CHAOS_WORKER });
       status = res.status;
       if (res.status === LockStatus.SUCCESS) job.settle("released");
+      else if (params.has("misuseRefusal")) await misuse({ lockData: res.lockData, source: "refusal", run: undefined });
     } catch (error) {
       status = "ERROR";
       if (!job.state.started) status = "ACQUIRE_ERROR";
-      else if (isLockError(error)) job.settle("lost");
+      else if (isLockError(error)) job.settle("lost", String(error.message));
       else job.settle("error", String(error?.message ?? error));
     }
     await chain;

@@ -9,11 +9,13 @@ import { now } from "./history.mjs";
 export const FAULT_KINDS = [
   "sigkill",
   "sigstop",
+  "sigstop-takeover",
   "block",
   "blackhole",
   "delay",
   "redis-restart",
   "redis-restart-data-loss",
+  "redis-pause",
   "script-flush",
   "client-kill",
 ];
@@ -29,6 +31,9 @@ function pickTarget(ctx, slots) {
 }
 
 const everyone = (ctx) => [...ctx.nodeSlots, ...ctx.edgeSlots];
+
+/** A timer-style run of the slot's current incarnation, if any. */
+const timerRunOf = (ctx, slot) => [...ctx.openRuns.values()].find((r) => r.worker === slot.worker && r.style === "timer");
 
 /** Picks a target and logs the fault against it, with params() drawn after the pick; undefined when none is free. */
 function strike(ctx, kind, slots, params = () => ({})) {
@@ -54,9 +59,12 @@ function timed(ctx, slot, ms, undo) {
 
 const ttlMultiple = (ctx) => Math.round(ctx.random.between(0.5, 3) * ctx.timings.reportTtlMs);
 
+/** One redis-server (on a cluster, one master: the fault hits the keys of its slots). */
+const pickServer = (ctx) => ctx.random.pick(ctx.redisServers);
+
 async function restartRedis(ctx, kind, dataLoss) {
-  const { redis } = ctx;
-  ctx.log({ type: "fault", kind });
+  const redis = pickServer(ctx);
+  ctx.log({ type: "fault", kind, port: redis.port });
   await redis.stop(); // SIGKILL: a crash
   // appendfsync always: every acknowledged write is in the AOF, so a crash loses nothing;
   // deleting the AOF makes the restart lose everything, as a server without persistence would.
@@ -91,6 +99,40 @@ export const FAULTS = {
     timed(ctx, slot, ms, () => {
       slot.signal("SIGCONT");
       ctx.log({ type: "fault-end", kind: "sigstop", target: slot.worker });
+    });
+    return true;
+  },
+  async "sigstop-takeover"(ctx) {
+    // SIGSTOP a Node worker while one of its jobs acts on its own timer, and SIGCONT it only once another
+    // participant has started a run of that job's key: the timer callback that runs first after SIGCONT must
+    // find the signal aborted (issue 14, item 3). A plain sigstop straddles a takeover only by luck.
+    const candidates = ctx.nodeSlots.filter((s) => !s.busy && timerRunOf(ctx, s));
+    if (candidates.length === 0) return false;
+    const slot = ctx.random.pick(candidates);
+    const { run, key } = timerRunOf(ctx, slot);
+    const maxMs = 3 * ctx.timings.reportTtlMs + 2000;
+    // Frozen a little longer than the takeover: an act right after SIGCONT then lands well beyond the checker's slack.
+    const afterMs = ctx.random.int(50, 300);
+    ctx.log({ type: "fault", kind: "sigstop-takeover", target: slot.worker, run, key, maxMs, afterMs, held: [...new Set(slot.open.values())] });
+    slot.busy = true;
+    slot.signal("SIGSTOP");
+    const takenOver = ctx.nextRunStart(key, slot.worker, maxMs);
+    // Once the key can be taken (its holder's liveness record expired), the other Node workers are asked to try it
+    // next, again and again until one did: left to chance, a key of 16 may go untried for seconds.
+    let tookOver = false;
+    const asking = sleep(ctx.timings.reportTtlMs + 100).then(async () => {
+      while (!tookOver) {
+        for (const other of ctx.nodeSlots) if (other !== slot) other.tryNext(key);
+        await sleep(300);
+      }
+    });
+    timed(ctx, slot, 0, async () => {
+      const by = await takenOver;
+      tookOver = true;
+      await asking;
+      await sleep(afterMs);
+      slot.signal("SIGCONT");
+      ctx.log({ type: "fault-end", kind: "sigstop-takeover", target: slot.worker, key, takenOverBy: by ?? null });
     });
     return true;
   },
@@ -135,25 +177,45 @@ export const FAULTS = {
   },
   "redis-restart": (ctx) => restartRedis(ctx, "redis-restart", false).then(() => true),
   "redis-restart-data-loss": (ctx) => restartRedis(ctx, "redis-restart-data-loss", true).then(() => true),
+  async "redis-pause"(ctx) {
+    // Longer than lockRecheckMs (the release's timeout) and shorter than reportTtlMs: releases in flight time
+    // out and are retried, and the retry finds the key gone because the first attempt deleted it (item 4).
+    // Timed to begin just before a timer job returns (they end on the dot, heartbeat jobs wait on Redis), on the
+    // server of its key, so that at least that release is in flight throughout.
+    const { lockRecheckMs } = ctx.timings;
+    const ms = ctx.random.int(lockRecheckMs + 100, Math.min(3 * lockRecheckMs, Math.round(0.7 * ctx.timings.reportTtlMs)));
+    const soon = [...ctx.openRuns.values()]
+      .filter((r) => r.style === "timer" && r.endsAt - now() > 100 && r.endsAt - now() < 2500)
+      .sort((a, b) => a.endsAt - b.endsAt)[0];
+    if (soon) await sleep(soon.endsAt - 20 - now());
+    const redis = soon ? ctx.serverOf(soon.key) : pickServer(ctx);
+    ctx.log({ type: "fault", kind: "redis-pause", port: redis.port, ms, before: soon?.run ?? null });
+    redis.signal("SIGSTOP");
+    await sleep(ms);
+    redis.signal("SIGCONT");
+    ctx.log({ type: "fault-end", kind: "redis-pause", port: redis.port });
+    return true;
+  },
   async "script-flush"(ctx) {
     ctx.log({ type: "fault", kind: "script-flush" });
-    await ctx.admin.script("FLUSH");
+    await Promise.all(ctx.adminNodes().map((node) => node.script("FLUSH")));
     return true;
   },
   async "client-kill"(ctx) {
-    const own = await ctx.admin.client("ID");
-    const ids = String(await ctx.admin.client("LIST"))
+    const node = ctx.random.pick(ctx.adminNodes());
+    const own = await node.client("ID");
+    const ids = String(await node.client("LIST"))
       .split("\n")
       .map((line) => /\bid=(\d+)\b/.exec(line)?.[1])
       .filter((id) => id && Number(id) !== own);
     if (ctx.random.chance(0.3)) {
-      const killed = await ctx.admin.client("KILL", "TYPE", "normal", "SKIPME", "yes");
+      const killed = await node.client("KILL", "TYPE", "normal", "SKIPME", "yes");
       ctx.log({ type: "fault", kind: "client-kill", target: "all", killed });
     } else {
       const id = ctx.random.pick(ids);
       if (!id) return false;
       ctx.log({ type: "fault", kind: "client-kill", target: `id ${id}` });
-      await ctx.admin.client("KILL", "ID", id).catch(() => {}); // it may have gone meanwhile
+      await node.client("KILL", "ID", id).catch(() => {}); // it may have gone meanwhile
     }
     return true;
   },

@@ -1,19 +1,21 @@
 // The Node participants: forked worker processes (chaos/worker.mjs), each
-// reaching Redis through its own TCP proxy so that a fault can partition it
+// reaching Redis through its own TCP proxies so that a fault can partition it
 // alone. A killed worker is started again under a new incarnation name.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startProxy } from "../test/support/tcp-proxy.mjs";
 import { now } from "./history.mjs";
+import { startProxyGroup } from "./proxy-group.mjs";
 
 const workerPath = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 
 /**
  * slot: { name, proxy, incarnation, child, worker, open: Map(run → key),
  *         processHashes: Set, busy (a fault is acting on it), idle, exited }
+ * `redis`: { ports, cluster }, the redis-servers to reach (through this slot's own proxies).
  */
-export async function startNodeSlot({ index, redisPort, keys, timings, seed, onEvent, log }) {
-  const slot = { name: `w${index}`, kind: "node", proxy: await startProxy(redisPort), incarnation: 0, busy: false, open: new Map() };
+export async function startNodeSlot({ index, redis, keys, timings, seed, onEvent, log }) {
+  const proxy = await startProxyGroup(redis);
+  const slot = { name: `w${index}`, kind: "node", proxy, incarnation: 0, busy: false, open: new Map() };
   slot.processHashes = new Set();
   slot.spawn = () => {
     slot.incarnation++;
@@ -23,7 +25,7 @@ export async function startNodeSlot({ index, redisPort, keys, timings, seed, onE
       env: {
         ...process.env,
         CHAOS_WORKER: worker,
-        CHAOS_REDIS_URL: slot.proxy.url,
+        ...proxy.env,
         CHAOS_KEYS: JSON.stringify(keys),
         CHAOS_TIMINGS: JSON.stringify(timings),
         CHAOS_SEED: `${seed}/${worker}`,
@@ -45,6 +47,8 @@ export async function startNodeSlot({ index, redisPort, keys, timings, seed, onE
   slot.signal = (sig) => slot.child.kill(sig);
   slot.kill = () => killSlot(slot);
   slot.block = (ms) => slot.child.send({ type: "block", ms });
+  /** Asks the worker to try `key` in its next attempt (a channel closing meanwhile is no failure). */
+  slot.tryNext = (key) => slot.child.connected && slot.child.send({ type: "try", key }, () => {});
   slot.spawn();
   return slot;
 }

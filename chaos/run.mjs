@@ -1,16 +1,21 @@
-// pulselock's chaos harness: `npm run chaos -- --minutes N --seed S [--out DIR]`.
+// pulselock's chaos harness: `npm run chaos -- --minutes N --seed S [--out DIR] [--cluster]`.
 //
 // 6 Node worker processes and 2 workerd isolates (Miniflare) compete for 16
 // keys with acquireAndRun(); every run writes its record to a fenced store
-// held here. Meanwhile a seeded fault injector kills, freezes, blocks and
-// partitions participants and crashes, wipes and pokes Redis. After N minutes
+// held here. Some jobs act on their own timer, and now and then a participant
+// misuses release(). Meanwhile a seeded fault injector kills, freezes, blocks
+// and partitions participants and crashes, pauses, wipes and pokes Redis. With
+// --cluster, Redis is a 3-master Redis Cluster and the fleet is Node workers
+// only (upstash-dev fronts one server). After N minutes
 // it stops by itself, lets everything settle, and chaos/check.mjs judges the
 // history. Exit code 0 only when there is no violation. See docs/chaos.md.
 import { createServer } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
+import calculateSlot from "cluster-key-slot";
+import { Cluster, Redis } from "ioredis";
+import { startCluster } from "../test/support/redis-cluster.mjs";
 import { startRedis } from "../test/support/redis-server.mjs";
 import { checkHistory, formatReport } from "./check.mjs";
 import { bundleEdgeWorker, runEdgeLoop, startEdgeSlot } from "./edge-participants.mjs";
@@ -19,7 +24,7 @@ import { FencedStore } from "./fenced-store.mjs";
 import { now, openHistory } from "./history.mjs";
 import { startNodeSlot } from "./node-participants.mjs";
 import { createRandom } from "./prng.mjs";
-import { readHolder, whileRedisUp } from "./redis-probe.mjs";
+import { lockKey, readHolder, whileRedisUp } from "./redis-probe.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -29,8 +34,12 @@ const { values: args } = parseArgs({
     workers: { type: "string", default: "6" },
     isolates: { type: "string", default: "2" },
     keys: { type: "string", default: "16" },
+    cluster: { type: "boolean", default: false },
+    "fault-gap-ms": { type: "string", default: "1500-4000" },
   },
 });
+const cluster = args.cluster;
+const isolates = cluster ? 0 : Number(args.isolates);
 const minutes = Number(args.minutes);
 if (!(minutes > 0 && minutes <= 120)) throw new Error(`--minutes must be in (0, 120], got ${args.minutes}`);
 const seed = args.seed ?? String(Math.floor(Math.random() * 2 ** 32));
@@ -42,24 +51,58 @@ const TIMINGS = { reportWriteMs: 200, reportTtlMs: 1000, lockRecheckMs: 250, loc
 const SLACK_MS = 5;
 /** How soon a process that runs again after SIGCONT or a block must have fired its overdue abort. */
 const RESUME_MS = 200;
-const FAULT_GAP_MS = [1500, 4000];
+/** The pause between two faults, drawn in [min, max] ms. */
+const FAULT_GAP_MS = args["fault-gap-ms"].split("-").map(Number);
+if (!(FAULT_GAP_MS.length === 2 && FAULT_GAP_MS[0] > 0 && FAULT_GAP_MS[1] >= FAULT_GAP_MS[0])) {
+  throw new Error(`--fault-gap-ms must be "min-max" with 0 < min <= max, got ${args["fault-gap-ms"]}`);
+}
 
 const random = createRandom(seed);
 const history = openHistory(join(outDir, "history.jsonl"));
 const log = history.log;
-log({ type: "meta", seed, minutes, keys: KEYS, options: TIMINGS, slackMs: SLACK_MS, resumeMs: RESUME_MS, workers: Number(args.workers), isolates: Number(args.isolates) });
-console.log(`chaos: seed ${seed}, ${minutes} min, history ${history.file}`);
+log({ type: "meta", seed, minutes, cluster, faultGapMs: FAULT_GAP_MS, keys: KEYS, options: TIMINGS, slackMs: SLACK_MS, resumeMs: RESUME_MS, workers: Number(args.workers), isolates });
+console.log(`chaos: seed ${seed}, ${minutes} min${cluster ? ", Redis Cluster" : ""}, history ${history.file}`);
 process.on("unhandledRejection", (error) => log({ type: "unhandled", worker: "orchestrator", error: String(error?.stack ?? error) }));
 
 // ------------------------------------------------------------ Redis and the fenced store
 // appendfsync always: a crash-restart keeps every acknowledged write; the data-loss fault deletes the AOF.
-const redis = await startRedis({ extraArgs: ["--appendonly", "yes", "--appendfsync", "always"] });
-const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
+const AOF = ["--appendonly", "yes", "--appendfsync", "always"];
+const redisCluster = cluster ? await startCluster({ masters: 3, extraArgs: AOF }) : undefined;
+/** Every redis-server (a cluster's masters): the Redis faults pick one. */
+const redisServers = redisCluster ? redisCluster.nodes : [await startRedis({ extraArgs: AOF })];
+const redisTarget = { ports: redisServers.map((r) => r.port), cluster };
+const admin = redisCluster
+  ? new Cluster(redisCluster.startupNodes, { redisOptions: { maxRetriesPerRequest: null } })
+  : new Redis(redisServers[0].url, { maxRetriesPerRequest: null });
 admin.on("error", () => {}); // it reconnects after each Redis restart
+/** Clients of each node, for the commands that act on one node (SCRIPT FLUSH, CLIENT KILL). */
+const adminNodes = () => (redisCluster ? admin.nodes("master") : [admin]);
+/** The redis-server that holds a lock name's records (on a cluster: the master serving its slot now). */
+function serverOf(key) {
+  if (!redisCluster) return redisServers[0];
+  const address = admin.slots[calculateSlot(lockKey(key))]?.[0];
+  return redisServers.find((r) => address === `127.0.0.1:${r.port}`) ?? random.pick(redisServers);
+}
 const store = new FencedStore();
 let writeSeq = 0;
 const nodeSlots = [];
 const edgeSlots = [];
+/** run → its run-start event and when its job plans to return (endsAt), until its run-end. */
+const openRuns = new Map();
+const runStartWaiters = new Set();
+/** Resolves with the next run of `key` that another worker than `worker` starts, or undefined after timeoutMs. */
+function nextRunStart(key, worker, timeoutMs) {
+  return new Promise((resolve) => {
+    const done = (run) => {
+      runStartWaiters.delete(waiter);
+      clearTimeout(timer);
+      resolve(run);
+    };
+    const waiter = (e) => e.key === key && e.worker !== worker && done(e.run);
+    const timer = setTimeout(done, timeoutMs);
+    runStartWaiters.add(waiter);
+  });
+}
 /** The slot of a worker incarnation name ("e1.3" → slot e1). */
 const slotOf = (worker) => [...nodeSlots, ...edgeSlots].find((s) => String(worker).startsWith(`${s.name}.`));
 
@@ -72,11 +115,14 @@ function onEvent(slot, e) {
     }
     case "run-start":
       slot.open.set(e.run, e.key);
+      openRuns.set(e.run, { ...e, endsAt: e.start + e.workMs });
       if (e.processHash) slot.processHashes.add(e.processHash);
       log({ ...e, kind: slot.kind });
+      for (const waiter of runStartWaiters) waiter(e);
       return;
     case "run-end":
       slot.open.delete(e.run);
+      openRuns.delete(e.run);
       log(e);
       return;
     case "idle":
@@ -107,14 +153,14 @@ const storeUrl = `http://127.0.0.1:${storeServer.address().port}/event`;
 
 // ------------------------------------------------------------ participants
 for (let i = 0; i < Number(args.workers); i++) {
-  const slot = await startNodeSlot({ index: i, redisPort: redis.port, keys: KEYS, timings: TIMINGS, seed, onEvent, log });
+  const slot = await startNodeSlot({ index: i, redis: redisTarget, keys: KEYS, timings: TIMINGS, seed, onEvent, log });
   nodeSlots.push(slot);
 }
 const edgeLoops = [];
-if (Number(args.isolates) > 0) {
+if (isolates > 0) {
   const script = await bundleEdgeWorker();
-  for (let i = 0; i < Number(args.isolates); i++) {
-    const slot = await startEdgeSlot({ index: i, redisPort: redis.port, script, storeUrl, timings: TIMINGS, log });
+  for (let i = 0; i < isolates; i++) {
+    const slot = await startEdgeSlot({ index: i, redisPort: redisServers[0].port, script, storeUrl, timings: TIMINGS, log });
     edgeSlots.push(slot);
     edgeLoops.push(runEdgeLoop(slot, { random: createRandom(`${seed}/${slot.worker}`), keys: KEYS, log }));
   }
@@ -126,8 +172,12 @@ const ctx = {
   random,
   nodeSlots,
   edgeSlots,
-  redis,
+  redisServers,
   admin,
+  adminNodes,
+  serverOf,
+  openRuns,
+  nextRunStart,
   log,
   timings: TIMINGS,
   pending: new Set(),
@@ -192,15 +242,17 @@ clearInterval(exiting);
 for (const slot of edgeSlots) await slot.close();
 for (const slot of nodeSlots) await slot.proxy.close();
 admin.disconnect();
-await redis.close();
+if (redisCluster) await redisCluster.close();
+else await redisServers[0].close();
 await new Promise((r) => storeServer.close(r));
 log({ type: "end" });
 await history.close();
 
 const result = checkHistory(history.events);
 const report = formatReport(result);
-writeFileSync(join(outDir, "report.txt"), `seed ${seed}, ${minutes} min\n${report}\n`);
-writeFileSync(join(outDir, "summary.json"), JSON.stringify({ seed, minutes, total: result.total, figures: result.figures }, null, 2));
+writeFileSync(join(outDir, "report.txt"), `seed ${seed}, ${minutes} min${cluster ? ", Redis Cluster" : ""}\n${report}\n`);
+const counts = Object.fromEntries(Object.entries(result.violations).map(([id, list]) => [id, list.length]));
+writeFileSync(join(outDir, "summary.json"), JSON.stringify({ seed, minutes, cluster, total: result.total, violations: counts, figures: result.figures }, null, 2));
 console.log(report);
-console.log(`chaos: history ${history.file}; reproduce with: npm run chaos -- --minutes ${minutes} --seed ${seed}`);
+console.log(`chaos: history ${history.file}; reproduce with: npm run chaos -- --minutes ${minutes} --seed ${seed}${cluster ? " --cluster" : ""}`);
 process.exit(result.total === 0 ? 0 : 1);

@@ -1,10 +1,15 @@
 // One Node participant of the chaos run: competes for the keys with
 // acquireAndRun() and reports every run to the orchestrator over IPC (the
-// fenced store lives there). It also obeys "block" (busy-loop its main thread)
-// and "stop" (finish the current run, then wait idle for "exit").
+// fenced store lives there). It also obeys "block" (busy-loop its main thread),
+// "try" (make that key its next attempt), and "stop" (finish the current run,
+// then wait idle for "exit").
+// Some of its jobs act on their own timer, and now and then it misuses
+// release() (chaos/job.mjs, chaos/misuse.mjs; see docs/chaos.md for the odds).
 import { isLockError, Locker, LockStatus } from "pulselock";
 import { createRandom } from "./prng.mjs";
 import { chaosJob } from "./job.mjs";
+import { misuseRelease } from "./misuse.mjs";
+import { MISUSE_ODDS, TIMER_JOB_ODDS } from "./odds.mjs";
 
 const name = process.env.CHAOS_WORKER;
 const keys = JSON.parse(process.env.CHAOS_KEYS);
@@ -24,6 +29,8 @@ let backgroundErrors = 0;
 locker.errors.subscribe(() => backgroundErrors++);
 
 let stopping = false;
+/** The key the orchestrator asked this worker to try next (a sigstop-takeover fault), if any. */
+let nextKey;
 let exitNow;
 const exitSignal = new Promise((resolve) => (exitNow = resolve));
 process.on("message", (message) => {
@@ -32,7 +39,8 @@ process.on("message", (message) => {
     while (Date.now() < until) {
       // Busy: the event loop is blocked, as a long synchronous step would block it.
     }
-  } else if (message?.type === "stop") stopping = true;
+  } else if (message?.type === "try") nextKey = message.key;
+  else if (message?.type === "stop") stopping = true;
   else if (message?.type === "exit") exitNow();
 });
 process.on("disconnect", () => {
@@ -42,18 +50,47 @@ process.on("disconnect", () => {
 
 let runs = 0;
 const stats = { refused: 0, acquireErrors: 0 };
+const misuse = (fields) => misuseRelease({ locker, now, report, ...fields });
 async function attempt() {
-  const key = random.pick(keys);
-  const job = chaosJob({ run: `${name}/${runs++}`, key, workMs: random.int(200, 2000), stepMs: 100, now, report, sleep });
+  const key = nextKey ?? random.pick(keys);
+  nextKey = undefined;
+  const run = `${name}/${runs++}`;
+  const style = random.chance(TIMER_JOB_ODDS) ? "timer" : "heartbeat";
+  const releaseOwn = style === "heartbeat" && random.chance(MISUSE_ODDS.ownRun);
+  const job = chaosJob({
+    run,
+    key,
+    workMs: random.int(200, 2000),
+    stepMs: 100,
+    now,
+    report,
+    sleep,
+    style,
+    misuse: releaseOwn ? (lockData) => misuse({ key, lockData, source: "own-run", run }) : undefined,
+  });
   try {
     const res = await locker.acquireAndRun(key, job.fn, { trace: name });
-    if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) stats.refused++;
-    else job.settle("released");
+    if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) {
+      stats.refused++;
+      if (random.chance(MISUSE_ODDS.refusal)) await misuse({ key, lockData: res.lockData, source: "refusal" });
+    } else job.settle("released");
   } catch (error) {
     if (!job.state.started) stats.acquireErrors++;
-    else if (isLockError(error)) job.settle("lost");
+    else if (isLockError(error)) job.settle("lost", String(error.message));
     else job.settle("error", String(error?.message ?? error));
   }
+  if (random.chance(MISUSE_ODDS.readLockData)) await misuseHolderOf(random.pick(keys));
+}
+
+/** Asks who holds a key and releases it with that answer. */
+async function misuseHolderOf(key) {
+  let holder;
+  try {
+    holder = await locker.readLockData(key);
+  } catch {
+    return; // Redis is under a fault: nothing to misuse this time
+  }
+  if (holder !== "maybe_unlocked") await misuse({ key, lockData: holder, source: "read-lock-data" });
 }
 
 while (!stopping) {

@@ -36,12 +36,15 @@ describe("chaos checker", () => {
     const v = violationsOf([...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }), abort, ...run("w1.1/0", "k", 200, 1600, 2000)]);
     expect(v.overlap).toHaveLength(1);
     expect(v.overlap[0].detail).toMatch(/saw its abort only 50 ms after/);
+    // Aborted once its job had returned (its release found the lock gone, or the run ended): that stops nothing.
+    const afterReturn = { ...abort, afterReturn: true };
+    expect(violationsOf([...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }), afterReturn, ...run("w1.1/0", "k", 200, 1600, 2000)]).overlap).toHaveLength(0);
   });
 
-  it("gives a frozen worker until resumeMs after it runs again to abort, and no more", () => {
+  it.each(["sigstop", "sigstop-takeover", "block"])("gives a worker frozen by %s until resumeMs after it runs again to abort, and no more", (kind) => {
     const events = [
-      { type: "fault", kind: "sigstop", target: "w0.1", t: 1550 },
-      { type: "fault-end", kind: "sigstop", target: "w0.1", t: 3000 },
+      { type: "fault", kind, target: "w0.1", t: 1550 },
+      { type: "fault-end", kind, target: "w0.1", t: 3000 },
       ...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }),
       ...run("w1.1/0", "k", 200, 2600, 2800),
     ];
@@ -93,6 +96,60 @@ describe("chaos checker", () => {
     expect(violationsOf(run("w0.1/0", "k", 100, 1000, 1500, { outcome: "error", error: "release failed" })).unfinished).toHaveLength(1);
     expect(violationsOf([{ type: "leftover", key: "k", owner: "w0.1", alive: true }]).unfinished).toHaveLength(1);
     expect(violationsOf([{ type: "leftover", key: "k", owner: "w0.1", alive: false }]).unfinished).toHaveLength(0);
+  });
+
+  it("flags a write made by a job's own timer after a newer run of its key started, and only that", () => {
+    const timerWrite = (at: number) => ({ type: "write", run: "w0.1/0", worker: "w0.1", key: "k", token: 100, at, timer: true, accepted: false, seq: seq++, t: at });
+    const events = [
+      { type: "fault", kind: "sigstop-takeover", target: "w0.1", t: 1400 },
+      { type: "fault-end", kind: "sigstop-takeover", target: "w0.1", t: 2000 },
+      ...run("w0.1/0", "k", 100, 1000, 1300, { outcome: "lost", returned: { at: 2010, aborted: true } }),
+      ...run("w1.1/0", "k", 200, 1900, 2500),
+    ];
+    // Right after SIGCONT the timer callback read signal.aborted === false and wrote: that acts beyond the bound.
+    const late = violationsOf([...events, timerWrite(2001)]);
+    expect(late.timerActs).toHaveLength(1);
+    expect(late.timerActs[0]).toMatchObject({ older: "w0.1/0", newer: "w1.1/0", overlapMs: 101 });
+    expect(late.overlap).toHaveLength(0);
+    // Before the newer run started (the freeze did not hide the takeover from it), the same write is fine.
+    expect(violationsOf([...events, timerWrite(1350)]).timerActs).toHaveLength(0);
+  });
+
+  it("flags a misuse release that answered SUCCESS, and no other answer", () => {
+    const misuse = (status: string) => ({ type: "misuse", worker: "w1.1", source: "refusal", key: "k", victim: "k@abc.1", status, sentAt: 1200, at: 1201, t: 1201 });
+    const v = violationsOf([misuse("SUCCESS"), misuse("SOMEONE_ELSE_HOLDS_LOCK"), misuse("NO_KEY"), misuse("threw")]);
+    expect(v.misuseReleased).toHaveLength(1);
+    expect(v.misuseReleased[0].detail).toMatch(/w1\.1 released k with refusal lockData of k@abc\.1: SUCCESS/);
+    const result = checkHistory([meta, misuse("SUCCESS"), { ...misuse("threw"), source: "own-run" }]);
+    expect(result.figures.misuseBySource).toEqual({ refusal: 1, "own-run": 1 });
+    expect(formatReport(result)).toMatch(/release\(\) with lockData not its own freed a lock\s+1/);
+  });
+
+  describe("a run that ended with LockError although it ran alone", () => {
+    const lostAlone = (returned: Record<string, unknown> | undefined) =>
+      run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost", returned, error: "the lock was no longer held when the job ended" });
+    const returnedUnaborted = { at: 1500, aborted: false };
+
+    it("is flagged when its signal had not aborted when the job returned and nothing could have removed its key", () => {
+      const v = violationsOf([...lostAlone(returnedUnaborted), ...run("w1.1/0", "j", 200, 1100, 1400)]);
+      expect(v.falseLockError).toHaveLength(1);
+      expect(v.falseLockError[0]?.detail).toMatch(/w0\.1\/0 on k ran alone and ended with LockError: the lock was no longer held/);
+    });
+
+    it("is not flagged when the lock was lost for real or the key could have been removed", () => {
+      // Its signal had aborted (the self-fencing deadline passed), or its job threw.
+      expect(violationsOf(lostAlone({ at: 1500, aborted: true })).falseLockError).toHaveLength(0);
+      expect(violationsOf(lostAlone(undefined)).falseLockError).toHaveLength(0);
+      // Another run of the key started meanwhile.
+      expect(violationsOf([...lostAlone(returnedUnaborted), ...run("w1.1/0", "k", 200, 1400, 1600)]).falseLockError).toHaveLength(0);
+      // A Redis restart lost all data meanwhile.
+      expect(violationsOf([{ type: "fault", kind: "redis-restart-data-loss", t: 1200 }, ...lostAlone(returnedUnaborted)]).falseLockError).toHaveLength(0);
+      // A misuse release freed the key meanwhile: that is flagged, as what it is.
+      const freed = { type: "misuse", worker: "w1.1", source: "read-lock-data", key: "k", victim: "x", status: "SUCCESS", sentAt: 1200, at: 1201 };
+      const v = violationsOf([freed, ...lostAlone(returnedUnaborted)]);
+      expect(v.falseLockError).toHaveLength(0);
+      expect(v.misuseReleased).toHaveLength(1);
+    });
   });
 
   it("flags unhandled rejections", () => {

@@ -23,10 +23,11 @@ async function waitClusterOk(nodes, deadlineMs = 30_000) {
 }
 
 /**
- * Starts `masters` masters with `replicasPerMaster` replicas each.
+ * Starts `masters` masters with `replicasPerMaster` replicas each; `extraArgs` go to every redis-server
+ * (the chaos run turns on the AOF with them, so that a node's crash-restart keeps its data).
  * Returns { nodes, startupNodes, close(), waitOk(), node(port) }.
  */
-export async function startCluster({ masters = 3, replicasPerMaster = 0, nodeTimeoutMs = 2000 } = {}) {
+export async function startCluster({ masters = 3, replicasPerMaster = 0, nodeTimeoutMs = 2000, extraArgs = [] } = {}) {
   const count = masters * (1 + replicasPerMaster);
   const nodes = await Promise.all(
     Array.from({ length: count }, async () => {
@@ -38,6 +39,7 @@ export async function startCluster({ masters = 3, replicasPerMaster = 0, nodeTim
           "--cluster-port", String(busPort),
           "--cluster-node-timeout", String(nodeTimeoutMs),
           "--cluster-require-full-coverage", "no",
+          ...extraArgs,
         ],
       });
     }),
