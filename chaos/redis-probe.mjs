@@ -7,7 +7,8 @@ export const lockKey = (key) => `pl:{${key.replace(/%/g, "%25").replace(/\{/g, "
 /** { processHash, seq, token, alive } of the key's holder, or null when the key is free. */
 export async function readHolder(admin, key) {
   const raw = await admin.get(lockKey(key));
-  if (raw === null) return null;
+  // A release's tombstone (pl1t|token, about a millisecond) holds no lock.
+  if (raw === null || /^pl1t\|\d+$/.test(raw)) return null;
   const [, token, , , processHash, seq] = raw.split("|");
   const alive = (await admin.exists(`pl:proc:${processHash}`)) === 1;
   return { processHash, seq, token: Number(token), alive, raw };
