@@ -54,6 +54,7 @@ import {
   LockStatus,
   Locker,
   isLockError,
+  isRunEndedError,
   isRedisCommandError,
   type LockData,
   type LockerOptions,
@@ -257,6 +258,8 @@ describe("Redis Cluster failover", () => {
           heartbeat.signal.addEventListener(
             "abort",
             () => {
+              // The signal also aborts when the job returns (RunEndedError): only a lost lock counts here.
+              if (isRunEndedError(heartbeat.signal.reason)) return;
               job.abortedAt = performance.now();
               job.abortReason = heartbeat.signal.reason;
             },
