@@ -82,7 +82,16 @@ export type OwnerHashStatusResult =
 export interface RunOptions {
   /** Kept in the lock record and the owner hash, for debugging. */
   trace?: string;
+  /**
+   * This call's own waitUntil, for runtimes where it is per request (Cloudflare
+   * Workers' `ctx.waitUntil` with a Locker at module scope): it keeps this
+   * request alive until the run, the release and the liveness writes it owes are
+   * done. It replaces the Locker's `waitUntil` for this call.
+   */
+  waitUntil?: WaitUntil;
 }
+
+type WaitUntil = (promise: Promise<unknown>) => void;
 
 /** The options form of mutex(): waiting that a caller can also cancel. */
 export interface MutexOptions {
@@ -92,6 +101,8 @@ export interface MutexOptions {
   signal?: AbortSignal;
   /** Kept in the lock record and the owner hash, to tell in Redis who holds the lock. */
   trace?: string;
+  /** {@inheritDoc RunOptions.waitUntil} */
+  waitUntil?: WaitUntil;
   /**
    * The first pause between two tries; it doubles (with jitter) up to
    * max(recheckDelayMs, 2000 ms), so that many waiters do not hammer Redis.
@@ -179,6 +190,8 @@ export class Locker {
   /** The database once known: most calls then skip an await (a microtask and a promise each). */
   #db: Database | undefined;
   #pendingIdentity: Promise<Identity> | undefined;
+  /** The identity that #pendingIdentity writes. */
+  #startingIdentity: Identity | undefined;
   #identity: Identity | undefined;
   #generation = 0;
   #lapsedGeneration = 0;
@@ -187,8 +200,8 @@ export class Locker {
   #wakeups: ReleaseWakeups | undefined;
   #batch: { acquire: Batcher<BatchEntry, AcquireReply>; release: Batcher<BatchEntry, unknown> } | undefined;
   #terminated = false;
-  /** Locks this Locker holds (by owner hash), each with what resolves its waitUntil promise. */
-  readonly #held = new Map<string, () => void>();
+  /** Locks this Locker holds (by owner hash): what ends its waitUntil promise and its liveness beat, and its call's waitUntil. */
+  readonly #held = new Map<string, { end: () => void; waitUntil: WaitUntil | undefined }>();
   /** Acquisitions on their way: liveness must not go idle under them. */
   #acquiring = 0;
   /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
@@ -224,14 +237,24 @@ export class Locker {
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     traceOrOptions?: string | RunOptions,
   ): Promise<RunResult<T>> {
-    const trace = typeof traceOrOptions === "object" && traceOrOptions !== null ? traceOrOptions.trace : traceOrOptions;
-    return this.#run(key, fn, trace, "");
+    const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+    return this.#run(key, fn, trace, "", waitUntil);
   }
 
-  #run<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, trace: string | undefined, waitFlagMs: string): Promise<RunResult<T>> {
-    const run = this.#runHeld(key, fn, trace, waitFlagMs);
+  /** A call's trace and waitUntil (its own, else the Locker's); a bad waitUntil is a TypeError. */
+  #callOptions(traceOrOptions: string | RunOptions | undefined): { trace: string | undefined; waitUntil: WaitUntil | undefined } {
+    if (typeof traceOrOptions !== "object" || traceOrOptions === null) return { trace: traceOrOptions, waitUntil: this.#options.waitUntil };
+    const { trace, waitUntil } = traceOrOptions;
+    if (waitUntil !== undefined && typeof waitUntil !== "function") {
+      throw new TypeError(`pulselock: option waitUntil must be a function, got ${describe(waitUntil)}`);
+    }
+    return { trace, waitUntil: waitUntil ?? this.#options.waitUntil };
+  }
+
+  #run<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<RunResult<T>> {
+    const run = this.#runHeld(key, fn, trace, waitFlagMs, waitUntil);
     // The isolate must outlive the response until the job and its release are done.
-    this.#options.waitUntil?.(run.then(noop, noop));
+    waitUntil?.(run.then(noop, noop));
     return run;
   }
 
@@ -240,11 +263,12 @@ export class Locker {
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     trace: string | undefined,
     waitFlagMs: string,
+    waitUntil: WaitUntil | undefined,
   ): Promise<RunResult<T>> {
     if (typeof fn !== "function") {
       throw new TypeError(`pulselock: acquireAndRun() needs a function to run, got ${describe(fn)}`);
     }
-    const acquired = await this.#acquire(key, trace, "acquireAndRun", waitFlagMs);
+    const acquired = await this.#acquire(key, trace, "acquireAndRun", waitFlagMs, waitUntil);
     if (acquired.status !== LockStatus.SUCCESS) return acquired;
     const { lockData, identity, seq, sentAt } = acquired;
     const run = new LockRun({
@@ -314,6 +338,7 @@ export class Locker {
       typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
         ? timeoutOrOptions
         : { timeoutMs: timeoutOrOptions, recheckDelayMs, trace };
+    const { waitUntil } = this.#callOptions({ waitUntil: o.waitUntil });
     const bad = (what: string, value: unknown) => new TypeError(`pulselock: mutex() needs ${what}, got ${describe(value)}`);
     if (typeof o.timeoutMs !== "number" || !(o.timeoutMs >= 0)) throw bad("timeoutMs >= 0", o.timeoutMs);
     const base = o.recheckDelayMs ?? DEFAULTS.mutexRecheckMs;
@@ -354,6 +379,7 @@ export class Locker {
           },
           o.trace,
           flagMs,
+          waitUntil,
         );
         if (res.status === LockStatus.SUCCESS) return res.result;
         lockData = res.lockData;
@@ -390,8 +416,9 @@ export class Locker {
    * yourself (more often than lockTtlMs) and release() at the end, or use
    * `await using` on the result.
    */
-  async acquire(key: string, trace?: string): Promise<AcquireResult> {
-    const res = await this.#acquire(key, trace, "acquire", "");
+  async acquire(key: string, traceOrOptions?: string | RunOptions): Promise<AcquireResult> {
+    const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+    const res = await this.#acquire(key, trace, "acquire", "", waitUntil);
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
@@ -474,7 +501,7 @@ export class Locker {
     if (this.#terminated) return;
     this.#terminated = true;
     this.#lapse(Infinity, "the Locker was terminated");
-    for (const release of this.#held.values()) release(); // nothing is kept alive for a terminated Locker
+    for (const { end } of this.#held.values()) end(); // nothing is kept alive for a terminated Locker
     this.#held.clear();
     await this.#wakeups?.close();
     await this.#liveness.terminate();
@@ -487,7 +514,7 @@ export class Locker {
    * meanwhile, or Redis lost our liveness record (a restart or failover that
    * lost data), or the record lapsed while we acquired.
    */
-  async #acquire(key: string, trace: string | undefined, method: string, waitFlagMs: string): Promise<Acquired> {
+  async #acquire(key: string, trace: string | undefined, method: string, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<Acquired> {
     assertLockName(key, method);
     if (trace !== undefined && typeof trace !== "string") {
       throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
@@ -511,7 +538,7 @@ export class Locker {
               await this.#releaseQuietly(key, { processHash: identity.processHash, seq });
               throw error;
             }
-            this.#hold(res.lockData.ownerHash);
+            this.#hold(res.lockData.ownerHash, waitUntil);
             return { status: LockStatus.SUCCESS, lockData: res.lockData, sentAt: res.sentAt, identity, seq };
           }
           await this.#releaseQuietly(key, { processHash: identity.processHash, seq });
@@ -522,7 +549,7 @@ export class Locker {
       }
     } finally {
       this.#acquiring--;
-      this.#goIdleIfUnused();
+      this.#goIdleIfUnused(waitUntil);
     }
   }
 
@@ -581,6 +608,7 @@ export class Locker {
     const cluster = !!db.transport.isCluster;
     const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
     const ttl = String(this.#options.lockTtlMs);
+    const scope = this.#platform.requestScoped ? "request" : "turn";
     const acquire = new Batcher<BatchEntry, AcquireReply>(
       async (entries) => {
         const processHash = entries[0]!.processHash!;
@@ -592,6 +620,7 @@ export class Locker {
       (first, entry) => entry.processHash === first.processHash,
       size,
       inFlight,
+      scope,
     );
     const timeoutMs = this.#options.lockRecheckMs;
     const release = new Batcher<BatchEntry, unknown>(
@@ -608,6 +637,7 @@ export class Locker {
       () => true,
       size,
       inFlight,
+      scope,
     );
     return (this.#batch = { acquire, release });
   }
@@ -650,11 +680,13 @@ export class Locker {
   #currentIdentity(): Promise<Identity> {
     const current = this.#identity;
     if (current && this.#isAlive(current)) return Promise.resolve(current);
-    // Concurrent acquires share one start.
-    if (this.#pendingIdentity) return this.#pendingIdentity;
+    // Concurrent acquires share one start; where a request must not wait on another's I/O, each writes it itself.
+    const pending = this.#pendingIdentity;
+    if (pending) return this.#liveness.join && this.#startingIdentity ? this.#joinIdentity(this.#startingIdentity, pending) : pending;
     // The old identity is over (its deadline may simply have passed): retire it before a new one is written.
     if (current) this.#liveness.retire(current.generation);
     const identity: Identity = { processHash: randomHex(16), generation: ++this.#generation };
+    this.#startingIdentity = identity;
     const timeoutMs = this.#options.reporterWorkerSpawnTimeoutMs;
     this.#lastReporterError = undefined;
     this.#pendingIdentity = withTimeout(this.#liveness.start(identity), timeoutMs, () => {
@@ -663,15 +695,26 @@ export class Locker {
       return new ReporterError(`pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
     })
       .then(() => (this.#identity = identity))
-      .finally(() => (this.#pendingIdentity = undefined));
+      .finally(() => (this.#pendingIdentity = this.#startingIdentity = undefined));
     return this.#pendingIdentity;
   }
 
-  /** A lock is held until forget(): on runtimes with waitUntil, the isolate is kept alive that long. */
-  #hold(ownerHash: string): void {
+  /** Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for failure. */
+  async #joinIdentity(identity: Identity, pending: Promise<Identity>): Promise<Identity> {
+    pending.catch(noop); // its own caller handles it
+    await this.#liveness.join!(identity);
+    return identity;
+  }
+
+  /**
+   * A lock is held until forget(): on runtimes with waitUntil, the isolate is kept alive that long, and where
+   * liveness is written from the holders' own timers (request contexts), this call's beat keeps it fresh.
+   */
+  #hold(ownerHash: string, waitUntil: WaitUntil | undefined): void {
     let release = noop;
-    this.#options.waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
-    this.#held.set(ownerHash, release);
+    waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
+    const stopWriting = this.#liveness.keepWriting?.() ?? noop;
+    this.#held.set(ownerHash, { end: () => (stopWriting(), release()), waitUntil });
   }
 
   /**
@@ -679,17 +722,17 @@ export class Locker {
    * (the delete of the liveness record has its own by then).
    */
   #forget(ownerHash: string): void {
-    const done = this.#held.get(ownerHash);
+    const held = this.#held.get(ownerHash);
     this.#held.delete(ownerHash);
-    this.#goIdleIfUnused();
-    done?.();
+    this.#goIdleIfUnused(held?.waitUntil ?? this.#options.waitUntil);
+    held?.end();
   }
 
   /**
    * Lets liveness rest when nothing is held or being acquired. The delete of the record is bounded (a request
    * that never returns must not keep an isolate alive) and handed to waitUntil; a failure goes to `errors`.
    */
-  #goIdleIfUnused(): void {
+  #goIdleIfUnused(waitUntil: WaitUntil | undefined): void {
     if (this.#held.size !== 0 || this.#acquiring !== 0) return;
     const deleting = this.#liveness.idle?.();
     if (!deleting) return;
@@ -697,7 +740,7 @@ export class Locker {
     const noReply = () => new ReporterError(`pulselock: deleting the idle liveness record got no reply within ${timeoutMs} ms`);
     // Built whether or not there is a waitUntil: the delete's failure must be caught either way.
     const settled = withTimeout(deleting, timeoutMs, noReply).catch(this.#emit("reporter"));
-    this.#options.waitUntil?.(settled);
+    waitUntil?.(settled);
   }
 
   #assertOpen(): void {

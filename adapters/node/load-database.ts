@@ -9,15 +9,7 @@ import { pathToFileURL } from "node:url";
 import { isDatabase, type Database, type DatabaseReference } from "../../src/database";
 import { ReporterError, messageOf } from "../../src/errors";
 import { withTimeout } from "../../src/timers";
-
-/**
- * A real dynamic import in both builds: bundlers turn `import()` into
- * `require()` in CommonJS output, and require() can load neither a file: URL
- * nor (on Node 20) an ES module.
- */
-const dynamicImport = new Function("specifier", "return import(specifier)") as (
-  specifier: string,
-) => Promise<Record<string, unknown>>;
+import { dynamicImport } from "../shared/dynamic-import";
 
 function specifierOf(moduleName: string): string {
   return isAbsolute(moduleName) ? pathToFileURL(moduleName).href : moduleName;

@@ -12,6 +12,7 @@ import { ReporterError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import { SharedWriteTimes } from "../shared/shared-write-times";
 import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
+import { reporterWorkerFile } from "./reporter-worker-file";
 import { type FromReporter, type ReporterWorkerData, REPORTER_MARK, type ToReporter, hrtimeNs } from "./reporter-protocol";
 
 /** How long terminate() waits for the thread to delete the record before it stops the thread anyway. */
@@ -85,10 +86,12 @@ export class ThreadLiveness implements Liveness {
     return new Promise<Worker>((resolve, reject) => {
       // The thread allocates a few objects per write: a 1 MB young generation instead of V8's default
       // (16 MB semi-spaces) keeps its settled RSS about 5 MB lower (bench/memory.mjs) at no visible cost.
-      const worker = new Worker(new URL("./reporter-worker.js", import.meta.url), {
-        workerData,
-        resourceLimits: { maxYoungGenerationSizeMb: 1 },
-      });
+      // Reflect.construct, not `new Worker(…)`: Turbopack treats a Worker whose file is not a literal as a
+      // reference to every file in pulselock's dist/ and fails the build on the type declarations there.
+      const worker = Reflect.construct(Worker, [
+        reporterWorkerFile(),
+        { workerData, resourceLimits: { maxYoungGenerationSizeMb: 1 } },
+      ]) as Worker;
       this.worker = worker;
       const fail = (error: unknown) => {
         if (this.worker === worker) {
