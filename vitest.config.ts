@@ -6,6 +6,8 @@ const dist = (file: string) => fileURLToPath(new URL(`./dist/${file}`, import.me
 
 /** The 90-second chaos run: it takes the whole machine, so it runs alone, after everything else. */
 const CHAOS_RUN = "test/chaos/chaos-run.test.ts";
+/** The example apps under the real tools: `npm run test:frameworks` (vitest.frameworks.config.ts). */
+const FRAMEWORKS = "test/frameworks/**";
 
 export default defineConfig({
   resolve: {
@@ -33,7 +35,7 @@ export default defineConfig({
         test: {
           name: "main",
           include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, CHAOS_RUN],
+          exclude: [...configDefaults.exclude, CHAOS_RUN, FRAMEWORKS],
           sequence: { groupOrder: 0 },
         },
       },

@@ -1,0 +1,72 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ScenarioApp, backgroundJob, concurrentRounds, noKeysLeft } from "../support/lock-scenario";
+import { useUpstashStack } from "../support/upstash-stack";
+import { type AppServer, type PreparedApp, getJson, hasModule, prepareApp, runIn, startServer } from "./app-server";
+
+/**
+ * examples/nextjs (App Router: /api/node/job with runtime "nodejs", /api/edge/job with runtime "edge", one
+ * module-scope Locker each, Upstash only) under the real Next.js 16: `next build && next start` with
+ * Turbopack and with webpack, and `next dev`. The app is installed outside the repository, without ioredis.
+ */
+const stack = useUpstashStack();
+let app: PreparedApp;
+
+beforeAll(async () => {
+  app = await prepareApp("nextjs");
+}, 600_000);
+afterAll(() => app?.remove());
+
+const env = () => ({
+  UPSTASH_REDIS_REST_URL: stack.rest.url,
+  UPSTASH_REDIS_REST_TOKEN: stack.rest.token,
+  NEXT_TELEMETRY_DISABLED: "1",
+});
+const next = () => join(app.dir, "node_modules/next/dist/bin/next");
+
+it("the app has no ioredis to fall back on (it uses only @upstash/redis)", () => {
+  expect(hasModule(app.dir, "@upstash/redis")).toBe(true);
+  expect(hasModule(app.dir, "ioredis")).toBe(false);
+});
+
+describe.each([
+  { mode: "next build && next start (Turbopack)", build: [] as string[] },
+  { mode: "next build --webpack && next start", build: ["--webpack"] },
+  { mode: "next dev", build: undefined },
+])("$mode", ({ build }) => {
+  let server: AppServer;
+
+  beforeAll(async () => {
+    if (build) {
+      const out = await runIn(app.dir, process.execPath, [next(), "build", ...build], env(), 400_000);
+      expect(out).toMatch(/\/api\/node\/job/);
+      server = await startServer(app.dir, process.execPath, [next(), "start", "-p", "{port}", "-H", "127.0.0.1"], /Ready in/, env());
+    } else {
+      server = await startServer(app.dir, process.execPath, [next(), "dev", "-p", "{port}", "-H", "127.0.0.1"], /Ready in/, env());
+    }
+  }, 600_000);
+  afterAll(async () => {
+    await server?.stop();
+    // The Node route's liveness thread ends with the server: its record expires within reportTtlMs (3 s).
+    await noKeysLeft(stack.admin);
+  }, 60_000);
+
+  describe.each(["node", "edge"])("the %s route", (runtime) => {
+    const scenario = (): ScenarioApp => ({
+      call: (query) => getJson(`${server.url}/api/${runtime}/job?${query}`),
+      output: () => server.output(),
+      admin: stack.admin,
+    });
+
+    it("answers; 10 concurrent requests for one key give one SUCCESS and 9 refusals, with tokens growing by round", async () => {
+      // The first request compiles the route under next dev.
+      expect((await scenario().call(`key=warm-${crypto.randomUUID()}`)).status).toBe("SUCCESS");
+      await concurrentRounds(scenario(), `once-${runtime}-${crypto.randomUUID()}`, 3, 2000);
+    });
+
+    it("a background job kept alive by waitUntil completes and releases its lock", async () => {
+      await backgroundJob(scenario(), `background-${runtime}-${crypto.randomUUID()}`);
+      expect(server.output()).not.toMatch(/liveness thread crashed|not supported in the Edge Runtime|Can't resolve|Cannot find module/);
+    });
+  });
+});
