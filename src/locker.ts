@@ -88,7 +88,7 @@ export interface RunOptions {
    * request alive until the run, the release and the liveness writes it owes are
    * done. It replaces the Locker's `waitUntil` for this call.
    */
-  waitUntil?: WaitUntil;
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 type WaitUntil = (promise: Promise<unknown>) => void;
@@ -102,7 +102,7 @@ export interface MutexOptions {
   /** Kept in the lock record and the owner hash, to tell in Redis who holds the lock. */
   trace?: string;
   /** {@inheritDoc RunOptions.waitUntil} */
-  waitUntil?: WaitUntil;
+  waitUntil?: (promise: Promise<unknown>) => void;
   /**
    * The first pause between two tries; it doubles (with jitter) up to
    * max(recheckDelayMs, 2000 ms), so that many waiters do not hammer Redis.
