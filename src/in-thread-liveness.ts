@@ -67,6 +67,8 @@ export class InThreadLiveness implements Liveness {
   }
 
   async join(identity: Identity): Promise<void> {
+    // start() builds the loop after this same wait, and it began waiting first: the loop is there when this one ends.
+    await this.#p.loadDatabase();
     const loop = this.#loop;
     if (!loop) throw new ReporterError("pulselock: the liveness reporter stopped before its first write");
     const sentAt = await loop.writeOnce(identity);

@@ -237,8 +237,12 @@ export class Locker {
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     traceOrOptions?: string | RunOptions,
   ): Promise<RunResult<T>> {
-    const { trace, waitUntil } = this.#callOptions(traceOrOptions);
-    return this.#run(key, fn, trace, "", waitUntil);
+    try {
+      const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+      return this.#run(key, fn, trace, "", waitUntil);
+    } catch (error) {
+      return Promise.reject(error); // a bad option rejects like every other bad input of this call
+    }
   }
 
   /** A call's trace and waitUntil (its own, else the Locker's); a bad waitUntil is a TypeError. */
