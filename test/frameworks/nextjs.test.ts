@@ -1,3 +1,5 @@
+import { cpSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScenarioApp, backgroundJob, concurrentRounds, noKeysLeft } from "../support/lock-scenario";
@@ -29,15 +31,46 @@ it("the app has no ioredis to fall back on (it uses only @upstash/redis)", () =>
   expect(hasModule(app.dir, "ioredis")).toBe(false);
 });
 
+/**
+ * The README's settings for `output: "standalone"`, the server then moved away from the app, whose
+ * node_modules is hidden meanwhile: only what Next traced into the standalone folder can be used.
+ */
+const STANDALONE_CONFIG = `import type { NextConfig } from "next";
+const nextConfig: NextConfig = { output: "standalone", serverExternalPackages: ["@upstash/redis"] };
+export default nextConfig;
+`;
+
+async function startStandalone(): Promise<AppServer> {
+  writeFileSync(join(app.dir, "next.config.ts"), STANDALONE_CONFIG);
+  await runIn(app.dir, process.execPath, [next(), "build"], env(), 400_000);
+  const moved = mkdtempSync(join(tmpdir(), "pulselock-standalone-"));
+  cpSync(join(app.dir, ".next/standalone"), moved, { recursive: true });
+  renameSync(join(app.dir, "node_modules"), join(app.dir, "node_modules.hidden"));
+  const restore = () => {
+    renameSync(join(app.dir, "node_modules.hidden"), join(app.dir, "node_modules"));
+    rmSync(moved, { recursive: true, force: true });
+  };
+  try {
+    const server = await startServer(moved, process.execPath, ["server.js"], /Ready in/, { ...env(), HOSTNAME: "127.0.0.1" });
+    return { ...server, stop: async () => (await server.stop(), restore()) };
+  } catch (error) {
+    restore();
+    throw error;
+  }
+}
+
 describe.each([
   { mode: "next build && next start (Turbopack)", build: [] as string[] },
   { mode: "next build --webpack && next start", build: ["--webpack"] },
   { mode: "next dev", build: undefined },
+  { mode: 'next build with output: "standalone", run from another directory', build: "standalone" as const },
 ])("$mode", ({ build }) => {
   let server: AppServer;
 
   beforeAll(async () => {
-    if (build) {
+    if (build === "standalone") {
+      server = await startStandalone();
+    } else if (build) {
       const out = await runIn(app.dir, process.execPath, [next(), "build", ...build], env(), 400_000);
       expect(out).toMatch(/\/api\/node\/job/);
       server = await startServer(app.dir, process.execPath, [next(), "start", "-p", "{port}", "-H", "127.0.0.1"], /Ready in/, env());
