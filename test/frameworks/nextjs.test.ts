@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScenarioApp, backgroundJob, concurrentRounds, noKeysLeft } from "../support/lock-scenario";
 import { useUpstashStack } from "../support/upstash-stack";
+import { waitFor } from "../support/wait-for";
 import { type AppServer, type PreparedApp, getJson, hasModule, prepareApp, runIn, startServer } from "./app-server";
 
 /**
@@ -35,13 +36,13 @@ it("the app has no ioredis to fall back on (it uses only @upstash/redis)", () =>
  * The README's settings for `output: "standalone"`, the server then moved away from the app, whose
  * node_modules is hidden meanwhile: only what Next traced into the standalone folder can be used.
  */
-const STANDALONE_CONFIG = `import type { NextConfig } from "next";
-const nextConfig: NextConfig = { output: "standalone", serverExternalPackages: ["@upstash/redis"] };
+const standaloneConfig = (external: boolean) => `import type { NextConfig } from "next";
+const nextConfig: NextConfig = { output: "standalone"${external ? ', serverExternalPackages: ["@upstash/redis"]' : ""} };
 export default nextConfig;
 `;
 
-async function startStandalone(): Promise<AppServer> {
-  writeFileSync(join(app.dir, "next.config.ts"), STANDALONE_CONFIG);
+async function startStandalone(external = true): Promise<AppServer> {
+  writeFileSync(join(app.dir, "next.config.ts"), standaloneConfig(external));
   await runIn(app.dir, process.execPath, [next(), "build"], env(), 400_000);
   const moved = mkdtempSync(join(tmpdir(), "pulselock-standalone-"));
   cpSync(join(app.dir, ".next/standalone"), moved, { recursive: true });
@@ -58,6 +59,24 @@ async function startStandalone(): Promise<AppServer> {
     throw error;
   }
 }
+
+describe('output: "standalone" without serverExternalPackages, run from another directory', () => {
+  let server: AppServer;
+  beforeAll(async () => {
+    server = await startStandalone(false);
+  }, 600_000);
+  afterAll(async () => {
+    await server?.stop();
+    await noKeysLeft(stack.admin);
+  }, 60_000);
+
+  it("the Node route's first acquire fails with an error that names the setting", async () => {
+    const res = await fetch(`${server.url}/api/node/job?key=standalone-bare-${crypto.randomUUID()}`);
+    expect(res.status).toBe(500);
+    await waitFor("the error in the server's output", () => server.output().includes("cannot import @upstash/redis"));
+    expect(server.output()).toContain('serverExternalPackages: ["@upstash/redis"]');
+  });
+});
 
 describe.each([
   { mode: "next build && next start (Turbopack)", build: [] as string[] },
