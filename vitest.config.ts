@@ -9,6 +9,8 @@ const dist = (file: string) => fileURLToPath(new URL(`./dist/${file}`, import.me
 const CHAOS_RUN = "test/chaos/chaos-run.test.ts";
 /** Left out when spin or gcc is missing (and not required); the count reporter says so under the final count. */
 const notRunnable = modelCheckSkipReason() ? [MODEL_CHECK_TEST] : [];
+/** The example apps under the real tools: `npm run test:frameworks` (vitest.frameworks.config.ts). */
+const FRAMEWORKS = "test/frameworks/**";
 
 export default defineConfig({
   resolve: {
@@ -36,7 +38,7 @@ export default defineConfig({
         test: {
           name: "main",
           include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, CHAOS_RUN, ...notRunnable],
+          exclude: [...configDefaults.exclude, CHAOS_RUN, FRAMEWORKS, ...notRunnable],
           sequence: { groupOrder: 0 },
         },
       },

@@ -5,28 +5,39 @@
  * script call per batch instead of one per lock, which is where a client
  * library spends most of its CPU; a lone call waits only for the end of the
  * current turn (setImmediate, a few µs).
+ *
+ * On runtimes with request contexts (Cloudflare Workers), a batch must hold
+ * the calls of one request only: a promise of one request settled by another
+ * request's I/O draws workerd's "different request context" warning, and a
+ * request that waits on another's I/O is cancelled as hung. There a turn ends
+ * with the current task's microtasks (every call in it comes from the request
+ * that runs the task), and no call waits behind a batch in flight.
  */
-const nextTurn: (fn: () => void) => void =
-  (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
+import { runAfterTask, runAtEndOfTask } from "./timers";
+
+/** How a batcher groups calls: by turns of the event loop, or by request (see above). */
+export type BatchScope = "turn" | "request";
 
 /**
  * The pumps due at the end of this turn, run one after another in one callback:
  * the acquire and release batches of a turn then reach the transport in one
  * microtask checkpoint, and an HTTP transport can send them in one request.
  */
-let due: (() => void)[] | undefined;
-
-function atEndOfTurn(pump: () => void): void {
-  if (!due) {
-    due = [];
-    nextTurn(() => {
-      const pumps = due!;
-      due = undefined;
-      for (const p of pumps) p();
-    });
-  }
-  due.push(pump);
+function endOfTurn(schedule: (fn: () => void) => void): (pump: () => void) => void {
+  let due: (() => void)[] | undefined;
+  return (pump) => {
+    if (!due) {
+      const pumps: (() => void)[] = (due = []);
+      schedule(() => {
+        due = undefined;
+        for (const p of pumps) p();
+      });
+    }
+    due.push(pump);
+  };
 }
+
+const AT_END = { turn: endOfTurn(runAfterTask), request: endOfTurn(runAtEndOfTask) } as const;
 
 interface Pending<E, R> {
   entry: E;
@@ -43,13 +54,18 @@ export class Batcher<E, R> {
    * @param send runs one batch; it resolves with one result per entry, in order.
    * @param sameBatch whether an entry may join the batch that `first` opens.
    * @param maxSize at most this many entries per batch (1 on a cluster, where keys of several slots cannot share a script).
+   * @param maxInFlight at most this many batches out at once; ignored in "request" scope, where no call waits for another's batch.
+   * @param scope "request" on runtimes with request contexts (see above).
    */
   constructor(
     readonly send: (entries: E[]) => Promise<(R | Error)[]>,
     readonly sameBatch: (first: E, entry: E) => boolean,
     readonly maxSize: number,
     readonly maxInFlight: number,
-  ) {}
+    readonly scope: BatchScope = "turn",
+  ) {
+    if (scope === "request") this.maxInFlight = Infinity;
+  }
 
   call(entry: E): Promise<R> {
     return new Promise((resolve, reject) => {
@@ -61,7 +77,7 @@ export class Batcher<E, R> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= this.maxInFlight) return;
     this.#scheduled = true;
-    atEndOfTurn(() => {
+    AT_END[this.scope](() => {
       this.#scheduled = false;
       this.#pump();
     });

@@ -2,13 +2,20 @@ import type { Database } from "./database";
 import { ReporterError } from "./errors";
 import type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
 import { ReporterLoop } from "./reporter-loop";
-import { monotonicNow } from "./timers";
+import { monotonicNow, unrefTimer } from "./timers";
 
 /**
  * Liveness written by timers of the current thread. It is what runtimes
  * without threads have (edge isolates); a main thread that blocks also blocks
  * these writes, which is why Node uses a worker thread instead. It writes only
  * while the Locker holds something: idle() stops it.
+ *
+ * On Cloudflare Workers every timer and every I/O belongs to the request that
+ * started it, and dies with it. So after the first write, rewrites are paced by
+ * the holders: each request that holds a lock beats from its own timer
+ * (keepWriting), and whichever beat finds a rewrite due sends it; a call that
+ * needs an identity whose first write another request sent writes it itself
+ * (join). No request ever waits on another request's I/O.
  */
 export class InThreadLiveness implements Liveness {
   #loop: ReporterLoop | undefined;
@@ -37,6 +44,7 @@ export class InThreadLiveness implements Liveness {
       reportTtlMs: this.#p.reportTtlMs,
       now: () => this.now(),
       data: "in-thread",
+      paced: true,
       onWritten: ({ generation }, sentAt) => {
         this.#written.set(generation, sentAt);
         this.#waiters.get(generation)?.resolve();
@@ -56,6 +64,28 @@ export class InThreadLiveness implements Liveness {
     const first = new Promise<void>((resolve, reject) => this.#waiters.set(identity.generation, { resolve, reject }));
     this.#loop.start(identity);
     await first;
+  }
+
+  async join(identity: Identity): Promise<void> {
+    // start() builds the loop after this same wait, and it began waiting first: the loop is there when this one ends.
+    await this.#p.loadDatabase();
+    const loop = this.#loop;
+    if (!loop) throw new ReporterError("pulselock: the liveness reporter stopped before its first write");
+    const sentAt = await loop.writeOnce(identity);
+    // Only a newer write moves the deadline; the waiter of start() is left to its own request.
+    if (sentAt > (this.#written.get(identity.generation) ?? -Infinity)) this.#written.set(identity.generation, sentAt);
+  }
+
+  keepWriting(): () => void {
+    // A quarter of the interval: a rewrite is at most that late, far inside reportTtlMs.
+    const periodMs = Math.max(1, this.#p.reportWriteMs / 4);
+    let timer: ReturnType<typeof setTimeout>;
+    const beat = () => {
+      this.#loop?.beat();
+      timer = unrefTimer(setTimeout(beat, periodMs));
+    };
+    timer = unrefTimer(setTimeout(beat, periodMs));
+    return () => clearTimeout(timer);
   }
 
   lastWriteSentAt(generation: number): number | undefined {
@@ -93,6 +123,7 @@ export class InThreadLiveness implements Liveness {
 /** The platform of the runtime-agnostic entry: in-thread liveness, and database instances only. */
 export const inThreadPlatform: Platform = {
   name: "in-thread",
+  requestScoped: true,
   createLiveness: (params) => new InThreadLiveness(params),
   loadDatabase: async (reference) => {
     throw new ReporterError(

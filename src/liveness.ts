@@ -40,6 +40,21 @@ export interface Liveness {
    */
   idle?(): Promise<void> | void;
   /**
+   * Optional, for runtimes with request contexts: another call waits for the
+   * first write of `identity`, which start() sent from another request. It
+   * must not wait on that request's I/O (workerd would cancel it as hung), so
+   * this writes the record itself, from the caller's request, and resolves
+   * once that write succeeded.
+   */
+  join?(identity: Identity): Promise<void>;
+  /**
+   * Optional, for runtimes with request contexts: a lock is held by the
+   * calling request until the returned function is called. Liveness writes
+   * then go on from this request's own timers, so that they stop with no
+   * request that ended before the lock's release (its timers die with it).
+   */
+  keepWriting?(): () => void;
+  /**
    * Stops writing and deletes the liveness record, which frees the process's
    * locks at once. A start() waiting for its first write rejects; later ones too.
    */
@@ -79,4 +94,10 @@ export interface Platform {
    * carry it; their waiters poll.
    */
   releaseWakeups?(db: Database, onError: (error: unknown) => void): ReleaseWakeups;
+  /**
+   * True where each request runs in its own context and must not wait on
+   * another request's I/O (Cloudflare Workers): batches then hold one
+   * request's calls only (see Batcher).
+   */
+  readonly requestScoped?: boolean;
 }

@@ -83,7 +83,16 @@ export type OwnerHashStatusResult =
 export interface RunOptions {
   /** Kept in the lock record and the owner hash, for debugging. */
   trace?: string;
+  /**
+   * This call's own waitUntil, for runtimes where it is per request (Cloudflare
+   * Workers' `ctx.waitUntil` with a Locker at module scope): it keeps this
+   * request alive until the run, the release and the liveness writes it owes are
+   * done. It replaces the Locker's `waitUntil` for this call.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
+
+type WaitUntil = (promise: Promise<unknown>) => void;
 
 /** The options form of mutex(): waiting that a caller can also cancel. */
 export interface MutexOptions {
@@ -93,6 +102,8 @@ export interface MutexOptions {
   signal?: AbortSignal;
   /** Kept in the lock record and the owner hash, to tell in Redis who holds the lock. */
   trace?: string;
+  /** {@inheritDoc RunOptions.waitUntil} */
+  waitUntil?: (promise: Promise<unknown>) => void;
   /**
    * The first pause between two tries; it doubles (with jitter) up to
    * max(recheckDelayMs, 2000 ms), so that many waiters do not hammer Redis.
@@ -127,8 +138,10 @@ interface HeldLock extends OwnLock {
   byRun: boolean;
   /** That run, once it started. */
   run?: LockRun;
-  /** Resolves the lock's waitUntil promise. */
-  done: () => void;
+  /** Resolves the lock's waitUntil promise and stops its liveness beat (where liveness beats per request). */
+  end: () => void;
+  /** The waitUntil of the call that took it (or the Locker's), for the idle delete after it. */
+  waitUntil: WaitUntil | undefined;
 }
 
 /**
@@ -196,6 +209,8 @@ export class Locker {
   /** The database once known: most calls then skip an await (a microtask and a promise each). */
   #db: Database | undefined;
   #pendingIdentity: Promise<Identity> | undefined;
+  /** The identity that #pendingIdentity writes. */
+  #startingIdentity: Identity | undefined;
   #identity: Identity | undefined;
   #generation = 0;
   #lapsedGeneration = 0;
@@ -250,14 +265,28 @@ export class Locker {
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     traceOrOptions?: string | RunOptions,
   ): Promise<RunResult<T>> {
-    const trace = typeof traceOrOptions === "object" && traceOrOptions !== null ? traceOrOptions.trace : traceOrOptions;
-    return this.#run(key, fn, trace, "");
+    try {
+      const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+      return this.#run(key, fn, trace, "", waitUntil);
+    } catch (error) {
+      return Promise.reject(error); // a bad option rejects like every other bad input of this call
+    }
   }
 
-  #run<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, trace: string | undefined, waitFlagMs: string): Promise<RunResult<T>> {
-    const run = this.#runHeld(key, fn, trace, waitFlagMs);
+  /** A call's trace and waitUntil (its own, else the Locker's); a bad waitUntil is a TypeError. */
+  #callOptions(traceOrOptions: string | RunOptions | undefined): { trace: string | undefined; waitUntil: WaitUntil | undefined } {
+    if (typeof traceOrOptions !== "object" || traceOrOptions === null) return { trace: traceOrOptions, waitUntil: this.#options.waitUntil };
+    const { trace, waitUntil } = traceOrOptions;
+    if (waitUntil !== undefined && typeof waitUntil !== "function") {
+      throw new TypeError(`pulselock: option waitUntil must be a function, got ${describe(waitUntil)}`);
+    }
+    return { trace, waitUntil: waitUntil ?? this.#options.waitUntil };
+  }
+
+  #run<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<RunResult<T>> {
+    const run = this.#runHeld(key, fn, trace, waitFlagMs, waitUntil);
     // The isolate must outlive the response until the job and its release are done.
-    this.#options.waitUntil?.(run.then(noop, noop));
+    waitUntil?.(run.then(noop, noop));
     return run;
   }
 
@@ -266,11 +295,12 @@ export class Locker {
     fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
     trace: string | undefined,
     waitFlagMs: string,
+    waitUntil: WaitUntil | undefined,
   ): Promise<RunResult<T>> {
     if (typeof fn !== "function") {
       throw new TypeError(`pulselock: acquireAndRun() needs a function to run, got ${describe(fn)}`);
     }
-    const acquired = await this.#acquire(key, trace, "acquireAndRun", waitFlagMs);
+    const acquired = await this.#acquire(key, trace, "acquireAndRun", waitFlagMs, waitUntil);
     if (acquired.status !== LockStatus.SUCCESS) return acquired;
     const { lockData, identity, seq, sentAt } = acquired;
     const run = new LockRun({
@@ -350,6 +380,7 @@ export class Locker {
       typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
         ? timeoutOrOptions
         : { timeoutMs: timeoutOrOptions, recheckDelayMs: typeof recheckDelay === "function" ? undefined : recheckDelay, trace };
+    const { waitUntil } = this.#callOptions({ waitUntil: o.waitUntil });
     const bad = (what: string, value: unknown) => new TypeError(`pulselock: mutex() needs ${what}, got ${describe(value)}`);
     if (typeof o.timeoutMs !== "number" || !(o.timeoutMs >= 0)) throw bad("timeoutMs >= 0", o.timeoutMs);
     const base = o.recheckDelayMs ?? DEFAULTS.mutexRecheckMs;
@@ -392,6 +423,7 @@ export class Locker {
           },
           o.trace,
           flagMs,
+          waitUntil,
         );
         if (res.status === LockStatus.SUCCESS) return res.result;
         lockData = res.lockData;
@@ -438,8 +470,9 @@ export class Locker {
    * yourself (more often than lockTtlMs) and release() at the end, or use
    * `await using` on the result.
    */
-  async acquire(key: string, trace?: string): Promise<AcquireResult> {
-    const res = await this.#acquire(key, trace, "acquire", "");
+  async acquire(key: string, traceOrOptions?: string | RunOptions): Promise<AcquireResult> {
+    const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+    const res = await this.#acquire(key, trace, "acquire", "", waitUntil);
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
@@ -568,7 +601,7 @@ export class Locker {
     this.#terminated = true;
     this.#lapse(Infinity, "the Locker was terminated");
     // Nothing is kept alive for a terminated Locker; its acquire() locks stay listed, so release() still frees them.
-    for (const held of this.#held.values()) held.done();
+    for (const held of this.#held.values()) held.end();
     await this.#wakeups?.close();
     await this.#liveness.terminate();
   }
@@ -580,7 +613,7 @@ export class Locker {
    * meanwhile, or Redis lost our liveness record (a restart or failover that
    * lost data), or the record lapsed while we acquired.
    */
-  async #acquire(key: string, trace: string | undefined, method: string, waitFlagMs: string): Promise<Acquired> {
+  async #acquire(key: string, trace: string | undefined, method: string, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<Acquired> {
     assertLockName(key, method);
     if (trace !== undefined && typeof trace !== "string") {
       throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
@@ -604,7 +637,7 @@ export class Locker {
               await this.#releaseQuietly({ key, processHash: identity.processHash, seq, trace });
               throw error;
             }
-            this.#hold(res.lockData.ownerHash, { key, owner: { processHash: identity.processHash, seq } }, method !== "acquire");
+            this.#hold(res.lockData.ownerHash, { key, owner: { processHash: identity.processHash, seq } }, method !== "acquire", waitUntil);
             return { status: LockStatus.SUCCESS, lockData: res.lockData, sentAt: res.sentAt, identity, seq };
           }
           await this.#releaseQuietly({ key, processHash: identity.processHash, seq, trace });
@@ -615,7 +648,7 @@ export class Locker {
       }
     } finally {
       this.#acquiring--;
-      this.#goIdleIfUnused();
+      this.#goIdleIfUnused(waitUntil);
     }
   }
 
@@ -674,6 +707,7 @@ export class Locker {
     const cluster = !!db.transport.isCluster;
     const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
     const ttl = String(this.#options.lockTtlMs);
+    const scope = this.#platform.requestScoped ? "request" : "turn";
     const acquire = new Batcher<BatchEntry, AcquireReply>(
       async (entries) => {
         const processHash = entries[0]!.processHash!;
@@ -685,6 +719,7 @@ export class Locker {
       (first, entry) => entry.processHash === first.processHash,
       size,
       inFlight,
+      scope,
     );
     const timeoutMs = this.#options.lockRecheckMs;
     const release = new Batcher<BatchEntry, unknown>(
@@ -701,6 +736,7 @@ export class Locker {
       () => true,
       size,
       inFlight,
+      scope,
     );
     return (this.#batch = { acquire, release });
   }
@@ -757,11 +793,13 @@ export class Locker {
   #currentIdentity(): Promise<Identity> {
     const current = this.#identity;
     if (current && this.#isAlive(current)) return Promise.resolve(current);
-    // Concurrent acquires share one start.
-    if (this.#pendingIdentity) return this.#pendingIdentity;
+    // Concurrent acquires share one start; where a request must not wait on another's I/O, each writes it itself.
+    const pending = this.#pendingIdentity;
+    if (pending) return this.#liveness.join && this.#startingIdentity ? this.#joinIdentity(this.#startingIdentity, pending) : pending;
     // The old identity is over (its deadline may simply have passed): retire it before a new one is written.
     if (current) this.#liveness.retire(current.generation);
     const identity: Identity = { processHash: randomHex(16), generation: ++this.#generation };
+    this.#startingIdentity = identity;
     const timeoutMs = this.#options.reporterWorkerSpawnTimeoutMs;
     this.#lastReporterError = undefined;
     const firstWrite = withTimeout(this.#liveness.start(identity), timeoutMs, () => {
@@ -774,15 +812,34 @@ export class Locker {
       this.errors.subscribe(({ type, error }) => type === "reporter" && listener(error));
     this.#pendingIdentity = failWhenUnreachable(firstWrite, this.#db?.transport, subscribeWriterErrors, this.#emit("locker"))
       .then(() => (this.#identity = identity))
-      .finally(() => (this.#pendingIdentity = undefined));
+      .finally(() => (this.#pendingIdentity = this.#startingIdentity = undefined));
     return this.#pendingIdentity;
   }
 
-  /** A lock is held until forget(): on runtimes with waitUntil, the isolate is kept alive that long. */
-  #hold(ownerHash: string, own: OwnLock, byRun: boolean): void {
-    let done = noop;
-    this.#options.waitUntil?.(new Promise<void>((resolve) => (done = resolve)));
-    this.#held.set(ownerHash, { ...own, byRun, done });
+  /** Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for failure. */
+  async #joinIdentity(identity: Identity, pending: Promise<Identity>): Promise<Identity> {
+    pending.catch(noop); // its own caller handles it
+    await this.#liveness.join!(identity);
+    return identity;
+  }
+
+  /**
+   * A lock is held until forget(): on runtimes with waitUntil, the isolate is kept alive that long, and where
+   * liveness is written from the holders' own timers (request contexts), this call's beat keeps it fresh.
+   */
+  #hold(ownerHash: string, own: OwnLock, byRun: boolean, waitUntil: WaitUntil | undefined): void {
+    let release = noop;
+    waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
+    const stopWriting = this.#liveness.keepWriting?.() ?? noop;
+    let ended = false;
+    // Once only: terminate() ends every lock, and a later release() of an acquire() lock forgets it again.
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      stopWriting();
+      release();
+    };
+    this.#held.set(ownerHash, { ...own, byRun, end, waitUntil });
   }
 
   /**
@@ -792,15 +849,15 @@ export class Locker {
   #forget(ownerHash: string): void {
     const held = this.#held.get(ownerHash);
     this.#held.delete(ownerHash);
-    this.#goIdleIfUnused();
-    held?.done();
+    this.#goIdleIfUnused(held?.waitUntil ?? this.#options.waitUntil);
+    held?.end();
   }
 
   /**
    * Lets liveness rest when nothing is held or being acquired. The delete of the record is bounded (a request
    * that never returns must not keep an isolate alive) and handed to waitUntil; a failure goes to `errors`.
    */
-  #goIdleIfUnused(): void {
+  #goIdleIfUnused(waitUntil: WaitUntil | undefined): void {
     if (this.#held.size !== 0 || this.#acquiring !== 0) return;
     const deleting = this.#liveness.idle?.();
     if (!deleting) return;
@@ -808,7 +865,7 @@ export class Locker {
     const noReply = () => new ReporterError(`pulselock: deleting the idle liveness record got no reply within ${timeoutMs} ms`);
     // Built whether or not there is a waitUntil: the delete's failure must be caught either way.
     const settled = withTimeout(deleting, timeoutMs, noReply).catch(this.#emit("reporter"));
-    this.#options.waitUntil?.(settled);
+    waitUntil?.(settled);
   }
 
   #assertOpen(): void {

@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { isRedisCommandError } from "./errors";
+import { ReporterError, isRedisCommandError } from "./errors";
 import { fencedTtl } from "./fencing";
 import type { Identity } from "./liveness";
 import { REMOVE } from "./scripts/remove";
@@ -29,6 +29,14 @@ export interface ReporterLoopOptions {
    * instead of after reporterWorkerSpawnTimeoutMs with a timeout.
    */
   onRefused: (identity: Identity, error: unknown) => void;
+  /**
+   * Rewrites after the first success are driven by {@link ReporterLoop.beat},
+   * called from the timers of the requests that hold locks, instead of by the
+   * loop's own timer. On runtimes with request contexts (Cloudflare Workers) a
+   * timer dies with the request that set it, and the request that started the
+   * loop may end long before the last lock is released.
+   */
+  paced?: boolean;
 }
 
 /**
@@ -46,6 +54,8 @@ export class ReporterLoop {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #failures = 0;
+  /** The identity whose write is out: one at a time, whoever asks for it. */
+  #inFlight: Identity | undefined;
 
   readonly #db: Database;
   readonly #o: ReporterLoopOptions;
@@ -76,22 +86,52 @@ export class ReporterLoop {
     if (identity) await this.#db.run(REMOVE, [this.#db.processKey(identity.processHash)], []);
   }
 
-  async #tick(identity: Identity): Promise<void> {
-    if (this.#stopped || this.#identity !== identity) return;
-    const { now, reportTtlMs, reportWriteMs } = this.#o;
+  /** Paced loops: rewrites now if a rewrite is due and none is out. Cheap: no network call otherwise. */
+  beat(): void {
+    const identity = this.#identity;
+    if (!identity || this.#stopped || this.#inFlight === identity || this.#lastSentAt === undefined) return;
+    if (this.#o.now() >= this.#lastSentAt + this.#o.reportWriteMs) void this.#tick(identity);
+  }
+
+  /**
+   * One write of `identity` from the caller (its request's I/O), for a caller
+   * that must not wait on the write of another request; resolves with its send
+   * time. A rewrite (XX) once the loop has written the identity, so that a lapsed
+   * record is never brought back.
+   */
+  async writeOnce(identity: Identity): Promise<number> {
+    // An identity the loop no longer writes is over: writing it again could bring a lapsed record back.
+    if (this.#identity !== identity) throw new ReporterError("pulselock: this process's liveness record was replaced or lapsed");
+    const sentAt = this.#o.now();
+    const outcome = await this.#write(identity, this.#lastSentAt !== undefined);
+    if (outcome === "lapsed") {
+      if (this.#identity === identity) this.#lapse(identity);
+      throw new ReporterError("pulselock: this process's liveness record lapsed");
+    }
+    return sentAt;
+  }
+
+  /** One REPORT (and the replicas' WAIT): "lapsed" when a rewrite found the record gone. */
+  async #write(identity: Identity, rewrite: boolean): Promise<"written" | "lapsed"> {
     const db = this.#db;
     const key = db.processKey(identity.processHash);
+    const reply = await db.run(REPORT, [key], [this.#o.data, String(this.#o.reportTtlMs), rewrite ? "XX" : ""]);
+    if (rewrite && reply === null) return "lapsed";
+    if (db.waitForReplicas > 0) await db.replicated("report", key);
+    return "written";
+  }
+
+  async #tick(identity: Identity): Promise<void> {
+    if (this.#stopped || this.#identity !== identity || this.#inFlight === identity) return;
+    const { now, reportTtlMs, reportWriteMs } = this.#o;
     const sentAt = now();
     const previous = this.#lastSentAt;
+    this.#inFlight = identity;
     try {
-      const reply = await db.run(REPORT, [key], [this.#o.data, String(reportTtlMs), previous === undefined ? "" : "XX"]);
+      const outcome = await this.#write(identity, previous !== undefined);
       if (this.#identity !== identity) return;
-      if (previous !== undefined && (reply === null || now() >= previous + fencedTtl(reportTtlMs))) {
+      if (previous !== undefined && (outcome === "lapsed" || now() >= previous + fencedTtl(reportTtlMs))) {
         return this.#lapse(identity);
-      }
-      if (db.waitForReplicas > 0) {
-        await db.replicated("report", key);
-        if (this.#identity !== identity) return;
       }
       this.#lastSentAt = sentAt;
       this.#o.onWritten(identity, sentAt);
@@ -103,8 +143,12 @@ export class ReporterLoop {
       }
       this.#o.onError(error);
       if (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)) return this.#lapse(identity);
+    } finally {
+      if (this.#inFlight === identity) this.#inFlight = undefined;
     }
     if (this.#stopped || this.#identity !== identity) return;
+    // Paced: the holders' beats take it from here (also the retries of a failed rewrite).
+    if (this.#o.paced && this.#lastSentAt !== undefined) return;
     // Before the first success, retry soon and then back off; afterwards keep the cadence from the send time.
     const next = this.#lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(++this.#failures, 10)) : sentAt + reportWriteMs - now();
     this.#timer = unrefTimer(setTimeout(() => void this.#tick(identity), Math.max(0, next)));

@@ -5,6 +5,43 @@
 
 type Timer = ReturnType<typeof setTimeout>;
 
+type Schedule = (fn: () => void) => void;
+
+/**
+ * How to run a callback once the current task is over. Chosen by what works
+ * when called, never by a global's mere presence: Next.js's edge sandbox
+ * defines a setImmediate that throws ("A Node.js API is used …") when called.
+ */
+let afterTask: Schedule | undefined;
+
+/** Runs `fn` after the current task: setImmediate where it works (a few µs), else setTimeout(fn, 0). */
+export function runAfterTask(fn: () => void): void {
+  if (afterTask) return afterTask(fn);
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  if (typeof immediate === "function") {
+    try {
+      immediate(fn);
+      afterTask = (f) => void immediate(f);
+      return;
+    } catch {
+      // A stub that throws: fall through to the timer.
+    }
+  }
+  afterTask = (f) => void setTimeout(f, 0);
+  afterTask(fn);
+}
+
+/**
+ * Runs `fn` after the microtasks already queued, still inside the current
+ * task. On runtimes with request contexts (Cloudflare Workers), whatever the
+ * current task started belongs to the request that runs it; a later task
+ * (a timer, another request's I/O) may belong to another request.
+ */
+export function runAtEndOfTask(fn: () => void): void {
+  // Two hops: calls that reach the batcher one await later than the first one still join it.
+  queueMicrotask(() => queueMicrotask(fn));
+}
+
 export function unrefTimer(timer: Timer): Timer {
   (timer as { unref?: () => void }).unref?.();
   return timer;

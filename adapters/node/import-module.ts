@@ -11,16 +11,11 @@ import { createRequire } from "node:module";
 import { isAbsolute } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread, workerData } from "node:worker_threads";
+import { dynamicImport } from "../shared/dynamic-import";
 import { REPORTER_MARK } from "./reporter-protocol";
 
 export type ModuleNamespace = Record<string, unknown>;
 
-/**
- * A real dynamic import in both builds: bundlers turn `import()` into
- * `require()` in CommonJS output, and require() can load neither a file: URL
- * nor (on Node 20) an ES module.
- */
-const dynamicImport = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<ModuleNamespace>;
 
 /**
  * The require() that loads user modules here, or undefined where import()

@@ -12,6 +12,7 @@ import { ReporterError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import { SharedWriteTimes } from "../shared/shared-write-times";
 import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
+import { reporterWorkerFile } from "./reporter-worker-file";
 import { type FromReporter, type ReporterWorkerData, REPORTER_MARK, type ToReporter, hrtimeNs } from "./reporter-protocol";
 import { startWorker } from "./worker-exec-argv";
 
@@ -89,10 +90,7 @@ export class ThreadLiveness implements Liveness {
       // The thread allocates a few objects per write: a 1 MB young generation instead of V8's default
       // (16 MB semi-spaces) keeps its settled RSS about 5 MB lower (bench/memory.mjs) at no visible cost.
       // With the main program's loaders (tsx), so that the thread can load the database module the main thread loaded.
-      const worker = startWorker(new URL("./reporter-worker.js", import.meta.url), {
-        workerData,
-        resourceLimits: { maxYoungGenerationSizeMb: 1 },
-      });
+      const worker = startWorker(reporterWorkerFile(), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 1 } });
       this.worker = worker;
       const fail = (error: unknown) => {
         if (this.worker === worker) {

@@ -52,7 +52,9 @@ export function startWorker(file: URL, options: WorkerOptions, execArgv: readonl
   let args = workerExecArgv(execArgv);
   for (;;) {
     try {
-      return new Worker(file, args === undefined ? options : { ...options, execArgv: args });
+      // Reflect.construct, not `new Worker(…)`: Turbopack treats a Worker whose file is not a literal as a
+      // reference to every file in pulselock's dist/ and fails the build on the type declarations there.
+      return Reflect.construct(Worker, [file, args === undefined ? options : { ...options, execArgv: args }]) as Worker;
     } catch (error) {
       const refused = args && refusedFlags(error);
       const rest = refused && without(args!, (name) => (refused.has(name) ? true : undefined));

@@ -2,11 +2,15 @@
  * Rebuilds a RedisDatabase from a ClientRecipe inside a liveness thread or
  * Web Worker, which cannot share the main thread's socket. Runtime-neutral:
  * the client libraries are imported by their bare names, so they resolve
- * like any peer dependency of pulselock (node_modules on Node, Bun and Deno).
+ * like any peer dependency of pulselock (node_modules on Node, Bun and Deno),
+ * and out of bundlers' sight: each is an optional peer, needed only by the
+ * apps that use it.
  */
 import type { Database } from "../../src/database";
 import type { ClientRecipe } from "../../src/transport";
 import { RedisDatabase } from "../node/redis-database";
+import { ReporterError, messageOf } from "../../src/errors";
+import { dynamicImport } from "./dynamic-import";
 
 export interface RebuiltDatabase {
   db: Database;
@@ -14,9 +18,26 @@ export interface RebuiltDatabase {
   close(): Promise<void>;
 }
 
+/**
+ * The thread imports the client library by its name, from node_modules: a bundler that inlined it into the
+ * app's chunks, and a deployment that ships only traced files (Next.js `output: "standalone"`), leave none.
+ */
+async function importClient(name: string): Promise<Record<string, unknown>> {
+  try {
+    return await dynamicImport(name);
+  } catch (error) {
+    throw new ReporterError(
+      `pulselock: the liveness thread cannot import ${name}: ${messageOf(error)}. It loads the client library by ` +
+        `name, so ${name} must be installed where the app runs (Next.js with output: "standalone": ` +
+        `serverExternalPackages: [${JSON.stringify(name)}] in next.config)`,
+      { cause: error },
+    );
+  }
+}
+
 export async function databaseFromRecipe(recipe: ClientRecipe): Promise<RebuiltDatabase> {
   if (recipe.kind === "ioredis" || recipe.kind === "ioredis-cluster") {
-    const { default: Redis } = (await import("ioredis")) as unknown as {
+    const { default: Redis } = (await importClient("ioredis")) as unknown as {
       default: { new (o: object): object; Cluster: new (nodes: unknown[], o: object) => object };
     };
     const client = (recipe.kind === "ioredis"
@@ -25,6 +46,6 @@ export async function databaseFromRecipe(recipe: ClientRecipe): Promise<RebuiltD
     client.on("error", () => {}); // failures surface as failed writes, which are reported
     return { db: new RedisDatabase(client, recipe.database), close: async () => void (await client.quit().catch(() => {})) };
   }
-  const { Redis } = (await import(/* optional peer */ "@upstash/redis" as string)) as unknown as { Redis: new (o: object) => object };
+  const { Redis } = (await importClient("@upstash/redis")) as unknown as { Redis: new (o: object) => object };
   return { db: new RedisDatabase(new Redis({ url: recipe.url, token: recipe.token }), recipe.database), close: async () => {} };
 }

@@ -10,4 +10,6 @@ export const WORKERD_BUNDLE = Object.freeze({
   conditions: ["workerd", "worker", "browser"],
   mainFields: ["module", "main"],
   logLevel: "silent",
+  // workerd's built-in modules (waitUntil and env of "cloudflare:workers").
+  external: ["cloudflare:*"],
 });
