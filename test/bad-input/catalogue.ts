@@ -52,7 +52,7 @@ export const keyCalls: Array<[string, (l: core.Locker, key: unknown) => unknown]
 /** Every other argument a method must refuse: method, label, call, the bad value (for the message). */
 export const otherCalls: Array<[string, string, (l: core.Locker, key: string) => unknown, unknown]> = [
   ["acquire", "trace 42", (l, k) => l.acquire(k, 42 as never), 42],
-  ["acquire", "trace {}", (l, k) => l.acquire(k, {} as never), {}],
+  ["acquire", "options.trace {}", (l, k) => l.acquire(k, { trace: {} } as never), {}],
   ["acquire", "trace null", (l, k) => l.acquire(k, null as never), null],
   ["acquireAndRun", "fn undefined", (l, k) => l.acquireAndRun(k, undefined as never), undefined],
   ["acquireAndRun", "fn a string", (l, k) => l.acquireAndRun(k, "fn" as never), "fn"],
