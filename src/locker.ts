@@ -136,8 +136,6 @@ interface OwnLock {
 interface HeldLock extends OwnLock {
   /** Taken by acquireAndRun()/mutex(): release() must not pull the lock from under its run. */
   byRun: boolean;
-  /** That run, once it started. */
-  run?: LockRun;
   /** Resolves the lock's waitUntil promise and stops its liveness beat (where liveness beats per request). */
   end: () => void;
   /** The waitUntil of the call that took it (or the Locker's), for the idle delete after it. */
@@ -317,8 +315,6 @@ export class Locker {
     });
     const entry = { key, generation: identity.generation, run };
     this.#runs.add(entry);
-    const held = this.#held.get(lockData.ownerHash);
-    if (held) held.run = run;
     let value: T | undefined;
     let failure: { error: unknown } | undefined;
     try {
