@@ -45,6 +45,9 @@ describe("examples/vercel-edge", () => {
     const key = `job-${crypto.randomUUID()}`;
     const started = await vm.evaluate(`handler(new Request("https://app.example/api/job?key=${key}&workMs=600&background=1")).then((r) => r.json())`);
     expect(started.status).toBe("STARTED");
+    // The response left before the job's acquire did; requests race in one isolate (each sends its own), so wait
+    // until the job holds the lock before asking for it again.
+    await waitFor("the background job to hold its lock", async () => (await stack.admin.exists(`${prefix}pl:{${key}}`)) === 1);
     const busy = await vm.evaluate(`handler(new Request("https://app.example/api/job?key=${key}")).then((r) => r.json())`);
     expect(busy.status).toBe("SOMEONE_ELSE_HOLDS_LOCK");
     await vm.evaluate("settleWaitUntil()");
