@@ -1,4 +1,4 @@
-import { upstashTransport } from "../adapters/upstash/transport";
+import { upstashTransport } from "./upstash-transport";
 import { DEFAULTS } from "./defaults";
 import { lockKey, processKey } from "./keys";
 import { hasShape } from "./shape";

@@ -1,4 +1,4 @@
-import { describeUpstash } from "../adapters/upstash/transport";
+import { describeUpstash } from "./upstash-transport";
 import type { Database } from "./database";
 import type { ClientRecipe } from "./transport";
 

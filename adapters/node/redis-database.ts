@@ -7,7 +7,7 @@ import { RedisDatabase as CoreRedisDatabase } from "../../src/database";
 import { waitForReplication } from "../../src/replication";
 import type { Transport } from "../../src/transport";
 import { ioredisTransport } from "../ioredis/transport";
-import { upstashTransport } from "../upstash/transport";
+import { upstashTransport } from "../../src/upstash-transport";
 
 export class RedisDatabase extends CoreRedisDatabase {
   static override readonly clientAdapters: readonly ((client: unknown) => Transport | undefined)[] = [

@@ -70,4 +70,13 @@ describe("the root entry is runtime-agnostic", () => {
     }
     expect(offenders).toEqual([]);
   });
+
+  it("dependencies point one way: no file in src/ imports from adapters/ (not even a type)", () => {
+    const offenders = sourceFiles(`${root}src`).flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/\bfrom\s+["']([^"']*\badapters\/[^"']*)["']|\bimport\(\s*["']([^"']*\badapters\/[^"']*)["']/g)].map(
+        (m) => `${file}: ${m[1] ?? m[2]}`,
+      ),
+    );
+    expect(offenders).toEqual([]);
+  });
 });

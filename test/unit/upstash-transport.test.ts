@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { upstashTransport } from "../../adapters/upstash/transport";
+import { upstashTransport } from "../../src/upstash-transport";
 
 type Request = { body: unknown[]; path?: string[] };
 
