@@ -152,17 +152,43 @@ export class RedisCommandError extends Error {
 Object.defineProperty(RedisCommandError.prototype, "name", { value: "RedisCommandError" });
 
 /**
- * The liveness reporter could not start or could not write its first record
- * in time, or the database reference given to the Locker is unusable.
+ * This process's liveness record could not be written: the liveness thread
+ * (or in-thread loop) did not start or did not write its first record within
+ * `reporterWorkerSpawnTimeoutMs`, it crashed, or the record lapsed again right
+ * after it was written. Locks need a live record, so no lock is taken.
  */
-export class ReporterError extends Error {
-  /** Always "ReporterError", set on the prototype so that minifiers keep it: {@link isReporterError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
-  declare readonly name: "ReporterError";
+export class LivenessError extends Error {
+  /** Always "LivenessError", set on the prototype so that minifiers keep it: {@link isLivenessError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
+  declare readonly name: "LivenessError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
 }
-Object.defineProperty(ReporterError.prototype, "name", { value: "ReporterError" });
+Object.defineProperty(LivenessError.prototype, "name", { value: "LivenessError" });
+
+/**
+ * The Locker's `database` cannot be loaded: the module reference cannot be
+ * imported or exports no RedisDatabase, this runtime cannot load references at
+ * all, or the liveness thread cannot import the client library.
+ */
+export class DatabaseLoadError extends Error {
+  /** Always "DatabaseLoadError", set on the prototype so that minifiers keep it: {@link isDatabaseLoadError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
+  declare readonly name: "DatabaseLoadError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+Object.defineProperty(DatabaseLoadError.prototype, "name", { value: "DatabaseLoadError" });
+
+/** The Locker was terminated: create a new one. Calls made after (or cut short by) terminate() reject with this. */
+export class LockerTerminatedError extends Error {
+  /** Always "LockerTerminatedError", set on the prototype so that minifiers keep it: {@link isLockerTerminatedError} checks it instead of `instanceof`, which fails across threads, realms and package copies. */
+  declare readonly name: "LockerTerminatedError";
+  constructor(message = "pulselock: this Locker was terminated; create a new one") {
+    super(message);
+  }
+}
+Object.defineProperty(LockerTerminatedError.prototype, "name", { value: "LockerTerminatedError" });
 
 /** Whether `e` is a {@link LockError}, by its name, so that it also recognises one from another thread, realm or copy of pulselock. */
 export const isLockError = (e: unknown): e is LockError => hasName(e, "LockError");
@@ -176,5 +202,9 @@ export const isDrainingSignal = (e: unknown): e is DrainingSignal => hasName(e, 
 export const isCorruptRecordError = (e: unknown): e is CorruptRecordError => hasName(e, "CorruptRecordError");
 /** Whether `e` is a {@link RedisCommandError}, by its name (works across threads, realms and package copies). */
 export const isRedisCommandError = (e: unknown): e is RedisCommandError => hasName(e, "RedisCommandError");
-/** Whether `e` is a {@link ReporterError}, by its name (works across threads, realms and package copies). */
-export const isReporterError = (e: unknown): e is ReporterError => hasName(e, "ReporterError");
+/** Whether `e` is a {@link LivenessError}, by its name (works across threads, realms and package copies). */
+export const isLivenessError = (e: unknown): e is LivenessError => hasName(e, "LivenessError");
+/** Whether `e` is a {@link DatabaseLoadError}, by its name (works across threads, realms and package copies). */
+export const isDatabaseLoadError = (e: unknown): e is DatabaseLoadError => hasName(e, "DatabaseLoadError");
+/** Whether `e` is a {@link LockerTerminatedError}, by its name (works across threads, realms and package copies). */
+export const isLockerTerminatedError = (e: unknown): e is LockerTerminatedError => hasName(e, "LockerTerminatedError");

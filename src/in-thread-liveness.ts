@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { ReporterError } from "./errors";
+import { DatabaseLoadError, LivenessError, LockerTerminatedError } from "./errors";
 import type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
 import { ReporterLoop } from "./reporter-loop";
 import { monotonicNow, unrefTimer } from "./timers";
@@ -38,7 +38,7 @@ export class InThreadLiveness implements Liveness {
 
   async start(identity: Identity): Promise<void> {
     const db = await this.#p.loadDatabase();
-    if (this.#terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
+    if (this.#terminated) throw new LockerTerminatedError();
     this.#loop ??= new ReporterLoop(db, {
       reportWriteMs: this.#p.reportWriteMs,
       reportTtlMs: this.#p.reportTtlMs,
@@ -70,7 +70,7 @@ export class InThreadLiveness implements Liveness {
     // start() builds the loop after this same wait, and it began waiting first: the loop is there when this one ends.
     await this.#p.loadDatabase();
     const loop = this.#loop;
-    if (!loop) throw new ReporterError("pulselock: the liveness reporter stopped before its first write");
+    if (!loop) throw new LivenessError("pulselock: the liveness loop stopped before its first write");
     const sentAt = await loop.writeOnce(identity);
     // Only a newer write moves the deadline; the waiter of start() is left to its own request.
     if (sentAt > (this.#written.get(identity.generation) ?? -Infinity)) this.#written.set(identity.generation, sentAt);
@@ -113,7 +113,7 @@ export class InThreadLiveness implements Liveness {
     this.#terminated = true;
     // Every write is hidden from now on, whatever is still in flight.
     this.retire(Infinity);
-    for (const { reject } of this.#waiters.values()) reject(new ReporterError("pulselock: the liveness reporter was terminated"));
+    for (const { reject } of this.#waiters.values()) reject(new LockerTerminatedError());
     this.#waiters.clear();
     await this.#loop?.stop();
     this.#loop = undefined;
@@ -126,7 +126,7 @@ export const inThreadPlatform: Platform = {
   requestScoped: true,
   createLiveness: (params) => new InThreadLiveness(params),
   loadDatabase: async (reference) => {
-    throw new ReporterError(
+    throw new DatabaseLoadError(
       `pulselock: this runtime cannot load ${JSON.stringify(reference.moduleName)}: pass a RedisDatabase instance`,
     );
   },

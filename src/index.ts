@@ -14,7 +14,7 @@ export type {
   ReleaseResult,
   RunOptions,
   RunResult,
-} from "./locker";
+} from "./results";
 export type { LockerOptions, RedisClientLike } from "./options";
 export { DEFAULTS } from "./defaults";
 export { RedisDatabase, isDatabase } from "./database";
@@ -30,14 +30,18 @@ export {
   LockError,
   MutexError,
   RedisCommandError,
-  ReporterError,
+  LivenessError,
+  DatabaseLoadError,
+  LockerTerminatedError,
   RunEndedError,
   isCorruptRecordError,
   isDrainingSignal,
   isLockError,
   isMutexError,
   isRedisCommandError,
-  isReporterError,
+  isLivenessError,
+  isDatabaseLoadError,
+  isLockerTerminatedError,
   isRunEndedError,
 } from "./errors";
 export type { Identity, Liveness, LivenessParams, Platform } from "./liveness";

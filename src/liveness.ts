@@ -86,7 +86,7 @@ export interface Platform {
   readonly name: string;
   /** Starts nothing yet: the Locker calls start() on the first acquire, so that a Locker that never locks costs nothing. */
   createLiveness(params: LivenessParams): Liveness;
-  /** Loads a database reference; rejects with a ReporterError after `timeoutMs`. */
+  /** Loads a database reference; rejects with a DatabaseLoadError after `timeoutMs`. */
   loadDatabase(reference: DatabaseReference, timeoutMs: number): Promise<Database>;
   /**
    * Optional: pub/sub wake-ups for mutex() waiters. Runtimes whose clients

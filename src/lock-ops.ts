@@ -6,18 +6,8 @@ import { EXTEND } from "./scripts/extend";
 import { READ } from "./scripts/read";
 import { LockStatus } from "./statuses";
 import type { LockData } from "./lock-data";
-import type { ReleaseResult } from "./locker";
+import type { ExtendResult, ReleaseResult } from "./results";
 
-/**
- * What an extension found: `SUCCESS` with the rewritten record (the caller
- * still owns the lock and its TTL starts again), `NO_KEY` (the lock expired or
- * was deleted) or `SOMEONE_ELSE_HOLDS_LOCK` with the new holder's record. Both
- * failures mean the caller lost the lock and must stop.
- */
-export type ExtendResult =
-  | { status: LockStatus.SUCCESS; lockData: LockData }
-  | { status: LockStatus.NO_KEY; lockData: null }
-  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
 
 /** A reply of a shape no pulselock script gives (a proxy's, say): transient, like any garbled answer. */
 export function malformedReply(operation: string, reply: unknown): RedisCommandError {

@@ -7,7 +7,8 @@ import { decodeLockRecord } from "./lock-record";
 import type { Identity, Liveness } from "./liveness";
 import { describe, type ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
-import { extendLock, readKey, type ExtendResult } from "./lock-ops";
+import { extendLock, readKey } from "./lock-ops";
+import type { ExtendResult } from "./results";
 import { LockStatus } from "./statuses";
 import { sleep, unrefTimer } from "./timers";
 

@@ -2,7 +2,7 @@ import { backoffMs } from "./backoff";
 import { Batcher } from "./batcher";
 import { isDatabase, type Database } from "./database";
 import { DEFAULTS } from "./defaults";
-import { LAPSED_REASON, LockError, MutexError, RedisCommandError, ReporterError, messageOf } from "./errors";
+import { LAPSED_REASON, LockError, MutexError, RedisCommandError, LivenessError, LockerTerminatedError, messageOf } from "./errors";
 import { Events } from "./events";
 import { fencedTtl } from "./fencing";
 import type { Heartbeat } from "./heartbeater";
@@ -15,8 +15,9 @@ import type { Identity, Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS, describe, resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
 import { mayHaveRun, toRedisCommandError } from "./redis-errors";
 import type { ReleaseWakeups } from "./release-wakeups";
-import { extendLock, readKey, releaseResult, type ExtendResult } from "./lock-ops";
+import { extendLock, readKey, releaseResult } from "./lock-ops";
 import { LAPSED, acquireReplies, releaseReplies, type AcquireReply } from "./batch-replies";
+import type { AcquireResult, Extend, LockerErrorEvent, MutexOptions, OwnerHashStatusResult, ReleaseResult, RunOptions, RunResult, WaitUntil } from "./results";
 import { ACQUIRE } from "./scripts/acquire";
 import { RELEASE } from "./scripts/release";
 import { REMOVE } from "./scripts/remove";
@@ -28,101 +29,6 @@ import { failWhenUnreachable } from "./unreachable";
 type Acquired =
   | { status: LockStatus.SUCCESS; lockData: LockData; identity: Identity; seq: string; sentAt: number }
   | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
-
-/** Extends an acquired lock and reports whether the caller still owns it. */
-export type Extend = () => Promise<ExtendResult>;
-
-export type { ExtendResult };
-
-/**
- * What acquire() found: `SUCCESS` with the new record and an `extend` function
- * (the caller now owns the lock and must extend it and release it), or
- * `SOMEONE_ELSE_HOLDS_LOCK` with the live holder's record. Both outcomes are
- * AsyncDisposable, so `await using lock = await locker.acquire(key)` always
- * compiles; only a held lock is released.
- */
-export type AcquireResult =
-  | ({ status: LockStatus.SUCCESS; lockData: LockData; extend: Extend } & AsyncDisposable)
-  | ({ status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; extend?: never } & AsyncDisposable);
-
-/**
- * What release() found: `SUCCESS` (the lock was ours and is now free), `NO_KEY`
- * (it had already expired or been released) or `SOMEONE_ELSE_HOLDS_LOCK` with
- * the holder that took it over (it was not ours any more, so it was left alone).
- */
-export type ReleaseResult =
-  | { status: LockStatus.SUCCESS; lockData: null }
-  | { status: LockStatus.NO_KEY; lockData: null }
-  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData };
-
-/**
- * What acquireAndRun() returns: `SUCCESS` with what `fn` returned (the lock is
- * already released again), or `SOMEONE_ELSE_HOLDS_LOCK` with the live holder's
- * record (`fn` did not run). A lock lost during the run is not a result: it
- * rejects with the LockError, because the job may have overlapped with another
- * owner.
- */
-export type RunResult<T> =
-  | { status: LockStatus.SUCCESS; result: T; lockData?: never }
-  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; result?: never };
-
-/**
- * What readOwnerHashStatus() found for one owner hash: its {@link OwnerHashStatus},
- * the key's current record (null when there is none or the hash is malformed)
- * and the key parsed from the hash (null when malformed). A snapshot for
- * debugging, stale as soon as it returns: do not base decisions on it.
- */
-export type OwnerHashStatusResult =
-  | { status: OwnerHashStatus.RUNNING; lockData: LockData; key: string }
-  | { status: OwnerHashStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; key: string }
-  | { status: OwnerHashStatus.NO_KEY; lockData: null; key: string }
-  | { status: OwnerHashStatus.NO_RUNNING_PROCESS; lockData: LockData; key: string }
-  | { status: OwnerHashStatus.MALFORMED_OWNER_HASH; lockData: null; key: null };
-
-/** The options form of acquireAndRun()'s third argument. */
-export interface RunOptions {
-  /** Kept in the lock record and the owner hash, for debugging. */
-  trace?: string;
-  /**
-   * This call's own waitUntil, for runtimes where it is per request (Cloudflare
-   * Workers' `ctx.waitUntil` with a Locker at module scope): it keeps this
-   * request alive until the run, the release and the liveness writes it owes are
-   * done. It replaces the Locker's `waitUntil` for this call.
-   */
-  waitUntil?: (promise: Promise<unknown>) => void;
-}
-
-type WaitUntil = (promise: Promise<unknown>) => void;
-
-/** The options form of mutex(): waiting that a caller can also cancel. */
-export interface MutexOptions {
-  /** How long to wait for the lock before throwing MutexError. */
-  timeoutMs: number;
-  /** Stops waiting; mutex() then rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Kept in the lock record and the owner hash, to tell in Redis who holds the lock. */
-  trace?: string;
-  /** {@inheritDoc RunOptions.waitUntil} */
-  waitUntil?: (promise: Promise<unknown>) => void;
-  /**
-   * The first pause between two tries; it doubles (with jitter) up to
-   * max(recheckDelayMs, 2000 ms), so that many waiters do not hammer Redis.
-   * On ioredis a release wakes waiters at once anyway; polling is the fallback.
-   * @defaultValue {@link DEFAULTS.mutexRecheckMs} (100)
-   */
-  recheckDelayMs?: number;
-}
-
-/**
- * A background failure that no call could throw: it reaches `locker.errors`
- * instead of becoming an unhandled rejection.
- */
-export interface LockerErrorEvent {
-  /** reporter: the liveness writer; locker: a transient Redis error; lost_lock: a run lost its lock. */
-  type: "reporter" | "locker" | "lost_lock";
-  /** What went wrong, usually a RedisCommandError, ReporterError or LockError. */
-  error: unknown;
-}
 
 const noop = (): void => {};
 
@@ -231,7 +137,7 @@ export class Locker {
   /** Acquisitions on their way: liveness must not go idle under them. */
   #acquiring = 0;
   /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
-  #lastReporterError: unknown;
+  #lastLivenessError: unknown;
 
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
@@ -243,8 +149,8 @@ export class Locker {
       reportWriteMs: this.#options.reportWriteMs,
       reportTtlMs: this.#options.reportTtlMs,
       onError: (error) => {
-        this.#lastReporterError = error;
-        this.#emit("reporter")(error);
+        this.#lastLivenessError = error;
+        this.#emit("liveness")(error);
       },
       onLapse: (generation) =>
         this.#lapse(generation, LAPSED_REASON),
@@ -640,7 +546,7 @@ export class Locker {
         }
         this.#assertOpen();
         this.#lapse(identity.generation, "this process's liveness record was lost or lapsed");
-        if (attempt) throw new ReporterError("pulselock: this process's liveness record vanished again right after it was written");
+        if (attempt) throw new LivenessError("pulselock: this process's liveness record vanished again right after it was written");
       }
     } finally {
       this.#acquiring--;
@@ -797,15 +703,15 @@ export class Locker {
     const identity: Identity = { processHash: randomHex(16), generation: ++this.#generation };
     this.#startingIdentity = identity;
     const timeoutMs = this.#options.reporterWorkerSpawnTimeoutMs;
-    this.#lastReporterError = undefined;
+    this.#lastLivenessError = undefined;
     const firstWrite = withTimeout(this.#liveness.start(identity), timeoutMs, () => {
-      const cause = this.#lastReporterError;
+      const cause = this.#lastLivenessError;
       const why = cause === undefined ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)" : `the last try failed: ${messageOf(cause)}`;
-      return new ReporterError(`pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
+      return new LivenessError(`pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
     });
     // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.
     const subscribeWriterErrors = (listener: (error: unknown) => void) =>
-      this.errors.subscribe(({ type, error }) => type === "reporter" && listener(error));
+      this.errors.subscribe(({ type, error }) => type === "liveness" && listener(error));
     this.#pendingIdentity = failWhenUnreachable(firstWrite, this.#db?.transport, subscribeWriterErrors, this.#emit("locker"))
       .then(() => (this.#identity = identity))
       .finally(() => (this.#pendingIdentity = this.#startingIdentity = undefined));
@@ -858,14 +764,14 @@ export class Locker {
     const deleting = this.#liveness.idle?.();
     if (!deleting) return;
     const timeoutMs = this.#options.lockRecheckMs;
-    const noReply = () => new ReporterError(`pulselock: deleting the idle liveness record got no reply within ${timeoutMs} ms`);
+    const noReply = () => new LivenessError(`pulselock: deleting the idle liveness record got no reply within ${timeoutMs} ms`);
     // Built whether or not there is a waitUntil: the delete's failure must be caught either way.
-    const settled = withTimeout(deleting, timeoutMs, noReply).catch(this.#emit("reporter"));
+    const settled = withTimeout(deleting, timeoutMs, noReply).catch(this.#emit("liveness"));
     waitUntil?.(settled);
   }
 
   #assertOpen(): void {
-    if (this.#terminated) throw new ReporterError("pulselock: this Locker was terminated; create a new one");
+    if (this.#terminated) throw new LockerTerminatedError();
   }
 
   /** Ends an identity for good: its runs lose their locks, and the next acquire starts a new one. */

@@ -1,5 +1,5 @@
 import type { Database } from "./database";
-import { ReporterError, isRedisCommandError } from "./errors";
+import { LivenessError, isRedisCommandError } from "./errors";
 import { fencedTtl } from "./fencing";
 import type { Identity } from "./liveness";
 import { REMOVE } from "./scripts/remove";
@@ -101,12 +101,12 @@ export class ReporterLoop {
    */
   async writeOnce(identity: Identity): Promise<number> {
     // An identity the loop no longer writes is over: writing it again could bring a lapsed record back.
-    if (this.#identity !== identity) throw new ReporterError("pulselock: this process's liveness record was replaced or lapsed");
+    if (this.#identity !== identity) throw new LivenessError("pulselock: this process's liveness record was replaced or lapsed");
     const sentAt = this.#o.now();
     const outcome = await this.#write(identity, this.#lastSentAt !== undefined);
     if (outcome === "lapsed") {
       if (this.#identity === identity) this.#lapse(identity);
-      throw new ReporterError("pulselock: this process's liveness record lapsed");
+      throw new LivenessError("pulselock: this process's liveness record lapsed");
     }
     return sentAt;
   }

@@ -8,7 +8,7 @@
  */
 import { isDatabase } from "../../src/database";
 import { recipeOf } from "../../src/recipe";
-import { ReporterError } from "../../src/errors";
+import { LivenessError, LockerTerminatedError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
 import { SharedWriteTimes } from "../shared/shared-write-times";
@@ -18,7 +18,7 @@ import { type DenoWorkerData, REPORTER_WORKER_NAME, type ToDenoReporter } from "
 /** How long a stop waits for the worker to delete the record before it ends the worker anyway. */
 const STOP_TIMEOUT_MS = 3000;
 
-const terminatedError = () => new ReporterError("pulselock: the liveness reporter was terminated");
+const terminatedError = () => new LockerTerminatedError();
 
 /** Who writes the record, for people reading Redis; hostname needs --allow-sys, so it is optional. */
 function processDescription(): string {
@@ -152,7 +152,7 @@ export class WebWorkerLiveness implements Liveness {
         event.preventDefault();
         const error = event.error instanceof Error ? event.error : new Error(event.message);
         this.p.onError(error);
-        fail(new ReporterError(`pulselock: the liveness worker crashed: ${error.message}`, { cause: error }));
+        fail(new LivenessError(`pulselock: the liveness worker crashed: ${error.message}`, { cause: error }));
       };
       this.send(worker, { type: "init", data });
     });

@@ -4,7 +4,7 @@
  * what is wrong with a reference that does not name a RedisDatabase.
  */
 import { isDatabase, type Database, type DatabaseReference } from "../../src/database";
-import { ReporterError, messageOf } from "../../src/errors";
+import { DatabaseLoadError, messageOf } from "../../src/errors";
 import { withTimeout } from "../../src/timers";
 import { importModule } from "./import-module";
 
@@ -17,7 +17,7 @@ export function loadDatabaseWithin(reference: DatabaseReference, timeoutMs: numb
     loadDatabase(reference),
     timeoutMs,
     () =>
-      new ReporterError(
+      new DatabaseLoadError(
         `pulselock: loading the database module ${JSON.stringify(reference.moduleName)} took over ${timeoutMs} ms; ` +
           "if that module itself awaits a lock at its top level, it waits for its own import: move the lock calls out of it",
       ),
@@ -27,12 +27,12 @@ export function loadDatabaseWithin(reference: DatabaseReference, timeoutMs: numb
 /**
  * Imports a `{ moduleName, exportName }` reference and returns its
  * RedisDatabase, the way the liveness thread does: exported so that a program
- * can check its reference at startup and get the same clear ReporterError
+ * can check its reference at startup and get the same clear DatabaseLoadError
  * (module not found, no such export, not a RedisDatabase) before any lock is needed.
  */
 export async function loadDatabase({ moduleName, exportName }: DatabaseReference): Promise<Database> {
   if (moduleName.startsWith(".")) {
-    throw new ReporterError(
+    throw new DatabaseLoadError(
       `pulselock: database moduleName ${JSON.stringify(moduleName)} is relative; use an absolute path ` +
         "(__filename in CJS), a file: URL (import.meta.url in ESM) or a package name",
     );
@@ -41,7 +41,7 @@ export async function loadDatabase({ moduleName, exportName }: DatabaseReference
   try {
     mod = await importModule(moduleName);
   } catch (error) {
-    throw new ReporterError(
+    throw new DatabaseLoadError(
       `pulselock: cannot import the database module ${JSON.stringify(moduleName)}: ` +
         messageOf(error),
       { cause: error },
@@ -49,7 +49,7 @@ export async function loadDatabase({ moduleName, exportName }: DatabaseReference
   }
   const value = exportOf(mod, exportName);
   if (!isDatabase(value)) {
-    throw new ReporterError(
+    throw new DatabaseLoadError(
       `pulselock: module ${JSON.stringify(moduleName)} has no export ${JSON.stringify(exportName)} that is a ` +
         `RedisDatabase (found ${value === undefined ? "nothing" : typeof value}); export one, e.g. ` +
         `\`export const ${exportName} = new RedisDatabase(new Redis(...))\``,

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { ReporterError } from "../../src/errors";
+import { LivenessError } from "../../src/errors";
 
 /**
  * Names built at run time, out of reach of bundlers' constant folding.
@@ -38,7 +38,7 @@ export function reporterWorkerFile(): URL {
   } catch {
     tried.push(`${MANIFEST} from ${process.cwd()}`);
   }
-  throw new ReporterError(
+  throw new LivenessError(
     `pulselock: cannot find the liveness thread's file ${WORKER_FILE} (tried ${tried.join(", ")}). ` +
       "A bundler moved pulselock's code away from it: keep pulselock out of the server bundle " +
       '(Next.js: serverExternalPackages: ["pulselock"] in next.config; webpack: externals), ' +

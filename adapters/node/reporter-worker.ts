@@ -4,7 +4,7 @@
  * reportWriteMs, untouched by whatever blocks the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { ReporterError, isReporterError } from "../../src/errors";
+import { DatabaseLoadError, isDatabaseLoadError } from "../../src/errors";
 import { startReporterSession } from "../shared/reporter-session";
 import { type FromReporter, type ReporterWorkerData, hrtimeNs, serializeError } from "./reporter-protocol";
 
@@ -17,8 +17,8 @@ const settings = workerData as ReporterWorkerData;
  * transform registered in code. Says so, and what to do.
  */
 function explainImportFailure(error: unknown): unknown {
-  if (!("reference" in settings.source) || !isReporterError(error) || error.cause === undefined) return error;
-  return new ReporterError(
+  if (!("reference" in settings.source) || !isDatabaseLoadError(error) || error.cause === undefined) return error;
+  return new DatabaseLoadError(
     `${error.message} (in pulselock's liveness thread, which loads the module again with only the loaders on ` +
       "Node's command line: a loader or transform registered in code, such as jest's or tsx's register(), does not " +
       "reach it; point moduleName at compiled JavaScript, start Node with the loader on its command line " +

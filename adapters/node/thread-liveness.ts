@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { isDatabase } from "../../src/database";
 import { recipeOf } from "../../src/recipe";
-import { ReporterError } from "../../src/errors";
+import { LivenessError, LockerTerminatedError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
 import { SharedWriteTimes } from "../shared/shared-write-times";
 import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
@@ -38,9 +38,9 @@ export class ThreadLiveness implements Liveness {
   }
 
   async start(identity: Identity): Promise<void> {
-    if (this.terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
+    if (this.terminated) throw new LockerTerminatedError();
     const worker = await (this.ready ??= this.spawn());
-    if (this.terminated) throw new ReporterError("pulselock: the liveness reporter was terminated");
+    if (this.terminated) throw new LockerTerminatedError();
     const written = this.firstWrites.wait(identity.generation);
     worker.postMessage({ type: "identity", processHash: identity.processHash, generation: identity.generation });
     await written;
@@ -57,7 +57,7 @@ export class ThreadLiveness implements Liveness {
   async terminate(): Promise<void> {
     this.terminated = true;
     this.retire(Infinity);
-    this.firstWrites.rejectAll(() => new ReporterError("pulselock: the liveness reporter was terminated"));
+    this.firstWrites.rejectAll(() => new LockerTerminatedError());
     const worker = this.worker;
     this.worker = undefined;
     this.ready = undefined;
@@ -115,10 +115,10 @@ export class ThreadLiveness implements Liveness {
       );
       worker.on("error", (error) => {
         this.p.onError(error);
-        fail(new ReporterError(`pulselock: the liveness thread crashed: ${error.message}`, { cause: error }));
+        fail(new LivenessError(`pulselock: the liveness thread crashed: ${error.message}`, { cause: error }));
       });
       worker.on("exit", (code) => {
-        if (this.worker === worker) fail(new ReporterError(`pulselock: the liveness thread exited (code ${code})`));
+        if (this.worker === worker) fail(new LivenessError(`pulselock: the liveness thread exited (code ${code})`));
       });
       // After the listeners: attaching a "message" listener refs the thread's port again.
       worker.unref();

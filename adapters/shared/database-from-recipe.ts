@@ -9,7 +9,7 @@
 import type { Database } from "../../src/database";
 import type { ClientRecipe } from "../../src/transport";
 import { RedisDatabase } from "../node/redis-database";
-import { ReporterError, messageOf } from "../../src/errors";
+import { DatabaseLoadError, messageOf } from "../../src/errors";
 import { dynamicImport } from "./dynamic-import";
 
 export interface RebuiltDatabase {
@@ -26,7 +26,7 @@ async function importClient(name: string): Promise<Record<string, unknown>> {
   try {
     return await dynamicImport(name);
   } catch (error) {
-    throw new ReporterError(
+    throw new DatabaseLoadError(
       `pulselock: the liveness thread cannot import ${name}: ${messageOf(error)}. It loads the client library by ` +
         `name, so ${name} must be installed where the app runs (Next.js with output: "standalone": ` +
         `serverExternalPackages: [${JSON.stringify(name)}] in next.config)`,

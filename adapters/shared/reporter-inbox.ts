@@ -3,7 +3,7 @@
  * runtime: who waits for an identity's first write, and what each message
  * from the reporter means.
  */
-import { ReporterError, messageOf } from "../../src/errors";
+import { DatabaseLoadError, LivenessError, isDatabaseLoadError, messageOf } from "../../src/errors";
 import type { LivenessParams } from "../../src/liveness";
 import { type FromReporter, deserializeError } from "../node/reporter-protocol";
 
@@ -37,7 +37,7 @@ export interface InboxHandlers {
   firstWrites: FirstWrites;
   ready(): void;
   /** The reporter cannot go on: end it and reject whoever waits for it. */
-  fail(error: ReporterError): void;
+  fail(error: Error): void;
   stopped(): void;
 }
 
@@ -55,7 +55,8 @@ export function dispatchReporterMessage(message: FromReporter, h: InboxHandlers)
       return h.params.onError(deserializeError(message.error));
     case "fatal": {
       const cause = deserializeError(message.error);
-      const error = new ReporterError(messageOf(cause), { cause });
+      // A database the thread cannot load stays that error; anything else is the liveness thread's failure.
+      const error = isDatabaseLoadError(cause) ? new DatabaseLoadError(messageOf(cause), { cause }) : new LivenessError(messageOf(cause), { cause });
       h.params.onError(error);
       return h.fail(error);
     }

@@ -120,7 +120,7 @@ describe("Locker constructor (Node and core entries)", () => {
     expect(err.message).toMatch(/prefx.*did you mean prefix\?/);
   });
 
-  it("a reference to a module that does not exist fails the first acquire with ReporterError, and leaves nothing", async () => {
+  it("a reference to a module that does not exist fails the first acquire with DatabaseLoadError, and leaves nothing", async () => {
     const prefix = h.prefix("missing-module");
     const locker = new node.Locker({
       database: { moduleName: `/nonexistent/${crypto.randomUUID()}.mjs`, exportName: "db" },
@@ -129,7 +129,7 @@ describe("Locker constructor (Node and core entries)", () => {
     });
     try {
       const err = await locker.acquire(uniqueKey("k")).catch((e) => e);
-      expect(node.isReporterError(err)).toBe(true);
+      expect(node.isDatabaseLoadError(err)).toBe(true);
       expect(await h.leftovers(prefix)).toEqual([]);
     } finally {
       await locker.terminate();

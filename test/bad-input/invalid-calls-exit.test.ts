@@ -31,7 +31,7 @@ it("a process that made only refused calls (and one job) exits by itself", async
     { what: "release(bad lockData)", error: "TypeError" },
     { what: "setDraining(42)", error: "TypeError" },
     { what: "delay(-1) in a job", error: "TypeError" },
-    { what: "missing database module", error: "ReporterError" },
+    { what: "missing database module", error: "DatabaseLoadError" },
   ]);
   expect(exit).toBe(0);
 });

@@ -5,7 +5,7 @@ import {
   LockStatus,
   RedisDatabase,
   isRedisCommandError,
-  isReporterError,
+  isLivenessError,
   type LockerErrorEvent,
   type LockerOptions,
 } from "pulselock";
@@ -17,7 +17,7 @@ import { startLoadingProxy } from "./loading-proxy";
  * A real Redis that refuses commands: out of memory (maxmemory with
  * noeviction), a read-only replica, a server still loading its dataset. Each
  * is a transient RedisCommandError with Redis's code (or, when not even the
- * liveness record can be written, a ReporterError with the code on
+ * liveness record can be written, a LivenessError with the code on
  * locker.errors), leaves no lock, and nothing hangs.
  */
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
@@ -63,12 +63,12 @@ function expectRedisError(error: unknown, code: string, operation?: string): voi
   expect(error).toMatchObject({ code, transient: true, ...(operation ? { operation } : {}) });
 }
 
-/** A fresh Locker whose first liveness write Redis refuses: ReporterError within the spawn timeout, the code on locker.errors. */
+/** A fresh Locker whose first liveness write Redis refuses: LivenessError within the spawn timeout, the code on locker.errors. */
 async function expectFirstWriteRefused(port: number, code: string) {
   const { prefix, locker, background } = lockerOn(port, { reporterWorkerSpawnTimeoutMs: 2000 });
   const t0 = performance.now();
   const error = await locker.acquire(uniqueKey("fresh")).catch((e) => e);
-  expect(isReporterError(error), String(error)).toBe(true);
+  expect(isLivenessError(error), String(error)).toBe(true);
   expect(performance.now() - t0).toBeLessThan(10_000);
   expect(background.some((e) => isRedisCommandError(e.error) && e.error.code === code && e.error.transient)).toBe(true);
   return prefix;
@@ -118,7 +118,7 @@ describe("READONLY: a replica", () => {
     return { primary, replica, p, r };
   }
 
-  it("a Locker pointed at a replica cannot write its liveness: ReporterError, READONLY on locker.errors, nothing written", async () => {
+  it("a Locker pointed at a replica cannot write its liveness: LivenessError, READONLY on locker.errors, nothing written", async () => {
     const { replica, p, r } = await pair();
     const prefix = await expectFirstWriteRefused(replica.port, "READONLY");
     expect(await keysUnder(r, prefix, true)).toEqual([]);

@@ -116,7 +116,7 @@ export function faultsSuite(h: Harness): void {
       await owner.terminate();
       const outcome = await run;
       expect(ran).toBe(false);
-      expect(outcome).toMatchObject({ name: "ReporterError" });
+      expect(outcome).toMatchObject({ name: "LockerTerminatedError" });
       expect((await h.locker().acquire(key)).status).toBe(LockStatus.SUCCESS);
     });
 

@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Redis as Upstash } from "@upstash/redis";
 import Redis from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Locker, LockStatus, RedisDatabase, isRedisCommandError, isReporterError } from "pulselock";
+import { Locker, LockStatus, RedisDatabase, isRedisCommandError, isDatabaseLoadError } from "pulselock";
 import { fixturePath } from "../support/child-process";
 import { startRedis } from "../support/redis-server.mjs";
 import { uniqueKey } from "../support/wait-for";
@@ -63,19 +63,19 @@ describe("database references", () => {
     expect(res.status).toBe(LockStatus.SUCCESS);
   });
 
-  it("a module without that export gives a ReporterError that says what to export", async () => {
+  it("a module without that export gives a DatabaseLoadError that says what to export", async () => {
     const l = locker({ moduleName: fixturePath("db-esm.mjs"), exportName: "missing" });
     const err = await l.acquire(uniqueKey("missing")).catch((e) => e);
-    expect(isReporterError(err)).toBe(true);
+    expect(isDatabaseLoadError(err)).toBe(true);
     expect(err.message).toContain('"missing"');
     expect(err.message).toMatch(/RedisDatabase/);
     const notDb = locker({ moduleName: fixturePath("db-esm.mjs"), exportName: "notADatabase" });
     await expect(notDb.acquire(uniqueKey("not-db"))).rejects.toThrow(/no export "notADatabase" that is a RedisDatabase/);
   });
 
-  it("a module that cannot be found or a relative path gives a ReporterError", async () => {
+  it("a module that cannot be found or a relative path gives a DatabaseLoadError", async () => {
     await expect(locker({ moduleName: "/nonexistent/db.mjs", exportName: "db" }).acquire("k")).rejects.toSatisfy(
-      isReporterError,
+      isDatabaseLoadError,
     );
     await expect(locker({ moduleName: "./db.mjs", exportName: "db" }).acquire("k")).rejects.toThrow(/relative/);
   });

@@ -1,6 +1,6 @@
 import { Redis as Upstash } from "@upstash/redis";
 import { describe, expect, it } from "vitest";
-import { Locker, RedisDatabase, isRedisCommandError, isReporterError } from "pulselock";
+import { Locker, RedisDatabase, isRedisCommandError, isLivenessError } from "pulselock";
 import { Locker as CoreLocker, RedisDatabase as CoreDatabase } from "pulselock/core";
 import { useUpstashStack } from "../support/upstash-stack";
 import { uniqueKey } from "../support/wait-for";
@@ -26,13 +26,13 @@ describe.each([
       reporterWorkerSpawnTimeoutMs: timeoutMs,
     });
 
-  it("HTTP 429 until the spawn timeout: a ReporterError that names the last failure, with it as cause", async () => {
+  it("HTTP 429 until the spawn timeout: a LivenessError that names the last failure, with it as cause", async () => {
     stack.rest.inject({ status: 429, times: Infinity });
     // Long enough for a worker thread to start and try on a busy machine; the in-thread entry tries at once.
     const l = fresh(4_000);
     try {
       const err = await l.acquire(uniqueKey("first-429")).catch((e) => e);
-      expect(isReporterError(err)).toBe(true);
+      expect(isLivenessError(err)).toBe(true);
       expect(err.message).toMatch(/within 4000 ms: the last try failed: .*429/);
       expect(isRedisCommandError(err.cause)).toBe(true);
       expect(err.cause.code).toBe("RATE_LIMITED");

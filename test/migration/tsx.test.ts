@@ -22,7 +22,7 @@ it("tsx registered in code only: the first acquire fails at once and says how to
   const t0 = performance.now();
   const run = await runIn("tsx-project", process.execPath, ["-e", 'require("tsx/cjs/api").register(); require("./worker.ts")'], env());
   expect(run.code).toBe(1);
-  expect(run.stderr).toMatch(/ReporterError: pulselock: cannot import the database module ".*tsx-project\/db"/);
+  expect(run.stderr).toMatch(/DatabaseLoadError: pulselock: cannot import the database module ".*tsx-project\/db"/);
   expect(run.stderr).toMatch(/liveness thread.*start Node with the loader on its command line/s);
   // Well under reporterWorkerSpawnTimeoutMs (15 s): the thread reports the failure instead of never writing.
   expect(performance.now() - t0).toBeLessThan(10_000);

@@ -8,13 +8,17 @@ import {
   isLockError,
   isMutexError,
   isRedisCommandError,
-  isReporterError,
+  isLivenessError,
+  isDatabaseLoadError,
+  isLockerTerminatedError,
   isRunEndedError,
   RunEndedError,
   LockError,
   MutexError,
   RedisCommandError,
-  ReporterError,
+  LivenessError,
+  DatabaseLoadError,
+  LockerTerminatedError,
 } from "../../src/errors";
 import type { LockData } from "../../src/lock-data";
 
@@ -38,7 +42,9 @@ const cases = [
     guard: isRedisCommandError,
     make: () => new RedisCommandError("acquire", "OOM", true, "OOM command not allowed"),
   },
-  { name: "ReporterError", guard: isReporterError, make: () => new ReporterError("no thread") },
+  { name: "LivenessError", guard: isLivenessError, make: () => new LivenessError("no thread") },
+  { name: "DatabaseLoadError", guard: isDatabaseLoadError, make: () => new DatabaseLoadError("no module") },
+  { name: "LockerTerminatedError", guard: isLockerTerminatedError, make: () => new LockerTerminatedError() },
   { name: "RunEndedError", guard: isRunEndedError, make: () => new RunEndedError("job", `job@${PH}.1`) },
 ] as const;
 
@@ -125,11 +131,16 @@ describe("error classes", () => {
     expect(e.message).toContain("READONLY You can't write");
   });
 
-  it("ReporterError carries the message and cause", () => {
+  it("LivenessError and DatabaseLoadError carry the message and cause", () => {
     const cause = new Error("ENOENT");
-    const e = new ReporterError("cannot import db module", { cause });
-    expect(e.message).toBe("cannot import db module");
-    expect(e.cause).toBe(cause);
+    for (const e of [new LivenessError("cannot write", { cause }), new DatabaseLoadError("cannot import db module", { cause })]) {
+      expect(e.cause).toBe(cause);
+    }
+    expect(new DatabaseLoadError("cannot import db module").message).toBe("cannot import db module");
+  });
+
+  it("LockerTerminatedError says to create a new Locker", () => {
+    expect(new LockerTerminatedError().message).toMatch(/terminated; create a new one/);
   });
 });
 
