@@ -1,0 +1,49 @@
+import { isDatabase, type DatabaseReference, type RedisDatabase } from "./database";
+import { LockBatches } from "./lock-batches";
+import type { Platform } from "./liveness";
+
+/**
+ * The Locker's database: given, or loaded on first use from a module
+ * reference (a dynamic import, which a constructor cannot await), and the
+ * batches that carry acquires and releases to it.
+ */
+export class DatabaseHandle {
+  #known: RedisDatabase | undefined;
+  #loading: Promise<RedisDatabase> | undefined;
+  #batches: LockBatches | undefined;
+
+  constructor(
+    private readonly source: RedisDatabase | DatabaseReference,
+    private readonly platform: Platform,
+    private readonly options: { reporterWorkerSpawnTimeoutMs: number; lockTtlMs: number; lockRecheckMs: number },
+  ) {
+    if (isDatabase(source)) this.#known = source;
+  }
+
+  /** The database once loaded (undefined before), e.g. for its transport's traits. */
+  get known(): RedisDatabase | undefined {
+    return this.#known;
+  }
+
+  /** The database; a failed load is not cached, so the next call tries again. */
+  get(): RedisDatabase | Promise<RedisDatabase> {
+    if (this.#known) return this.#known;
+    this.#loading ??= this.platform.loadDatabase(this.source as DatabaseReference, this.options.reporterWorkerSpawnTimeoutMs).then(
+      (db) => (this.#known = db),
+      (error: unknown) => {
+        this.#loading = undefined;
+        throw error;
+      },
+    );
+    return this.#loading;
+  }
+
+  /** The acquire and release batches, made once the database is known (a cluster cannot batch). */
+  batches(db: RedisDatabase): LockBatches {
+    return (this.#batches ??= new LockBatches(db, {
+      lockTtlMs: this.options.lockTtlMs,
+      lockRecheckMs: this.options.lockRecheckMs,
+      requestScoped: !!this.platform.requestScoped,
+    }));
+  }
+}

@@ -1,0 +1,105 @@
+import type { Acquirer } from "./acquirer";
+import type { DatabaseHandle } from "./database-handle";
+import { LockError } from "./errors";
+import type { Heartbeat } from "./heartbeater";
+import type { HeldLocks } from "./held-locks";
+import { LockRun } from "./lock-run";
+import type { Liveness } from "./liveness";
+import { describe, type ResolvedOptions } from "./options";
+import type { Releaser } from "./releaser";
+import type { RunResult, WaitUntil } from "./results";
+import { LockStatus } from "./statuses";
+
+const noop = (): void => {};
+
+/** A job's function: it gets the heartbeat and its owner hash. */
+export type Job<T> = (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T;
+
+export interface JobRunnerParams {
+  database: DatabaseHandle;
+  liveness: Liveness;
+  options: ResolvedOptions;
+  acquirer: Acquirer;
+  releaser: Releaser;
+  held: HeldLocks;
+  /** A run lost its lock (and its call may not be able to say so: it reached its end first). */
+  onLost: (error: LockError) => void;
+  /** A transient Redis error that did not fail the call. */
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Runs a job under a lock: acquire, the run with its heartbeats and
+ * self-fencing deadline (LockRun), and the release that always follows. It
+ * also knows every running job, so that a lapsed identity ends their runs.
+ */
+export class JobRunner {
+  readonly #runs = new Set<{ run: LockRun; generation: number; key: string }>();
+
+  constructor(private readonly p: JobRunnerParams) {}
+
+  /** Runs `fn` under the lock; the call's waitUntil keeps the isolate alive until the job and its release are done. */
+  run<T>(key: string, fn: Job<T>, trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<RunResult<T>> {
+    const run = this.#runHeld(key, fn, trace, waitFlagMs, waitUntil);
+    waitUntil?.(run.then(noop, noop));
+    return run;
+  }
+
+  /** Every run under `generation` or an earlier one loses its lock, for `reason`. */
+  loseUpTo(generation: number, reason: string): void {
+    for (const { run, key, generation: g } of this.#runs) {
+      if (g <= generation) run.lose(new LockError(key, run.lockData.ownerHash, null, reason));
+    }
+  }
+
+  async #runHeld<T>(key: string, fn: Job<T>, trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<RunResult<T>> {
+    if (typeof fn !== "function") {
+      throw new TypeError(`pulselock: acquireAndRun() needs a function to run, got ${describe(fn)}`);
+    }
+    const acquired = await this.p.acquirer.acquire(key, trace, "acquireAndRun", waitFlagMs, waitUntil);
+    if (acquired.status !== LockStatus.SUCCESS) return acquired;
+    const { lockData, identity, seq, sentAt } = acquired;
+    const run = new LockRun({
+      lockData,
+      identity,
+      seq,
+      sentAt,
+      db: this.p.database.known!, // known: the acquire loaded it
+      key,
+      options: this.p.options,
+      liveness: this.p.liveness,
+      onLost: this.p.onLost,
+      onError: this.p.onError,
+    });
+    const entry = { key, generation: identity.generation, run };
+    this.#runs.add(entry);
+    let value: T | undefined;
+    let failure: { error: unknown } | undefined;
+    try {
+      value = await fn(run.createHeartbeat(), lockData.ownerHash);
+    } catch (error) {
+      failure = { error };
+    }
+    run.finish();
+    this.#runs.delete(entry);
+    let lost = run.lost;
+    try {
+      // A retry that finds the lock gone or taken counts as released when the first try left before the deadline:
+      // that try may have deleted it, and nobody else could have held it while the job ran.
+      const released = await this.p.releaser.release(key, { processHash: identity.processHash, seq }, lost ? 1 : Infinity, (at) => run.heldAt(at));
+      if (!lost && released.status !== LockStatus.SUCCESS) {
+        // The lock was gone by the end although no check noticed in time: the caller must still learn it.
+        lost = new LockError(key, run.lockData.ownerHash, released.lockData, "the lock was no longer held when the job ended");
+        this.p.onLost(lost);
+      }
+    } catch (error) {
+      if (!failure && !lost) throw error;
+      this.p.onError(error);
+    } finally {
+      this.p.held.forget(lockData.ownerHash);
+    }
+    if (failure) throw failure.error;
+    if (lost) throw lost;
+    return { status: LockStatus.SUCCESS, result: value as T };
+  }
+}

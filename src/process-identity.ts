@@ -1,0 +1,109 @@
+import { LivenessError, LockerTerminatedError, messageOf } from "./errors";
+import { fencedTtl } from "./fencing";
+import type { Identity, Liveness } from "./liveness";
+import { randomHex, withTimeout } from "./timers";
+import type { Transport } from "./transport";
+import { failWhenUnreachable } from "./unreachable";
+
+const noop = (): void => {};
+
+export interface ProcessIdentityParams {
+  liveness: Liveness;
+  reportTtlMs: number;
+  /** How long a new identity's first write may take (the option keeps the original library's name). */
+  reporterWorkerSpawnTimeoutMs: number;
+  /** The client's transport once known: its connection failures fail a first write early. */
+  transport: () => Transport | undefined;
+  /** Subscribes to the liveness writer's background errors. */
+  onWriterError: (listener: (error: unknown) => void) => () => void;
+  /** A background failure of the early-failure watch. */
+  onError: (error: unknown) => void;
+  /** `generation` and every earlier one are over: their runs lost their locks. */
+  onLapse: (generation: number, reason: string) => void;
+}
+
+/**
+ * The identity this process's locks are held under, and its lifecycle: a
+ * random process hash written as a liveness record, replaced by a new one
+ * (a higher generation) whenever the record may have lapsed. A lapse is
+ * final: the old identity's locks are lost, and it is never used again.
+ */
+export class ProcessIdentity {
+  #current: Identity | undefined;
+  #pending: Promise<Identity> | undefined;
+  /** The identity that #pending writes. */
+  #starting: Identity | undefined;
+  #generation = 0;
+  #lapsedGeneration = 0;
+  /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
+  #lastWriterError: unknown;
+  /** Rejects once the Locker is terminated: a first write still on its way then fails at once (a thread being spawned may never answer). */
+  readonly #closed: Promise<never>;
+  #close: (error: Error) => void = noop;
+
+  constructor(private readonly p: ProcessIdentityParams) {
+    this.#closed = new Promise<never>((_, reject) => (this.#close = reject));
+    this.#closed.catch(noop); // looked at only by a first write in flight
+  }
+
+  /** terminate(): every identity is over, and a first write in flight fails with LockerTerminatedError. */
+  close(): void {
+    this.lapse(Infinity, "the Locker was terminated");
+    this.#close(new LockerTerminatedError());
+  }
+
+  /** Notes a liveness writer's failure, for the message of a first write that times out. */
+  writerFailed(error: unknown): void {
+    this.#lastWriterError = error;
+  }
+
+  /** The identity to acquire under: the current one while alive; else a new one, once its record is written. */
+  live(): Identity | Promise<Identity> {
+    const current = this.#current;
+    if (current && this.isAlive(current)) return current;
+    // Concurrent acquires share one start; where a request must not wait on another's I/O, each writes it itself.
+    const pending = this.#pending;
+    if (pending) return this.p.liveness.join && this.#starting ? this.#join(this.#starting, pending) : pending;
+    // The old identity is over (its deadline may simply have passed): retire it before a new one is written.
+    if (current) this.p.liveness.retire(current.generation);
+    return this.#start({ processHash: randomHex(16), generation: ++this.#generation });
+  }
+
+  /** Whether locks taken under `identity` are still certainly held: not lapsed, and its last write is within the fenced TTL. */
+  isAlive(identity: Identity): boolean {
+    if (identity.generation <= this.#lapsedGeneration) return false;
+    const last = this.p.liveness.lastWriteSentAt(identity.generation);
+    return last !== undefined && this.p.liveness.now() < last + fencedTtl(this.p.reportTtlMs);
+  }
+
+  /** Ends an identity for good: its runs lose their locks, and the next acquire starts a new one. */
+  lapse(generation: number, reason: string): void {
+    this.#lapsedGeneration = Math.max(this.#lapsedGeneration, generation);
+    this.p.liveness.retire(generation);
+    this.p.onLapse(generation, reason);
+  }
+
+  #start(identity: Identity): Promise<Identity> {
+    this.#starting = identity;
+    const timeoutMs = this.p.reporterWorkerSpawnTimeoutMs;
+    this.#lastWriterError = undefined;
+    const written = Promise.race([this.p.liveness.start(identity), this.#closed]);
+    const firstWrite = withTimeout(written, timeoutMs, () => {
+      const cause = this.#lastWriterError;
+      const why = cause === undefined ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)" : `the last try failed: ${messageOf(cause)}`;
+      return new LivenessError(`pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
+    });
+    // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.
+    this.#pending = failWhenUnreachable(firstWrite, this.p.transport(), this.p.onWriterError, this.p.onError)
+      .then(() => (this.#current = identity))
+      .finally(() => (this.#pending = this.#starting = undefined));
+    return this.#pending;
+  }
+
+  /** Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for failure. */
+  async #join(identity: Identity, pending: Promise<Identity>): Promise<Identity> {
+    pending.catch(noop); // its own caller handles it
+    await this.p.liveness.join!(identity);
+    return identity;
+  }
+}

@@ -1,0 +1,72 @@
+import { backoffMs } from "./backoff";
+import type { DatabaseHandle } from "./database-handle";
+import { DEFAULTS } from "./defaults";
+import type { HeldLocks } from "./held-locks";
+import { formatOwnerHash, type Owner, type OwnerParts } from "./lock-record";
+import type { Liveness } from "./liveness";
+import { releaseResult } from "./lock-ops";
+import { toRedisCommandError } from "./redis-errors";
+import type { ReleaseResult } from "./results";
+import { LockStatus } from "./statuses";
+import { sleep } from "./timers";
+
+export interface ReleaserParams {
+  database: DatabaseHandle;
+  liveness: Liveness;
+  held: HeldLocks;
+  lockTtlMs: number;
+  lockRecheckMs: number;
+  /** A transient error that a retry may still get past, or a quiet release's failure. */
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Frees locks this Locker wrote: a compare-and-delete on the owner's process
+ * hash and seq, so a retry, or a release that lands late, never frees
+ * anybody else's lock. Transient errors are retried until lockTtlMs, when the
+ * lock has expired anyway.
+ */
+export class Releaser {
+  constructor(private readonly p: ReleaserParams) {}
+
+  /**
+   * Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. When `heldAt`
+   * says the lock was still certainly ours as the first try left, a retry that finds it gone or taken is a SUCCESS:
+   * the first try may have deleted it before its reply was lost.
+   */
+  async release(key: string, owner: Owner, attempts: number, heldAt?: (sentAt: number) => boolean): Promise<ReleaseResult> {
+    const db = await this.p.database.get();
+    const redisKey = db.lockKey(key);
+    const request = { redisKey, owner };
+    const start = this.p.liveness.now();
+    const oursAtStart = heldAt?.(start) ?? false;
+    for (let attempt = 0; ; attempt++) {
+      let reply: unknown;
+      try {
+        // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
+        reply = await this.p.database.batches(db).release(request);
+      } catch (error) {
+        const e = toRedisCommandError("release", error);
+        if (!e.transient || attempt + 1 >= attempts || this.p.liveness.now() - start >= this.p.lockTtlMs) throw e;
+        this.p.onError(e);
+        await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
+        continue;
+      }
+      // Decoded outside the retries: a reply that is not a release's answer, or a corrupt record, is not transient.
+      const result = releaseResult(key, redisKey, reply);
+      if (attempt > 0 && result.status !== LockStatus.SUCCESS && oursAtStart) return { status: LockStatus.SUCCESS, lockData: null };
+      return result;
+    }
+  }
+
+  /**
+   * One try to free a lock we may have written but do not hold. Should it fail, the lock stays releasable by its
+   * lockData (a refusal shows it) until it expires.
+   */
+  quietly(owner: OwnerParts): Promise<unknown> {
+    return this.release(owner.key, owner, 1).catch((error: unknown) => {
+      this.p.held.orphaned(formatOwnerHash(owner), { key: owner.key, owner });
+      this.p.onError(error);
+    });
+  }
+}
