@@ -18,7 +18,7 @@ it("process hashes come from crypto.getRandomValues, 16 bytes", () => {
   const timers = src("timers.ts");
   const body = timers.slice(timers.indexOf("export function randomHex"));
   expect(body.slice(0, body.indexOf("\n}"))).toContain("globalThis.crypto.getRandomValues(buf)");
-  expect(src("locker.ts")).toMatch(/processHash: randomHex\(16\)/);
+  expect(src("process-identity.ts")).toMatch(/processHash: randomHex\(16\)/);
 });
 
 it("random hex is 128-bit, never repeats, and its digits are evenly spread", () => {
