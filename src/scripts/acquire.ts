@@ -59,7 +59,7 @@ local lockCount = #ARGV - 3
 -- Our own liveness record is gone (Redis lost data): a lock taken now would look abandoned at once.
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[#KEYS]) == 0 then return {-2} end
 
--- One TIME for the whole batch: the token of a fresh record (µs) and its acquiredAt and extendedAt (ms).
+-- One TIME for the whole batch: the token of a fresh record (microseconds) and its acquiredAt and extendedAt (ms).
 local time = redis.call('TIME')
 local nowUs = time[1] * 1000000 + time[2]
 local nowMs = string.format('%.0f', math.floor(nowUs / 1000))
@@ -136,7 +136,7 @@ for i = 1, lockCount do
   end
 end
 return replies`,
-  sha: "6addacd0fd9a9fd1310f6fb11f15d58ab0f1491e",
+  sha: "f222d69fc9e26efd98834b810b9b4e0901d0961a",
 };
 
 /** One lock to acquire: its Redis key, who asks (processHash and seq) with which trace, and what the short form leaves out. */

@@ -40,7 +40,7 @@ export const RELEASE: LuaScript = {
 -- ARGV[1] how to announce a release that a waiter flagged: '0' not at all, '1' PUBLISH, '2' SPUBLISH.
 local publishMode = ARGV[1]
 local replies = {}
--- Redis TIME in µs, read once for the batch and only when a lock of ours is found.
+-- Redis TIME in microseconds, read once for the batch and only when a lock of ours is found.
 local nowUs
 
 for i = 1, #KEYS / 2 do
@@ -87,7 +87,7 @@ for i = 1, #KEYS / 2 do
   end
 end
 return replies`,
-  sha: "8a7f06a2661310cc2bd6b1cbf2e6278519dbac7f",
+  sha: "ce947b8dde674900021062d159d06949d1ff9151",
 };
 
 /** Our own lock to release: its name, its Redis key, and who holds it. */

@@ -47,6 +47,10 @@ describe("Lua scripts", () => {
         expect(script.source.length).toBeGreaterThan(0);
       });
 
+      it("is plain ASCII (its SHA is over UTF-8 bytes, and MONITOR shows any other byte escaped)", () => {
+        expect(script.source).toMatch(/^[\x09\x0a\x20-\x7e]+$/);
+      });
+
       it("reads user data only through KEYS and ARGV", () => {
         // Every redis.call()/pcall() names its key as KEYS[…], directly or through a local bound to KEYS[…];
         // no literal key is baked in. Whatever the spacing around "=", "(" and ",".
