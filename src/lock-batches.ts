@@ -1,73 +1,65 @@
-// TEMPORARY (lead): replaced by the scripts helper's module at merge.
 import { Batcher } from "./batcher";
-import type { RedisDatabase } from "./database";
+import type { Database } from "./database";
 import { RedisCommandError } from "./errors";
-import { LAPSED, acquireReplies, releaseReplies, type AcquireReply } from "./batch-replies";
-import { encodeTraceField } from "./lock-record";
-import { ACQUIRE } from "./scripts/acquire";
-import { RELEASE } from "./scripts/release";
+import { ACQUIRE, acquireCall, decodeAcquireReply, type AcquireOutcome, type AcquireRequest } from "./scripts/acquire";
+import { RELEASE, decodeReleaseReply, releaseCall, type ReleaseRequest } from "./scripts/release";
 import { withTimeout } from "./timers";
 
-export const waitFlagKey = (lockKey: string): string => `${lockKey}:w`;
+export { waitFlagKey } from "./wait-flag-key";
+export type { AcquireOutcome, AcquireRequest, ReleaseRequest };
 
-export function publishMode(db: RedisDatabase): string {
-  return !db.transport.openSubscriber ? "0" : db.transport.isCluster ? "2" : "1";
-}
-
-export type AcquireOutcome = { kind: "lapsed" } | { kind: "taken"; token: number; ms: string } | { kind: "held"; record: string };
-
-interface BatchEntry {
-  key: string;
-  flag?: string;
-  arg: string;
-  processHash?: string;
-}
-
+/**
+ * Batching (see Batcher): a batch of 100 keeps one script under ~0.5 ms of
+ * Redis time, and with 2 batches in flight a second one can leave while the
+ * first is out, so that calls do not queue behind a slow HTTP round trip for
+ * long. Smaller batches with more in flight were measured and not faster
+ * (docs/benchmarks.md).
+ */
 const MAX_BATCH = 100;
 const MAX_BATCHES_IN_FLIGHT = 2;
 
-function batchCall(entries: BatchEntry[], head: string[]): { keys: string[]; args: string[] } {
-  const keys: string[] = [];
-  const args = head;
-  for (const e of entries) {
-    keys.push(e.key);
-    if (e.flag !== undefined) keys.push(e.flag);
-    args.push(e.arg);
-  }
-  return { keys, args };
+/** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
+export function publishMode(db: Database): string {
+  return !db.transport.openSubscriber ? "0" : db.transport.isCluster ? "2" : "1";
 }
 
+/**
+ * The acquire and release calls of one Locker, sent in batches of one script
+ * call each (one lock per call on a cluster, where keys of several slots
+ * cannot share a script). The wire format is spelled in src/scripts/acquire.ts
+ * and src/scripts/release.ts.
+ */
 export class LockBatches {
-  readonly #acquire: Batcher<BatchEntry, AcquireReply>;
-  readonly #release: Batcher<BatchEntry, unknown>;
+  readonly #acquire: Batcher<AcquireRequest, AcquireOutcome>;
+  readonly #release: Batcher<ReleaseRequest, unknown>;
 
-  constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
+  constructor(db: Database, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
     const cluster = !!db.transport.isCluster;
     const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
     const ttl = String(options.lockTtlMs);
     const scope = options.requestScoped ? "request" : "turn";
-    this.#acquire = new Batcher<BatchEntry, AcquireReply>(
-      async (entries) => {
-        const processHash = entries[0]!.processHash!;
-        const { keys, args } = batchCall(entries, [processHash, ttl, cluster ? "" : "1"]);
-        if (!cluster) keys.push(db.processKey(processHash));
-        return acquireReplies(await db.run(ACQUIRE, keys, args), entries.length);
+    this.#acquire = new Batcher<AcquireRequest, AcquireOutcome>(
+      async (locks) => {
+        // On a single Redis the script also checks our liveness record (a cluster cannot: another slot).
+        const { keys, args } = acquireCall(locks, ttl, cluster ? undefined : db.processKey(locks[0]!.processHash));
+        return decodeAcquireReply(await db.run(ACQUIRE, keys, args), locks.length);
       },
-      (first, entry) => entry.processHash === first.processHash,
+      (first, lock) => lock.processHash === first.processHash,
       size,
       inFlight,
       scope,
     );
     const timeoutMs = options.lockRecheckMs;
-    this.#release = new Batcher<BatchEntry, unknown>(
-      async (entries) => {
-        const { keys, args } = batchCall(entries, [publishMode(db)]);
+    this.#release = new Batcher<ReleaseRequest, unknown>(
+      async (locks) => {
+        // Bounded, one timer per batch: a release that times out and lands later is harmless (a compare-and-delete).
+        const { keys, args } = releaseCall(locks, publishMode(db));
         const reply = await withTimeout(
           db.run(RELEASE, keys, args),
           timeoutMs,
           () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${timeoutMs} ms`),
         );
-        return releaseReplies(reply, entries.length);
+        return decodeReleaseReply(reply, locks.length);
       },
       () => true,
       size,
@@ -76,17 +68,22 @@ export class LockBatches {
     );
   }
 
-  async acquire(r: { redisKey: string; processHash: string; seq: string; trace: string | undefined; victim?: { processHash: string; seq: string }; waitFlagMs: string }): Promise<AcquireOutcome> {
-    const traceField = encodeTraceField(r.trace);
-    const full = !!(r.victim || r.waitFlagMs);
-    const arg = full ? `${r.seq}|${r.victim?.seq ?? ""}|${r.waitFlagMs}|${r.victim?.processHash ?? ""}|${traceField}` : `:${r.seq}|${traceField}`;
-    const res = await this.#acquire.call({ processHash: r.processHash, key: r.redisKey, flag: full ? waitFlagKey(r.redisKey) : undefined, arg });
-    if (res === LAPSED) return { kind: "lapsed" };
-    if (typeof res === "string") return { kind: "held", record: res };
-    return { kind: "taken", token: res.token, ms: res.ms };
+  /**
+   * One lock of an acquire batch. redisKey = db.lockKey(key). victim = the dead holder to take over (its
+   * processHash and seq), when there is one. waitFlagMs "" when none. Rejects with that lock's own error when
+   * Redis refused its key, and with the batch's when the call failed.
+   */
+  acquire(request: AcquireRequest): Promise<AcquireOutcome> {
+    return this.#acquire.call(request);
   }
 
-  release(r: { redisKey: string; owner: { processHash: string; seq: string } }): Promise<unknown> {
-    return this.#release.call({ key: r.redisKey, flag: waitFlagKey(r.redisKey), arg: `${r.owner.processHash}|${r.owner.seq}` });
+  /**
+   * Compare-and-delete of this owner's lock (one timeout of lockRecheckMs per batch): that lock's answer, for
+   * releaseResult() (scripts/release.ts) to read. Rejects with a RedisCommandError when the call failed, or when
+   * Redis refused that lock's key; the caller retries by its `transient`. An answer that cannot be read is not
+   * a failed call: decoding it outside the retries keeps it from being retried.
+   */
+  release(request: ReleaseRequest): Promise<unknown> {
+    return this.#release.call(request);
   }
 }

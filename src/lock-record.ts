@@ -2,14 +2,22 @@ import { CorruptRecordError } from "./errors";
 import type { LockData } from "./lock-data";
 
 /*
- * A lock record is one Redis string, so that one key per held lock is all a
- * lock costs:
+ * The lock record, defined here once. A lock is one Redis string, so that one
+ * key per held lock is all a lock costs:
  *
- *   pl1|<fencingToken>|<acquiredAtMs>|<extendedAtMs>|<processHash>|<seq>|<trace>
+ *   pl1|<fencingToken>|<acquiredAtMs>|<extendedAtMs>|<processHash>|<seq>|<traceField>
+ *
+ *   fencingToken  Redis TIME in µs when taken, or past the previous token (scripts/acquire.ts)
+ *   acquiredAtMs  Redis TIME in ms when taken; extendedAtMs when last extended (both acquiredAtMs at first)
+ *   processHash   32 hex digits: the holder's liveness record is <prefix>…<processHash> (keys.ts)
+ *   seq           the holder's count of acquisitions, which tells its locks apart
+ *   traceField    empty for no trace, "#<trace>" otherwise (encodeTraceField); last, since a trace may hold "|"
  *
  * The key is not stored (it is the Redis key), and the owner hash is derived
- * from key, processHash, seq and trace. The Lua scripts match the same layout
- * (src/scripts/*.ts); the trace is last because it may contain any character.
+ * from key, processHash, seq and trace. A release may leave a tombstone
+ * instead (TOMBSTONE below). The scripts read and write the layout through
+ * LUA_RECORD_LAYOUT below, spliced into their text; TypeScript reads it
+ * through decodeLockRecord(). Only the scripts write records.
  */
 /**
  * What a release leaves, instead of deleting, when TIME has not yet passed the
@@ -19,7 +27,50 @@ import type { LockData } from "./lock-data";
  */
 export const TOMBSTONE = /^pl1t\|\d+$/;
 
+/** A record as TypeScript reads it: stricter than the scripts (they compare owners; this also checks every field's form). */
 const RECORD = /^pl1\|(\d{1,16})\|(\d{1,15})\|(\d{1,15})\|([0-9a-f]{32})\|(\d{1,16})\|((?:#[\s\S]*)?)$/;
+
+/**
+ * The layout for the Lua scripts: Lua functions spliced at the top of the
+ * scripts that read or write records (acquire, extend, release), so that the
+ * patterns above and these stay side by side. A script's SHA is over its
+ * whole text, this included (test/unit/scripts.test.ts checks it; after a
+ * change here, run `node tools/fill-script-shas.mjs`). Which script uses what:
+ * acquire: recordHead (to write), tombstoneToken, parseRecord (a victim's
+ * token, processHash and seq); extend: tombstoneToken, parseRecord (every
+ * field), recordHead; release: tombstoneToken, recordOwner, formatTombstone.
+ * test/integration/script-round-trips.test.ts checks that what the scripts
+ * write, decodeLockRecord() reads, and the other way round.
+ */
+export const LUA_RECORD_LAYOUT = `-- The lock record (src/lock-record.ts):
+-- pl1|<fencingToken>|<acquiredAtMs>|<extendedAtMs>|<processHash>|<seq>|<traceField>
+
+-- Every field of a record, as strings; nil when the value is not a lock record.
+local function parseRecord(value)
+  return string.match(value, '^pl1|(%d+)|(%d+)|(%d+)|([^|]*)|(%d+)|(.*)$')
+end
+
+-- The token and the owner ("processHash|seq", compared as a plain string) of a record; nil when not one.
+local function recordOwner(value)
+  return string.match(value, '^pl1|(%d+)|%d+|%d+|([^|]*|%d+)|')
+end
+
+-- A record up to its seq: the rest is "<seq>|<traceField>".
+local function recordHead(fencingToken, acquiredAtMs, extendedAtMs, processHash)
+  return 'pl1|' .. fencingToken .. '|' .. acquiredAtMs .. '|' .. extendedAtMs .. '|' .. processHash .. '|'
+end
+
+-- The token that a release's tombstone remembers (a number); nil when the value is not a tombstone.
+local function tombstoneToken(value)
+  local token = string.match(value, '^pl1t|(%d+)$')
+  return token and tonumber(token)
+end
+
+-- The tombstone of a released lock's token (a number).
+local function formatTombstone(token)
+  return 'pl1t|' .. string.format('%.0f', token)
+end
+`;
 
 export interface OwnerParts {
   key: string;
@@ -87,11 +138,11 @@ export function ownerOf(key: string, ownerHash: unknown): OwnerParts | undefined
   return parseSuffixAt(ownerHash, key.length);
 }
 
-let lastMs = "";
+let lastMs: string | number = "";
 let lastIso = "";
 
-/** ISO time of a ms string; records decoded together mostly share their ms (a batch shares one TIME), so the last one is kept. */
-function isoOf(ms: string): string {
+/** ISO time of ms (as the record spells it, or a number); records decoded together mostly share their ms (a batch shares one TIME), so the last one is kept. */
+function isoOf(ms: string | number): string {
   if (ms !== lastMs) {
     lastIso = new Date(Number(ms)).toISOString();
     lastMs = ms;
@@ -111,11 +162,11 @@ export function decodeLockRecord(key: string, redisKey: string, raw: unknown): L
 }
 
 /** The record the acquire script just wrote for us, from what we asked for and its token and time: no record to parse on the hot path. */
-export function ownLockData(owner: OwnerParts, token: number, ms: string): LockData {
+export function ownLockData(owner: OwnerParts, token: number, ms: string | number): LockData {
   return lockDataOf(owner, token, ms, ms);
 }
 
-function lockDataOf(owner: OwnerParts, fencingToken: number, acquiredMs: string, extendedMs: string): LockData {
+function lockDataOf(owner: OwnerParts, fencingToken: number, acquiredMs: string | number, extendedMs: string | number): LockData {
   const lockData: LockData = {
     ownerHash: formatOwnerHash(owner),
     processHash: owner.processHash,

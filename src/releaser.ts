@@ -4,7 +4,7 @@ import { DEFAULTS } from "./defaults";
 import type { HeldLocks } from "./held-locks";
 import { formatOwnerHash, type Owner, type OwnerParts } from "./lock-record";
 import type { Liveness } from "./liveness";
-import { releaseResult } from "./lock-ops";
+import { releaseResult } from "./scripts/release";
 import { toRedisCommandError } from "./redis-errors";
 import type { ReleaseResult } from "./results";
 import { LockStatus } from "./statuses";
@@ -37,7 +37,7 @@ export class Releaser {
   async release(key: string, owner: Owner, attempts: number, heldAt?: (sentAt: number) => boolean): Promise<ReleaseResult> {
     const db = await this.p.database.get();
     const redisKey = db.lockKey(key);
-    const request = { redisKey, owner };
+    const request = { key, redisKey, owner };
     const start = this.p.liveness.now();
     const oursAtStart = heldAt?.(start) ?? false;
     for (let attempt = 0; ; attempt++) {

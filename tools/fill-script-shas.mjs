@@ -1,12 +1,21 @@
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, readdirSync } from "node:fs";
-// Recomputes the sha field of every Lua script in src/scripts after its source changed.
-const dir = new URL("../src/scripts", import.meta.url).pathname;
-for (const f of readdirSync(dir)) {
-  if (f === "script.ts" || f === "index.ts") continue;
-  const p = `${dir}/${f}`; let text = readFileSync(p, "utf8");
-  const src = /source: `([\s\S]*?)`,/.exec(text)[1];
-  const sha = createHash("sha1").update(src).digest("hex");
-  text = text.replace(/sha: "[0-9a-f]*"/, `sha: "${sha}"`);
-  writeFileSync(p, text); console.log(f, sha);
+import { tsImport } from "tsx/esm/api";
+// Recomputes the sha field of every Lua script in src/scripts after its source changed. A source may be
+// composed (the record layout of src/lock-record.ts is spliced into it), so the module is loaded and the
+// SHA1 taken over the final text that reaches Redis; only the `sha: "…"` literal of the file is rewritten.
+const dir = new URL("../src/scripts/", import.meta.url);
+for (const f of readdirSync(dir).sort()) {
+  if (f === "script.ts" || !f.endsWith(".ts")) continue;
+  const url = new URL(f, dir);
+  const scripts = Object.values(await tsImport(url.href, import.meta.url)).filter(
+    (v) => v && typeof v === "object" && typeof v.source === "string" && typeof v.sha === "string",
+  );
+  if (scripts.length !== 1) throw new Error(`${f}: expected one Lua script export, found ${scripts.length}`);
+  const sha = createHash("sha1").update(scripts[0].source, "utf8").digest("hex");
+  const text = readFileSync(url, "utf8");
+  const next = text.replace(/sha: "[0-9a-f]*"/, `sha: "${sha}"`);
+  if (next === text && !text.includes(`sha: "${sha}"`)) throw new Error(`${f}: no sha: "…" literal to rewrite`);
+  writeFileSync(url, next);
+  console.log(f, sha);
 }

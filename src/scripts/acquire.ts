@@ -1,3 +1,6 @@
+import { LUA_RECORD_LAYOUT, encodeTraceField } from "../lock-record";
+import { keyError, malformedReply } from "../malformed-reply";
+import { waitFlagKey } from "../wait-flag-key";
 import type { LuaScript } from "./script";
 
 /**
@@ -45,59 +48,166 @@ import type { LuaScript } from "./script";
  * a release's tombstone (`pl1t|<token>`, see scripts/release.ts) is free, and
  * its token counts as the previous one: so acquire, release and acquire inside
  * one microsecond still give strictly growing tokens.
- * Locals: n locks, j the next key, u µs, mid the record's fields after the token up to seq,
- * head a fresh record up to seq, nx SET NX GET works, a one lock's argument
- * (vs/f/vp its victim seq, flag ms, victim processHash; tail "seq|traceField"),
- * K key, F its flag's key, r what was there, k/p/s its token/processHash/seq, w a SET's reply.
  */
 export const ACQUIRE: LuaScript = {
   name: "acquire",
-  source: `local n=#ARGV-3
-if ARGV[3]=='1' and redis.call('EXISTS',KEYS[#KEYS])==0 then return {-2} end
-local t=redis.call('TIME')
-local u=t[1]*1000000+t[2]
-local m=string.format('%.0f',math.floor(u/1000))
-local mid='|'..m..'|'..m..'|'..ARGV[1]..'|'
-local head='pl1|'..string.format('%.0f',u)..mid
-local nx=true
-local out={u}
-local function put(i,K,token,tail)
-local w=redis.pcall('SET',K,'pl1|'..string.format('%.0f',token)..mid..tail,'PX',ARGV[2])
-if type(w)=='table' and w.err then out[i+1]={-3,w.err} elseif token==u then out[i+1]=1 else out[i+1]=token end
+  source: `${LUA_RECORD_LAYOUT}
+local processHash = ARGV[1]
+local lockTtlMs = ARGV[2]
+local lockCount = #ARGV - 3
+
+-- Our own liveness record is gone (Redis lost data): a lock taken now would look abandoned at once.
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[#KEYS]) == 0 then return {-2} end
+
+-- One TIME for the whole batch: the token of a fresh record (microseconds) and its acquiredAt and extendedAt (ms).
+local time = redis.call('TIME')
+local nowUs = time[1] * 1000000 + time[2]
+local nowMs = string.format('%.0f', math.floor(nowUs / 1000))
+local freshHead = recordHead(string.format('%.0f', nowUs), nowMs, nowMs, processHash)
+
+-- SET NX GET (Redis 7.0+) until the server refuses its syntax; from then on GET, then SET.
+local setNxGet = true
+local replies = {nowUs}
+
+-- Writes our record with this token over what was there, and answers for lock i: 1 when the token is the
+-- batch's time, the token itself when it had to pass a previous one, {-3, error} when Redis refused the SET.
+local function writeRecord(i, lockKey, token, tail)
+  local written = redis.pcall('SET', lockKey, recordHead(string.format('%.0f', token), nowMs, nowMs, processHash) .. tail, 'PX', lockTtlMs)
+  if type(written) == 'table' and written.err then replies[i + 1] = {-3, written.err}
+  elseif token == nowUs then replies[i + 1] = 1
+  else replies[i + 1] = token end
 end
-local j=0
-for i=1,n do
-local a=ARGV[i+3]
-j=j+1
-local K=KEYS[j]
-local vs,f,vp,tail,F
-if string.byte(a)==58 then tail=string.sub(a,2) f='' vp=''
-else
-local q,x
-q,vs,f,vp,x=string.match(a,'^(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
-tail=q..'|'..x
-j=j+1
-F=KEYS[j]
+
+local keyIndex = 0
+for i = 1, lockCount do
+  local arg = ARGV[i + 3]
+  keyIndex = keyIndex + 1
+  local lockKey = KEYS[keyIndex]
+
+  -- The lock's argument. tail is the end of our record as written: "<seq>|<traceField>".
+  -- The short form (":" then the tail) names no victim and no flag, and no flag key follows.
+  local tail, victimSeq, waitFlagMs, victimProcessHash, flagKey
+  if string.byte(arg) == 58 then
+    tail = string.sub(arg, 2)
+    waitFlagMs = ''
+    victimProcessHash = ''
+  else
+    local seq, traceField
+    seq, victimSeq, waitFlagMs, victimProcessHash, traceField = string.match(arg, '^(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
+    tail = seq .. '|' .. traceField
+    keyIndex = keyIndex + 1
+    flagKey = KEYS[keyIndex]
+  end
+
+  -- What the key holds: SET NX GET writes a fresh record only where there was none, and says what was there.
+  local current
+  if setNxGet then
+    current = redis.pcall('SET', lockKey, freshHead .. tail, 'PX', lockTtlMs, 'NX', 'GET')
+    if type(current) == 'table' and string.find(current.err, 'syntax') then setNxGet = false end
+  end
+  if not setNxGet then current = redis.pcall('GET', lockKey) end
+
+  if type(current) == 'table' then
+    -- Redis refused a command on this key (a value of another type): this lock fails alone.
+    replies[i + 1] = {-3, current.err}
+  elseif not current then
+    -- Free: SET NX GET has written our record; after a plain GET we write it now.
+    if setNxGet then replies[i + 1] = 1 else writeRecord(i, lockKey, nowUs, tail) end
+  else
+    local previousToken = tombstoneToken(current)
+    if previousToken then
+      -- A release's tombstone: free, and our token must pass the one it remembers.
+      writeRecord(i, lockKey, math.max(nowUs, previousToken + 1), tail)
+    elseif victimProcessHash == '' and waitFlagMs == '' then
+      -- Held, with no dead holder to take over and no flag to set: answer with what is there.
+      replies[i + 1] = current
+    else
+      local holderToken, _, _, holderProcessHash, holderSeq = parseRecord(current)
+      if not holderToken or victimProcessHash == '' or holderProcessHash ~= victimProcessHash or holderSeq ~= victimSeq then
+        -- Not the dead holder we named: flag it for our waiter (a pulselock record only: nothing would release
+        -- anything else; a refused flag is ignored, the waiter polls anyway), and answer with what is there.
+        if holderToken and waitFlagMs ~= '' then redis.pcall('SET', flagKey, '', 'PX', waitFlagMs) end
+        replies[i + 1] = current
+      else
+        -- Still the dead holder we named: take it over with a token past its own.
+        writeRecord(i, lockKey, math.max(nowUs, tonumber(holderToken) + 1), tail)
+      end
+    end
+  end
 end
-local r
-if nx then
-r=redis.pcall('SET',K,head..tail,'PX',ARGV[2],'NX','GET')
-if type(r)=='table' and string.find(r.err,'syntax') then nx=false end
-end
-if not nx then r=redis.pcall('GET',K) end
-if type(r)=='table' then out[i+1]={-3,r.err}
-elseif not r then
-if nx then out[i+1]=1 else put(i,K,u,tail) end
-elseif string.find(r,'^pl1t|%d+$') then put(i,K,math.max(u,tonumber(string.sub(r,6))+1),tail)
-elseif vp=='' and f=='' then out[i+1]=r
-else
-local k,p,s=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*)|(%d+)|')
-if not k or vp=='' or p~=vp or s~=vs then
-if k and f~='' then redis.pcall('SET',F,'','PX',f) end
-out[i+1]=r
-else put(i,K,math.max(u,tonumber(k)+1),tail) end
-end
-end
-return out`,
-  sha: "7f09d813d5a5bd0e2f2fa94c53bf145bb6f9e0f4",
+return replies`,
+  sha: "f222d69fc9e26efd98834b810b9b4e0901d0961a",
 };
+
+/** One lock to acquire: its Redis key, who asks (processHash and seq) with which trace, and what the short form leaves out. */
+export interface AcquireRequest {
+  redisKey: string;
+  processHash: string;
+  seq: string;
+  trace: string | undefined;
+  /** The dead holder to take over (its processHash and seq), when there is one. */
+  victim?: { processHash: string; seq: string };
+  /** How long a held lock's wait flag lives (ms), or "" for no flag. */
+  waitFlagMs: string;
+}
+
+/**
+ * The KEYS and ARGV of one ACQUIRE call for `locks`, all asked by
+ * locks[0].processHash; `livenessKey` is that process's liveness record, to
+ * check in the same script (a single Redis), or undefined (a cluster, where it
+ * lives in another slot). Plain loops: this runs for every lock.
+ */
+export function acquireCall(locks: readonly AcquireRequest[], lockTtlMs: string, livenessKey: string | undefined): { keys: string[]; args: string[] } {
+  const keys: string[] = [];
+  const args = [locks[0]!.processHash, lockTtlMs, livenessKey === undefined ? "" : "1"];
+  for (const lock of locks) {
+    const traceField = encodeTraceField(lock.trace);
+    keys.push(lock.redisKey);
+    // Only the full form names the wait flag: a short one has no flag to set (one key fewer per lock).
+    if (lock.victim || lock.waitFlagMs) {
+      keys.push(waitFlagKey(lock.redisKey));
+      args.push(`${lock.seq}|${lock.victim?.seq ?? ""}|${lock.waitFlagMs}|${lock.victim?.processHash ?? ""}|${traceField}`);
+    } else {
+      args.push(`:${lock.seq}|${traceField}`);
+    }
+  }
+  if (livenessKey !== undefined) keys.push(livenessKey);
+  return { keys, args };
+}
+
+/** One lock's ACQUIRE answer. */
+export type AcquireOutcome =
+  /** The caller's liveness record is gone: no lock of the batch was taken. */
+  | { kind: "lapsed" }
+  /** Ours now, with this fencing token; `ms` is its acquiredAt (and extendedAt) as written in the record. */
+  | { kind: "taken"; token: number; ms: number }
+  /** Someone else's: the raw current value (decodeLockRecord() reads it, given the lock's name). */
+  | { kind: "held"; record: string };
+
+const LAPSED: AcquireOutcome = Object.freeze({ kind: "lapsed" });
+
+const isToken = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n > 1;
+
+/**
+ * Splits the ACQUIRE reply ({-2}, or {µs, one entry per lock}) into one
+ * outcome per lock. A reply of the wrong shape throws; an entry of the wrong
+ * shape is that lock's own BAD_RESPONSE, and an entry {-3, error} its own
+ * RedisCommandError.
+ */
+export function decodeAcquireReply(reply: unknown, count: number): (AcquireOutcome | Error)[] {
+  if (!Array.isArray(reply)) throw malformedReply("acquire", reply);
+  if (reply.length === 1 && reply[0] === -2) return new Array<AcquireOutcome>(count).fill(LAPSED);
+  const nowUs = reply[0] as unknown;
+  if (reply.length !== count + 1 || !isToken(nowUs)) throw malformedReply("acquire", reply);
+  const ms = Math.floor(nowUs / 1000);
+  const out = new Array<AcquireOutcome | Error>(count);
+  for (let i = 0; i < count; i++) {
+    const entry = reply[i + 1] as unknown;
+    out[i] =
+      entry === 1 ? { kind: "taken", token: nowUs, ms }
+      : isToken(entry) ? { kind: "taken", token: entry, ms }
+      : typeof entry === "string" ? { kind: "held", record: entry }
+      : (keyError("acquire", entry) ?? malformedReply("acquire", entry));
+  }
+  return out;
+}

@@ -1,3 +1,7 @@
+import { LUA_RECORD_LAYOUT, decodeLockRecord, type Owner } from "../lock-record";
+import { malformedReply } from "../malformed-reply";
+import type { ExtendResult } from "../results";
+import { LockStatus } from "../statuses";
 import type { LuaScript } from "./script";
 
 /**
@@ -5,17 +9,43 @@ import type { LuaScript } from "./script";
  *
  * KEYS[1] lock key. ARGV: processHash, seq, lockTtlMs.
  * Returns {1, newRecord}, {0, currentRecord} when someone else holds it, or {-1} when the key is gone (or holds a release's tombstone).
- * Locals: r record, k token, a acquiredAt, p processHash, s seq, x trace field, t TIME.
  */
 export const EXTEND: LuaScript = {
   name: "extend",
-  source: `local r=redis.call('GET',KEYS[1])
-if not r or string.find(r,'^pl1t|%d+$') then return {-1} end
-local k,a,p,s,x=string.match(r,'^pl1|(%d+)|(%d+)|%d+|([^|]*)|(%d+)|(.*)$')
-if not k or p~=ARGV[1] or s~=ARGV[2] then return {0,r} end
-local t=redis.call('TIME')
-r='pl1|'..k..'|'..a..'|'..string.format('%.0f',t[1]*1000+math.floor(t[2]/1000))..'|'..p..'|'..s..'|'..x
-redis.call('SET',KEYS[1],r,'PX',ARGV[3])
-return {1,r}`,
-  sha: "8b243c1d3ead6b7bd94824e56c70818cc7ef0c05",
+  source: `${LUA_RECORD_LAYOUT}
+local lockKey = KEYS[1]
+local ownProcessHash, ownSeq, lockTtlMs = ARGV[1], ARGV[2], ARGV[3]
+
+-- Gone (expired, released, or a tombstone, which holds no lock): nothing to extend.
+local current = redis.call('GET', lockKey)
+if not current or tombstoneToken(current) then return {-1} end
+
+-- Someone else's (or not a pulselock record): touch nothing, answer with what is there.
+local token, acquiredAtMs, _, processHash, seq, traceField = parseRecord(current)
+if not token or processHash ~= ownProcessHash or seq ~= ownSeq then return {0, current} end
+
+-- Ours: the same record with extendedAt now (Redis TIME in ms), and a fresh TTL.
+local time = redis.call('TIME')
+local extended = recordHead(token, acquiredAtMs, string.format('%.0f', time[1] * 1000 + math.floor(time[2] / 1000)), processHash) .. seq .. '|' .. traceField
+redis.call('SET', lockKey, extended, 'PX', lockTtlMs)
+return {1, extended}`,
+  sha: "1bd6d0960bb23fbc72d2f557feb18f9471dcdc44",
 };
+
+/** The ARGV of one EXTEND of `owner`'s lock (its KEYS: the lock's Redis key). */
+export function extendArgs(owner: Owner, lockTtlMs: number): string[] {
+  return [owner.processHash, owner.seq, String(lockTtlMs)];
+}
+
+/**
+ * Reads the reply of EXTEND for lock `key` at `redisKey`: {1, record} ours,
+ * {0, record} someone else's, {-1} no key. Throws CorruptRecordError, also for
+ * a reply without the record it should carry.
+ */
+export function decodeExtendReply(key: string, redisKey: string, reply: unknown): ExtendResult {
+  if (!Array.isArray(reply)) throw malformedReply("extend", reply);
+  const [status, raw] = reply as [number, string?];
+  if (status !== 1 && status !== 0 && status !== -1) throw malformedReply("extend", reply);
+  if (status === -1) return { status: LockStatus.NO_KEY, lockData: null };
+  return { status: status === 1 ? LockStatus.SUCCESS : LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, raw) };
+}

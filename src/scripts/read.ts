@@ -1,3 +1,5 @@
+import { TOMBSTONE } from "../lock-record";
+import { malformedReply } from "../malformed-reply";
 import type { LuaScript } from "./script";
 
 /**
@@ -5,10 +7,20 @@ import type { LuaScript } from "./script";
  * transport needs only EVALSHA/EVAL, and the client's key prefix applies the
  * same way as for the other scripts.
  *
- * KEYS[1] the key. Returns its value or nil.
+ * KEYS[1] the key; no ARGV. Returns its value or nil.
  */
 export const READ: LuaScript = {
   name: "read",
-  source: `return redis.call('GET', KEYS[1])`,
-  sha: "d3c21d0c2b9ca22f82737626a27bcaf5d288f99f",
+  source: `-- A GET inside a script: every transport then needs only EVALSHA/EVAL, and a client's key prefix applies.
+return redis.call('GET', KEYS[1])`,
+  sha: "b90900895954e979a2084b24fb2d5e82e5eeef61",
 };
+
+/**
+ * The READ reply: a string or null, anything else is malformed. A release's
+ * tombstone reads as null: it holds no lock.
+ */
+export function decodeReadReply(reply: unknown): string | null {
+  if (reply !== null && typeof reply !== "string") throw malformedReply(READ.name, reply);
+  return reply !== null && TOMBSTONE.test(reply) ? null : reply;
+}

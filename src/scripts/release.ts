@@ -1,3 +1,8 @@
+import { LUA_RECORD_LAYOUT, decodeLockRecord } from "../lock-record";
+import { keyError, malformedReply } from "../malformed-reply";
+import type { ReleaseResult } from "../results";
+import { LockStatus } from "../statuses";
+import { waitFlagKey } from "../wait-flag-key";
 import type { LuaScript } from "./script";
 
 /**
@@ -31,35 +36,96 @@ import type { LuaScript } from "./script";
  */
 export const RELEASE: LuaScript = {
   name: "release",
-  source: `local out={}
-local u
-for i=1,#KEYS/2 do
-local K=KEYS[2*i-1]
-local r=redis.pcall('GET',K)
-if type(r)=='table' then out[i]={-3,r.err}
-elseif not r or string.find(r,'^pl1t|%d+$') then out[i]=-1
-else
-local k,o=string.match(r,'^pl1|(%d+)|%d+|%d+|([^|]*|%d+)|')
-if o~=ARGV[i+1] then out[i]=r
-else
-if not u then
-local t=redis.call('TIME')
-u=t[1]*1000000+t[2]
+  source: `${LUA_RECORD_LAYOUT}
+-- ARGV[1] how to announce a release that a waiter flagged: '0' not at all, '1' PUBLISH, '2' SPUBLISH.
+local publishMode = ARGV[1]
+local replies = {}
+-- Redis TIME in microseconds, read once for the batch and only when a lock of ours is found.
+local nowUs
+
+for i = 1, #KEYS / 2 do
+  local lockKey = KEYS[2 * i - 1]
+  local flagKey = KEYS[2 * i]
+  -- ARGV[i + 1] is the owner, "processHash|seq".
+  local owner = ARGV[i + 1]
+  local current = redis.pcall('GET', lockKey)
+
+  if type(current) == 'table' then
+    -- Redis refused to read this key (a value of another type): this lock fails alone.
+    replies[i] = {-3, current.err}
+  elseif not current or tombstoneToken(current) then
+    -- Gone (expired, released, or a tombstone, which holds no lock).
+    replies[i] = -1
+  else
+    local token, currentOwner = recordOwner(current)
+    if currentOwner ~= owner then
+      -- Someone else's (or not a pulselock record): touch nothing, answer with what is there.
+      replies[i] = current
+    else
+      if not nowUs then
+        local time = redis.call('TIME')
+        nowUs = time[1] * 1000000 + time[2]
+      end
+      token = tonumber(token)
+      local flagged
+      if nowUs > token then
+        -- TIME is past the token: any later acquire's token will be too, so the record can go (with its flag).
+        flagged = redis.call('DEL', lockKey, flagKey) > 1
+      else
+        -- TIME has not passed the token yet: leave a tombstone of it until it has (whole ms, plus one: Redis
+        -- 7.2+ counts PX from the script's start), so that the next acquire's token still grows.
+        redis.call('SET', lockKey, formatTombstone(token), 'PX', math.floor((token - nowUs) / 1000) + 2)
+        flagged = redis.call('DEL', flagKey) > 0
+      end
+      -- A waiter flagged the lock: wake it (a refused PUBLISH is ignored, the waiter polls anyway).
+      if flagged then
+        if publishMode == '1' then redis.pcall('PUBLISH', lockKey, '')
+        elseif publishMode == '2' then redis.pcall('SPUBLISH', lockKey, '') end
+      end
+      replies[i] = 1
+    end
+  end
 end
-k=tonumber(k)
-local flagged
-if u>k then flagged=redis.call('DEL',K,KEYS[2*i])>1
-else
-redis.call('SET',K,'pl1t|'..string.format('%.0f',k),'PX',math.floor((k-u)/1000)+2)
-flagged=redis.call('DEL',KEYS[2*i])>0
-end
-if flagged then
-if ARGV[1]=='1' then redis.pcall('PUBLISH',K,'') elseif ARGV[1]=='2' then redis.pcall('SPUBLISH',K,'') end
-end
-out[i]=1
-end
-end
-end
-return out`,
-  sha: "7878e32e133c673754664ab2a79a9b0612504c15",
+return replies`,
+  sha: "ce947b8dde674900021062d159d06949d1ff9151",
 };
+
+/** Our own lock to release: its name, its Redis key, and who holds it. */
+export interface ReleaseRequest {
+  key: string;
+  redisKey: string;
+  owner: { processHash: string; seq: string };
+}
+
+/** The KEYS and ARGV of one RELEASE call for `locks` (plain loops: this runs for every lock). */
+export function releaseCall(locks: readonly ReleaseRequest[], publishMode: string): { keys: string[]; args: string[] } {
+  const keys: string[] = [];
+  const args = [publishMode];
+  for (const lock of locks) {
+    keys.push(lock.redisKey, waitFlagKey(lock.redisKey));
+    args.push(`${lock.owner.processHash}|${lock.owner.seq}`);
+  }
+  return { keys, args };
+}
+
+/**
+ * Splits the RELEASE reply into one answer per lock: 1, -1, the current value
+ * as it is, or the lock's own RedisCommandError for {-3, error}. A reply of
+ * the wrong length throws.
+ */
+export function decodeReleaseReply(reply: unknown, count: number): unknown[] {
+  if (!Array.isArray(reply) || reply.length !== count) throw malformedReply("release", reply);
+  return reply.map((entry: unknown) => keyError("release", entry) ?? entry);
+}
+
+/**
+ * One lock's RELEASE answer for lock `key` at `redisKey`: 1 released, -1 no
+ * key, a string the current holder's record. Throws CorruptRecordError for a
+ * value that is not a record, BAD_RESPONSE for an answer of another shape.
+ */
+export function releaseResult(key: string, redisKey: string, answer: unknown): ReleaseResult {
+  if (answer === 1) return { status: LockStatus.SUCCESS, lockData: null };
+  if (answer === -1) return { status: LockStatus.NO_KEY, lockData: null };
+  if (typeof answer !== "string") throw malformedReply("release", answer);
+  return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, redisKey, answer) };
+}

@@ -47,15 +47,22 @@ describe("Lua scripts", () => {
         expect(script.source.length).toBeGreaterThan(0);
       });
 
+      it("is plain ASCII (its SHA is over UTF-8 bytes, and MONITOR shows any other byte escaped)", () => {
+        expect(script.source).toMatch(/^[\x09\x0a\x20-\x7e]+$/);
+      });
+
       it("reads user data only through KEYS and ARGV", () => {
         // Every redis.call()/pcall() names its key as KEYS[…], directly or through a local bound to KEYS[…];
-        // no literal key is baked in.
-        const keyLocals = [...script.source.matchAll(/(?:local )?(\w+)=KEYS\[/g)].map((m) => m[1]!);
-        const calls = [...script.source.matchAll(/redis\.p?call\('(\w+)',\s*([^,)]+)/g)];
+        // no literal key is baked in. Whatever the spacing around "=", "(" and ",".
+        const keyLocals = [...script.source.matchAll(/(?:local\s+)?(\w+)\s*=\s*KEYS\s*\[/g)].map((m) => m[1]!);
+        const calls = [...script.source.matchAll(/redis\s*\.\s*p?call\s*\(\s*'(\w+)'\s*,\s*([^,)]+)/g)];
         expect(calls.length).toBeGreaterThan(0);
+        // Every call is seen: one that names its key, or one without arguments (TIME).
+        const bare = [...script.source.matchAll(/redis\s*\.\s*p?call\s*\(\s*'\w+'\s*\)/g)];
+        expect(calls.length + bare.length).toBe([...script.source.matchAll(/redis\s*\.\s*p?call\s*\(/g)].length);
         for (const m of calls) {
-          const key = m[2]!;
-          expect(/^KEYS\[[\w*+\-# ]+\]$/.test(key) || keyLocals.includes(key), m[0]).toBe(true);
+          const key = m[2]!.trim();
+          expect(/^KEYS\s*\[[\w*+\-# ]+\]$/.test(key) || keyLocals.includes(key), m[0]).toBe(true);
         }
       });
     });
