@@ -3,14 +3,15 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: {
     index: "src/index.ts",
+    internal: "src/internal.ts",
     node: "adapters/node/index.ts",
     ioredis: "adapters/ioredis/index.ts",
     upstash: "adapters/upstash/index.ts",
-    "reporter-worker": "adapters/node/reporter-worker.ts",
+    "liveness-worker": "adapters/node/liveness-worker.ts",
     deno: "adapters/deno/index.ts",
     // Spawned by URL next to the Deno entry, so it must be a file of its own.
-    "deno-reporter-worker": "adapters/deno/deno-reporter-worker.ts",
-    cli: "adapters/cli/main.ts",
+    "deno-liveness-worker": "adapters/deno/deno-liveness-worker.ts",
+    cli: "cli/main.ts",
   },
   format: ["esm", "cjs"],
   dts: true,

@@ -18,7 +18,7 @@ export default defineConfig({
     // liveness thread and child processes run exactly the shipped files.
     alias: [
       { find: /^pulselock$/, replacement: dist("node.js") },
-      { find: /^pulselock\/(node|ioredis|upstash)$/, replacement: dist("$1.js") },
+      { find: /^pulselock\/(node|ioredis|upstash|internal)$/, replacement: dist("$1.js") },
       { find: /^pulselock\/core$/, replacement: dist("index.js") },
     ],
   },

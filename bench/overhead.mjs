@@ -4,7 +4,8 @@
 // with the reply Redis would give on a free key. Beside it, the client CPU of
 // one ioredis EVALSHA (auto-pipelined, 64 in flight). Together they split the
 // client CPU of a real pair into pulselock's part and the client library's.
-import { Locker, RedisDatabase, LockStatus, inThreadPlatform } from "pulselock/core";
+import { Locker, RedisDatabase, LockStatus } from "pulselock/core";
+import { inThreadPlatform } from "pulselock/internal";
 import { closeIoredis, ioredis } from "./lib/clients.mjs";
 import { runFor } from "./lib/loop.mjs";
 

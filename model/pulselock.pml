@@ -14,7 +14,7 @@
  *   extend   src/scripts/extend.ts, LockRun.extend
  *   release  src/scripts/release.ts, Locker.releaseOwned (compare-and-delete;
  *            a tombstone of the token while TIME has not passed it)
- *   report   src/scripts/report.ts, ReporterLoop (first SET, then SET XX; a
+ *   report   src/scripts/report.ts, LivenessLoop (first SET, then SET XX; a
  *            nil reply, or a reply after the previous deadline, is a lapse)
  *   deadline LockRun.deadline: min(liveness send + F(reportTtl),
  *            extension send + F(lockTtl)), F = fencedTtl (src/fencing.ts)

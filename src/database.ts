@@ -1,23 +1,34 @@
+import { badArgument, positiveMs } from "./arguments";
 import { upstashTransport } from "./upstash-transport";
 import { DEFAULTS } from "./defaults";
 import { lockKey, processKey } from "./keys";
 import { hasShape } from "./shape";
-import { badArgument, positiveMs } from "./options";
 import { assertKnownOptions } from "./option-names";
 import { runScript } from "./run-script";
 import type { LuaScript } from "./scripts/script";
 import type { Transport } from "./transport";
 
-/** Where a liveness thread finds the database: a module and the name of its export. */
-export interface DatabaseReference {
+/**
+ * A Redis client given directly to {@link RedisDatabase} or as a Locker's
+ * `database`: an ioredis `Redis` or `Cluster` client (Node, Bun, Deno entries),
+ * an @upstash/redis client (every entry), or a {@link Transport}. It stays
+ * yours to close.
+ */
+export interface RedisClientLike {
+  /** Every client pulselock knows runs scripts by SHA1; which client it is, RedisDatabase tells by the rest of its shape. */
+  evalsha: (...args: never[]) => unknown;
+}
+
+/**
+ * Where a liveness thread finds the database: a module and the name of its
+ * export (the name `@clickup/distributed-locker` gives this shape).
+ */
+export interface DatabaseModule {
   /** An absolute path (with or without its extension, found as require() finds it), a `file:` URL, or a package name; ESM or CJS. */
   moduleName: string;
   /** The name of the export that holds the RedisDatabase. */
   exportName: string;
 }
-
-/** {@link DatabaseReference} under the name `@clickup/distributed-locker` gives it, so that code written for it compiles. */
-export type DatabaseModule = DatabaseReference;
 
 /**
  * Options of {@link RedisDatabase}. They belong to the database rather than the
@@ -81,7 +92,15 @@ export class RedisDatabase {
    */
   static readonly clientAdapters: readonly ((client: unknown) => Transport | undefined)[] = [upstashTransport];
 
-  constructor(client: unknown, options: RedisDatabaseOptions = {}) {
+  /**
+   * @param client An @upstash/redis client or a {@link Transport} here; the
+   * Node, Bun and Deno entries' RedisDatabase takes ioredis clients too (typed
+   * as any {@link RedisClientLike} here, since TypeScript projects resolve the
+   * package root to this entry's types unless they set the "node" condition).
+   * Told apart by shape at run time, which also refuses anything else that
+   * plain JavaScript passes.
+   */
+  constructor(client: RedisClientLike, options: RedisDatabaseOptions = {}) {
     const adapters = (new.target as typeof RedisDatabase).clientAdapters;
     const transport = isTransport(client) ? client : adapters.reduce<Transport | undefined>((t, a) => t ?? a(client), undefined);
     if (!transport) {
@@ -163,7 +182,7 @@ export class RedisDatabase {
   }
 }
 
-/** What a Locker's `database` option resolves to; an alias, kept so that the seed's type name still works. */
+/** @deprecated Re-export shim for modules not yet moved to the RedisDatabase name (removed at merge); not public. */
 export type Database = RedisDatabase;
 
 /**
@@ -171,11 +190,11 @@ export type Database = RedisDatabase;
  * that a database from another copy of pulselock (or another realm, such as a
  * liveness thread's module) is recognised too.
  */
-export function isDatabase(value: unknown): value is Database {
+export function isDatabase(value: unknown): value is RedisDatabase {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[DATABASE_BRAND] === true;
 }
 
-export function isDatabaseReference(value: unknown): value is DatabaseReference {
+export function isDatabaseModule(value: unknown): value is DatabaseModule {
   return hasShape(value, { moduleName: "string", exportName: "string" }) && !isDatabase(value) && value.moduleName !== "" && value.exportName !== "";
 }
 

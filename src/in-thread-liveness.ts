@@ -1,7 +1,6 @@
-import type { Database } from "./database";
 import { DatabaseLoadError, LivenessError, LockerTerminatedError } from "./errors";
 import type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
-import { ReporterLoop } from "./reporter-loop";
+import { LivenessLoop } from "./liveness-loop";
 import { monotonicNow, unrefTimer } from "./timers";
 
 /**
@@ -18,7 +17,7 @@ import { monotonicNow, unrefTimer } from "./timers";
  * (join). No request ever waits on another request's I/O.
  */
 export class InThreadLiveness implements Liveness {
-  #loop: ReporterLoop | undefined;
+  #loop: LivenessLoop | undefined;
   /** The send time of each generation's last write. */
   readonly #written = new Map<number, number>();
   /** The start() of each generation that still waits for its first write. */
@@ -39,7 +38,7 @@ export class InThreadLiveness implements Liveness {
   async start(identity: Identity): Promise<void> {
     const db = await this.#p.loadDatabase();
     if (this.#terminated) throw new LockerTerminatedError();
-    this.#loop ??= new ReporterLoop(db, {
+    this.#loop ??= new LivenessLoop(db, {
       reportWriteMs: this.#p.reportWriteMs,
       reportTtlMs: this.#p.reportTtlMs,
       now: () => this.now(),

@@ -15,10 +15,10 @@ export type {
   RunOptions,
   RunResult,
 } from "./results";
-export type { LockerOptions, RedisClientLike } from "./options";
+export type { LockerOptions } from "./options";
 export { DEFAULTS } from "./defaults";
-export { RedisDatabase, isDatabase } from "./database";
-export type { Database, DatabaseModule, DatabaseReference, RedisDatabaseOptions } from "./database";
+export { RedisDatabase } from "./database";
+export type { DatabaseModule, RedisClientLike, RedisDatabaseOptions } from "./database";
 export type { ClientRecipe, Subscriber, Transport } from "./transport";
 export { LockStatus, OwnerHashStatus } from "./statuses";
 export type { LockData } from "./lock-data";
@@ -44,7 +44,3 @@ export {
   isLockerTerminatedError,
   isRunEndedError,
 } from "./errors";
-export type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
-export { InThreadLiveness, inThreadPlatform } from "./in-thread-liveness";
-export { ReporterLoop } from "./reporter-loop";
-export type { ReporterLoopOptions } from "./reporter-loop";

@@ -1,4 +1,4 @@
-import type { Database, DatabaseReference } from "./database";
+import type { DatabaseModule, RedisDatabase } from "./database";
 import type { ReleaseWakeups } from "./release-wakeups";
 
 /** One liveness record: a random process hash, and a generation that grows each time a record lapses. */
@@ -64,14 +64,14 @@ export interface Liveness {
 /** What a {@link Platform} needs to start liveness for one Locker. */
 export interface LivenessParams {
   /** The Locker's `database` option, as given: a thread rebuilds its own client from it, since it cannot share the main thread's. */
-  source: Database | DatabaseReference;
+  source: RedisDatabase | DatabaseModule;
   /** The main thread's database, for liveness that runs in the same thread (edge isolates). */
-  loadDatabase: () => Promise<Database>;
+  loadDatabase: () => Promise<RedisDatabase>;
   /** {@inheritDoc DEFAULTS.reportWriteMs} */
   reportWriteMs: number;
   /** {@inheritDoc DEFAULTS.reportTtlMs} */
   reportTtlMs: number;
-  /** A background error that did not stop the reporter. */
+  /** A background error that did not stop the liveness writes. */
   onError: (error: unknown) => void;
   /** The record of `generation` may have expired: every lock held under it is lost. */
   onLapse: (generation: number) => void;
@@ -87,13 +87,13 @@ export interface Platform {
   /** Starts nothing yet: the Locker calls start() on the first acquire, so that a Locker that never locks costs nothing. */
   createLiveness(params: LivenessParams): Liveness;
   /** Loads a database reference; rejects with a DatabaseLoadError after `timeoutMs`. */
-  loadDatabase(reference: DatabaseReference, timeoutMs: number): Promise<Database>;
+  loadDatabase(reference: DatabaseModule, timeoutMs: number): Promise<RedisDatabase>;
   /**
    * Optional: pub/sub wake-ups for mutex() waiters. Runtimes whose clients
    * have no pub/sub (HTTP on edge) leave it out, so edge bundles do not
    * carry it; their waiters poll.
    */
-  releaseWakeups?(db: Database, onError: (error: unknown) => void): ReleaseWakeups;
+  releaseWakeups?(db: RedisDatabase, onError: (error: unknown) => void): ReleaseWakeups;
   /**
    * True where each request runs in its own context and must not wait on
    * another request's I/O (Cloudflare Workers): batches then hold one

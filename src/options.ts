@@ -1,11 +1,11 @@
 import { DEFAULTS } from "./defaults";
 import { MIN_TTL_MS, fencedTtl } from "./fencing";
-import type { Database, DatabaseReference } from "./database";
-import { RedisDatabase, isDatabase, isDatabaseReference } from "./database";
+import { MAX_TIMER_MS, badArgument, positiveMs } from "./arguments";
+import { RedisDatabase, isDatabase, isDatabaseModule, type DatabaseModule, type RedisClientLike } from "./database";
 import { describe } from "./describe-value";
 import { assertKnownOptions } from "./option-names";
 
-export { describe };
+export { MAX_TIMER_MS, describe };
 
 /** Options of {@link Locker}. Every timing option is in milliseconds. */
 export interface LockerOptions {
@@ -17,7 +17,7 @@ export interface LockerOptions {
    * described to the thread (ioredis options without functions), or such a
    * client itself, which the Locker wraps in a `RedisDatabase` for you.
    */
-  database: DatabaseReference | Database | RedisClientLike;
+  database: DatabaseModule | RedisDatabase | RedisClientLike;
   /** {@inheritDoc DEFAULTS.reportWriteMs} */
   reportWriteMs?: number;
   /** {@inheritDoc DEFAULTS.reportTtlMs} */
@@ -41,18 +41,8 @@ export interface LockerOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
 }
 
-/**
- * A Redis client given directly as `database`: an ioredis `Redis` or `Cluster`
- * client (Node, Bun, Deno entries) or an @upstash/redis client (every entry).
- * The Locker wraps it in a {@link RedisDatabase}; it stays yours to close.
- */
-export interface RedisClientLike {
-  /** Every client pulselock knows runs scripts by SHA1; which client it is, RedisDatabase tells by the rest of its shape. */
-  evalsha: (...args: never[]) => unknown;
-}
-
 export interface ResolvedOptions {
-  database: DatabaseReference | Database;
+  database: DatabaseModule | RedisDatabase;
   reportWriteMs: number;
   reportTtlMs: number;
   reporterWorkerSpawnTimeoutMs: number;
@@ -71,22 +61,6 @@ const TIMING_KEYS = [
   "lockTtlMs",
 ] as const;
 
-/** The largest delay a JavaScript timer can wait (2^31 - 1 ms). */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/** The TypeError of a bad argument or option: what it must be, and the value given. */
-export function badArgument(mustBe: string, value: unknown): TypeError {
-  return new TypeError(`pulselock: ${mustBe}, got ${describe(value)}`);
-}
-
-/** Durations go to Redis as PX, which takes whole milliseconds only. */
-export function positiveMs(name: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) <= 0 || (value as number) > MAX_TIMER_MS) {
-    throw badArgument(`option ${name} must be a whole number of milliseconds in [1, ${MAX_TIMER_MS}]`, value);
-  }
-  return value as number;
-}
-
 const LOCKER_OPTION_NAMES = ["database", "waitUntil", ...TIMING_KEYS] as const;
 
 /**
@@ -95,9 +69,10 @@ const LOCKER_OPTION_NAMES = ["database", "waitUntil", ...TIMING_KEYS] as const;
  * adapters recognise it by shape: the Node and Deno Lockers pass their
  * RedisDatabase, which knows ioredis; the core one knows @upstash/redis.
  */
-export function databaseOption(database: unknown, Db: typeof RedisDatabase): Database | DatabaseReference {
-  if (isDatabase(database) || isDatabaseReference(database)) return database;
-  if (looksLikeClient(database)) return new Db(database);
+export function databaseOption(database: unknown, Db: typeof RedisDatabase): RedisDatabase | DatabaseModule {
+  if (isDatabase(database) || isDatabaseModule(database)) return database;
+  // Typed only to reach the constructor: its shape check tells which client it is, or refuses it.
+  if (looksLikeClient(database)) return new Db(database as RedisClientLike);
   throw badArgument(
     "option database must be a RedisDatabase, a Redis client (ioredis, @upstash/redis) or { moduleName, exportName }",
     database,
@@ -111,7 +86,7 @@ export function databaseOption(database: unknown, Db: typeof RedisDatabase): Dat
 export function wrapClientOption<T>(options: T, Db: typeof RedisDatabase): T {
   const database = (options as { database?: unknown } | null)?.database;
   if (isDatabase(database) || !looksLikeClient(database)) return options;
-  return { ...options, database: new Db(database) };
+  return { ...options, database: new Db(database as RedisClientLike) };
 }
 
 /** Anything that runs scripts: a client or a Transport; RedisDatabase tells which it is, or says why it cannot use it. */

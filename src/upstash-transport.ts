@@ -1,19 +1,29 @@
 /*
  * Adapts an @upstash/redis client (HTTP Redis, for edge runtimes) to
- * pulselock's Transport. Recognised by shape and only typed from the SDK,
- * never imported, so the edge entry stays small and platform-neutral. It
+ * pulselock's Transport. Recognised and typed by shape, never imported, so
+ * the edge entry stays small and platform-neutral. It
  * lives in the core, not in adapters/, because it needs nothing but fetch:
  * the runtime-agnostic RedisDatabase recognises Upstash clients by it, and
  * the pulselock/upstash subpath re-exports it.
  * HTTP has no pub/sub: mutex() waiters poll.
  */
-import type { Redis } from "@upstash/redis";
 import { MALFORMED_REPLY } from "./redis-errors";
 import { hasShape } from "./shape";
 import type { ClientRecipe, Transport } from "./transport";
 
-/** The commands pulselock calls on @upstash/redis. */
-export type UpstashClient = Pick<Redis, "evalsha" | "eval">;
+/**
+ * The commands pulselock calls on an @upstash/redis `Redis` client (any of its
+ * builds), and the `pipeline` it is recognised by; spelt out here rather than
+ * picked from the SDK's types, so that the core imports no client library.
+ */
+export interface UpstashClient {
+  /** Runs a script by its SHA1. */
+  evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>;
+  /** Runs a script from its source. */
+  eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+  /** Not called: together with the SDK's HTTP client object, what tells an Upstash client from ioredis. */
+  pipeline(): unknown;
+}
 
 interface UpstashInternals {
   client?: {
@@ -93,14 +103,10 @@ function pipelined(http: { request: HttpRequest }) {
  */
 export function upstashTransport(client: unknown): Transport | undefined {
   if (!isUpstash(client)) return undefined;
-  const c = client as unknown as {
-    evalsha(sha: string, keys: string[], args: string[]): Promise<unknown>;
-    eval(src: string, keys: string[], args: string[]): Promise<unknown>;
-  };
   const http = client.client!;
   const raw = typeof http.request === "function" ? pipelined(http as { request: HttpRequest }) : undefined;
   const sdk = (command: string, script: string, keys: string[], args: string[]) =>
-    command === "evalsha" ? c.evalsha(script, keys, args) : c.eval(script, keys, args);
+    command === "evalsha" ? client.evalsha(script, keys, args) : client.eval(script, keys, args);
   const call = raw ?? sdk;
   return {
     kind: "upstash",

@@ -4,10 +4,10 @@
  * wake-ups for mutex() waiters (ioredis runs on Deno through npm:).
  */
 import type { Platform } from "../../src/liveness";
-import { ReleaseWakeups } from "../../src/release-wakeups";
-import { loadDatabaseWithin } from "../node/load-database";
+import { PubSubWakeups } from "../shared/release-wakeups";
+import { loadDatabaseWithin } from "./load-database";
 import { WebWorkerLiveness } from "./web-worker-liveness";
-import { REPORTER_WORKER_NAME } from "./worker-protocol";
+import { LIVENESS_WORKER_NAME } from "./worker-protocol";
 
 /**
  * What the Deno entry's Locker runs on: liveness from a Web Worker (so a
@@ -19,7 +19,7 @@ export const denoPlatform: Platform = {
   name: "deno",
   createLiveness: (params) => new WebWorkerLiveness(params),
   loadDatabase: loadDatabaseWithin,
-  releaseWakeups: (db, onError) => new ReleaseWakeups(db, onError),
+  releaseWakeups: (db, onError) => new PubSubWakeups(db, onError),
 };
 
 /**
@@ -27,6 +27,6 @@ export const denoPlatform: Platform = {
  * named by the database reference, so code in that module runs there too;
  * guard side effects with this (Locker methods called there never settle).
  */
-export function isReporterThread(): boolean {
-  return (globalThis as { name?: unknown }).name === REPORTER_WORKER_NAME;
+export function isLivenessThread(): boolean {
+  return (globalThis as { name?: unknown }).name === LIVENESS_WORKER_NAME;
 }

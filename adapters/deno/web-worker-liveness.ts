@@ -7,13 +7,13 @@
  * the next acquire starts a new worker under a new identity.
  */
 import { isDatabase } from "../../src/database";
-import { recipeOf } from "../../src/recipe";
 import { LivenessError, LockerTerminatedError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
-import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
+import { FirstWrites, dispatchLivenessMessage } from "../shared/liveness-inbox";
+import type { FromLivenessWorker } from "../shared/liveness-protocol";
+import { recipeOf } from "../shared/recipe";
 import { SharedWriteTimes } from "../shared/shared-write-times";
-import type { FromReporter } from "../node/reporter-protocol";
-import { type DenoWorkerData, REPORTER_WORKER_NAME, type ToDenoReporter } from "./worker-protocol";
+import { type DenoWorkerData, LIVENESS_WORKER_NAME, type ToDenoLivenessWorker } from "./worker-protocol";
 
 /** How long a stop waits for the worker to delete the record before it ends the worker anyway. */
 const STOP_TIMEOUT_MS = 3000;
@@ -107,7 +107,7 @@ export class WebWorkerLiveness implements Liveness {
     return done;
   }
 
-  private send(worker: Worker, message: ToDenoReporter): void {
+  private send(worker: Worker, message: ToDenoLivenessWorker): void {
     worker.postMessage(message);
   }
 
@@ -120,9 +120,9 @@ export class WebWorkerLiveness implements Liveness {
       data: processDescription(),
     };
     return new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(new URL("./deno-reporter-worker.js", import.meta.url).href, {
+      const worker = new Worker(new URL("./deno-liveness-worker.js", import.meta.url).href, {
         type: "module",
-        name: REPORTER_WORKER_NAME,
+        name: LIVENESS_WORKER_NAME,
       });
       this.worker = worker;
       const fail = (error: unknown) => {
@@ -134,8 +134,8 @@ export class WebWorkerLiveness implements Liveness {
         worker.terminate();
         reject(error);
       };
-      worker.onmessage = ({ data: message }: MessageEvent<FromReporter>) => {
-        dispatchReporterMessage(message, {
+      worker.onmessage = ({ data: message }: MessageEvent<FromLivenessWorker>) => {
+        dispatchLivenessMessage(message, {
           params: this.p,
           firstWrites: this.firstWrites,
           ready: () => {

@@ -1,16 +1,16 @@
 /*
  * The contract between a Deno main thread and its liveness Web Worker. The
- * shared-memory layout and the clock/identity/stop messages are the Node
- * thread's (../node/reporter-protocol); what differs is the start: a Web
- * Worker has no workerData, so its settings come in an init message.
+ * shared-memory layout and the clock/identity/stop messages are those of
+ * every liveness thread (../shared/liveness-protocol); what differs is the
+ * start: a Web Worker has no workerData, so its settings come in an init message.
  */
-import type { ReporterWorkerData, ToReporter } from "../node/reporter-protocol";
+import type { LIVENESS_MARK, LivenessWorkerData, ToLivenessWorker } from "../shared/liveness-protocol";
 
 /** The worker's name; code loaded inside it (the user's database module) can tell where it runs. */
-export const REPORTER_WORKER_NAME = "pulselock-liveness-reporter";
+export const LIVENESS_WORKER_NAME = "pulselock-liveness";
 
-export type DenoWorkerData = Omit<ReporterWorkerData, "__pulselockReporter">;
+export type DenoWorkerData = Omit<LivenessWorkerData, typeof LIVENESS_MARK>;
 
-export type ToDenoReporter =
-  | ToReporter
+export type ToDenoLivenessWorker =
+  | ToLivenessWorker
   | { type: "init"; data: DenoWorkerData };

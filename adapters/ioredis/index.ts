@@ -5,4 +5,4 @@
  */
 export { ioredisTransport } from "./transport";
 export type { IoredisClient, IoredisCluster } from "./transport";
-export { RedisDatabase } from "../node/redis-database";
+export { RedisDatabase } from "./redis-database";

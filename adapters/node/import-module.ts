@@ -12,7 +12,7 @@ import { isAbsolute } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread, workerData } from "node:worker_threads";
 import { dynamicImport } from "../shared/dynamic-import";
-import { REPORTER_MARK } from "./reporter-protocol";
+import { LIVENESS_MARK } from "../shared/liveness-protocol";
 
 export type ModuleNamespace = Record<string, unknown>;
 
@@ -31,7 +31,7 @@ function requireHere(): ((id: string) => unknown) | undefined {
   const own = typeof module === "object" && module !== null ? module : undefined;
   const load = own?.require as ((this: unknown, id: string) => unknown) | undefined;
   if (typeof load === "function") return (id) => load.call(own, id);
-  const inLivenessThread = !isMainThread && (workerData as Record<string, unknown> | null)?.[REPORTER_MARK] === true;
+  const inLivenessThread = !isMainThread && (workerData as Record<string, unknown> | null)?.[LIVENESS_MARK] === true;
   return inLivenessThread ? createRequire(import.meta.url) : undefined;
 }
 

@@ -1,28 +1,10 @@
 /*
- * Loads a `{ moduleName, exportName }` database reference on Node, Bun and
- * Deno, in the main thread and in the liveness thread alike, and says clearly
- * what is wrong with a reference that does not name a RedisDatabase.
+ * Database references on Node and Bun: modules found the way require() finds
+ * them (./import-module.ts).
  */
-import { isDatabase, type Database, type DatabaseReference } from "../../src/database";
-import { DatabaseLoadError, messageOf } from "../../src/errors";
-import { withTimeout } from "../../src/timers";
+import type { DatabaseModule, RedisDatabase } from "../../src/database";
+import { loadDatabaseWith, withinLoadTimeout } from "../shared/load-database";
 import { importModule } from "./import-module";
-
-/**
- * Loads a reference, bounded by `timeoutMs` in the main thread: a module that
- * awaits a lock at its own top level would otherwise wait for itself forever.
- */
-export function loadDatabaseWithin(reference: DatabaseReference, timeoutMs: number): Promise<Database> {
-  return withTimeout(
-    loadDatabase(reference),
-    timeoutMs,
-    () =>
-      new DatabaseLoadError(
-        `pulselock: loading the database module ${JSON.stringify(reference.moduleName)} took over ${timeoutMs} ms; ` +
-          "if that module itself awaits a lock at its top level, it waits for its own import: move the lock calls out of it",
-      ),
-  );
-}
 
 /**
  * Imports a `{ moduleName, exportName }` reference and returns its
@@ -30,40 +12,11 @@ export function loadDatabaseWithin(reference: DatabaseReference, timeoutMs: numb
  * can check its reference at startup and get the same clear DatabaseLoadError
  * (module not found, no such export, not a RedisDatabase) before any lock is needed.
  */
-export async function loadDatabase({ moduleName, exportName }: DatabaseReference): Promise<Database> {
-  if (moduleName.startsWith(".")) {
-    throw new DatabaseLoadError(
-      `pulselock: database moduleName ${JSON.stringify(moduleName)} is relative; use an absolute path ` +
-        "(__filename in CJS), a file: URL (import.meta.url in ESM) or a package name",
-    );
-  }
-  let mod: unknown;
-  try {
-    mod = await importModule(moduleName);
-  } catch (error) {
-    throw new DatabaseLoadError(
-      `pulselock: cannot import the database module ${JSON.stringify(moduleName)}: ` +
-        messageOf(error),
-      { cause: error },
-    );
-  }
-  const value = exportOf(mod, exportName);
-  if (!isDatabase(value)) {
-    throw new DatabaseLoadError(
-      `pulselock: module ${JSON.stringify(moduleName)} has no export ${JSON.stringify(exportName)} that is a ` +
-        `RedisDatabase (found ${value === undefined ? "nothing" : typeof value}); export one, e.g. ` +
-        `\`export const ${exportName} = new RedisDatabase(new Redis(...))\``,
-    );
-  }
-  return value;
+export function loadDatabase(reference: DatabaseModule): Promise<RedisDatabase> {
+  return loadDatabaseWith(importModule, reference);
 }
 
-const isHolder = (value: unknown): value is Record<string, unknown> =>
-  (typeof value === "object" && value !== null) || typeof value === "function";
-
-/** A named export, or that name on the default export (import() of a CommonJS module puts module.exports there). */
-function exportOf(mod: unknown, exportName: string): unknown {
-  if (!isHolder(mod)) return undefined;
-  if (exportName in mod) return mod[exportName];
-  return isHolder(mod.default) ? mod.default[exportName] : undefined;
+/** {@link loadDatabase}, bounded by `timeoutMs`: what the main thread's Locker uses. */
+export function loadDatabaseWithin(reference: DatabaseModule, timeoutMs: number): Promise<RedisDatabase> {
+  return withinLoadTimeout(loadDatabase(reference), reference, timeoutMs);
 }

@@ -4,9 +4,9 @@
  */
 import { isMainThread, workerData } from "node:worker_threads";
 import type { Platform } from "../../src/liveness";
-import { ReleaseWakeups } from "../../src/release-wakeups";
+import { LIVENESS_MARK } from "../shared/liveness-protocol";
+import { PubSubWakeups } from "../shared/release-wakeups";
 import { loadDatabaseWithin } from "./load-database";
-import { REPORTER_MARK } from "./reporter-protocol";
 import { ThreadLiveness } from "./thread-liveness";
 
 /**
@@ -19,7 +19,7 @@ export const nodePlatform: Platform = {
   name: "node",
   createLiveness: (params) => new ThreadLiveness(params),
   loadDatabase: loadDatabaseWithin,
-  releaseWakeups: (db, onError) => new ReleaseWakeups(db, onError),
+  releaseWakeups: (db, onError) => new PubSubWakeups(db, onError),
 };
 
 /**
@@ -28,6 +28,6 @@ export const nodePlatform: Platform = {
  * side effects with this (Locker methods called there never settle, so a job
  * started at the module's top level does not run twice).
  */
-export function isReporterThread(): boolean {
-  return !isMainThread && (workerData as Record<string, unknown> | null)?.[REPORTER_MARK] === true;
+export function isLivenessThread(): boolean {
+  return !isMainThread && (workerData as Record<string, unknown> | null)?.[LIVENESS_MARK] === true;
 }

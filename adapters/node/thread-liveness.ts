@@ -7,13 +7,14 @@
 import { hostname } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { isDatabase } from "../../src/database";
-import { recipeOf } from "../../src/recipe";
 import { LivenessError, LockerTerminatedError } from "../../src/errors";
 import type { Identity, Liveness, LivenessParams } from "../../src/liveness";
+import { FirstWrites, dispatchLivenessMessage } from "../shared/liveness-inbox";
+import { type FromLivenessWorker, LIVENESS_MARK, type LivenessWorkerData, type ToLivenessWorker } from "../shared/liveness-protocol";
+import { recipeOf } from "../shared/recipe";
 import { SharedWriteTimes } from "../shared/shared-write-times";
-import { FirstWrites, dispatchReporterMessage } from "../shared/reporter-inbox";
-import { reporterWorkerFile } from "./reporter-worker-file";
-import { type FromReporter, type ReporterWorkerData, REPORTER_MARK, type ToReporter, hrtimeNs } from "./reporter-protocol";
+import { hrtimeNs } from "./hrtime";
+import { livenessWorkerFile } from "./liveness-worker-file";
 import { startWorker } from "./worker-exec-argv";
 
 /** How long terminate() waits for the thread to delete the record before it stops the thread anyway. */
@@ -21,7 +22,7 @@ const STOP_TIMEOUT_MS = 3000;
 
 export class ThreadLiveness implements Liveness {
   private readonly times = new SharedWriteTimes();
-  private readonly source: ReporterWorkerData["source"];
+  private readonly source: LivenessWorkerData["source"];
   private worker: Worker | undefined;
   private ready: Promise<Worker> | undefined;
   private readonly firstWrites = new FirstWrites();
@@ -78,8 +79,8 @@ export class ThreadLiveness implements Liveness {
   }
 
   private spawn(): Promise<Worker> {
-    const workerData: ReporterWorkerData = {
-      [REPORTER_MARK]: true,
+    const workerData: LivenessWorkerData = {
+      [LIVENESS_MARK]: true,
       shared: this.times.buffer,
       source: this.source,
       reportWriteMs: this.p.reportWriteMs,
@@ -90,7 +91,7 @@ export class ThreadLiveness implements Liveness {
       // The thread allocates a few objects per write: a 1 MB young generation instead of V8's default
       // (16 MB semi-spaces) keeps its settled RSS about 5 MB lower (bench/memory.mjs) at no visible cost.
       // With the main program's loaders (tsx), so that the thread can load the database module the main thread loaded.
-      const worker = startWorker(reporterWorkerFile(), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 1 } });
+      const worker = startWorker(livenessWorkerFile(), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 1 } });
       this.worker = worker;
       const fail = (error: unknown) => {
         if (this.worker === worker) {
@@ -100,13 +101,13 @@ export class ThreadLiveness implements Liveness {
         void worker.terminate();
         reject(error);
       };
-      worker.on("message", (message: FromReporter) =>
-        dispatchReporterMessage(message, {
+      worker.on("message", (message: FromLivenessWorker) =>
+        dispatchLivenessMessage(message, {
           params: this.p,
           firstWrites: this.firstWrites,
           ready: () => {
             // Before any identity: the thread's clock may not be ours (Bun), so it learns the offset first.
-            worker.postMessage({ type: "clock", mainNow: this.now() } satisfies ToReporter);
+            worker.postMessage({ type: "clock", mainNow: this.now() } satisfies ToLivenessWorker);
             resolve(worker);
           },
           fail,

@@ -4,16 +4,16 @@
  * the client libraries are imported by their bare names, so they resolve
  * like any peer dependency of pulselock (node_modules on Node, Bun and Deno),
  * and out of bundlers' sight: each is an optional peer, needed only by the
- * apps that use it.
+ * apps that use it. The RedisDatabase class is the runtime entry's, which
+ * knows the clients of that runtime.
  */
-import type { Database } from "../../src/database";
+import type { RedisDatabase } from "../../src/database";
 import type { ClientRecipe } from "../../src/transport";
-import { RedisDatabase } from "../node/redis-database";
 import { DatabaseLoadError, messageOf } from "../../src/errors";
 import { dynamicImport } from "./dynamic-import";
 
 export interface RebuiltDatabase {
-  db: Database;
+  db: RedisDatabase;
   /** Closes the client the recipe opened (a no-op for HTTP clients). */
   close(): Promise<void>;
 }
@@ -35,7 +35,7 @@ async function importClient(name: string): Promise<Record<string, unknown>> {
   }
 }
 
-export async function databaseFromRecipe(recipe: ClientRecipe): Promise<RebuiltDatabase> {
+export async function databaseFromRecipe(recipe: ClientRecipe, Db: typeof RedisDatabase): Promise<RebuiltDatabase> {
   if (recipe.kind === "ioredis" || recipe.kind === "ioredis-cluster") {
     const { default: Redis } = (await importClient("ioredis")) as unknown as {
       default: { new (o: object): object; Cluster: new (nodes: unknown[], o: object) => object };
@@ -44,8 +44,9 @@ export async function databaseFromRecipe(recipe: ClientRecipe): Promise<RebuiltD
       ? new Redis(recipe.options)
       : new Redis.Cluster(recipe.startupNodes, recipe.options)) as { quit(): Promise<unknown>; on(e: string, f: () => void): void };
     client.on("error", () => {}); // failures surface as failed writes, which are reported
-    return { db: new RedisDatabase(client, recipe.database), close: async () => void (await client.quit().catch(() => {})) };
+    // `as never`: the client is typed by a library this module does not import; RedisDatabase knows it by shape.
+    return { db: new Db(client as never, recipe.database), close: async () => void (await client.quit().catch(() => {})) };
   }
   const { Redis } = (await importClient("@upstash/redis")) as unknown as { Redis: new (o: object) => object };
-  return { db: new RedisDatabase(new Redis({ url: recipe.url, token: recipe.token }), recipe.database), close: async () => {} };
+  return { db: new Db(new Redis({ url: recipe.url, token: recipe.token }) as never, recipe.database), close: async () => {} };
 }

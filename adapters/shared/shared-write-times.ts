@@ -3,9 +3,9 @@
  * thread or Web Worker that writes liveness, through a SharedArrayBuffer: the
  * main thread reads it synchronously, so it is current even right after the
  * main thread was blocked (messages would still be queued). Runtime-neutral:
- * Atomics only. The layout is ../node/reporter-protocol's.
+ * Atomics only. The layout is ./liveness-protocol's.
  */
-import { ALL_GENERATIONS, SHARED_SLOTS, Slot, atomicMax } from "../node/reporter-protocol";
+import { ALL_GENERATIONS, SHARED_SLOTS, Slot, atomicMax } from "./liveness-protocol";
 
 /** The main thread's view: read write times, retire generations. */
 export class SharedWriteTimes {

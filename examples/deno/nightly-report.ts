@@ -8,13 +8,13 @@
 // The database is given as { moduleName: import.meta.url, exportName: "db" }:
 // the liveness worker imports this very module to open its own connection
 // (any client options work, TLS callbacks too). So the job runs only outside
-// that worker (isReporterThread()), and is not awaited at the top level: this
+// that worker (isLivenessThread()), and is not awaited at the top level: this
 // module's own import, in the main thread, would wait for it.
 //
 //   REDIS_URL=redis://127.0.0.1:<port> deno run -A examples/deno/nightly-report.ts
 //   (pulselock and ioredis from npm: see deno.json beside this file)
 import { Redis } from "ioredis";
-import { isReporterThread, Locker, LockStatus, RedisDatabase } from "pulselock/deno";
+import { isLivenessThread, Locker, LockStatus, RedisDatabase } from "pulselock/deno";
 
 const url = Deno.env.get("REDIS_URL");
 if (!url) throw new Error("nightly-report: set REDIS_URL");
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   await locker.terminate();
 }
 
-if (!isReporterThread()) {
+if (!isLivenessThread()) {
   main()
     .catch((error) => {
       console.error(error);

@@ -9,7 +9,7 @@
 //   REDIS_URL=redis://127.0.0.1:<port> node examples/seed-example/seed-example.cjs
 //   node examples/seed-example/run.mjs          (spawns its own redis-server)
 const Redis = require("ioredis");
-const { Locker, RedisDatabase, LockStatus, isReporterThread } = require("pulselock");
+const { Locker, RedisDatabase, LockStatus, isLivenessThread } = require("pulselock");
 
 if (!process.env.REDIS_URL) throw new Error("seed-example: set REDIS_URL (or run examples/seed-example/run.mjs)");
 const { hostname: host, port } = new URL(process.env.REDIS_URL);
@@ -39,7 +39,7 @@ async function main() {
   process.exitCode = res.status === LockStatus.SUCCESS ? 0 : 1;
 }
 
-if (require.main === module && !isReporterThread()) {
+if (require.main === module && !isLivenessThread()) {
   main().catch((error) => {
     console.error("seed example failed:", error);
     process.exitCode = 1;

@@ -149,7 +149,7 @@ describe("RedisDatabase constructor with things that are not clients", () => {
     ["a transport with a numeric kind", { kind: 1, clientKeyPrefix: "", evalsha: half.evalsha, eval: half.evalsha }],
   ])("%s is a TypeError naming RedisDatabase, in both entries", async (_label, client) => {
     for (const Db of [node.RedisDatabase, core.RedisDatabase]) {
-      const err = await typeErrorOf(() => new Db(client));
+      const err = await typeErrorOf(() => new Db(client as never));
       expect(err.message).toMatch(/RedisDatabase needs/);
       expect(err.message).toMatch(shownAs(client));
     }

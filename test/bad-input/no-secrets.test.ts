@@ -103,8 +103,8 @@ describe("no message, event or log line shows a password or token", () => {
 
   it("RedisDatabase constructor: carriers as client and as options", async () => {
     for (const [, value] of carriers()) {
-      await collect(() => new RedisDatabase(value));
-      await collect(() => new core.RedisDatabase(value));
+      await collect(() => new RedisDatabase(value as never));
+      await collect(() => new core.RedisDatabase(value as never));
       await collect(() => new RedisDatabase(client, value as never));
       for (const option of ["prefix", "waitForReplicas", "replicationTimeoutMs", "passwrd"]) {
         await collect(() => new RedisDatabase(client, { [option]: value } as never));

@@ -2,7 +2,7 @@ import { Redis as Upstash } from "@upstash/redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // The runtime-agnostic entry, as edge isolates get it: liveness from the current thread's timers.
 import { Locker, RedisDatabase, isLockError } from "pulselock/core";
-import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
+import { startUpstashDevServer } from "../../cli/upstash-dev/server";
 import { partitionRace } from "../conformance/partition";
 import { startRedis } from "../support/redis-server.mjs";
 import { startProxy } from "../support/tcp-proxy.mjs";

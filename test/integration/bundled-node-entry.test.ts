@@ -62,7 +62,7 @@ it("without an installed pulselock, the first acquire fails with an error that n
   const bare = join(dir, "bare");
   mkdirSync(bare);
   const { error } = await serve(bare);
-  expect(error).toMatch(/^LivenessError: pulselock: cannot find the liveness thread's file reporter-worker\.js/);
+  expect(error).toMatch(/^LivenessError: pulselock: cannot find the liveness thread's file liveness-worker\.js/);
   expect(error).toContain('serverExternalPackages: ["pulselock"]');
 });
 

@@ -121,7 +121,7 @@ describe("database references", () => {
   });
 
   it("RedisDatabase refuses something that is not a Redis client", () => {
-    expect(() => new RedisDatabase({ get: () => 1 })).toThrow(TypeError);
-    expect(() => new RedisDatabase(null)).toThrow(/ioredis/);
+    expect(() => new RedisDatabase({ get: () => 1 } as never)).toThrow(TypeError);
+    expect(() => new RedisDatabase(null as never)).toThrow(/ioredis/);
   });
 });

@@ -8,11 +8,11 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { errors, Redis, type RedisConfigNodejs } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startUpstashDevServer, type UpstashDevServer } from "../../adapters/upstash-dev/server";
+import { startUpstashDevServer, type UpstashDevServer } from "../../cli/upstash-dev/server";
 import { freePort, startRedis } from "../support/redis-server.mjs";
 import { uniqueKey, waitFor } from "../support/wait-for";
 
-/** The package's `pulselock` bin, built by tsup from adapters/cli/main.ts; the tests run its `upstash-dev` command. */
+/** The package's `pulselock` bin, built by tsup from cli/main.ts; the tests run its `upstash-dev` command. */
 const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 
 let redisServer: Awaited<ReturnType<typeof startRedis>>;

@@ -1,7 +1,7 @@
 import { Redis } from "@upstash/redis";
 import { Locker, LockStatus, RedisDatabase } from "pulselock/core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
+import { startUpstashDevServer } from "../../cli/upstash-dev/server";
 import { startRedis } from "../support/redis-server.mjs";
 import { uniqueKey } from "../support/wait-for";
 

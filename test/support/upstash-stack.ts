@@ -1,6 +1,6 @@
 import Redis from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { startUpstashDevServer } from "../../adapters/upstash-dev/server";
+import { startUpstashDevServer } from "../../cli/upstash-dev/server";
 import { startRedis } from "./redis-server.mjs";
 
 export interface UpstashStack {

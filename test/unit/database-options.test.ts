@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RedisDatabase as CoreRedisDatabase } from "../../src/database";
 import type { Transport } from "../../src/transport";
-import { RedisDatabase as NodeRedisDatabase } from "../../adapters/node/redis-database";
+import { RedisDatabase as NodeRedisDatabase } from "../../adapters/ioredis/redis-database";
 
 /** A Transport that never talks to Redis: these tests only construct databases. */
 const transport = (waits: boolean): Transport => ({

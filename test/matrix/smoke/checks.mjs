@@ -26,7 +26,8 @@ export async function exclusiveAndTokens(lib, makeLocker, key) {
   return {
     lockers: [a, b],
     // Which entry the runtime resolved `pulselock` to, by the platform it exports: that decides where liveness runs.
-    liveness: (lib.denoPlatform ?? lib.nodePlatform ?? lib.inThreadPlatform)?.name ?? "?",
+    // Only the runtime entries export one (and isLivenessThread); the core's liveness runs on the isolate's timers.
+    liveness: (lib.denoPlatform ?? lib.nodePlatform)?.name ?? (typeof lib.isLivenessThread === "function" ? "?" : "in-thread"),
     exclusive: first.status === lib.LockStatus.SUCCESS && refused?.status === lib.LockStatus.SOMEONE_ELSE_HOLDS_LOCK,
     tokens: tokens.every((t) => Number.isSafeInteger(t)) && tokens[0] < tokens[1] && tokens[1] < tokens[2],
     // The run's signal checks its deadline when read (its own `aborted` getter is installed on this runtime), and

@@ -1,0 +1,12 @@
+/*
+ * pulselock/internal: the plumbing under the public API, for pulselock's own
+ * benchmarks, runtime matrix and tests. Unstable: any release may change or
+ * remove what is here, so applications should not import it. Runtime-agnostic,
+ * like the core it exposes.
+ */
+export { isDatabase } from "./database";
+export type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
+export { InThreadLiveness, inThreadPlatform } from "./in-thread-liveness";
+export { LivenessLoop } from "./liveness-loop";
+export type { LivenessLoopOptions } from "./liveness-loop";
+export type { ReleaseWakeups } from "./release-wakeups";
