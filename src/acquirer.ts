@@ -7,7 +7,7 @@ import type { LockData } from "./lock-data";
 import { decodeLockRecord, ownLockData, ownerOf } from "./lock-record";
 import { isProcessAlive } from "./lock-reads";
 import type { Identity, Liveness } from "./liveness";
-import { describe } from "./options";
+import { describe } from "./describe-value";
 import type { ProcessIdentity } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";

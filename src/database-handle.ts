@@ -1,4 +1,4 @@
-import { isDatabase, type DatabaseReference, type RedisDatabase } from "./database";
+import { isDatabase, type DatabaseModule, type RedisDatabase } from "./database";
 import { LockBatches } from "./lock-batches";
 import type { Platform } from "./liveness";
 
@@ -13,7 +13,7 @@ export class DatabaseHandle {
   #batches: LockBatches | undefined;
 
   constructor(
-    private readonly source: RedisDatabase | DatabaseReference,
+    private readonly source: RedisDatabase | DatabaseModule,
     private readonly platform: Platform,
     private readonly options: { reporterWorkerSpawnTimeoutMs: number; lockTtlMs: number; lockRecheckMs: number },
   ) {
@@ -28,7 +28,7 @@ export class DatabaseHandle {
   /** The database; a failed load is not cached, so the next call tries again. */
   get(): RedisDatabase | Promise<RedisDatabase> {
     if (this.#known) return this.#known;
-    this.#loading ??= this.platform.loadDatabase(this.source as DatabaseReference, this.options.reporterWorkerSpawnTimeoutMs).then(
+    this.#loading ??= this.platform.loadDatabase(this.source as DatabaseModule, this.options.reporterWorkerSpawnTimeoutMs).then(
       (db) => (this.#known = db),
       (error: unknown) => {
         this.#loading = undefined;

@@ -182,9 +182,6 @@ export class RedisDatabase {
   }
 }
 
-/** @deprecated Re-export shim for modules not yet moved to the RedisDatabase name (removed at merge); not public. */
-export type Database = RedisDatabase;
-
 /**
  * Whether `value` is a RedisDatabase, by a brand rather than `instanceof`, so
  * that a database from another copy of pulselock (or another realm, such as a

@@ -3,7 +3,7 @@ import { LivenessError, isRedisCommandError } from "./errors";
 import { fencedTtl } from "./fencing";
 import type { Identity } from "./liveness";
 import { REMOVE } from "./scripts/remove";
-import { REPORT } from "./scripts/report";
+import { REPORT, reportArgs, reportLapsed } from "./scripts/report";
 import { unrefTimer } from "./timers";
 
 /** What a {@link LivenessLoop} needs; a platform's liveness builds it from the Locker's options. */
@@ -115,8 +115,8 @@ export class LivenessLoop {
   async #write(identity: Identity, rewrite: boolean): Promise<"written" | "lapsed"> {
     const db = this.#db;
     const key = db.processKey(identity.processHash);
-    const reply = await db.run(REPORT, [key], [this.#o.data, String(this.#o.reportTtlMs), rewrite ? "XX" : ""]);
-    if (rewrite && reply === null) return "lapsed";
+    const reply = await db.run(REPORT, [key], reportArgs(this.#o.data, this.#o.reportTtlMs, rewrite));
+    if (reportLapsed(reply, rewrite)) return "lapsed";
     if (db.waitForReplicas > 0) await db.replicated("report", key);
     return "written";
   }

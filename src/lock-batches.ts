@@ -1,5 +1,5 @@
 import { Batcher } from "./batcher";
-import type { Database } from "./database";
+import type { RedisDatabase } from "./database";
 import { RedisCommandError } from "./errors";
 import { ACQUIRE, acquireCall, decodeAcquireReply, type AcquireOutcome, type AcquireRequest } from "./scripts/acquire";
 import { RELEASE, decodeReleaseReply, releaseCall, type ReleaseRequest } from "./scripts/release";
@@ -19,7 +19,7 @@ const MAX_BATCH = 100;
 const MAX_BATCHES_IN_FLIGHT = 2;
 
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
-export function publishMode(db: Database): string {
+export function publishMode(db: RedisDatabase): string {
   return !db.transport.openSubscriber ? "0" : db.transport.isCluster ? "2" : "1";
 }
 
@@ -33,7 +33,7 @@ export class LockBatches {
   readonly #acquire: Batcher<AcquireRequest, AcquireOutcome>;
   readonly #release: Batcher<ReleaseRequest, unknown>;
 
-  constructor(db: Database, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
+  constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
     const cluster = !!db.transport.isCluster;
     const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
     const ttl = String(options.lockTtlMs);

@@ -1,4 +1,4 @@
-import type { Database } from "./database";
+import type { RedisDatabase } from "./database";
 import type { Owner } from "./lock-record";
 import { EXTEND, decodeExtendReply, extendArgs } from "./scripts/extend";
 import { READ, decodeReadReply } from "./scripts/read";
@@ -12,7 +12,7 @@ export { releaseResult } from "./scripts/release";
  * GET through a script (every transport needs only EVALSHA/EVAL): a string or null, anything else is malformed.
  * A release's tombstone reads as null: it holds no lock.
  */
-export async function readKey(db: Database, redisKey: string): Promise<string | null> {
+export async function readKey(db: RedisDatabase, redisKey: string): Promise<string | null> {
   return decodeReadReply(await db.run(READ, [redisKey], []));
 }
 
@@ -22,7 +22,7 @@ export async function readKey(db: Database, redisKey: string): Promise<string | 
  * does not count). Throws RedisCommandError.
  */
 export async function extendLock(
-  db: Database,
+  db: RedisDatabase,
   key: string,
   owner: Owner,
   lockTtlMs: number,

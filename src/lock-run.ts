@@ -1,11 +1,12 @@
-import type { Database } from "./database";
+import type { RedisDatabase } from "./database";
 import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, RunEndedError, isCorruptRecordError } from "./errors";
 import { fencedTtl } from "./fencing";
 import { Heartbeater, type Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
 import { decodeLockRecord } from "./lock-record";
 import type { Identity, Liveness } from "./liveness";
-import { describe, type ResolvedOptions } from "./options";
+import { describe } from "./describe-value";
+import type { ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import { extendLock, readKey } from "./lock-ops";
 import type { ExtendResult } from "./results";
@@ -13,7 +14,7 @@ import { LockStatus } from "./statuses";
 import { sleep, unrefTimer } from "./timers";
 
 export interface LockRunParams {
-  db: Database;
+  db: RedisDatabase;
   key: string;
   lockData: LockData;
   identity: Identity;

@@ -5,7 +5,7 @@ import { RedisDatabase, isDatabase, isDatabaseModule, type DatabaseModule, type 
 import { describe } from "./describe-value";
 import { assertKnownOptions } from "./option-names";
 
-export { MAX_TIMER_MS, describe };
+
 
 /** Options of {@link Locker}. Every timing option is in milliseconds. */
 export interface LockerOptions {

@@ -91,7 +91,7 @@ export class ProcessIdentity {
     const firstWrite = withTimeout(written, timeoutMs, () => {
       const cause = this.#lastWriterError;
       const why = cause === undefined ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)" : `the last try failed: ${messageOf(cause)}`;
-      return new LivenessError(`pulselock: the liveness reporter did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
+      return new LivenessError(`pulselock: the liveness writer did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
     });
     // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.
     this.#pending = failWhenUnreachable(firstWrite, this.p.transport(), this.p.onWriterError, this.p.onError)
