@@ -49,7 +49,10 @@ async function runMode({ redis, pubsub, repeats }) {
 
 export async function measureHandoff({ redis, repeats, log }) {
   const results = {};
-  for (const [mode, pubsub] of [["pub/sub", true], ["polling", false]]) {
+  for (const [mode, pubsub] of [
+    ["pub/sub", true],
+    ["polling", false],
+  ]) {
     const r = (results[mode] = await runMode({ redis, pubsub, repeats }));
     log(`  ${mode}: p50 ${r.p50.toFixed(2)} ms, p95 ${r.p95.toFixed(2)} ms (${repeats} hand-offs)`);
   }

@@ -20,7 +20,17 @@ const USAGE = `usage: npm run bench [-- --quick] [-- --only=<list>] [-- --peers=
   --peers   libraries in the uncontended phase: pulselock,pulselock-run,redlock,sesame,semaphore,pulselock-upstash,upstash-lock
   --out     where to write the results (default bench/RESULTS.md)`;
 
-const FULL = { durationMs: 5000, roundMs: 2000, rounds: 3, warmupMs: 500, jobs: 20_000, takeoverRepeats: 20, handoffRepeats: 50, locks: 10_000, settleMs: 5000 };
+const FULL = {
+  durationMs: 5000,
+  roundMs: 2000,
+  rounds: 3,
+  warmupMs: 500,
+  jobs: 20_000,
+  takeoverRepeats: 20,
+  handoffRepeats: 50,
+  locks: 10_000,
+  settleMs: 5000,
+};
 const QUICK = { durationMs: 1000, roundMs: 1000, rounds: 1, warmupMs: 300, jobs: 2000, takeoverRepeats: 5, handoffRepeats: 10, locks: 1000, settleMs: 2000 };
 
 function parseArgs(argv) {
@@ -74,7 +84,9 @@ try {
   }
   await phase("overhead", "Client CPU split (diagnostic)", async () => {
     const r = await measureOverhead(ctx);
-    log(`  pulselock alone ${r.pulselockUsPerPair.toFixed(1)} µs/pair, ${r.pulselockUsPerRun.toFixed(1)} µs/acquireAndRun; one ioredis EVALSHA ${r.ioredisUsPerEvalsha.toFixed(1)} µs`);
+    log(
+      `  pulselock alone ${r.pulselockUsPerPair.toFixed(1)} µs/pair, ${r.pulselockUsPerRun.toFixed(1)} µs/acquireAndRun; one ioredis EVALSHA ${r.ioredisUsPerEvalsha.toFixed(1)} µs`,
+    );
     return r;
   });
   await phase("singleton", "Singleton jobs", () => measureSingletonJobs(ctx));
@@ -85,7 +97,10 @@ try {
   await servers.close();
 }
 
-if (results.takeover) notes.push(`Takeover: the contender retries every ${results.takeover.pollMs} ms; all kills of one scenario run in parallel, one holder process and one key each.`);
+if (results.takeover)
+  notes.push(
+    `Takeover: the contender retries every ${results.takeover.pollMs} ms; all kills of one scenario run in parallel, one holder process and one key each.`,
+  );
 if (results.handoff) notes.push(`Hand-off: the holder keeps the lock ${results.handoff.holdMs.join("–")} ms (random) after the waiter started waiting.`);
 notes.push(`Total time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 const rows = buildRows(results);

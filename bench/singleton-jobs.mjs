@@ -42,13 +42,17 @@ async function runPulselock({ redis, admin, jobs }) {
   let allDone;
   const finishedAll = new Promise((r) => (allDone = r));
   const children = Array.from({ length: WORKERS }, (_, i) =>
-    forkReady("singleton-pulselock.mjs", [redis.url, "s:pl:", String(i), String(WORKERS), String(jobs), String(CONCURRENCY), String(WARMUP_JOBS / WORKERS)], (m) => {
-      if (m.type !== "done") return;
-      done += m.done;
-      failed += m.failed;
-      workerCpuUs += m.cpuUs;
-      if (++finished === WORKERS) allDone();
-    }),
+    forkReady(
+      "singleton-pulselock.mjs",
+      [redis.url, "s:pl:", String(i), String(WORKERS), String(jobs), String(CONCURRENCY), String(WARMUP_JOBS / WORKERS)],
+      (m) => {
+        if (m.type !== "done") return;
+        done += m.done;
+        failed += m.failed;
+        workerCpuUs += m.cpuUs;
+        if (++finished === WORKERS) allDone();
+      },
+    ),
   );
   try {
     await withDeadline(Promise.all(children.map((c) => c.ready)), 60_000, "starting the workers");

@@ -18,10 +18,17 @@ async function measureOne({ peer, target, prefix, admin, concurrency, durationMs
     const serverCpu = await serverCpuSeconds(admin);
     const { ops, ms, errors, firstError } = await runFor({ durationMs, concurrency, op });
     const { user, system } = process.cpuUsage(cpu);
-    const serverUsPerPair = ((await serverCpuSeconds(admin)) - serverCpu) * 1e6 / ops;
+    const serverUsPerPair = (((await serverCpuSeconds(admin)) - serverCpu) * 1e6) / ops;
     const calls = await commandCalls(admin);
     if (errors > 0) console.error(`  ${peer.label}: ${errors} failed pairs (${firstError?.message})`);
-    return { pairsPerSec: (ops / ms) * 1000, commandsPerPair: totalCalls(calls) / ops, cpuUsPerPair: (user + system) / ops, serverUsPerPair, breakdown: describeCalls(calls, ops), errors };
+    return {
+      pairsPerSec: (ops / ms) * 1000,
+      commandsPerPair: totalCalls(calls) / ops,
+      cpuUsPerPair: (user + system) / ops,
+      serverUsPerPair,
+      breakdown: describeCalls(calls, ops),
+      errors,
+    };
   } finally {
     await lib.close();
   }

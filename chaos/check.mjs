@@ -228,10 +228,12 @@ export function checkHistory(events) {
     falseLockError: falseLockErrors(groups, events, slackMs),
     staleAccepted: staleAccepted(events),
     tokenOrder: tokenOrder(groups, slackMs),
-    deadHolder: events.filter((e) => e.type === "probe" && e.held).map((e) => ({
-      ...e,
-      detail: `${e.key} still held by dead ${e.worker} ${round(e.t - e.killedAt)} ms after its death`,
-    })),
+    deadHolder: events
+      .filter((e) => e.type === "probe" && e.held)
+      .map((e) => ({
+        ...e,
+        detail: `${e.key} still held by dead ${e.worker} ${round(e.t - e.killedAt)} ms after its death`,
+      })),
     unfinished: unfinished(events, runs),
     unhandled: events.filter((e) => e.type === "unhandled").map((e) => ({ ...e, detail: `${e.worker}: ${e.error}` })),
   };
@@ -271,7 +273,10 @@ function figures(events, runs) {
   };
 }
 
-const entries = (counts) => Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+const entries = (counts) =>
+  Object.entries(counts)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ") || "none";
 
 function countBy(items, keyOf) {
   const out = {};
@@ -301,7 +306,10 @@ export function formatReport({ violations, total, figures: f }) {
 }
 
 export function readHistory(file) {
-  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -97,7 +97,12 @@ export async function startEdgeSlot({ index, redisPort, script, storeUrl, timing
   slot.kill = async () => {
     slot.killing = true;
     slot.ready = new Promise((resolve) => (slot.resume = resolve)); // the request loop waits for the next incarnation
-    const death = { held: [...new Set(slot.open.values())], hashes: [...slot.processHashes], killedAt: performance.timeOrigin + performance.now(), worker: slot.worker };
+    const death = {
+      held: [...new Set(slot.open.values())],
+      hashes: [...slot.processHashes],
+      killedAt: performance.timeOrigin + performance.now(),
+      worker: slot.worker,
+    };
     process.kill(slot.pid, "SIGKILL");
     log({ type: "worker-exit", worker: slot.worker, code: null, signal: "SIGKILL", killed: true });
     await slot.mf.dispose().catch(() => {});

@@ -28,16 +28,19 @@ export default {
     }
     const key = params.get("key");
     const locker = new Locker({
-      database: new RedisDatabase(
-        new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false }),
-      ),
+      database: new RedisDatabase(new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false })),
       waitUntil: (promise) => ctx.waitUntil(promise),
       ...JSON.parse(env.CHAOS_TIMINGS),
     });
     let chain = Promise.resolve();
     const report = (event) => {
       const body = JSON.stringify({ worker: env.CHAOS_WORKER, ...event });
-      chain = chain.then(() => fetch(env.CHAOS_STORE_URL, { method: "POST", body }).then((r) => r.arrayBuffer(), () => {}));
+      chain = chain.then(() =>
+        fetch(env.CHAOS_STORE_URL, { method: "POST", body }).then(
+          (r) => r.arrayBuffer(),
+          () => {},
+        ),
+      );
     };
     const run = params.get("run");
     const misuse = (fields) => misuseRelease({ locker, key, run, now: Date.now, report, ...fields });

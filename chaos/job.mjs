@@ -63,10 +63,13 @@ export function chaosJob({ run, key, workMs, stepMs, now, report, sleep, style =
   const timerStyle = (heartbeat, ownerHash) =>
     new Promise((resolve) => {
       const start = begin(heartbeat, ownerHash);
-      const tick = setInterval(() => {
-        if (heartbeat.signal.aborted) return;
-        write({ start, end: null, at: now(), timer: true });
-      }, Math.max(1, stepMs / 2));
+      const tick = setInterval(
+        () => {
+          if (heartbeat.signal.aborted) return;
+          write({ start, end: null, at: now(), timer: true });
+        },
+        Math.max(1, stepMs / 2),
+      );
       const done = () => {
         clearInterval(tick);
         clearTimeout(timer);

@@ -60,7 +60,19 @@ if (!(FAULT_GAP_MS.length === 2 && FAULT_GAP_MS[0] > 0 && FAULT_GAP_MS[1] >= FAU
 const random = createRandom(seed);
 const history = openHistory(join(outDir, "history.jsonl"));
 const log = history.log;
-log({ type: "meta", seed, minutes, cluster, faultGapMs: FAULT_GAP_MS, keys: KEYS, options: TIMINGS, slackMs: SLACK_MS, resumeMs: RESUME_MS, workers: Number(args.workers), isolates });
+log({
+  type: "meta",
+  seed,
+  minutes,
+  cluster,
+  faultGapMs: FAULT_GAP_MS,
+  keys: KEYS,
+  options: TIMINGS,
+  slackMs: SLACK_MS,
+  resumeMs: RESUME_MS,
+  workers: Number(args.workers),
+  isolates,
+});
 console.log(`chaos: seed ${seed}, ${minutes} min${cluster ? ", Redis Cluster" : ""}, history ${history.file}`);
 process.on("unhandledRejection", (error) => log({ type: "unhandled", worker: "orchestrator", error: String(error?.stack ?? error) }));
 
@@ -252,7 +264,10 @@ const result = checkHistory(history.events);
 const report = formatReport(result);
 writeFileSync(join(outDir, "report.txt"), `seed ${seed}, ${minutes} min${cluster ? ", Redis Cluster" : ""}\n${report}\n`);
 const counts = Object.fromEntries(Object.entries(result.violations).map(([id, list]) => [id, list.length]));
-writeFileSync(join(outDir, "summary.json"), JSON.stringify({ seed, minutes, cluster, total: result.total, violations: counts, figures: result.figures }, null, 2));
+writeFileSync(
+  join(outDir, "summary.json"),
+  JSON.stringify({ seed, minutes, cluster, total: result.total, violations: counts, figures: result.figures }, null, 2),
+);
 console.log(report);
 console.log(`chaos: history ${history.file}; reproduce with: npm run chaos -- --minutes ${minutes} --seed ${seed}${cluster ? " --cluster" : ""}`);
 process.exit(result.total === 0 ? 0 : 1);

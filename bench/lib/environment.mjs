@@ -6,15 +6,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-export const PACKAGES = [
-  "ioredis",
-  "@upstash/redis",
-  "redlock",
-  "@sesamecare-oss/redlock",
-  "redis-semaphore",
-  "@upstash/lock",
-  "bullmq",
-];
+export const PACKAGES = ["ioredis", "@upstash/redis", "redlock", "@sesamecare-oss/redlock", "redis-semaphore", "@upstash/lock", "bullmq"];
 
 function version(pkg) {
   try {
@@ -46,7 +38,9 @@ export function environment(argv) {
     date: new Date().toISOString(),
     cpu: `${cpu[0]?.model ?? "unknown"} × ${cpu.length}`,
     memoryGb: (totalmem() / 2 ** 30).toFixed(1),
-    loadavg: loadavg().map((l) => l.toFixed(2)).join(" "),
+    loadavg: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" "),
     node: process.version,
     redis: run(process.env.REDIS_SERVER_BIN || "redis-server", ["--version"]),
     commit: `${run("git", ["rev-parse", "--short", "HEAD"])}${run("git", ["status", "--porcelain"]) ? " (with uncommitted changes)" : ""}`,

@@ -22,19 +22,28 @@ export function buildRows(r) {
   const ceilingPairs = r.ceiling ? r.ceiling.opsPerSec / 2 : undefined;
   if (r.ceiling) {
     const runs = r.ceiling.runs ? ` (higher of ${r.ceiling.runs.map(int).join(" and ")})` : "";
-    rows.push(row("Ceiling: EVALSHA `return 1`, ioredis auto-pipelining, 256 in flight", `${int(r.ceiling.opsPerSec)} ops/s = ${int(ceilingPairs)} pairs/s${runs}`));
+    rows.push(
+      row("Ceiling: EVALSHA `return 1`, ioredis auto-pipelining, 256 in flight", `${int(r.ceiling.opsPerSec)} ops/s = ${int(ceilingPairs)} pairs/s${runs}`),
+    );
   }
   if (r.uncontended) {
     const pl = r.uncontended.pulselock?.byConcurrency;
     const plUp = r.uncontended["pulselock-upstash"]?.byConcurrency;
-    for (const [name, e] of Object.entries(r.uncontended)) {
+    for (const e of Object.values(r.uncontended)) {
       for (const [c, m] of Object.entries(e.byConcurrency)) {
-        rows.push(row(`Uncontended pairs, ${e.label}, c=${c}`, `${int(m.pairsPerSec)} pairs/s${m.rounds.length > 1 ? ` (median of ${m.rounds.map(int).join(", ")})` : ""}, ${m.commandsPerPair.toFixed(2)} cmds/pair, CPU/pair ${m.cpuUsPerPair.toFixed(0)} µs client, ${m.serverUsPerPair.toFixed(0)} µs Redis`));
+        rows.push(
+          row(
+            `Uncontended pairs, ${e.label}, c=${c}`,
+            `${int(m.pairsPerSec)} pairs/s${m.rounds.length > 1 ? ` (median of ${m.rounds.map(int).join(", ")})` : ""}, ${m.commandsPerPair.toFixed(2)} cmds/pair, CPU/pair ${m.cpuUsPerPair.toFixed(0)} µs client, ${m.serverUsPerPair.toFixed(0)} µs Redis`,
+          ),
+        );
       }
     }
     if (pl?.[64] && ceilingPairs) {
       const ratio = pl[64].pairsPerSec / ceilingPairs;
-      rows.push(row("pulselock c=64 vs ceiling pairs/s", `${int(pl[64].pairsPerSec)} / ${int(ceilingPairs)}`, "≥ 0.75×", `${ratio.toFixed(2)}×`, ratio >= 0.75));
+      rows.push(
+        row("pulselock c=64 vs ceiling pairs/s", `${int(pl[64].pairsPerSec)} / ${int(ceilingPairs)}`, "≥ 0.75×", `${ratio.toFixed(2)}×`, ratio >= 0.75),
+      );
     }
     for (const [name, e] of Object.entries(r.uncontended)) {
       if (name.startsWith("pulselock")) continue;
@@ -43,39 +52,93 @@ export function buildRows(r) {
       const ratio = ours[64].pairsPerSec / e.byConcurrency[64].pairsPerSec;
       const who = e.transport === "upstash" ? "pulselock (@upstash/redis)" : "pulselock (ioredis)";
       const cpu = cpuRatio(e.byConcurrency[64], ours[64]);
-      rows.push(row(`${who} c=64 vs ${e.label}`, `${int(ours[64].pairsPerSec)} / ${int(e.byConcurrency[64].pairsPerSec)}`, "≥ 1.3×", `${ratio.toFixed(2)}× (CPU ${cpu.toFixed(2)}×)`, ratio >= 1.3));
+      rows.push(
+        row(
+          `${who} c=64 vs ${e.label}`,
+          `${int(ours[64].pairsPerSec)} / ${int(e.byConcurrency[64].pairsPerSec)}`,
+          "≥ 1.3×",
+          `${ratio.toFixed(2)}× (CPU ${cpu.toFixed(2)}×)`,
+          ratio >= 1.3,
+        ),
+      );
     }
   }
   if (r.overhead) {
-    rows.push(row("Client CPU of pulselock itself (no client library, no network): acquire+release / acquireAndRun", `${r.overhead.pulselockUsPerPair.toFixed(1)} µs / ${r.overhead.pulselockUsPerRun.toFixed(1)} µs`));
+    rows.push(
+      row(
+        "Client CPU of pulselock itself (no client library, no network): acquire+release / acquireAndRun",
+        `${r.overhead.pulselockUsPerPair.toFixed(1)} µs / ${r.overhead.pulselockUsPerRun.toFixed(1)} µs`,
+      ),
+    );
     rows.push(row("Client CPU of one ioredis EVALSHA (auto-pipelined, 64 in flight)", `${r.overhead.ioredisUsPerEvalsha.toFixed(1)} µs`));
   }
   if (r.singleton) {
     const { pulselock: p, bullmq: b, jobs, workers, concurrency } = r.singleton;
     const what = `${int(jobs)} singleton jobs, ${workers} processes × ${concurrency}`;
-    const fig = (x) => `${int(x.jobsPerSec)} jobs/s, ${x.commandsPerJob.toFixed(2)} cmds/job, CPU/job ${x.clientCpuUsPerJob.toFixed(0)} µs clients, ${x.redisCpuUsPerJob.toFixed(0)} µs Redis`;
+    const fig = (x) =>
+      `${int(x.jobsPerSec)} jobs/s, ${x.commandsPerJob.toFixed(2)} cmds/job, CPU/job ${x.clientCpuUsPerJob.toFixed(0)} µs clients, ${x.redisCpuUsPerJob.toFixed(0)} µs Redis`;
     rows.push(row(`${what}: pulselock acquireAndRun`, fig(p)));
     rows.push(row(`${what}: BullMQ (add included)`, fig(b)));
     const ratio = p.jobsPerSec / b.jobsPerSec;
     const cpu = (b.clientCpuUsPerJob + b.redisCpuUsPerJob) / (p.clientCpuUsPerJob + p.redisCpuUsPerJob);
-    rows.push(row("Singleton jobs/s, pulselock vs BullMQ", `${int(p.jobsPerSec)} / ${int(b.jobsPerSec)}`, "≥ 2×", `${ratio.toFixed(2)}× (CPU ${cpu.toFixed(2)}×)`, ratio >= 2));
-    rows.push(row("Redis commands per singleton job (pulselock)", `${p.commandsPerJob.toFixed(2)} (${p.sentPerJob.toFixed(2)} sent by the client, the rest inside Lua)`, "≤ 4", "", p.commandsPerJob <= 4));
+    rows.push(
+      row(
+        "Singleton jobs/s, pulselock vs BullMQ",
+        `${int(p.jobsPerSec)} / ${int(b.jobsPerSec)}`,
+        "≥ 2×",
+        `${ratio.toFixed(2)}× (CPU ${cpu.toFixed(2)}×)`,
+        ratio >= 2,
+      ),
+    );
+    rows.push(
+      row(
+        "Redis commands per singleton job (pulselock)",
+        `${p.commandsPerJob.toFixed(2)} (${p.sentPerJob.toFixed(2)} sent by the client, the rest inside Lua)`,
+        "≤ 4",
+        "",
+        p.commandsPerJob <= 4,
+      ),
+    );
   }
   if (r.takeover) {
     for (const [name, s] of Object.entries(r.takeover.scenarios)) {
       const limit = s.reportTtlMs + 150;
-      rows.push(row(`Takeover after SIGKILL, ${name} (${s.repeats}×), p50 / p95`, `${ms(s.p50)} / ${ms(s.p95)}`, `p95 ≤ ${int(limit)} ms`, `p95 − TTL ${(s.p95 - s.reportTtlMs).toFixed(0)} ms`, s.p95 <= limit));
+      rows.push(
+        row(
+          `Takeover after SIGKILL, ${name} (${s.repeats}×), p50 / p95`,
+          `${ms(s.p50)} / ${ms(s.p95)}`,
+          `p95 ≤ ${int(limit)} ms`,
+          `p95 − TTL ${(s.p95 - s.reportTtlMs).toFixed(0)} ms`,
+          s.p95 <= limit,
+        ),
+      );
     }
   }
   if (r.handoff) {
     for (const [mode, m] of Object.entries(r.handoff.modes)) {
       const target = mode === "pub/sub";
-      rows.push(row(`Hand-off to a waiting mutex(), ${mode} (${m.repeats}×), p50 / p95`, `${ms(m.p50)} / ${ms(m.p95)}`, target ? "p50 ≤ 5 ms" : undefined, undefined, target ? m.p50 <= 5 : undefined));
+      rows.push(
+        row(
+          `Hand-off to a waiting mutex(), ${mode} (${m.repeats}×), p50 / p95`,
+          `${ms(m.p50)} / ${ms(m.p95)}`,
+          target ? "p50 ≤ 5 ms" : undefined,
+          undefined,
+          target ? m.p50 <= 5 : undefined,
+        ),
+      );
     }
   }
   if (r.memory) {
     const m = r.memory;
-    rows.push(row("Redis bytes per held lock (MEMORY USAGE)", `${m.bytesPerLock.toFixed(0)} B (used_memory +${m.usedMemoryPerLock.toFixed(0)} B)`, "≤ 200 B", "", m.bytesPerLock <= 200));
+    rows.push(
+      row(
+        "Redis bytes per held lock (MEMORY USAGE)",
+        `${m.bytesPerLock.toFixed(0)} B (used_memory +${m.usedMemoryPerLock.toFixed(0)} B)`,
+        "≤ 200 B",
+        "",
+        m.bytesPerLock <= 200,
+      ),
+    );
     rows.push(row("Redis bytes per process record (MEMORY USAGE)", `${m.bytesPerProcessRecord} B`));
     rows.push(row("Settled RSS added by the liveness thread", `${m.rss.addedMb.toFixed(1)} MB`, "≤ 12 MB", "", m.rss.addedMb <= 12));
   }
@@ -92,7 +155,11 @@ const COLUMNS = [
 
 export function printTable(rows, out = console.log) {
   const widths = COLUMNS.map(([k, title]) => Math.max(title.length, ...rows.map((r) => r[k].length)));
-  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   out(line(COLUMNS.map(([, t]) => t)));
   out(line(widths.map((w) => "-".repeat(w))));
   for (const r of rows) out(line(COLUMNS.map(([k]) => r[k])));
@@ -100,20 +167,19 @@ export function printTable(rows, out = console.log) {
 
 export function markdownTable(rows) {
   const esc = (s) => s.replaceAll("|", "\\|");
-  return [
-    "| what | figure | target | ratio | |",
-    "|---|---|---|---|---|",
-    ...rows.map((r) => `| ${COLUMNS.map(([k]) => esc(r[k])).join(" | ")} |`),
-  ].join("\n");
+  return ["| what | figure | target | ratio | |", "|---|---|---|---|---|", ...rows.map((r) => `| ${COLUMNS.map(([k]) => esc(r[k])).join(" | ")} |`)].join("\n");
 }
 
 export function writeResults(path, { env, settings, rows, results, notes }) {
-  const pk = Object.entries(env.packages).map(([p, v]) => `${p} ${v}`).join(", ");
+  const pk = Object.entries(env.packages)
+    .map(([p, v]) => `${p} ${v}`)
+    .join(", ");
   const details = [];
   if (results.uncontended) {
     details.push("### Commands per pair, by command (server side: client commands + commands inside Lua)\n");
     for (const e of Object.values(results.uncontended)) {
-      for (const [c, m] of Object.entries(e.byConcurrency)) details.push(`- ${e.label}, c=${c}: ${m.breakdown}${m.errors ? ` (${m.errors} failed pairs)` : ""}`);
+      for (const [c, m] of Object.entries(e.byConcurrency))
+        details.push(`- ${e.label}, c=${c}: ${m.breakdown}${m.errors ? ` (${m.errors} failed pairs)` : ""}`);
     }
   }
   if (results.singleton) {
@@ -134,7 +200,9 @@ Produced by \`${env.command}\` on ${env.date} (${settings.mode} run).
 - Node ${env.node}; ${env.redis}
 - Packages: ${pk}
 - pulselock commit ${env.commit}
-- Settings: ${Object.entries(settings).map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ")}
+- Settings: ${Object.entries(settings)
+    .map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`)
+    .join(", ")}
 
 All clients use the same ioredis options (\`enableAutoPipelining: true\`); the Upstash rows go through
 \`pulselock upstash-dev\` (a separate process) in front of the same redis-server, with @upstash/redis

@@ -22,7 +22,7 @@ let failed = 0;
 const job = async () => {};
 await Promise.all(
   Array.from({ length: Number(concurrency) }, async () => {
-    for (; next < Number(jobs); ) {
+    for (; next < Number(jobs);) {
       const key = `job-${next}`;
       next += Number(workers);
       const res = await locker.acquireAndRun(key, job);
