@@ -2,7 +2,7 @@
 // The dependency rules at the end are the architecture (docs/architecture.md): src/ is the runtime-free core,
 // adapters/shared/ is what several runtimes share without importing one, each adapters/<runtime>/ sees only the
 // core, the shared folder and itself, and cli/ composes them. A change that breaks the layering fails here.
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { builtinModules } from "node:module";
 import js from "@eslint/js";
 import { createNodeResolver, importX } from "eslint-plugin-import-x";
@@ -23,6 +23,11 @@ const CLIENTS = ["ioredis", "@upstash/redis"];
 const ADAPTERS = readdirSync(new URL("./adapters", import.meta.url), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
+
+/** tsup's entry files: each composes the core with its adapters, so only they may import several adapter folders. */
+const ENTRIES = [...readFileSync(new URL("./tsup.config.ts", import.meta.url), "utf8").matchAll(/"((?:src|adapters|cli)\/[^"]+\.ts)"/g)].map((m) => m[1]);
+const CORE_ZONE = { target: "./src", from: ["./adapters", "./cli"], message: "src/ is the runtime-free core: it imports nothing from adapters/ or cli/" };
+const CLI_ZONE = { target: "./adapters", from: "./cli", message: "adapters/ never import cli/" };
 
 const NO_NODE = "use no Node module here: only adapters/node/, adapters/deno/ and adapters/ioredis/ may";
 const nodeBuiltins = builtinModules.filter((m) => !m.startsWith("_")).map((name) => ({ name, message: NO_NODE }));
@@ -113,18 +118,23 @@ export default defineConfig(
         "error",
         {
           zones: [
-            { target: "./src", from: ["./adapters", "./cli"], message: "src/ is the runtime-free core: it imports nothing from adapters/ or cli/" },
+            CORE_ZONE,
             ...ADAPTERS.map((name) => ({
               target: `./adapters/${name}`,
               from: "./adapters",
               except: [...new Set([`./${name}`, "./shared"])],
               message: `adapters/${name}/ imports only src/, adapters/shared/ and itself (what two runtimes share goes to adapters/shared/, which imports no runtime)`,
             })),
-            { target: "./adapters", from: "./cli", message: "adapters/ never import cli/" },
+            CLI_ZONE,
           ],
         },
       ],
     },
+  },
+  {
+    // An entry composes the core with the adapters of its runtime (the Node entry: node + ioredis).
+    files: ENTRIES,
+    rules: { "import-x/no-restricted-paths": ["error", { zones: [CORE_ZONE, CLI_ZONE] }] },
   },
   {
     files: ["src/**", "adapters/shared/**"],

@@ -30,12 +30,14 @@ const drains = new Events<string>();
 let drainingReason: string | null = null;
 
 /** Code written for `@clickup/distributed-locker` names its job's parameter `Heartbeater`: it is the heartbeat acquireAndRun() passes. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- one name for the seed's type and its controls, on purpose
 export interface Heartbeater extends Heartbeat {}
 /**
  * Process-wide controls of every heartbeat, and (as an interface) the type
  * of the heartbeat that acquireAndRun() passes, under the name that code
  * written for `@clickup/distributed-locker` gives it.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Heartbeater {
   /** Heartbeats come from acquireAndRun() and mutex(); the class only holds process-wide controls. */
   private constructor() {}

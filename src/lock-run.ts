@@ -130,11 +130,10 @@ export class LockRun {
 
   /** The heartbeat function handed to the user's job. */
   createHeartbeat(): Heartbeat {
-    const run = this;
-    const heartbeat = (() => run.heartbeat()) as Heartbeat & { heartbeat: Heartbeat; delay: Heartbeat["delay"]; [RUN]: LockRun };
+    const heartbeat = (() => this.heartbeat()) as Heartbeat & { heartbeat: Heartbeat; delay: Heartbeat["delay"]; [RUN]: LockRun };
     heartbeat.heartbeat = heartbeat;
-    heartbeat.delay = (ms: number) => run.delay(ms);
-    heartbeat[RUN] = run;
+    heartbeat.delay = (ms: number) => this.delay(ms);
+    heartbeat[RUN] = this;
     return Object.setPrototypeOf(heartbeat, HEARTBEAT_PROTO) as Heartbeat;
   }
 

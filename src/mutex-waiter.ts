@@ -82,7 +82,7 @@ export class MutexWaiter {
     const { options: o, baseMs: base, pause } = call;
     const signal = o.signal;
     const start = this.p.liveness.now();
-    let woken = false;
+    let woken: boolean;
     let wake: (() => void) | undefined;
     const db = await this.p.database.get();
     this.#wakeups ??= this.p.platform.releaseWakeups?.(db, this.p.onError);

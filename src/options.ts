@@ -1,8 +1,7 @@
 import { DEFAULTS } from "./defaults";
 import { MIN_TTL_MS, fencedTtl } from "./fencing";
-import { MAX_TIMER_MS, badArgument, positiveMs } from "./arguments";
+import { badArgument, positiveMs } from "./arguments";
 import { RedisDatabase, isDatabase, isDatabaseModule, type DatabaseModule, type RedisClientLike } from "./database";
-import { describe } from "./describe-value";
 import { assertKnownOptions } from "./option-names";
 
 

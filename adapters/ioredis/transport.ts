@@ -55,6 +55,7 @@ function cloneableOptions(options: Record<string, unknown>): Record<string, unkn
       "pulselock: the ioredis options cannot be cloned into the liveness thread " +
         `(${messageOf(error)}). ` +
         "Export the RedisDatabase from a module and pass database: { moduleName, exportName } instead",
+      { cause: error },
     );
   }
 }

@@ -64,10 +64,12 @@ export async function startLivenessSession(
       recorder.beginIdentity(message.generation);
       loop.start({ processHash: message.processHash, generation: message.generation });
     } else if (message.type === "stop") {
-      loop
+      // Every failure is posted: a rejection here would be unhandled in the thread.
+      void loop
         .stop()
         .catch((error) => post({ type: "error", error: serializeError(error) }))
         .then(close)
+        .catch((error) => post({ type: "error", error: serializeError(error) }))
         .finally(() => post({ type: "stopped" }));
     }
   };

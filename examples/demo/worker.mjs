@@ -8,7 +8,7 @@
 // what lets the fleet take over a dead worker's key soon after its liveness
 // record expires.
 import { Locker, LockStatus, isLockError } from "pulselock";
-import { db, redis } from "./db.mjs";
+import { redis } from "./db.mjs";
 
 const name = process.env.DEMO_WORKER;
 const offset = Number(process.env.DEMO_OFFSET ?? 0);

@@ -3,7 +3,7 @@ import type Redis from "ioredis";
 import { describe, expect, it } from "vitest";
 import * as node from "pulselock";
 import * as core from "pulselock/core";
-import { LockStatus, OwnerHashStatus, type LockData, type Transport } from "pulselock";
+import { LockStatus, OwnerHashStatus, type Transport } from "pulselock";
 import { uniqueKey } from "../support/wait-for";
 import { BAD_KEYS, BAD_MS, MB, TIMING, keyCalls, noop, otherCalls } from "./catalogue";
 import { FAST, useBadInputRedis } from "./support";

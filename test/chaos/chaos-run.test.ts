@@ -20,6 +20,7 @@ const seed = process.env.CHAOS_SEED ?? "20261126";
 const minutes = process.env.CHAOS_MINUTES ?? "0.9";
 const clusterMinutes = process.env.CHAOS_CLUSTER_MINUTES ?? "0.5";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the run prints its figures as JSON of many shapes
 type Summary = { total: number; figures: Record<string, any> };
 
 async function chaosRun(args: string[]): Promise<{ summary: Summary; code: number | null; output: string }> {

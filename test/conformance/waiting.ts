@@ -13,11 +13,10 @@ export function waitingSuite(h: Harness): void {
       const key = uniqueKey("wake");
       const held = await holder.acquire(key);
       if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
-      let releasedAt = 0;
       const ran = waiter.mutex(key, { timeoutMs: 30_000, recheckDelayMs: 20_000 }, async () => performance.now());
       // The waiter's failed try flags the lock; it then sleeps for ≥ 10 s (half of recheckDelayMs, with jitter).
       await waitFor("the waiter flagged the lock", async () => Number(await h.ctx.admin("EXISTS", `${h.ctx.prefix}pl:{${key}}:w`)) === 1);
-      releasedAt = performance.now();
+      const releasedAt = performance.now();
       await holder.release(key, held.lockData);
       const startedAt = await ran;
       expect(startedAt - releasedAt).toBeLessThan(5_000); // a poll would come ≥ 10 s later (half of recheckDelayMs at least)

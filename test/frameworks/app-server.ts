@@ -46,7 +46,7 @@ export async function runIn(dir: string, command: string, args: string[], env: R
     return stdout + stderr;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+    throw new Error(`${command} ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`, { cause: error });
   }
 }
 
@@ -79,7 +79,9 @@ export async function startServer(dir: string, command: string, args: string[], 
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid!, "SIGKILL");
-      } catch {}
+      } catch {
+        // Gone already: nothing left to kill.
+      }
     }, 10_000);
     await exited;
     clearTimeout(timer);
@@ -91,7 +93,7 @@ export async function startServer(dir: string, command: string, args: string[], 
     }, { timeoutMs: 120_000, intervalMs: 100 });
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n${out}`);
+    throw new Error(`${(error as Error).message}\n${out}`, { cause: error });
   }
   return { url: `http://127.0.0.1:${port}`, output: () => out, stop };
 }
