@@ -87,7 +87,7 @@ export class Batcher<E, R> {
     while (this.#inFlight < this.maxInFlight && this.#queue.length > 0) {
       const first = this.#queue[0]!.entry;
       const batch: Pending<E, R>[] = [];
-      for (let i = 0; i < this.#queue.length && batch.length < this.maxSize; ) {
+      for (let i = 0; i < this.#queue.length && batch.length < this.maxSize;) {
         if (this.sameBatch(first, this.#queue[i]!.entry)) batch.push(...this.#queue.splice(i, 1));
         else i++;
       }

@@ -62,8 +62,7 @@ export interface RedisDatabaseOptions {
 }
 
 const asyncDispose: typeof Symbol.asyncDispose =
-  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
-  (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
 /** Recognises a Database across copies of this package and across realms. */
 const DATABASE_BRAND = Symbol.for("pulselock.database");

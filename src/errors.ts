@@ -121,9 +121,7 @@ export class CorruptRecordError extends Error {
     readonly value: unknown,
   ) {
     const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 80)) : String(value);
-    super(
-      `Redis key ${JSON.stringify(redisKey)} holds ${shown}, which is not a pulselock record (delete it to use the lock name)`,
-    );
+    super(`Redis key ${JSON.stringify(redisKey)} holds ${shown}, which is not a pulselock record (delete it to use the lock name)`);
   }
 }
 Object.defineProperty(CorruptRecordError.prototype, "name", { value: "CorruptRecordError" });

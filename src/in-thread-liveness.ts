@@ -125,8 +125,6 @@ export const inThreadPlatform: Platform = {
   requestScoped: true,
   createLiveness: (params) => new InThreadLiveness(params),
   loadDatabase: async (reference) => {
-    throw new DatabaseLoadError(
-      `pulselock: this runtime cannot load ${JSON.stringify(reference.moduleName)}: pass a RedisDatabase instance`,
-    );
+    throw new DatabaseLoadError(`pulselock: this runtime cannot load ${JSON.stringify(reference.moduleName)}: pass a RedisDatabase instance`);
   },
 };

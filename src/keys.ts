@@ -26,9 +26,6 @@ export function processKey(prefix: string, processHash: string): string {
 /** Throws a TypeError unless `key` is a non-empty string. Any characters are fine. */
 export function assertLockName(key: unknown, method: string): asserts key is string {
   if (typeof key !== "string" || key.length === 0) {
-    throw new TypeError(
-      `pulselock: ${method}() needs a non-empty string key, got ` +
-        (typeof key === "string" ? "an empty string" : typeof key),
-    );
+    throw new TypeError(`pulselock: ${method}() needs a non-empty string key, got ` + (typeof key === "string" ? "an empty string" : typeof key));
   }
 }

@@ -60,10 +60,7 @@ export class LivenessLoop {
   readonly #db: RedisDatabase;
   readonly #o: LivenessLoopOptions;
 
-  constructor(
-    db: RedisDatabase,
-    o: LivenessLoopOptions,
-  ) {
+  constructor(db: RedisDatabase, o: LivenessLoopOptions) {
     this.#db = db;
     this.#o = o;
   }

@@ -21,12 +21,7 @@ export async function readKey(db: RedisDatabase, redisKey: string): Promise<stri
  * database waits for replicas, the WAIT (a write that may be lost on failover
  * does not count). Throws RedisCommandError.
  */
-export async function extendLock(
-  db: RedisDatabase,
-  key: string,
-  owner: Owner,
-  lockTtlMs: number,
-): Promise<ExtendResult> {
+export async function extendLock(db: RedisDatabase, key: string, owner: Owner, lockTtlMs: number): Promise<ExtendResult> {
   const redisKey = db.lockKey(key);
   const result = decodeExtendReply(key, redisKey, await db.run(EXTEND, [redisKey], extendArgs(owner, lockTtlMs)));
   if (result.status === LockStatus.SUCCESS) await db.replicated("extend", redisKey);

@@ -158,7 +158,12 @@ export function decodeLockRecord(key: string, redisKey: string, raw: unknown): L
   if (!m || !Number.isSafeInteger(token)) throw new CorruptRecordError(redisKey, raw);
   const [, , acquiredMs, extendedMs, processHash, seq, traceField] = m as unknown as string[];
   // An empty trace field means "no trace"; a given trace is stored with a leading "#".
-  return lockDataOf({ key, processHash: processHash!, seq: seq!, trace: traceField!.length > 0 ? traceField!.slice(1) : undefined }, token, acquiredMs!, extendedMs!);
+  return lockDataOf(
+    { key, processHash: processHash!, seq: seq!, trace: traceField!.length > 0 ? traceField!.slice(1) : undefined },
+    token,
+    acquiredMs!,
+    extendedMs!,
+  );
 }
 
 /** The record the acquire script just wrote for us, from what we asked for and its token and time: no record to parse on the hot path. */

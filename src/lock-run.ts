@@ -36,8 +36,17 @@ const RUN = Symbol("pulselock.run");
  * job, a prototype switch ~0.2 µs.
  */
 const HEARTBEAT_PROTO: object = Object.create(Function.prototype, {
-  signal: { get(this: { [RUN]: LockRun }) { return this[RUN].signal; } },
-  lockData: { get(this: { [RUN]: LockRun }) { return this[RUN].lockData; }, enumerable: true },
+  signal: {
+    get(this: { [RUN]: LockRun }) {
+      return this[RUN].signal;
+    },
+  },
+  lockData: {
+    get(this: { [RUN]: LockRun }) {
+      return this[RUN].lockData;
+    },
+    enumerable: true,
+  },
 });
 
 const nativeGetter = (name: "aborted" | "reason"): ((this: AbortSignal) => unknown) | undefined =>
@@ -243,9 +252,7 @@ export class LockRun {
           this.#p.key,
           this.lockData.ownerHash,
           null,
-          live === undefined
-            ? LAPSED_REASON
-            : "the self-fencing deadline passed without a successful lock extension or liveness write",
+          live === undefined ? LAPSED_REASON : "the self-fencing deadline passed without a successful lock extension or liveness write",
         ),
       );
     }
@@ -318,13 +325,6 @@ export class LockRun {
 
   #loseTo(raw: unknown): void {
     const holder = raw == null ? null : this.#decodeOrNull(raw);
-    this.lose(
-      new LockError(
-        this.#p.key,
-        this.lockData.ownerHash,
-        holder,
-        raw == null ? undefined : holder ? undefined : OVERWRITTEN_REASON,
-      ),
-    );
+    this.lose(new LockError(this.#p.key, this.lockData.ownerHash, holder, raw == null ? undefined : holder ? undefined : OVERWRITTEN_REASON));
   }
 }

@@ -20,8 +20,7 @@ import type { AcquireResult, Extend, LockerErrorEvent, MutexOptions, OwnerHashSt
 import { LockStatus } from "./statuses";
 
 const asyncDispose: typeof Symbol.asyncDispose =
-  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
-  (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
 /**
  * Runs singleton jobs across a fleet. Locks have a long TTL, so a blocked
@@ -66,8 +65,21 @@ export class Locker {
       onError: emit("locker"),
       onLapse: (generation, reason) => this.#runner.loseUpTo(generation, reason),
     });
-    const held = (this.#held = new HeldLocks({ liveness, lockTtlMs: o.lockTtlMs, lockRecheckMs: o.lockRecheckMs, waitUntil: o.waitUntil, onLivenessError: emit("liveness") }));
-    const releaser = (this.#releaser = new Releaser({ database, liveness, held, lockTtlMs: o.lockTtlMs, lockRecheckMs: o.lockRecheckMs, onError: emit("locker") }));
+    const held = (this.#held = new HeldLocks({
+      liveness,
+      lockTtlMs: o.lockTtlMs,
+      lockRecheckMs: o.lockRecheckMs,
+      waitUntil: o.waitUntil,
+      onLivenessError: emit("liveness"),
+    }));
+    const releaser = (this.#releaser = new Releaser({
+      database,
+      liveness,
+      held,
+      lockTtlMs: o.lockTtlMs,
+      lockRecheckMs: o.lockRecheckMs,
+      onError: emit("locker"),
+    }));
     const acquirer = (this.#acquirer = new Acquirer({
       database,
       liveness,
@@ -81,18 +93,14 @@ export class Locker {
     this.#mutex = new MutexWaiter({ database, liveness, platform, runner: this.#runner, lockRecheckMs: o.lockRecheckMs, onError: emit("locker") });
   }
 
-/**
+  /**
    * Takes the lock if it is free or its holder's process is dead, runs `fn`
    * while holding it, and always releases it afterwards. Returns
    * SOMEONE_ELSE_HOLDS_LOCK without running `fn` when a live process holds it.
    * If the lock is lost while `fn` runs, the heartbeat throws, the signal
    * aborts, and this call rejects with the LockError even if `fn` returned.
    */
-  acquireAndRun<T>(
-    key: string,
-    fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T,
-    traceOrOptions?: string | RunOptions,
-  ): Promise<RunResult<T>> {
+  acquireAndRun<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, traceOrOptions?: string | RunOptions): Promise<RunResult<T>> {
     try {
       const { trace, waitUntil } = this.#callOptions(traceOrOptions);
       return this.#runner.run(key, fn, trace, "", waitUntil);
@@ -101,7 +109,7 @@ export class Locker {
     }
   }
 
-/**
+  /**
    * Waits until the lock is free (or its holder dead), then runs `fn` like
    * acquireAndRun() and returns its result. Throws MutexError on timeout.
    * On Node a release wakes waiters at once through pub/sub; polling with
@@ -132,7 +140,7 @@ export class Locker {
     return this.#mutex.run(key, call, fn, call.options.waitUntil ?? this.#options.waitUntil);
   }
 
-/**
+  /**
    * Low-level: takes the lock if it is free or its holder's process is dead.
    * Use acquireAndRun() when you can; with acquire() you must call extend()
    * yourself (more often than lockTtlMs) and release() at the end, or use
@@ -159,7 +167,7 @@ export class Locker {
     return { status: LockStatus.SUCCESS, lockData, extend, [asyncDispose]: async () => void (await this.release(key, lockData)) };
   }
 
-/**
+  /**
    * Releases a lock that this Locker took with acquire(). Transient errors (a
    * lost connection, a failover) are retried until lockTtlMs has passed, since
    * by then the lock has expired anyway.
@@ -198,18 +206,18 @@ export class Locker {
     }
   }
 
-/** Reads who holds a lock. Returns "maybe_unlocked" when nobody does or the holder's process is dead. */
+  /** Reads who holds a lock. Returns "maybe_unlocked" when nobody does or the holder's process is dead. */
   async readLockData(key: string): Promise<LockData | "maybe_unlocked"> {
     assertLockName(key, "readLockData");
     return readLiveHolder(await this.#database.get(), key);
   }
 
-/** For debugging: is the run with this owner hash still holding its lock, in a live process? */
+  /** For debugging: is the run with this owner hash still holding its lock, in a live process? */
   async readOwnerHashStatus(ownerHash: string): Promise<OwnerHashStatusResult> {
     return readOwnerHashStatus(await this.#database.get(), ownerHash);
   }
 
-/**
+  /**
    * Stops this Locker: running jobs are told they lost their locks (their
    * signals abort), the liveness record is deleted, so the fleet may take
    * every lock of this Locker at once, and the thread and connections it

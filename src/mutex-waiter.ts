@@ -99,7 +99,8 @@ export class MutexWaiter {
         signal?.throwIfAborted();
         woken = false;
         // With wake-ups, a failed try flags the lock, so that its release publishes.
-        const flagMs = publishMode(db) === "0" || !this.#wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.p.liveness.now()), MAX_TIMER_MS)));
+        const flagMs =
+          publishMode(db) === "0" || !this.#wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.p.liveness.now()), MAX_TIMER_MS)));
         flagged ||= flagMs !== "";
         const res = await this.p.runner.run(
           key,

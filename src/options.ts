@@ -4,8 +4,6 @@ import { badArgument, positiveMs } from "./arguments";
 import { RedisDatabase, isDatabase, isDatabaseModule, type DatabaseModule, type RedisClientLike } from "./database";
 import { assertKnownOptions } from "./option-names";
 
-
-
 /** Options of {@link Locker}. Every timing option is in milliseconds. */
 export interface LockerOptions {
   /**
@@ -51,14 +49,7 @@ export interface ResolvedOptions {
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 }
 
-const TIMING_KEYS = [
-  "reportWriteMs",
-  "reportTtlMs",
-  "reporterWorkerSpawnTimeoutMs",
-  "lockRecheckMs",
-  "lockExtendMs",
-  "lockTtlMs",
-] as const;
+const TIMING_KEYS = ["reportWriteMs", "reportTtlMs", "reporterWorkerSpawnTimeoutMs", "lockRecheckMs", "lockExtendMs", "lockTtlMs"] as const;
 
 const LOCKER_OPTION_NAMES = ["database", "waitUntil", ...TIMING_KEYS] as const;
 
@@ -72,10 +63,7 @@ export function databaseOption(database: unknown, Db: typeof RedisDatabase): Red
   if (isDatabase(database) || isDatabaseModule(database)) return database;
   // Typed only to reach the constructor: its shape check tells which client it is, or refuses it.
   if (looksLikeClient(database)) return new Db(database as RedisClientLike);
-  throw badArgument(
-    "option database must be a RedisDatabase, a Redis client (ioredis, @upstash/redis) or { moduleName, exportName }",
-    database,
-  );
+  throw badArgument("option database must be a RedisDatabase, a Redis client (ioredis, @upstash/redis) or { moduleName, exportName }", database);
 }
 
 /**

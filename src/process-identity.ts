@@ -90,7 +90,10 @@ export class ProcessIdentity {
     const written = Promise.race([this.p.liveness.start(identity), this.#closed]);
     const firstWrite = withTimeout(written, timeoutMs, () => {
       const cause = this.#lastWriterError;
-      const why = cause === undefined ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)" : `the last try failed: ${messageOf(cause)}`;
+      const why =
+        cause === undefined
+          ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)"
+          : `the last try failed: ${messageOf(cause)}`;
       return new LivenessError(`pulselock: the liveness writer did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
     });
     // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.

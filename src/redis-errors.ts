@@ -7,9 +7,30 @@ import { RedisCommandError, isRedisCommandError, messageOf } from "./errors";
  * may not have reached Redis, so a retry may succeed.
  */
 const CODES: Record<string, 0 | 1 | 2 | undefined> = {
-  READONLY: 1, LOADING: 1, MASTERDOWN: 1, TRYAGAIN: 1, CLUSTERDOWN: 1, BUSY: 1, OOM: 1, NOREPLICAS: 1, UNAVAILABLE: 1, MISCONF: 1,
-  WRONGTYPE: 0, NOSCRIPT: 0, NOPERM: 0, NOAUTH: 0, WRONGPASS: 0, ERR: 0,
-  ECONNREFUSED: 2, ECONNRESET: 2, ETIMEDOUT: 2, EPIPE: 2, ENOTFOUND: 2, EAI_AGAIN: 2, EHOSTUNREACH: 2, ENETUNREACH: 2,
+  READONLY: 1,
+  LOADING: 1,
+  MASTERDOWN: 1,
+  TRYAGAIN: 1,
+  CLUSTERDOWN: 1,
+  BUSY: 1,
+  OOM: 1,
+  NOREPLICAS: 1,
+  UNAVAILABLE: 1,
+  MISCONF: 1,
+  WRONGTYPE: 0,
+  NOSCRIPT: 0,
+  NOPERM: 0,
+  NOAUTH: 0,
+  WRONGPASS: 0,
+  ERR: 0,
+  ECONNREFUSED: 2,
+  ECONNRESET: 2,
+  ETIMEDOUT: 2,
+  EPIPE: 2,
+  ENOTFOUND: 2,
+  EAI_AGAIN: 2,
+  EHOSTUNREACH: 2,
+  ENETUNREACH: 2,
 };
 
 /**
@@ -32,9 +53,7 @@ export function redisErrorCode(error: unknown): string | undefined {
   // @upstash/redis wraps inline pipeline errors as "Command failed: <error>" or "Command 0 [ evalsha … ] failed: <error>";
   // ioredis gives up on a cluster mid-failover with "Too many Cluster redirections. Last error: <error>".
   const raw = serverSaid(error);
-  const message = raw
-    .replace(/^Command (?:\d+ \[[\s\S]*?\] )?failed: /, "")
-    .replace(/^Too many Cluster redirections\. Last error: (?:\w*Error: )?/, "");
+  const message = raw.replace(/^Command (?:\d+ \[[\s\S]*?\] )?failed: /, "").replace(/^Too many Cluster redirections\. Last error: (?:\w*Error: )?/, "");
   if (message !== raw && /^(MOVED|ASK)\b/.test(message)) return "CLUSTERDOWN"; // slots still moving: retry later
   const first = /^([A-Z]+)\b/.exec(message)?.[1];
   if (first === "ERR") {

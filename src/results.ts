@@ -49,8 +49,7 @@ export type ReleaseResult =
  * owner.
  */
 export type RunResult<T> =
-  | { status: LockStatus.SUCCESS; result: T; lockData?: never }
-  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; result?: never };
+  { status: LockStatus.SUCCESS; result: T; lockData?: never } | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData; result?: never };
 
 /**
  * What readOwnerHashStatus() found for one owner hash: its {@link OwnerHashStatus},
@@ -110,4 +109,3 @@ export interface LockerErrorEvent {
   /** What went wrong, usually a RedisCommandError, LivenessError or LockError. */
   error: unknown;
 }
-

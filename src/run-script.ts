@@ -7,12 +7,7 @@ import type { Transport } from "./transport";
  * it (a restart, SCRIPT FLUSH, a new cluster node); EVAL also caches it again.
  * Errors come out as RedisCommandError.
  */
-export async function runScript(
-  transport: Transport,
-  script: LuaScript,
-  keys: string[],
-  args: string[],
-): Promise<unknown> {
+export async function runScript(transport: Transport, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
   try {
     return await transport.evalsha(script.sha, keys, args);
   } catch (error) {

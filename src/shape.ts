@@ -7,7 +7,5 @@
 export function hasShape(value: unknown, spec: Record<string, string>): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
-  return Object.entries(spec).every(([name, type]) =>
-    type.startsWith("!") ? typeof v[name] !== type.slice(1) : typeof v[name] === type && v[name] !== null,
-  );
+  return Object.entries(spec).every(([name, type]) => (type.startsWith("!") ? typeof v[name] !== type.slice(1) : typeof v[name] === type && v[name] !== null));
 }

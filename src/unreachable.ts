@@ -9,7 +9,18 @@ import { toRedisCommandError } from "./redis-errors";
 import type { Transport } from "./transport";
 
 /** Codes after which waiting for a first liveness write is pointless: Redis is out of reach, or cannot replicate the write. */
-const UNREACHABLE = new Set(["CONNECTION", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "NOREPLICAS"]);
+const UNREACHABLE = new Set([
+  "CONNECTION",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "NOREPLICAS",
+]);
 
 /** A client's connection failure as the error an acquire fails with: its own code (ECONNREFUSED, WRONGPASS, …) or CONNECTION. */
 export function connectionFailure(operation: string, error: unknown): RedisCommandError {

@@ -133,4 +133,3 @@ export function describeUpstash(client: unknown): ClientRecipe {
   }
   return { kind: "upstash", url: http.baseUrl, token: auth.slice("Bearer ".length) };
 }
-

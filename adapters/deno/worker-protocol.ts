@@ -11,6 +11,4 @@ export const LIVENESS_WORKER_NAME = "pulselock-liveness";
 
 export type DenoWorkerData = Omit<LivenessWorkerData, typeof LIVENESS_MARK>;
 
-export type ToDenoLivenessWorker =
-  | ToLivenessWorker
-  | { type: "init"; data: DenoWorkerData };
+export type ToDenoLivenessWorker = ToLivenessWorker | { type: "init"; data: DenoWorkerData };

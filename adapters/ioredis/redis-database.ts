@@ -10,10 +10,7 @@ import { waitForReplication } from "../shared/replication";
 import { type IoredisClient, type IoredisCluster, ioredisTransport } from "./transport";
 
 export class RedisDatabase extends CoreRedisDatabase {
-  static override readonly clientAdapters: readonly ((client: unknown) => Transport | undefined)[] = [
-    ioredisTransport,
-    upstashTransport,
-  ];
+  static override readonly clientAdapters: readonly ((client: unknown) => Transport | undefined)[] = [ioredisTransport, upstashTransport];
 
   /**
    * @param client An ioredis `Redis` or `Cluster` client, an @upstash/redis

@@ -65,11 +65,7 @@ function cloneableOptions(options: Record<string, unknown>): Record<string, unkn
  * (SSUBSCRIBE): the release script SPUBLISHes on a channel in the lock's own
  * slot, so a wake-up touches one shard instead of every node.
  */
-function openSubscriber(
-  client: AnyIoredis,
-  onMessage: (channel: string) => void,
-  onError: (error: unknown) => void,
-): Subscriber {
+function openSubscriber(client: AnyIoredis, onMessage: (channel: string) => void, onError: (error: unknown) => void): Subscriber {
   const cluster = client.isCluster === true;
   const sub = cluster
     ? // No keyPrefix: ioredis would prefix SSUBSCRIBE's channel (a key to it) a second time.

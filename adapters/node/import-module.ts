@@ -16,7 +16,6 @@ import { LIVENESS_MARK } from "../shared/liveness-protocol";
 
 export type ModuleNamespace = Record<string, unknown>;
 
-
 /**
  * The require() that loads user modules here, or undefined where import()
  * must: the CommonJS build's own (jest's, under jest), so that it finds what

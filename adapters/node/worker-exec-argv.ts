@@ -43,8 +43,16 @@ export function workerExecArgv(execArgv: readonly string[]): string[] | undefine
 /** The flags named by ERR_WORKER_INVALID_EXEC_ARGV ("… invalid execArgv flags: --title=x, --expose-gc"). */
 function refusedFlags(error: unknown): Set<string> | undefined {
   if ((error as { code?: unknown } | null)?.code !== "ERR_WORKER_INVALID_EXEC_ARGV") return undefined;
-  const list = String((error as Error).message).split(": ").slice(1).join(": ");
-  return new Set(list.split(", ").map((flag) => flag.split("=", 1)[0]!.trim()).filter(Boolean));
+  const list = String((error as Error).message)
+    .split(": ")
+    .slice(1)
+    .join(": ");
+  return new Set(
+    list
+      .split(", ")
+      .map((flag) => flag.split("=", 1)[0]!.trim())
+      .filter(Boolean),
+  );
 }
 
 /** `new Worker(file, options)` with the main program's exec arguments that a worker accepts. */

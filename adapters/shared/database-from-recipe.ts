@@ -40,9 +40,10 @@ export async function databaseFromRecipe(recipe: ClientRecipe, Db: typeof RedisD
     const { default: Redis } = (await importClient("ioredis")) as unknown as {
       default: { new (o: object): object; Cluster: new (nodes: unknown[], o: object) => object };
     };
-    const client = (recipe.kind === "ioredis"
-      ? new Redis(recipe.options)
-      : new Redis.Cluster(recipe.startupNodes, recipe.options)) as { quit(): Promise<unknown>; on(e: string, f: () => void): void };
+    const client = (recipe.kind === "ioredis" ? new Redis(recipe.options) : new Redis.Cluster(recipe.startupNodes, recipe.options)) as {
+      quit(): Promise<unknown>;
+      on(e: string, f: () => void): void;
+    };
     client.on("error", () => {}); // failures surface as failed writes, which are reported
     // `as never`: the client is typed by a library this module does not import; RedisDatabase knows it by shape.
     return { db: new Db(client as never, recipe.database), close: async () => void (await client.quit().catch(() => {})) };

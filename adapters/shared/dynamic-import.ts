@@ -5,6 +5,4 @@
  * cannot resolve: an app that uses only @upstash/redis has no ioredis, and
  * pulselock must still build inside it (Next.js, webpack, Turbopack).
  */
-export const dynamicImport = new Function("specifier", "return import(specifier)") as (
-  specifier: string,
-) => Promise<Record<string, unknown>>;
+export const dynamicImport = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, unknown>>;

@@ -30,9 +30,7 @@ export type ToLivenessWorker =
    * Deno's process.hrtime and performance.now() start with each thread), so
    * the liveness writer maps its own clock onto the main thread's with this offset.
    */
-  | { type: "clock"; mainNow: number }
-  | { type: "identity"; processHash: string; generation: number }
-  | { type: "stop" };
+  { type: "clock"; mainNow: number } | { type: "identity"; processHash: string; generation: number } | { type: "stop" };
 
 export type FromLivenessWorker =
   | { type: "ready" }
@@ -48,7 +46,7 @@ export type FromLivenessWorker =
 export function serializeError(error: unknown, depth = 0): unknown {
   if (!(error instanceof Error)) return error;
   // Own primitive fields (code, operation, transient, …) survive, and a few levels of causes (the client's error); functions do not.
-  const fields = Object.entries(error).filter(([, v]) => v === null || typeof v !== "object" && typeof v !== "function");
+  const fields = Object.entries(error).filter(([, v]) => v === null || (typeof v !== "object" && typeof v !== "function"));
   const cause = depth < 3 && error.cause instanceof Error ? { cause: serializeError(error.cause, depth + 1) } : {};
   return { ...Object.fromEntries(fields), name: error.name, message: error.message, stack: error.stack, ...cause };
 }

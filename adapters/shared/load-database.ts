@@ -40,11 +40,7 @@ export async function loadDatabaseWith(importModule: ImportModule, { moduleName,
   try {
     mod = await importModule(moduleName);
   } catch (error) {
-    throw new DatabaseLoadError(
-      `pulselock: cannot import the database module ${JSON.stringify(moduleName)}: ` +
-        messageOf(error),
-      { cause: error },
-    );
+    throw new DatabaseLoadError(`pulselock: cannot import the database module ${JSON.stringify(moduleName)}: ` + messageOf(error), { cause: error });
   }
   const value = exportOf(mod, exportName);
   if (!isDatabase(value)) {
@@ -57,8 +53,7 @@ export async function loadDatabaseWith(importModule: ImportModule, { moduleName,
   return value;
 }
 
-const isHolder = (value: unknown): value is Record<string, unknown> =>
-  (typeof value === "object" && value !== null) || typeof value === "function";
+const isHolder = (value: unknown): value is Record<string, unknown> => (typeof value === "object" && value !== null) || typeof value === "function";
 
 /** A named export, or that name on the default export (import() of a CommonJS module puts module.exports there). */
 function exportOf(mod: unknown, exportName: string): unknown {

@@ -13,8 +13,7 @@ export function recipeOf(db: RedisDatabase): ClientRecipe {
   const describe = transport.describe ?? (transport.client !== undefined ? () => describeUpstash(transport.client) : undefined);
   if (!describe) {
     throw new TypeError(
-      `pulselock: a ${db.transport.kind} client cannot be rebuilt in a liveness thread; ` +
-        "pass the database as { moduleName, exportName } instead",
+      `pulselock: a ${db.transport.kind} client cannot be rebuilt in a liveness thread; ` + "pass the database as { moduleName, exportName } instead",
     );
   }
   return {

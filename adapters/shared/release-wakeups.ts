@@ -23,10 +23,7 @@ export class PubSubWakeups implements ReleaseWakeups {
   readonly #db: RedisDatabase;
   readonly #onError: (error: unknown) => void;
 
-  constructor(
-    db: RedisDatabase,
-    onError: (error: unknown) => void,
-  ) {
+  constructor(db: RedisDatabase, onError: (error: unknown) => void) {
     this.#db = db;
     this.#onError = onError;
   }

@@ -18,11 +18,6 @@ export async function waitForReplication(db: RedisDatabase, operation: string, k
     throw toRedisCommandError(operation, error);
   }
   if (acked < wanted) {
-    throw new RedisCommandError(
-      operation,
-      "NOREPLICAS",
-      true,
-      `the write reached ${acked} of ${wanted} replicas within ${db.replicationTimeoutMs} ms`,
-    );
+    throw new RedisCommandError(operation, "NOREPLICAS", true, `the write reached ${acked} of ${wanted} replicas within ${db.replicationTimeoutMs} ms`);
   }
 }

@@ -31,14 +31,7 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  parseRedisUrl,
-  RedisConnectionError,
-  RedisErrorReply,
-  RespConnection,
-  type Reply,
-  type RespConnectionOptions,
-} from "./resp";
+import { parseRedisUrl, RedisConnectionError, RedisErrorReply, RespConnection, type Reply, type RespConnectionOptions } from "./resp";
 
 export interface UpstashDevServerOptions {
   /** `redis://[[user]:password@]host:port[/db]` of the redis-server to front. */
@@ -60,10 +53,7 @@ export interface UpstashDevServerOptions {
   replyTimeoutMs?: number;
 }
 
-export type Fault =
-  | { status: 401 | 429 | 500 | 503; body?: string; times?: number }
-  | { delayMs: number; times?: number }
-  | { clear: true };
+export type Fault = { status: 401 | 429 | 500 | 503; body?: string; times?: number } | { delayMs: number; times?: number } | { clear: true };
 
 export interface UpstashDevStats {
   /** POST requests per route that reached Redis (after auth, validation and faults). */
@@ -87,8 +77,18 @@ const PROTOCOL_ROUTES = new Set(["/", "/pipeline", "/multi-exec"]);
 
 /** Commands that would turn a request/response connection into something else; Upstash refuses them too. */
 const UNAVAILABLE = new Set([
-  "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
-  "monitor", "sync", "psync", "hello", "quit", "reset",
+  "subscribe",
+  "psubscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "punsubscribe",
+  "sunsubscribe",
+  "monitor",
+  "sync",
+  "psync",
+  "hello",
+  "quit",
+  "reset",
 ]);
 /** Would break the MULTI … EXEC wrapper that /multi-exec adds itself. */
 const NOT_IN_TRANSACTION = new Set(["multi", "exec", "discard", "watch", "unwatch"]);
@@ -335,10 +335,12 @@ export async function startUpstashDevServer(options: UpstashDevServerOptions): P
   };
 
   const health = async (res: ServerResponse) => {
-    const up = await pool.use((conn) => conn.send(["PING"]), false, replyTimeoutMs).then(
-      (r) => !(r instanceof RedisErrorReply),
-      () => false,
-    );
+    const up = await pool
+      .use((conn) => conn.send(["PING"]), false, replyTimeoutMs)
+      .then(
+        (r) => !(r instanceof RedisErrorReply),
+        () => false,
+      );
     reply(res, 200, { status: "ok", redis: up ? "up" : "down" });
   };
 

@@ -110,7 +110,10 @@ try {
     const candidates = ticksToTry(tickAt, INTERVAL_MS, CATCH_UP, FIRST_TICK).filter((t) => !running.has(t));
     // Not awaited: a job longer than the interval must not delay the next tick.
     for (const t of await unfinished(candidates)) {
-      running.set(t, tryTick(t).finally(() => running.delete(t)));
+      running.set(
+        t,
+        tryTick(t).finally(() => running.delete(t)),
+      );
     }
   }
   await Promise.all(running.values());

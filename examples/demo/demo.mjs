@@ -188,9 +188,7 @@ function onEvent(w, e) {
           w.name,
           "refused",
           e.key,
-          dead
-            ? `SOMEONE_ELSE_HOLDS_LOCK: dead ${holder}, whose liveness record has not expired yet`
-            : `SOMEONE_ELSE_HOLDS_LOCK: held by ${holder}`,
+          dead ? `SOMEONE_ELSE_HOLDS_LOCK: dead ${holder}, whose liveness record has not expired yet` : `SOMEONE_ELSE_HOLDS_LOCK: held by ${holder}`,
         );
       }
       break;
@@ -322,7 +320,9 @@ function overlaps() {
         const a = list[i];
         const b = list[j];
         if (b.start < (a.end ?? Infinity)) {
-          found.push(`${key}: ${a.worker} [${stamp(a.start).trim()} … ${a.end ? stamp(a.end).trim() : "never ended"}] and ${b.worker} from ${stamp(b.start).trim()}`);
+          found.push(
+            `${key}: ${a.worker} [${stamp(a.start).trim()} … ${a.end ? stamp(a.end).trim() : "never ended"}] and ${b.worker} from ${stamp(b.start).trim()}`,
+          );
         }
       }
     }

@@ -115,19 +115,22 @@ const termAt = Date.now();
 console.log(`${stamp(termAt)}  ▶ SIGTERM ${victim?.name} (consumes ${moved.join(", ")}): it drains and releases them`);
 victim?.child.kill("SIGTERM");
 const victimCode = victim ? await victim.exited : null;
-const handedOver = await step(() => moved.every((p) => { const c = consumers().get(p); return c !== undefined && c !== victim?.name; }));
+const handedOver = await step(() =>
+  moved.every((p) => {
+    const c = consumers().get(p);
+    return c !== undefined && c !== victim?.name;
+  }),
+);
 const handoverMs = Date.now() - termAt;
 if (victimCode !== 0) failures.push(`${victim?.name} exited with code ${victimCode} after SIGTERM`);
 if (!handedOver) failures.push(`the drained worker's partitions were not all taken over: ${moved.join(", ")}`);
-else if (handoverMs >= DEFAULTS.reportTtlMs) failures.push(`the takeover took ${handoverMs} ms, as long as a crash would (reportTtlMs ${DEFAULTS.reportTtlMs})`);
+else if (handoverMs >= DEFAULTS.reportTtlMs)
+  failures.push(`the takeover took ${handoverMs} ms, as long as a crash would (reportTtlMs ${DEFAULTS.reportTtlMs})`);
 
 // 3. Stop the rest of the fleet the same way.
 console.log(`${stamp(Date.now())}  ▶ SIGTERM the rest of the fleet`);
 for (const w of workers) if (w !== victim) w.child.kill("SIGTERM");
-const codes = await Promise.race([
-  Promise.all(workers.map((w) => w.exited)),
-  new Promise((resolve) => setTimeout(resolve, STEP_DEADLINE_MS, null).unref()),
-]);
+const codes = await Promise.race([Promise.all(workers.map((w) => w.exited)), new Promise((resolve) => setTimeout(resolve, STEP_DEADLINE_MS, null).unref())]);
 if (codes === null) {
   failures.push("the fleet did not stop within its deadline");
   for (const w of workers) w.child.kill("SIGKILL");
@@ -155,7 +158,9 @@ failures.push(...overlaps.map((o) => `two consumers at once: ${o}`));
 if (leftovers.length) failures.push(`keys left in Redis: ${leftovers.join(", ")}`);
 
 console.log("\nSummary");
-console.log(`  ${ok(!overlaps.length)} one consumer per partition: ${overlaps.length ? overlaps.join("; ") : `${holds.length} holds checked, none overlapped`}`);
+console.log(
+  `  ${ok(!overlaps.length)} one consumer per partition: ${overlaps.length ? overlaps.join("; ") : `${holds.length} holds checked, none overlapped`}`,
+);
 console.log(
   `  ${ok(handedOver && handoverMs < DEFAULTS.reportTtlMs)} drain: ${victim?.name}'s ${moved.length} partitions had new consumers ` +
     `${handoverMs} ms after its SIGTERM (a crashed worker's would wait for reportTtlMs, ${DEFAULTS.reportTtlMs} ms)`,

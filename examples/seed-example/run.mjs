@@ -17,9 +17,7 @@ const timer = setTimeout(() => {
   console.error(`seed example did not exit within ${TIMEOUT_MS} ms (a handle left open?); killing it`);
   child.kill("SIGKILL");
 }, TIMEOUT_MS);
-const { code, signal } = await new Promise((resolve) =>
-  child.once("exit", (code, signal) => resolve({ code, signal })),
-);
+const { code, signal } = await new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
 clearTimeout(timer);
 
 if (server) {

@@ -31,9 +31,7 @@ export function createJobHandler({ url, token, prefix }: JobConfig): (request: R
     if (params.get("background") === "1") return Response.json({ status: "STARTED" });
     const res = await job;
     return Response.json(
-      res.status === LockStatus.SUCCESS
-        ? { status: res.status, fencingToken: res.result }
-        : { status: res.status, holder: res.lockData.ownerHash },
+      res.status === LockStatus.SUCCESS ? { status: res.status, fencingToken: res.result } : { status: res.status, holder: res.lockData.ownerHash },
     );
   };
 }

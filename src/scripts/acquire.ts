@@ -204,10 +204,13 @@ export function decodeAcquireReply(reply: unknown, count: number): (AcquireOutco
   for (let i = 0; i < count; i++) {
     const entry = reply[i + 1] as unknown;
     out[i] =
-      entry === 1 ? { kind: "taken", token: nowUs, ms }
-      : isToken(entry) ? { kind: "taken", token: entry, ms }
-      : typeof entry === "string" ? { kind: "held", record: entry }
-      : (keyError("acquire", entry) ?? malformedReply("acquire", entry));
+      entry === 1
+        ? { kind: "taken", token: nowUs, ms }
+        : isToken(entry)
+          ? { kind: "taken", token: entry, ms }
+          : typeof entry === "string"
+            ? { kind: "held", record: entry }
+            : (keyError("acquire", entry) ?? malformedReply("acquire", entry));
   }
   return out;
 }

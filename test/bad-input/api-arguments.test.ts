@@ -20,7 +20,7 @@ const h = useBadInputRedis();
 function shownAs(value: unknown): RegExp {
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   if (value instanceof RegExp) return value;
-  if (typeof value === "string") return new RegExp(value === "" ? "empty string|\"\"" : esc(value.slice(0, 10)));
+  if (typeof value === "string") return new RegExp(value === "" ? 'empty string|""' : esc(value.slice(0, 10)));
   if (typeof value === "bigint") return new RegExp(`${value}n|bigint`);
   if (typeof value === "symbol") return /symbol/;
   if (typeof value === "object" && value !== null) return new RegExp(`${esc(JSON.stringify(value))}|object`);
@@ -334,14 +334,16 @@ describe("heartbeat.delay() and Heartbeater.setDraining() with invalid arguments
     expect(await h.leftovers(prefix)).toEqual([]);
   });
 
-  it.each([["a number", 42], ["undefined", undefined], ["an object", {}], ["a boolean", true]])(
-    "setDraining(%s) is a TypeError and does not start draining",
-    async (_label, reason) => {
-      const err = await typeErrorOf(() => node.Heartbeater.setDraining(reason as string));
-      expect(err.message).toContain("setDraining()");
-      expect(node.Heartbeater.drainingReason).toBeNull();
-    },
-  );
+  it.each([
+    ["a number", 42],
+    ["undefined", undefined],
+    ["an object", {}],
+    ["a boolean", true],
+  ])("setDraining(%s) is a TypeError and does not start draining", async (_label, reason) => {
+    const err = await typeErrorOf(() => node.Heartbeater.setDraining(reason as string));
+    expect(err.message).toContain("setDraining()");
+    expect(node.Heartbeater.drainingReason).toBeNull();
+  });
 });
 
 describe("odd but legal lock names work end to end", () => {

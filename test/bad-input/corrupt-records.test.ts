@@ -1,14 +1,7 @@
 import { Redis as Upstash } from "@upstash/redis";
 import Redis from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  Locker,
-  LockStatus,
-  RedisDatabase,
-  isCorruptRecordError,
-  isRedisCommandError,
-  type LockData,
-} from "pulselock";
+import { Locker, LockStatus, RedisDatabase, isCorruptRecordError, isRedisCommandError, type LockData } from "pulselock";
 import { useUpstashStack } from "../support/upstash-stack";
 import { uniqueKey } from "../support/wait-for";
 import { FAST } from "./support";
@@ -106,10 +99,12 @@ for (const transport of Object.keys(TRANSPORTS) as TransportName[]) {
       const ran = { fn: false };
       for (const [method, call] of Object.entries(calls(locker, key, own.lockData, ran))) {
         const t0 = performance.now();
-        const error = await Promise.resolve().then(call as () => Promise<unknown>).then(
-          (value) => ({ resolvedWith: value }),
-          (e) => e,
-        );
+        const error = await Promise.resolve()
+          .then(call as () => Promise<unknown>)
+          .then(
+            (value) => ({ resolvedWith: value }),
+            (e) => e,
+          );
         expect(performance.now() - t0, method).toBeLessThan(10_000);
         expectDocumented(error, kind, redisKey);
       }
@@ -143,7 +138,12 @@ for (const transport of Object.keys(TRANSPORTS) as TransportName[]) {
       const ran = { fn: false };
       const { release: _mine, ...others } = calls(contender, key, held.lockData, ran);
       for (const [method, call] of Object.entries(others)) {
-        const error = await Promise.resolve().then(call as () => Promise<unknown>).then((value) => ({ resolvedWith: value }), (e) => e);
+        const error = await Promise.resolve()
+          .then(call as () => Promise<unknown>)
+          .then(
+            (value) => ({ resolvedWith: value }),
+            (e) => e,
+          );
         expect(isRedisCommandError(error), `${method}: ${String(error)}`).toBe(true);
         expect(error).toMatchObject({ code: "WRONGTYPE", transient: false });
       }

@@ -1,14 +1,6 @@
 import Redis from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  Locker,
-  LockStatus,
-  RedisDatabase,
-  isRedisCommandError,
-  isLivenessError,
-  type LockerErrorEvent,
-  type LockerOptions,
-} from "pulselock";
+import { Locker, LockStatus, RedisDatabase, isRedisCommandError, isLivenessError, type LockerErrorEvent, type LockerOptions } from "pulselock";
 import { startRedis } from "../support/redis-server.mjs";
 import { uniqueKey, waitFor } from "../support/wait-for";
 import { startLoadingProxy } from "./loading-proxy";

@@ -28,10 +28,12 @@ async function firstAcquireFails(database: unknown) {
   const events: LockerErrorEvent[] = [];
   locker.errors.subscribe((e) => events.push(e));
   const t0 = performance.now();
-  const error = await locker.acquireAndRun(uniqueKey("k"), async () => "ran").then(
-    (res) => ({ unexpected: res }),
-    (e: unknown) => e,
-  );
+  const error = await locker
+    .acquireAndRun(uniqueKey("k"), async () => "ran")
+    .then(
+      (res) => ({ unexpected: res }),
+      (e: unknown) => e,
+    );
   const failedAfterMs = performance.now() - t0;
   const t1 = performance.now();
   await locker.terminate();

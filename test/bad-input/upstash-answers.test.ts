@@ -59,7 +59,10 @@ async function expectNothingLeft(h: Held): Promise<void> {
 
 async function outcome(call: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const t0 = performance.now();
-  const error = await call().then((value) => ({ resolvedWith: value }), (e) => e);
+  const error = await call().then(
+    (value) => ({ resolvedWith: value }),
+    (e) => e,
+  );
   return { error, ms: performance.now() - t0 };
 }
 

@@ -33,7 +33,11 @@ describe.each(bins)("pulselock command (%s)", (bin) => {
     expect(r.stdout.trim()).toBe(pkg.version);
   });
 
-  it.each([["upstash-dev", "--help"], ["upstash-dev", "-h"], ["help", "upstash-dev"]])("%s %s prints the subcommand's options", (...args) => {
+  it.each([
+    ["upstash-dev", "--help"],
+    ["upstash-dev", "-h"],
+    ["help", "upstash-dev"],
+  ])("%s %s prints the subcommand's options", (...args) => {
     const r = cli(bin, ...args);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: pulselock upstash-dev --redis/);

@@ -28,7 +28,9 @@ function sourceFiles(folder: string): string[] {
 
 /** The code without comments, so that a word in a comment is not taken for an import or a global. */
 function code(file: string): string {
-  return readFileSync(join(root, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  return readFileSync(join(root, file), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
 }
 
 function resolveRelative(from: string, spec: string): string | undefined {
@@ -58,7 +60,14 @@ const adapterOf = (file: string) => /^adapters\/([^/]+)\//.exec(file)?.[1];
 
 /** `file: spec` for each import of the files under `folder` that `bad` refuses. */
 function offenders(folder: string, bad: (file: string, i: Import) => boolean): string[] {
-  return files.filter((f) => f.startsWith(`${folder}/`)).flatMap((file) => graph.get(file)!.filter((i) => bad(file, i)).map((i) => `${file}: ${i.spec}`));
+  return files
+    .filter((f) => f.startsWith(`${folder}/`))
+    .flatMap((file) =>
+      graph
+        .get(file)!
+        .filter((i) => bad(file, i))
+        .map((i) => `${file}: ${i.spec}`),
+    );
 }
 
 /** Every import circle among the files, each once, as the list of its files (a depth-first search over relative imports). */
@@ -92,14 +101,17 @@ describe("dependencies point one way", () => {
     expect(graph.get("adapters/node/thread-liveness.ts")!.some((i) => i.spec === "node:worker_threads")).toBe(true);
     expect(entries).toContain("adapters/node/index.ts");
     const edge = (target: string) => [{ spec: target, target }];
-    const circle = new Map([["a", edge("b")], ["b", edge("c")], ["c", edge("a")], ["d", edge("a")]]);
+    const circle = new Map([
+      ["a", edge("b")],
+      ["b", edge("c")],
+      ["c", edge("a")],
+      ["d", edge("a")],
+    ]);
     expect(cycles(circle)).toEqual([["a", "b", "c", "a"]]);
   });
 
   it("src/ imports nothing from adapters/ or cli/, no Node module and no client library (not even a type)", () => {
-    expect(
-      offenders("src", (_, i) => isRuntimeImport(i.spec) || CLIENT_LIBRARIES.test(i.spec) || /^(adapters|cli)\//.test(i.target ?? "")),
-    ).toEqual([]);
+    expect(offenders("src", (_, i) => isRuntimeImport(i.spec) || CLIENT_LIBRARIES.test(i.spec) || /^(adapters|cli)\//.test(i.target ?? ""))).toEqual([]);
   });
 
   it("adapters/shared imports no runtime, no client library, and no other adapter", () => {

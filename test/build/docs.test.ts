@@ -30,7 +30,12 @@ function tree(dir: string): Map<string, string> {
 
 it("npm run docs succeeds: every public export is documented, every {@link} resolves (warnings are errors)", () => {
   // The log names each undocumented export, so a failure says what to document.
-  expect(result.log.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => /\[(warning|error)\]/.test(l))).toEqual([]);
+  expect(
+    result.log
+      .replace(/\x1b\[[0-9;]*m/g, "")
+      .split("\n")
+      .filter((l) => /\[(warning|error)\]/.test(l)),
+  ).toEqual([]);
   expect(result.ok).toBe(true);
 });
 

@@ -44,6 +44,8 @@ it("attw --pack . reports no problem, on every subpath of the exports map, under
 
 it("typesVersions names every subpath of the exports map, for node10 resolution", () => {
   const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { exports: Record<string, unknown>; typesVersions: { "*": Record<string, string[]> } };
-  const subpaths = Object.keys(pkg.exports).filter((p) => p !== "." && !p.endsWith(".json")).map((p) => p.slice(2));
+  const subpaths = Object.keys(pkg.exports)
+    .filter((p) => p !== "." && !p.endsWith(".json"))
+    .map((p) => p.slice(2));
   expect(Object.keys(pkg.typesVersions["*"]).sort()).toEqual(subpaths.sort());
 });

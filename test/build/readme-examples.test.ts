@@ -37,7 +37,11 @@ describe("the README's programs are files in examples/readme, shown verbatim", (
       (b) => /from "pulselock/.test(b.text) && /new Locker\(/.test(b.text) && !/^export (default|async function|const runtime)/m.test(b.text),
     );
     expect(complete.length).toBeGreaterThanOrEqual(4);
-    for (const b of complete) expect(programs.some((file) => b.text.startsWith(`// ${file} `)), b.text.slice(0, 200)).toBe(true);
+    for (const b of complete)
+      expect(
+        programs.some((file) => b.text.startsWith(`// ${file} `)),
+        b.text.slice(0, 200),
+      ).toBe(true);
   });
 
   it("they type-check as a user's project does: moduleResolution node16, JavaScript included", async () => {
@@ -88,14 +92,22 @@ describe("the README's programs run against a local Redis and exit by themselves
     ["quick-start.mjs (Node)", (bin) => [bin.node20, "quick-start.mjs"], /^report built\n$/],
     ["worker.mjs with db.mjs (Node, database module reference)", (bin) => [bin.node20, "worker.mjs"], /^synced 3 batches\n$/],
     ["bun-job.ts (Bun)", (bin) => [bin.bun, "bun-job.ts"], /^reindexed\n$/],
-    ["deno-job.ts (Deno)", (bin) => [bin.deno, "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--node-modules-dir=manual", "deno-job.ts"], /^reindexed\n$/],
+    [
+      "deno-job.ts (Deno)",
+      (bin) => [bin.deno, "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--node-modules-dir=manual", "deno-job.ts"],
+      /^reindexed\n$/,
+    ],
   ];
-  it.each(cases)("%s prints its result and exits within 2 s of it", async (_label, command, expected) => {
-    const r = await runProgram(command(project.bin));
-    expect(r.out).toMatch(expected);
-    expect(r.code).toBe(0);
-    expect(r.exitAfterOutputMs).toBeLessThan(2000);
-  }, 90_000);
+  it.each(cases)(
+    "%s prints its result and exits within 2 s of it",
+    async (_label, command, expected) => {
+      const r = await runProgram(command(project.bin));
+      expect(r.out).toMatch(expected);
+      expect(r.code).toBe(0);
+      expect(r.exitAfterOutputMs).toBeLessThan(2000);
+    },
+    90_000,
+  );
 
   it("every program in examples/readme runs here (none is left out)", () => {
     const run = cases.map(([label]) => label.split(" ")[0]);

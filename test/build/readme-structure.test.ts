@@ -14,13 +14,20 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as Record<st
 const prose = readme.replace(/^```[\s\S]*?^```$/gm, "");
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
-const slug = (heading: string) => heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
+const slug = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, "")
+    .replace(/ /g, "-");
 const headings = [...prose.matchAll(/^(#{2,3}) (.+)$/gm)].map((m) => ({ level: m[1]!.length, text: m[2]!, slug: slug(m[2]!) }));
 
 it("reads in a user's order: install, first program, runtimes, patterns, reference; development last", () => {
   const order = ["Install", "First program", "Use it", "Patterns", "API", "Options", "Errors", "Quick start", "Development"];
   const at = order.map((h) => headings.findIndex((x) => x.level === 2 && x.text === h));
-  expect(at.every((i) => i >= 0), JSON.stringify(order.filter((_, i) => at[i]! < 0))).toBe(true);
+  expect(
+    at.every((i) => i >= 0),
+    JSON.stringify(order.filter((_, i) => at[i]! < 0)),
+  ).toBe(true);
   expect([...at].sort((a, b) => a - b)).toEqual(at);
 });
 

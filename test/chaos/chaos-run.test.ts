@@ -51,14 +51,22 @@ function expectClean({ summary, code, output }: Awaited<ReturnType<typeof chaosR
   expect(Object.keys(f.misuseBySource).sort()).toEqual(["own-run", "read-lock-data", "refusal"]);
 }
 
-it(`a ${minutes}-minute chaos run on one Redis (seed ${seed}) has no violation and injects every kind of fault`, async () => {
-  const run = await chaosRun(["--minutes", minutes]);
-  expectClean(run);
-  expect(run.summary.figures.acquisitionsByKind.edge).toBeGreaterThan(0);
-}, 6 * 60_000);
+it(
+  `a ${minutes}-minute chaos run on one Redis (seed ${seed}) has no violation and injects every kind of fault`,
+  async () => {
+    const run = await chaosRun(["--minutes", minutes]);
+    expectClean(run);
+    expect(run.summary.figures.acquisitionsByKind.edge).toBeGreaterThan(0);
+  },
+  6 * 60_000,
+);
 
-it(`a ${clusterMinutes}-minute chaos run on a 3-master Redis Cluster (seed ${seed}) has no violation and injects every kind of fault`, async () => {
-  const run = await chaosRun(["--minutes", clusterMinutes, "--cluster", "--fault-gap-ms", "1000-2500"]);
-  expectClean(run);
-  expect(run.summary.figures.cluster).toBe(true);
-}, 6 * 60_000);
+it(
+  `a ${clusterMinutes}-minute chaos run on a 3-master Redis Cluster (seed ${seed}) has no violation and injects every kind of fault`,
+  async () => {
+    const run = await chaosRun(["--minutes", clusterMinutes, "--cluster", "--fault-gap-ms", "1000-2500"]);
+    expectClean(run);
+    expect(run.summary.figures.cluster).toBe(true);
+  },
+  6 * 60_000,
+);

@@ -38,7 +38,9 @@ describe("chaos checker", () => {
     expect(v.overlap[0].detail).toMatch(/saw its abort only 50 ms after/);
     // Aborted once its job had returned (its release found the lock gone, or the run ended): that stops nothing.
     const afterReturn = { ...abort, afterReturn: true };
-    expect(violationsOf([...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }), afterReturn, ...run("w1.1/0", "k", 200, 1600, 2000)]).overlap).toHaveLength(0);
+    expect(
+      violationsOf([...run("w0.1/0", "k", 100, 1000, 1500, { outcome: "lost" }), afterReturn, ...run("w1.1/0", "k", 200, 1600, 2000)]).overlap,
+    ).toHaveLength(0);
   });
 
   it.each(["sigstop", "sigstop-takeover", "block"])("gives a worker frozen by %s until resumeMs after it runs again to abort, and no more", (kind) => {
@@ -99,7 +101,18 @@ describe("chaos checker", () => {
   });
 
   it("flags a write made by a job's own timer after a newer run of its key started, and only that", () => {
-    const timerWrite = (at: number) => ({ type: "write", run: "w0.1/0", worker: "w0.1", key: "k", token: 100, at, timer: true, accepted: false, seq: seq++, t: at });
+    const timerWrite = (at: number) => ({
+      type: "write",
+      run: "w0.1/0",
+      worker: "w0.1",
+      key: "k",
+      token: 100,
+      at,
+      timer: true,
+      accepted: false,
+      seq: seq++,
+      t: at,
+    });
     const events = [
       { type: "fault", kind: "sigstop-takeover", target: "w0.1", t: 1400 },
       { type: "fault-end", kind: "sigstop-takeover", target: "w0.1", t: 2000 },
@@ -116,7 +129,17 @@ describe("chaos checker", () => {
   });
 
   it("flags a misuse release that answered SUCCESS, and no other answer", () => {
-    const misuse = (status: string) => ({ type: "misuse", worker: "w1.1", source: "refusal", key: "k", victim: "k@abc.1", status, sentAt: 1200, at: 1201, t: 1201 });
+    const misuse = (status: string) => ({
+      type: "misuse",
+      worker: "w1.1",
+      source: "refusal",
+      key: "k",
+      victim: "k@abc.1",
+      status,
+      sentAt: 1200,
+      at: 1201,
+      t: 1201,
+    });
     const v = violationsOf([misuse("SUCCESS"), misuse("SOMEONE_ELSE_HOLDS_LOCK"), misuse("NO_KEY"), misuse("threw")]);
     expect(v.misuseReleased).toHaveLength(1);
     expect(v.misuseReleased[0].detail).toMatch(/w1\.1 released k with refusal lockData of k@abc\.1: SUCCESS/);

@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  Heartbeater,
-  LockStatus,
-  OwnerHashStatus,
-  isDrainingSignal,
-  isLockError,
-  isMutexError,
-  type Heartbeat,
-} from "pulselock";
+import { Heartbeater, LockStatus, OwnerHashStatus, isDrainingSignal, isLockError, isMutexError, type Heartbeat } from "pulselock";
 import { uniqueKey, waitFor } from "../support/wait-for";
 import type { Harness } from "./harness";
 
@@ -142,9 +134,7 @@ export function apiSuite(h: Harness): void {
       const held = await dying.acquire(key);
       if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
       await dying.terminate(); // deletes its liveness record: the lock is held by no running process
-      expect((await locker.readOwnerHashStatus(held.lockData.ownerHash)).status).toBe(
-        OwnerHashStatus.NO_RUNNING_PROCESS,
-      );
+      expect((await locker.readOwnerHashStatus(held.lockData.ownerHash)).status).toBe(OwnerHashStatus.NO_RUNNING_PROCESS);
       expect(await locker.readLockData(key)).toBe("maybe_unlocked");
     });
 
@@ -173,11 +163,13 @@ export function apiSuite(h: Harness): void {
       expect(typeof unsubscribe).toBe("function");
       unsubscribe();
       const key = uniqueKey("api-errors");
-      await locker.acquireAndRun(key, async (heartbeat) => {
-        await h.ctx.admin("DEL", h.fullKey(db, key));
-        await new Promise((r) => setTimeout(r, 120));
-        await expect(heartbeat()).rejects.toSatisfy(isLockError);
-      }).catch(() => {});
+      await locker
+        .acquireAndRun(key, async (heartbeat) => {
+          await h.ctx.admin("DEL", h.fullKey(db, key));
+          await new Promise((r) => setTimeout(r, 120));
+          await expect(heartbeat()).rejects.toSatisfy(isLockError);
+        })
+        .catch(() => {});
       expect(seen).toEqual([]);
     });
 
@@ -243,9 +235,7 @@ export function apiSuite(h: Harness): void {
       expect(held.status).toBe(LockStatus.SUCCESS);
       const controller = new AbortController();
       setTimeout(() => controller.abort(new Error("user gave up")), 150);
-      await expect(h.locker().mutex(key, { timeoutMs: 30_000, signal: controller.signal }, async () => 1)).rejects.toThrow(
-        "user gave up",
-      );
+      await expect(h.locker().mutex(key, { timeoutMs: 30_000, signal: controller.signal }, async () => 1)).rejects.toThrow("user gave up");
     });
 
     it("two owners in one process are two owners (G1), and concurrent acquires yield one winner", async () => {

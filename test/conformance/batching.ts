@@ -84,7 +84,7 @@ export function batchingSuite(h: Harness): void {
       }
       await h.ctx.admin("DEL", `${h.ctx.prefix}pl:{${bad}}`);
     });
-  
+
     it("an acquire that Redis runs twice (a client resending it after a reconnect) is still its caller's, and releases", async () => {
       const plain = h.ctx.database();
       const twice = acquireThrough(plain.transport, async (call) => (await call(), call()));
@@ -105,7 +105,10 @@ export function batchingSuite(h: Harness): void {
       });
       const locker = h.locker({ db: new RedisDatabase(garbled, { prefix: plain.prefix }) });
       const key = uniqueKey("garbled");
-      const error = await locker.acquire(key).then(() => undefined, (e: unknown) => e);
+      const error = await locker.acquire(key).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isRedisCommandError(error) && error.code).toBe("BAD_RESPONSE");
       expect(await h.ctx.admin("EXISTS", h.fullKey(plain, key))).toBe(0);
     });

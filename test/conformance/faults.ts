@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  LockStatus,
-  OwnerHashStatus,
-  isCorruptRecordError,
-  isLockError,
-  isRedisCommandError,
-  type LockData,
-  type RedisDatabase,
-} from "pulselock";
+import { LockStatus, OwnerHashStatus, isCorruptRecordError, isLockError, isRedisCommandError, type LockData, type RedisDatabase } from "pulselock";
 import { uniqueKey, waitFor } from "../support/wait-for";
 import { FAST, type Harness } from "./harness";
 
@@ -103,16 +95,19 @@ export function faultsSuite(h: Harness): void {
         return res?.status === LockStatus.SUCCESS ? res : undefined;
       });
       expect(again.lockData.fencingToken).toBeGreaterThan(token);
-      expect(again.lockData.processHash).not.toBe(
-        (err.ownerHash as string).split("@").pop()!.split(".")[0],
-      ); // the lapsed identity is never reused
+      expect(again.lockData.processHash).not.toBe((err.ownerHash as string).split("@").pop()!.split(".")[0]); // the lapsed identity is never reused
     });
 
     it("terminate() while an acquire is in flight: the job never runs and nothing stays held", async () => {
       const owner = h.locker();
       const key = uniqueKey("terminate-race");
       let ran = false;
-      const run = owner.acquireAndRun(key, async () => (ran = true)).then(() => "resolved", (e) => e);
+      const run = owner
+        .acquireAndRun(key, async () => (ran = true))
+        .then(
+          () => "resolved",
+          (e) => e,
+        );
       await owner.terminate();
       const outcome = await run;
       expect(ran).toBe(false);
@@ -168,9 +163,7 @@ export function faultsSuite(h: Harness): void {
       const { Locker } = await import("pulselock");
       expect(() => new Locker({ database: {} as RedisDatabase })).toThrow(TypeError);
       expect(() => new Locker({ database: { moduleName: "", exportName: "db" } })).toThrow(TypeError);
-      expect(() => new Locker({ database: h.ctx.database(), reportWriteMs: 10_000, reportTtlMs: 10_000 })).toThrow(
-        /reportWriteMs/,
-      );
+      expect(() => new Locker({ database: h.ctx.database(), reportWriteMs: 10_000, reportTtlMs: 10_000 })).toThrow(/reportWriteMs/);
     });
   });
 }

@@ -91,7 +91,10 @@ export function guaranteesSuite(h: Harness): void {
           markHeld();
           return new Promise((resolve) => heartbeat.signal.addEventListener("abort", resolve));
         })
-        .then(() => "returned", (error: unknown) => error);
+        .then(
+          () => "returned",
+          (error: unknown) => error,
+        );
       await inside;
       const contender = h.locker();
       expect((await contender.acquire(key)).status).toBe(LockStatus.SOMEONE_ELSE_HOLDS_LOCK);

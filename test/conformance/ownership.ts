@@ -112,7 +112,10 @@ export function ownershipSuite(h: Harness): void {
       expect(isLockError(kept.signal.reason)).toBe(false);
       expect(String((kept.signal.reason as Error).message)).toMatch(/already returned/);
       for (const call of [() => kept(), () => kept.heartbeat(), () => kept.delay(10)]) {
-        const error = await call().then(() => undefined, (e: unknown) => e);
+        const error = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(isRunEndedError(error)).toBe(true);
         expect(String((error as Error).message)).toMatch(/already returned/);
       }

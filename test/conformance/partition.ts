@@ -32,7 +32,10 @@ export async function partitionRace(
       markStarted();
       await new Promise((resolve) => heartbeat.signal.addEventListener("abort", resolve));
     })
-    .then(() => "resolved", (error: unknown) => error); // it may settle while the contender still polls
+    .then(
+      () => "resolved",
+      (error: unknown) => error,
+    ); // it may settle while the contender still polls
   await started;
   proxy.blackhole();
   const cutAt = performance.now();

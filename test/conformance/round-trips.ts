@@ -69,9 +69,11 @@ export function roundTripsSuite(h: Harness): void {
     it("a heartbeat between intervals makes no call; a due recheck makes 1", async () => {
       const locker = h.locker({ ...QUIET, lockRecheckMs: 300 });
       await locker.acquireAndRun(uniqueKey("rt-heartbeat"), async (heartbeat) => {
-        expect(await count(async () => {
-          for (let i = 0; i < 100; i++) await heartbeat();
-        })).toBe(0);
+        expect(
+          await count(async () => {
+            for (let i = 0; i < 100; i++) await heartbeat();
+          }),
+        ).toBe(0);
         await new Promise((r) => setTimeout(r, 320));
         expect(await count(() => Promise.all([heartbeat(), heartbeat(), heartbeat()]))).toBe(1);
       });

@@ -34,9 +34,7 @@ function edgeVmWithWaitUntil(): EdgeVM {
 
 describe("examples/vercel-edge", () => {
   it("runs on the edge runtime: the request returns at once, the job keeps its lock through waitUntil", async () => {
-    const script = await bundleForEdge(
-      `import { createJobHandler } from "./examples/vercel-edge/handler.ts"; globalThis.createJobHandler = createJobHandler;`,
-    );
+    const script = await bundleForEdge(`import { createJobHandler } from "./examples/vercel-edge/handler.ts"; globalThis.createJobHandler = createJobHandler;`);
     const vm = edgeVmWithWaitUntil();
     expect(vm.evaluate("typeof process")).toBe("undefined");
     vm.evaluate(script);

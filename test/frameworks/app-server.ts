@@ -59,12 +59,16 @@ export interface AppServer {
 /** Starts a server (`{port}` in args is replaced) and waits until its output matches `ready`. */
 export async function startServer(dir: string, command: string, args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<AppServer> {
   const port = await freePort();
-  const child = spawn(command, args.map((a) => a.replace("{port}", String(port))), {
-    cwd: dir,
-    env: { ...process.env, ...env, PORT: String(port) },
-    detached: true, // its own process group: stop() ends the server and whatever it spawned
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    command,
+    args.map((a) => a.replace("{port}", String(port))),
+    {
+      cwd: dir,
+      env: { ...process.env, ...env, PORT: String(port) },
+      detached: true, // its own process group: stop() ends the server and whatever it spawned
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (c: string) => (out += c));
   child.stderr!.setEncoding("utf8").on("data", (c: string) => (out += c));
@@ -87,10 +91,14 @@ export async function startServer(dir: string, command: string, args: string[], 
     clearTimeout(timer);
   };
   try {
-    await waitFor(`${command} ${args.join(" ")} to be ready`, () => {
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${out}`);
-      return ready.test(out);
-    }, { timeoutMs: 120_000, intervalMs: 100 });
+    await waitFor(
+      `${command} ${args.join(" ")} to be ready`,
+      () => {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${out}`);
+        return ready.test(out);
+      },
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}\n${out}`, { cause: error });

@@ -209,10 +209,15 @@ describe("Redis Cluster failover", () => {
     const probe = async (l: Locker) => {
       const name = `probe-${crypto.randomUUID()}`;
       // A loaded machine may miss one WAIT (a transient NOREPLICAS): the setup retries it, the library rightly does not.
-      const res = await waitFor("a probe lock", () => l.acquire(name).catch((e: unknown) => {
-        if (isRedisCommandError(e) && e.transient) return undefined;
-        throw e;
-      }), SLOW);
+      const res = await waitFor(
+        "a probe lock",
+        () =>
+          l.acquire(name).catch((e: unknown) => {
+            if (isRedisCommandError(e) && e.transient) return undefined;
+            throw e;
+          }),
+        SLOW,
+      );
       if (res.status !== LockStatus.SUCCESS) throw new Error("probe not acquired");
       await l.release(name, res.lockData);
       return masterOf(clusterSlot(livenessKey(res.lockData.processHash)));
@@ -377,9 +382,14 @@ describe("Redis Cluster failover", () => {
         }),
       SLOW,
     ).catch((error: Error) => {
-      throw new Error(`${error.message}\nheal ${Math.round(healedAt - killedAt)} ms after the kill\n${describeJobs()}\n` +
-        `background errors: ${backgroundErrors.slice(-10).map((e) => `${e.who}: ${String(e.error)}`).join("\n")}\n` +
-        `contender errors: ${contenderErrors.slice(-5).map(String).join("\n")}`);
+      throw new Error(
+        `${error.message}\nheal ${Math.round(healedAt - killedAt)} ms after the kill\n${describeJobs()}\n` +
+          `background errors: ${backgroundErrors
+            .slice(-10)
+            .map((e) => `${e.who}: ${String(e.error)}`)
+            .join("\n")}\n` +
+          `contender errors: ${contenderErrors.slice(-5).map(String).join("\n")}`,
+      );
     });
 
     // Stop the contender first, so it cannot take a key that its owner released on purpose.

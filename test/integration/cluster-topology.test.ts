@@ -37,9 +37,7 @@ describe("Redis Cluster", () => {
     const db = ctx.database();
     const l = locker({}, db);
     const masters = new Set<number>();
-    const names = [...ADVERSARIAL, ...Array.from({ length: 24 }, (_, i) => `job-${i}-${crypto.randomUUID()}`)].map(
-      (n) => `${n}${crypto.randomUUID()}`,
-    );
+    const names = [...ADVERSARIAL, ...Array.from({ length: 24 }, (_, i) => `job-${i}-${crypto.randomUUID()}`)].map((n) => `${n}${crypto.randomUUID()}`);
     for (const name of names) {
       // The lock key's slot is the slot of its escaped name: the tag is never empty nor cut short.
       expect(clusterSlot(fullKey(db, name))).toBe(clusterSlot(escapeLockName(name)));
@@ -75,8 +73,7 @@ describe("Redis Cluster", () => {
   it("release wake-ups use sharded pub/sub (SSUBSCRIBE/SPUBLISH), not cluster-wide PUBLISH", async () => {
     const stats = async () => {
       const info = String(await ctx.admin("INFO", "commandstats"));
-      const sum = (cmd: string) =>
-        [...info.matchAll(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, "gm"))].reduce((a, m) => a + Number(m[1]), 0);
+      const sum = (cmd: string) => [...info.matchAll(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, "gm"))].reduce((a, m) => a + Number(m[1]), 0);
       return { spublish: sum("spublish"), publish: sum("publish"), ssubscribe: sum("ssubscribe") };
     };
     const db = ctx.database();
@@ -170,9 +167,7 @@ describe("Redis Cluster", () => {
     }
     // Keep heartbeating past the migration: extensions must land on the new masters (MOVED).
     const movedAt = Date.now(); // extendedAt is stamped by Redis's clock, which is this machine's
-    await waitFor("every lock extended on its new master", () =>
-      names.every((n) => Date.parse(extendedAt.get(n) ?? "0") > movedAt),
-    );
+    await waitFor("every lock extended on its new master", () => names.every((n) => Date.parse(extendedAt.get(n) ?? "0") > movedAt));
     // Contenders stop before the owners release: a try that lands after a release is not a steal.
     contending = false;
     await contend;

@@ -74,9 +74,7 @@ describe("database references", () => {
   });
 
   it("a module that cannot be found or a relative path gives a DatabaseLoadError", async () => {
-    await expect(locker({ moduleName: "/nonexistent/db.mjs", exportName: "db" }).acquire("k")).rejects.toSatisfy(
-      isDatabaseLoadError,
-    );
+    await expect(locker({ moduleName: "/nonexistent/db.mjs", exportName: "db" }).acquire("k")).rejects.toSatisfy(isDatabaseLoadError);
     await expect(locker({ moduleName: "./db.mjs", exportName: "db" }).acquire("k")).rejects.toThrow(/relative/);
   });
 

@@ -19,10 +19,7 @@ async function runToExit(args: string[], seen: { processHash?: string } = {}) {
   const child = startChild("exits-on-its-own.mjs", args);
   children.push(child);
   seen.processHash = (await child.next("done")).processHash as string;
-  return Promise.race([
-    child.exited,
-    new Promise<string>((resolve) => setTimeout(() => resolve("still running after 15 s"), 15_000)),
-  ]);
+  return Promise.race([child.exited, new Promise<string>((resolve) => setTimeout(() => resolve("still running after 15 s"), 15_000))]);
 }
 
 describe("G6: nothing of pulselock keeps a finished process alive", () => {

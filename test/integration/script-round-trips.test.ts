@@ -48,7 +48,8 @@ async function liveProcess(): Promise<string> {
 }
 
 const name = (label: string) => `${label}-${randomHex(4)}`;
-const record = (token: number | string, processHash: string, seq: string, traceField = "") => `pl1|${token}|1700000000000|1700000000000|${processHash}|${seq}|${traceField}`;
+const record = (token: number | string, processHash: string, seq: string, traceField = "") =>
+  `pl1|${token}|1700000000000|1700000000000|${processHash}|${seq}|${traceField}`;
 
 describe("ACQUIRE through LockBatches", () => {
   it("free keys: taken in one batch with the batch's TIME as token; the record reads back as the lock asked for", async () => {
@@ -64,7 +65,9 @@ describe("ACQUIRE through LockBatches", () => {
     expect(Math.abs(first.ms - Date.now())).toBeLessThan(60_000);
     const readBack = decodeLockRecord(a, db.lockKey(a), await client.get(db.lockKey(a)));
     expect(readBack).toEqual(ownLockData({ key: a, processHash, seq: "1", trace: "a|trace#with|bars" }, first.token, first.ms));
-    expect(decodeLockRecord(b, db.lockKey(b), await client.get(db.lockKey(b)))).toEqual(ownLockData({ key: b, processHash, seq: "2" }, second.token, second.ms));
+    expect(decodeLockRecord(b, db.lockKey(b), await client.get(db.lockKey(b)))).toEqual(
+      ownLockData({ key: b, processHash, seq: "2" }, second.token, second.ms),
+    );
     expect(await client.pttl(db.lockKey(a))).toBeGreaterThan(50_000);
     expect(await client.exists(waitFlagKey(db.lockKey(a)))).toBe(0); // the short form names no flag
   });
@@ -74,9 +77,15 @@ describe("ACQUIRE through LockBatches", () => {
     const key = name("held");
     const holder = record(5, "d".repeat(32), "7", "#job");
     await client.set(db.lockKey(key), holder);
-    expect(await batches.acquire({ redisKey: db.lockKey(key), processHash, seq: "1", trace: undefined, waitFlagMs: "" })).toEqual({ kind: "held", record: holder });
+    expect(await batches.acquire({ redisKey: db.lockKey(key), processHash, seq: "1", trace: undefined, waitFlagMs: "" })).toEqual({
+      kind: "held",
+      record: holder,
+    });
     expect(await client.exists(waitFlagKey(db.lockKey(key)))).toBe(0);
-    expect(await batches.acquire({ redisKey: db.lockKey(key), processHash, seq: "2", trace: undefined, waitFlagMs: "5000" })).toEqual({ kind: "held", record: holder });
+    expect(await batches.acquire({ redisKey: db.lockKey(key), processHash, seq: "2", trace: undefined, waitFlagMs: "5000" })).toEqual({
+      kind: "held",
+      record: holder,
+    });
     expect(await client.pttl(waitFlagKey(db.lockKey(key)))).toBeGreaterThan(0);
     expect(await client.get(db.lockKey(key))).toBe(holder);
   });
@@ -106,7 +115,9 @@ describe("ACQUIRE through LockBatches", () => {
 
   it("lapsed: without the caller's liveness record nothing is taken", async () => {
     const key = name("lapsed");
-    expect(await batches.acquire({ redisKey: db.lockKey(key), processHash: randomHex(16), seq: "1", trace: undefined, waitFlagMs: "" })).toEqual({ kind: "lapsed" });
+    expect(await batches.acquire({ redisKey: db.lockKey(key), processHash: randomHex(16), seq: "1", trace: undefined, waitFlagMs: "" })).toEqual({
+      kind: "lapsed",
+    });
     expect(await client.exists(db.lockKey(key))).toBe(0);
   });
 
@@ -190,7 +201,10 @@ describe("RELEASE through LockBatches", () => {
 
   it("free: NO_KEY", async () => {
     const key = name("free");
-    expect(await release({ key, redisKey: db.lockKey(key), owner: { processHash: randomHex(16), seq: "1" } })).toEqual({ status: LockStatus.NO_KEY, lockData: null });
+    expect(await release({ key, redisKey: db.lockKey(key), owner: { processHash: randomHex(16), seq: "1" } })).toEqual({
+      status: LockStatus.NO_KEY,
+      lockData: null,
+    });
   });
 
   it("a value that is not a record: the call succeeds, reading its answer is a CorruptRecordError (not retried), and the key untouched", async () => {
@@ -227,7 +241,10 @@ describe("EXTEND", () => {
     const key = name("ext-foreign");
     const value = record(5, "d".repeat(32), "3");
     await client.set(db.lockKey(key), value);
-    expect(await extend(key, randomHex(16), "3")).toEqual({ status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: decodeLockRecord(key, db.lockKey(key), value) });
+    expect(await extend(key, randomHex(16), "3")).toEqual({
+      status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK,
+      lockData: decodeLockRecord(key, db.lockKey(key), value),
+    });
     expect(await client.get(db.lockKey(key))).toBe(value);
   });
 

@@ -49,7 +49,12 @@ it.each([
   await client.hset(`${p}hash`, "f", "v");
   await client.set(`${p}held`, `pl1|5|1|1|${DEAD}|7|`);
   // The short form ":seq|traceField", the full form "seq|victimSeq|waitFlagMs|victimProcessHash|traceField".
-  const [u, free, held, wrong, short] = await run([["free", "1||||#t"], ["held", "2||1000||"], ["hash", "3||||"], ["short", ":9|#s"]]);
+  const [u, free, held, wrong, short] = await run([
+    ["free", "1||||#t"],
+    ["held", "2||1000||"],
+    ["hash", "3||||"],
+    ["short", ":9|#s"],
+  ]);
   expect(Number.isSafeInteger(u) && (u as number) > 1e15).toBe(true); // the batch's TIME in µs
   const ms = Math.floor((u as number) / 1000);
   expect(free).toBe(1); // taken, with the batch's time as its token: the caller knows the rest of the record

@@ -78,7 +78,10 @@ it("at the shortest lock TTL, the holder's signal aborts before the next holder 
       // Keep the job alive until the next owner is in, so an abort that came late would show as an overlap.
       await waitFor("the next holder", async () => (await next.readLockData(key)) !== "maybe_unlocked" || undefined, { intervalMs: 5 }).catch(() => {});
     });
-    const ended = run.then(() => "returned", (e: unknown) => e);
+    const ended = run.then(
+      () => "returned",
+      (e: unknown) => e,
+    );
     await waitFor("the holder to start", () => started);
     const taken = await waitFor(
       "the next holder to take the expired lock",

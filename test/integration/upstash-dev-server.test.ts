@@ -106,13 +106,7 @@ describe("commands through the real @upstash/redis client", () => {
   it("explicit pipeline: an inline error fails only its own command", async () => {
     const redis = client();
     const k = uniqueKey("ud:pipe");
-    const results = await redis
-      .pipeline()
-      .set(k, "not a number")
-      .incr(k)
-      .get(k)
-      .incr(`${k}:n`)
-      .exec({ keepErrors: true });
+    const results = await redis.pipeline().set(k, "not a number").incr(k).get(k).incr(`${k}:n`).exec({ keepErrors: true });
     expect(results[0]).toMatchObject({ result: "OK" });
     expect(results[1]?.error).toMatch(/ERR value is not an integer/);
     expect(results[2]).toMatchObject({ result: "not a number" });

@@ -56,7 +56,8 @@ async function checkExample({ name, typecheck, command, cwd, env }) {
     const skipped = second.events.find((e) => e.event === "skipped");
     result.run = firstDone.code === 0 && second.code === 0 && ran?.batches === 15 && skipped !== undefined;
     if (!result.run) {
-      result.error = `${result.error ?? ""}\nrun: first ${JSON.stringify(firstDone.events)} (exit ${firstDone.code}) ${firstDone.stderr.slice(-2000)}` +
+      result.error =
+        `${result.error ?? ""}\nrun: first ${JSON.stringify(firstDone.events)} (exit ${firstDone.code}) ${firstDone.stderr.slice(-2000)}` +
         `\nsecond ${JSON.stringify(second.events)} (exit ${second.code}) ${second.stderr.slice(-2000)}`;
     }
   } catch (error) {

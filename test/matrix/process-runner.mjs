@@ -55,7 +55,9 @@ export async function runProcessSmoke({ label, format, command, cwd, env }) {
   row.exits = out.code === 0;
   if (!row.exits) {
     row.ok = false;
-    const why = out.lingered ? `still running ${EXIT_AFTER_RESULT_MS} ms after its result (something keeps it alive)` : `exited with ${out.code} after its result`;
+    const why = out.lingered
+      ? `still running ${EXIT_AFTER_RESULT_MS} ms after its result (something keeps it alive)`
+      : `exited with ${out.code} after its result`;
     row.error = `${row.error ?? ""}\n${why}\n${out.stderr.slice(-4000)}`;
   }
   return { ...row, seconds };

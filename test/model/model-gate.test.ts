@@ -29,7 +29,9 @@ it("without spin: the model check is left out, the rest passes, and the summary 
   const r = vitestWithoutSpin({}, "test/unit/backoff.test.ts", "test/model/model-check.test.ts");
   expect(r.code, r.out).toBe(0);
   expect(r.out).not.toContain("model-check.test.ts >");
-  expect(r.out).toMatch(/\d+ passed, 0 failed\nnot run: the Spin model check \(test\/model\/model-check\.test\.ts\) did not run: spin and gcc are not installed/);
+  expect(r.out).toMatch(
+    /\d+ passed, 0 failed\nnot run: the Spin model check \(test\/model\/model-check\.test\.ts\) did not run: spin and gcc are not installed/,
+  );
 }, 180_000);
 
 it("without spin but with PULSELOCK_REQUIRE_MODEL_CHECK=1 (CI): the check runs and fails, naming spin", () => {

@@ -18,12 +18,7 @@ import { waitFor } from "../support/wait-for";
  * names, and once more after SCRIPT FLUSH, so the EVAL fallback is covered.
  */
 const SCRIPTS = [ACQUIRE, EXTEND, READ, RELEASE, REMOVE, REPORT];
-const HOSTILE = [
-  "]]) redis.call('FLUSHALL') --",
-  "' .. redis.call('FLUSHALL') .. '",
-  "x\nredis.call('FLUSHALL')",
-  "{slot}\u0000%7B\"}",
-];
+const HOSTILE = ["]]) redis.call('FLUSHALL') --", "' .. redis.call('FLUSHALL') .. '", "x\nredis.call('FLUSHALL')", '{slot}\u0000%7B"}'];
 
 let server: Awaited<ReturnType<typeof startRedis>>;
 let monitor: Redis;

@@ -20,7 +20,13 @@ beforeAll(() => {
     spies.push(vi.spyOn(console, method).mockImplementation((...args: unknown[]) => (output.push(args.map(String).join(" ")), original(...args))));
   }
   const write = process.stderr.write.bind(process.stderr);
-  spies.push(vi.spyOn(process.stderr, "write").mockImplementation(((chunk: unknown, ...rest: unknown[]) => (output.push(String(chunk)), write(chunk as string, ...(rest as [])))) as typeof process.stderr.write));
+  spies.push(
+    vi
+      .spyOn(process.stderr, "write")
+      .mockImplementation(
+        ((chunk: unknown, ...rest: unknown[]) => (output.push(String(chunk)), write(chunk as string, ...(rest as [])))) as typeof process.stderr.write,
+      ),
+  );
 });
 afterEach(() => stack.rest.inject({ clear: true }));
 afterAll(() => {
@@ -33,7 +39,13 @@ function everythingIn(error: unknown, depth = 0): string {
   if (typeof error !== "object") return String(error);
   const e = error as Record<string, unknown>;
   const own = Object.getOwnPropertyNames(e).map((k) => `${k}=${typeof e[k] === "object" ? "" : String(e[k])}`);
-  return [String(e.message ?? ""), String(e.stack ?? ""), JSON.stringify(e, (_k, v) => (typeof v === "bigint" ? String(v) : v)) ?? "", ...own, everythingIn(e.cause, depth + 1)].join("\n");
+  return [
+    String(e.message ?? ""),
+    String(e.stack ?? ""),
+    JSON.stringify(e, (_k, v) => (typeof v === "bigint" ? String(v) : v)) ?? "",
+    ...own,
+    everythingIn(e.cause, depth + 1),
+  ].join("\n");
 }
 
 it("no error, cause, stack, emitted event or console line holds the token", async () => {

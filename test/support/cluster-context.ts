@@ -56,9 +56,7 @@ export async function clusterContext({ replicasPerMaster = 0 } = {}): Promise<Cl
     async partitionedDatabase() {
       const mine = await Promise.all(cluster.nodes.map((n) => startProxy(n.port)));
       proxies.push(...mine);
-      const natMap = Object.fromEntries(
-        cluster.nodes.map((n, i) => [`127.0.0.1:${n.port}`, { host: "127.0.0.1", port: mine[i]!.port }]),
-      );
+      const natMap = Object.fromEntries(cluster.nodes.map((n, i) => [`127.0.0.1:${n.port}`, { host: "127.0.0.1", port: mine[i]!.port }]));
       const client = new Redis.Cluster(
         mine.map((p) => ({ host: "127.0.0.1", port: p.port })),
         { keyPrefix: prefix, natMap },

@@ -34,27 +34,36 @@ export async function startCluster({ masters = 3, replicasPerMaster = 0, nodeTim
       const busPort = await freePort();
       return startRedis({
         extraArgs: [
-          "--cluster-enabled", "yes",
-          "--cluster-config-file", "nodes.conf",
-          "--cluster-port", String(busPort),
-          "--cluster-node-timeout", String(nodeTimeoutMs),
-          "--cluster-require-full-coverage", "no",
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          "nodes.conf",
+          "--cluster-port",
+          String(busPort),
+          "--cluster-node-timeout",
+          String(nodeTimeoutMs),
+          "--cluster-require-full-coverage",
+          "no",
           ...extraArgs,
         ],
       });
     }),
   );
-  await redisCli([
-    "--cluster", "create", ...nodes.map((n) => `127.0.0.1:${n.port}`),
-    "--cluster-replicas", String(replicasPerMaster), "--cluster-yes",
-  ]);
+  await redisCli(["--cluster", "create", ...nodes.map((n) => `127.0.0.1:${n.port}`), "--cluster-replicas", String(replicasPerMaster), "--cluster-yes"]);
   await waitClusterOk(nodes);
   return {
     nodes,
     startupNodes: nodes.map((n) => ({ host: "127.0.0.1", port: n.port })),
     /** Waits for cluster_state:ok on every node that answers PING. */
     waitOk: async () => {
-      const up = await Promise.all(nodes.map((n) => n.command("PING").then(() => n, () => undefined)));
+      const up = await Promise.all(
+        nodes.map((n) =>
+          n.command("PING").then(
+            () => n,
+            () => undefined,
+          ),
+        ),
+      );
       await waitClusterOk(up.filter(Boolean));
     },
     node: (port) => nodes.find((n) => n.port === port),

@@ -62,8 +62,23 @@ export async function startRedis({ extraArgs = [], binary = process.env.REDIS_SE
   let child;
   const launch = async () => {
     const args = [
-      "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-      "--dir", dir, "--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning", ...extraArgs,
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--protected-mode",
+      "no",
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "warning",
+      ...extraArgs,
     ];
     child = spawn(binary, args, { stdio: ["ignore", "ignore", "inherit"] });
     child.unref();

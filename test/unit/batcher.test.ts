@@ -4,8 +4,7 @@ import { Batcher } from "../../src/batcher";
 /** A send whose batches the test settles by hand, recording what each carried. */
 function manualSend() {
   const batches: { entries: string[]; settle: (results: (string | Error)[]) => void; fail: (e: unknown) => void }[] = [];
-  const send = (entries: string[]) =>
-    new Promise<(string | Error)[]>((settle, fail) => batches.push({ entries, settle, fail }));
+  const send = (entries: string[]) => new Promise<(string | Error)[]>((settle, fail) => batches.push({ entries, settle, fail }));
   return { batches, send };
 }
 
@@ -36,11 +35,18 @@ describe("Batcher", () => {
     const b = new Batcher<string, string>(send, () => true, 2, 2);
     const calls = ["a", "b", "c", "d", "e", "f"].map((e) => b.call(e));
     await nextTurn();
-    expect(batches.map((x) => x.entries)).toEqual([["a", "b"], ["c", "d"]]);
+    expect(batches.map((x) => x.entries)).toEqual([
+      ["a", "b"],
+      ["c", "d"],
+    ]);
     batches[0]!.settle(["A", "B"]);
     await nextTurn();
     await nextTurn();
-    expect(batches.map((x) => x.entries)).toEqual([["a", "b"], ["c", "d"], ["e", "f"]]);
+    expect(batches.map((x) => x.entries)).toEqual([
+      ["a", "b"],
+      ["c", "d"],
+      ["e", "f"],
+    ]);
     batches[1]!.settle(["C", "D"]);
     batches[2]!.settle(["E", "F"]);
     expect(await Promise.all(calls)).toEqual(["A", "B", "C", "D", "E", "F"]);

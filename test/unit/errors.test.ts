@@ -160,17 +160,13 @@ describe("type guards", () => {
       });
 
       it("recognises an error created in another realm (node:vm)", () => {
-        const foreignError = runInNewContext(
-          `(() => { const e = new Error("from another realm"); e.name = NAME; return e; })()`,
-          { NAME: name },
-        );
+        const foreignError = runInNewContext(`(() => { const e = new Error("from another realm"); e.name = NAME; return e; })()`, { NAME: name });
         expect(foreignError instanceof Error).toBe(false); // really another realm
         expect(guard(foreignError)).toBe(true);
 
-        const foreignSubclass = runInNewContext(
-          `class X extends Error {}; Object.defineProperty(X.prototype, "name", { value: NAME }); new X("m")`,
-          { NAME: name },
-        );
+        const foreignSubclass = runInNewContext(`class X extends Error {}; Object.defineProperty(X.prototype, "name", { value: NAME }); new X("m")`, {
+          NAME: name,
+        });
         expect(foreignSubclass instanceof Error).toBe(false);
         expect(guard(foreignSubclass)).toBe(true);
 

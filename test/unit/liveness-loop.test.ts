@@ -289,7 +289,12 @@ describe("LivenessLoop", () => {
     expect(s.calls[3]!.keys).toEqual([`p:${B.processHash}`]);
     expect(s.calls[3]!.args[2]).toBe("XX");
     // Only B is written from now on.
-    expect(s.reports().slice(2).every((c) => c.keys[0] === `p:${B.processHash}`)).toBe(true);
+    expect(
+      s
+        .reports()
+        .slice(2)
+        .every((c) => c.keys[0] === `p:${B.processHash}`),
+    ).toBe(true);
   });
 
   it("start() with a new identity ignores a late success and a late error of the old one", async () => {
@@ -355,7 +360,9 @@ describe("LivenessLoop", () => {
     s.calls[0]!.resolve("OK");
     await flush();
     await advance(WRITE_MS);
-    s.reports().at(-1)!.reject(new RedisCommandError("report", "NOPERM", false, "NOPERM no permissions"));
+    s.reports()
+      .at(-1)!
+      .reject(new RedisCommandError("report", "NOPERM", false, "NOPERM no permissions"));
     await flush();
     expect(s.onRefused).not.toHaveBeenCalled();
     expect(s.onError).toHaveBeenCalledTimes(1);

@@ -214,9 +214,7 @@ describe("decodeLockRecord", () => {
     // pulselock writes µs timestamps (~1.7e15); a larger token cannot be represented exactly
     // as the documented `fencingToken: number`, so comparisons against it would be wrong.
     expectCorrupt(`pl1|99999999999999999999|${acq}|${ext}|${PH}|7|`);
-    expect(decodeLockRecord("job", "k", `pl1|${Number.MAX_SAFE_INTEGER}|${acq}|${ext}|${PH}|7|`).fencingToken).toBe(
-      Number.MAX_SAFE_INTEGER,
-    );
+    expect(decodeLockRecord("job", "k", `pl1|${Number.MAX_SAFE_INTEGER}|${acq}|${ext}|${PH}|7|`).fencingToken).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it("throws CorruptRecordError when the processHash is not 32 lower-case hex digits", () => {

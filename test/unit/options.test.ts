@@ -6,14 +6,7 @@ import type { Transport } from "../../src/transport";
 
 const ref = { moduleName: "/abs/path/db.js", exportName: "db" };
 
-const TIMING = [
-  "reportWriteMs",
-  "reportTtlMs",
-  "reporterWorkerSpawnTimeoutMs",
-  "lockRecheckMs",
-  "lockExtendMs",
-  "lockTtlMs",
-] as const;
+const TIMING = ["reportWriteMs", "reportTtlMs", "reporterWorkerSpawnTimeoutMs", "lockRecheckMs", "lockExtendMs", "lockTtlMs"] as const;
 
 function fakeTransport(): Transport {
   return {
@@ -95,11 +88,7 @@ describe("resolveOptions", () => {
   });
 
   it("accepts a { moduleName, exportName } reference (path, file: URL, package name)", () => {
-    for (const database of [
-      ref,
-      { moduleName: "file:///srv/app/db.mjs", exportName: "default" },
-      { moduleName: "@acme/redis-db", exportName: "db" },
-    ]) {
+    for (const database of [ref, { moduleName: "file:///srv/app/db.mjs", exportName: "default" }, { moduleName: "@acme/redis-db", exportName: "db" }]) {
       expect(resolveOptions({ database }).database).toBe(database);
     }
   });
@@ -126,9 +115,7 @@ describe("resolveOptions", () => {
   for (const key of TIMING) {
     for (const [label, value] of badValues) {
       it(`rejects ${key} = ${label} with a TypeError naming the option`, () => {
-        const err = captureTypeError(() =>
-          resolveOptions({ database: ref, [key]: value } as unknown as LockerOptions),
-        );
+        const err = captureTypeError(() => resolveOptions({ database: ref, [key]: value } as unknown as LockerOptions));
         expect(err.message).toContain(key);
       });
     }
@@ -161,11 +148,7 @@ describe("resolveOptions", () => {
     ["reportWriteMs", "reportTtlMs", 2000, 10000, [960, 1000], [900, 1000]],
     ["lockExtendMs", "lockTtlMs", 60000, 300000, [4990, 5000], [4900, 5000]],
   ] as const)("rejects %s >= %s", (interval, ttl, defaultInterval, defaultTtl, tooClose, fits) => {
-    for (const [i, t] of [
-      [1000, 1000],
-      [1001, 1000],
-      tooClose,
-    ]) {
+    for (const [i, t] of [[1000, 1000], [1001, 1000], tooClose]) {
       const err = captureTypeError(() => resolveOptions({ database: ref, [interval]: i, [ttl]: t }));
       expect(err.message).toContain(interval);
       expect(err.message).toContain(ttl);

@@ -102,9 +102,7 @@ describe("connection errors", () => {
   });
 
   it("MaxRetriesPerRequestError is CONNECTION and transient", () => {
-    const error = new Error(
-      'Reached the max retries per request limit (which is 20). Refer to "maxRetriesPerRequest" option for details.',
-    );
+    const error = new Error('Reached the max retries per request limit (which is 20). Refer to "maxRetriesPerRequest" option for details.');
     error.name = "MaxRetriesPerRequestError";
     const wrapped = toRedisCommandError("report", error);
     expect(wrapped.code).toBe("CONNECTION");
@@ -181,10 +179,7 @@ describe("errors as @upstash/redis words them", () => {
 
 describe("errors of an ioredis cluster in the middle of a failover", () => {
   it("treats running out of redirections as transient, and still sees a NOSCRIPT behind it", () => {
-    const moved = toRedisCommandError(
-      "recheck",
-      new Error("Too many Cluster redirections. Last error: ReplyError: MOVED 2253 127.0.0.1:41849"),
-    );
+    const moved = toRedisCommandError("recheck", new Error("Too many Cluster redirections. Last error: ReplyError: MOVED 2253 127.0.0.1:41849"));
     expect(moved.transient).toBe(true);
     expect(moved.code).toBe("CLUSTERDOWN");
     const closed = toRedisCommandError("extend", new Error("Too many Cluster redirections. Last error: Error: Connection is closed."));

@@ -55,15 +55,26 @@ describe("decodeAcquireReply", () => {
     for (const wrong of [0, -1, 1.5, 2 ** 53, true, {}, [1]]) expect(code(decodeAcquireReply([U, wrong], 1)[0])).toBe("BAD_RESPONSE");
   });
 
-  it.each([null, "x", [], [U], [U, 1, 1], ["1795735309361610", 1], [0, 1], [2 ** 53, 1], [-2, 1]])("throws BAD_RESPONSE for a whole reply of the wrong shape: %j", (reply) => {
-    expect(() => decodeAcquireReply(reply, 1)).toThrow(expect.objectContaining({ code: "BAD_RESPONSE" }));
-  });
+  it.each([null, "x", [], [U], [U, 1, 1], ["1795735309361610", 1], [0, 1], [2 ** 53, 1], [-2, 1]])(
+    "throws BAD_RESPONSE for a whole reply of the wrong shape: %j",
+    (reply) => {
+      expect(() => decodeAcquireReply(reply, 1)).toThrow(expect.objectContaining({ code: "BAD_RESPONSE" }));
+    },
+  );
 });
 
 describe("releaseCall and decodeReleaseReply", () => {
   it("per lock its key and wait flag, and 'processHash|seq' after the publish mode", () => {
     const owner = { processHash: PH, seq: "9" };
-    expect(releaseCall([{ key: "a", redisKey: "pl:{a}", owner }, { key: "b", redisKey: "pl:{b}", owner: { processHash: PH, seq: "10" } }], "2")).toEqual({
+    expect(
+      releaseCall(
+        [
+          { key: "a", redisKey: "pl:{a}", owner },
+          { key: "b", redisKey: "pl:{b}", owner: { processHash: PH, seq: "10" } },
+        ],
+        "2",
+      ),
+    ).toEqual({
       keys: ["pl:{a}", "pl:{a}:w", "pl:{b}", "pl:{b}:w"],
       args: ["2", `${PH}|9`, `${PH}|10`],
     });
@@ -83,7 +94,10 @@ describe("releaseCall and decodeReleaseReply", () => {
     const held = `pl1|5|1700000000000|1700000000000|${PH}|3|#t`;
     expect(releaseResult("a", "pl:{a}", 1)).toEqual({ status: LockStatus.SUCCESS, lockData: null });
     expect(releaseResult("a", "pl:{a}", -1)).toEqual({ status: LockStatus.NO_KEY, lockData: null });
-    expect(releaseResult("a", "pl:{a}", held)).toMatchObject({ status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: { fencingToken: 5, processHash: PH, trace: "t" } });
+    expect(releaseResult("a", "pl:{a}", held)).toMatchObject({
+      status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK,
+      lockData: { fencingToken: 5, processHash: PH, trace: "t" },
+    });
     expect(() => releaseResult("a", "pl:{a}", 0)).toThrow(expect.objectContaining({ code: "BAD_RESPONSE" }));
     expect(() => releaseResult("a", "pl:{a}", "garbage")).toThrow(expect.objectContaining({ name: "CorruptRecordError" }));
   });
@@ -96,7 +110,8 @@ describe("extend, read, report", () => {
     expect(decodeExtendReply("a", "pl:{a}", [1, held])).toMatchObject({ status: LockStatus.SUCCESS, lockData: { fencingToken: 5 } });
     expect(decodeExtendReply("a", "pl:{a}", [0, held])).toMatchObject({ status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData: { fencingToken: 5 } });
     expect(decodeExtendReply("a", "pl:{a}", [-1])).toEqual({ status: LockStatus.NO_KEY, lockData: null });
-    for (const wrong of [null, 1, [2, held], ["1", held]]) expect(() => decodeExtendReply("a", "pl:{a}", wrong)).toThrow(expect.objectContaining({ code: "BAD_RESPONSE" }));
+    for (const wrong of [null, 1, [2, held], ["1", held]])
+      expect(() => decodeExtendReply("a", "pl:{a}", wrong)).toThrow(expect.objectContaining({ code: "BAD_RESPONSE" }));
     let corrupt: unknown;
     try {
       decodeExtendReply("a", "pl:{a}", [1]);

@@ -30,15 +30,15 @@ describe("Upstash transport", () => {
     const { requests, transport } = fakeUpstash((req) =>
       req.path?.[0] === "pipeline" ? [{ result: "a" }, { error: "NOSCRIPT No matching script" }, { result: null }] : undefined,
     );
-    const calls = [
-      transport.evalsha("s1", ["k"], []),
-      transport.evalsha("s2", ["k"], []),
-      transport.eval("return nil", ["k"], []),
-    ];
+    const calls = [transport.evalsha("s1", ["k"], []), transport.evalsha("s2", ["k"], []), transport.eval("return nil", ["k"], [])];
     const settled = await Promise.allSettled(calls);
     expect(requests).toHaveLength(1);
     expect(requests[0]!.path).toEqual(["pipeline"]);
-    expect(requests[0]!.body).toEqual([["evalsha", "s1", 1, "k"], ["evalsha", "s2", 1, "k"], ["eval", "return nil", 1, "k"]]);
+    expect(requests[0]!.body).toEqual([
+      ["evalsha", "s1", 1, "k"],
+      ["evalsha", "s2", 1, "k"],
+      ["eval", "return nil", 1, "k"],
+    ]);
     expect(settled[0]).toEqual({ status: "fulfilled", value: "a" });
     expect(settled[1]).toMatchObject({ status: "rejected", reason: { name: "UpstashError", message: "NOSCRIPT No matching script" } });
     expect(settled[2]).toEqual({ status: "fulfilled", value: null });
@@ -77,6 +77,9 @@ describe("Upstash transport", () => {
     const transport = upstashTransport(client)!;
     expect(await transport.evalsha("sha", ["k"], ["a"])).toBe("via sdk");
     expect(await transport.eval("src", ["k"], ["a"])).toBe("via sdk eval");
-    expect(seen).toEqual([["evalsha", "sha", ["k"], ["a"]], ["eval", "src", ["k"], ["a"]]]);
+    expect(seen).toEqual([
+      ["evalsha", "sha", ["k"], ["a"]],
+      ["eval", "src", ["k"], ["a"]],
+    ]);
   });
 });

@@ -10,9 +10,7 @@ export interface Env {
 /** A Locker for this isolate, built from the first request's env. */
 export function createLocker(env: Env, waitUntil?: (promise: Promise<unknown>) => void): Locker {
   return new Locker({
-    database: new RedisDatabase(
-      new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false }),
-    ),
+    database: new RedisDatabase(new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false })),
     waitUntil,
     // Short, so that a dead isolate's locks are taken over within seconds (defaults: 2 s and 10 s).
     reportWriteMs: 500,
@@ -40,8 +38,6 @@ export async function runJob(request: Request, locker: Locker, options?: RunOpti
   }
   const res = await job;
   return Response.json(
-    res.status === LockStatus.SUCCESS
-      ? { status: res.status, fencingToken: res.result }
-      : { status: res.status, holder: res.lockData.ownerHash },
+    res.status === LockStatus.SUCCESS ? { status: res.status, fencingToken: res.result } : { status: res.status, holder: res.lockData.ownerHash },
   );
 }

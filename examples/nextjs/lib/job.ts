@@ -41,9 +41,7 @@ export function jobHandler(runtime: string): (request: Request) => Promise<Respo
     }
     const res = await job;
     return Response.json(
-      res.status === LockStatus.SUCCESS
-        ? { status: res.status, fencingToken: res.result }
-        : { status: res.status, holder: res.lockData.ownerHash },
+      res.status === LockStatus.SUCCESS ? { status: res.status, fencingToken: res.result } : { status: res.status, holder: res.lockData.ownerHash },
     );
   };
 }

@@ -13,9 +13,8 @@ await runProcessSmoke(lib, {
     return { db: new lib.RedisDatabase(client, { prefix }), close: () => client.quit() };
   },
   upstash: (prefix) =>
-    new lib.RedisDatabase(
-      new Upstash({ url: process.env.UPSTASH_REDIS_REST_URL, token: process.env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false }),
-      { prefix },
-    ),
+    new lib.RedisDatabase(new Upstash({ url: process.env.UPSTASH_REDIS_REST_URL, token: process.env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false }), {
+      prefix,
+    }),
   holderCommand: [process.execPath, fileURLToPath(import.meta.url)],
 });

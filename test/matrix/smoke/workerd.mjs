@@ -10,10 +10,9 @@ export default {
     const key = new URL(request.url).searchParams.get("key");
     const makeLocker = () =>
       new lib.Locker({
-        database: new lib.RedisDatabase(
-          new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false }),
-          { prefix: "matrix:" },
-        ),
+        database: new lib.RedisDatabase(new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, enableTelemetry: false }), {
+          prefix: "matrix:",
+        }),
         waitUntil: (promise) => ctx.waitUntil(promise),
         ...TIMINGS,
       });
