@@ -1,5 +1,5 @@
 import { badArgument, positiveMs } from "./arguments";
-import { upstashTransport } from "./upstash-transport";
+import { upstashTransport, type UpstashClient } from "./upstash-transport";
 import { DEFAULTS } from "./defaults";
 import { lockKey, processKey } from "./keys";
 import { hasShape } from "./shape";
@@ -9,15 +9,28 @@ import type { LuaScript } from "./scripts/script";
 import type { Transport } from "./transport";
 
 /**
+ * An ioredis `Redis` or `Cluster` client, seen through what pulselock calls
+ * (the core imports nothing from ioredis, not even its types). Only the Node,
+ * Bun and Deno entries' RedisDatabase accepts one at run time; it is in the
+ * core's type so that code whose TypeScript resolves the package root to the
+ * core's types (bundler or node10 resolution) still compiles.
+ */
+export interface IoredisClientLike {
+  evalsha(...args: never[]): unknown;
+  eval(...args: never[]): unknown;
+  /** The liveness thread and the pub/sub subscriber open connections of their own. */
+  duplicate(...args: never[]): unknown;
+  /** Described to the liveness thread, which cannot share the main thread's socket. */
+  options: object;
+}
+
+/**
  * A Redis client given directly to {@link RedisDatabase} or as a Locker's
  * `database`: an ioredis `Redis` or `Cluster` client (Node, Bun, Deno entries),
  * an @upstash/redis client (every entry), or a {@link Transport}. It stays
  * yours to close.
  */
-export interface RedisClientLike {
-  /** Every client pulselock knows runs scripts by SHA1; which client it is, RedisDatabase tells by the rest of its shape. */
-  evalsha: (...args: never[]) => unknown;
-}
+export type RedisClientLike = IoredisClientLike | UpstashClient | Transport;
 
 /**
  * Where a liveness thread finds the database: a module and the name of its
@@ -94,7 +107,7 @@ export class RedisDatabase {
   /**
    * @param client An @upstash/redis client or a {@link Transport} here; the
    * Node, Bun and Deno entries' RedisDatabase takes ioredis clients too (typed
-   * as any {@link RedisClientLike} here, since TypeScript projects resolve the
+   * here as {@link IoredisClientLike}, since TypeScript projects resolve the
    * package root to this entry's types unless they set the "node" condition).
    * Told apart by shape at run time, which also refuses anything else that
    * plain JavaScript passes.

@@ -18,8 +18,9 @@ export type {
 export type { LockerOptions } from "./options";
 export { DEFAULTS } from "./defaults";
 export { RedisDatabase } from "./database";
-export type { DatabaseModule, RedisClientLike, RedisDatabaseOptions } from "./database";
+export type { DatabaseModule, IoredisClientLike, RedisClientLike, RedisDatabaseOptions } from "./database";
 export type { ClientRecipe, Subscriber, Transport } from "./transport";
+export type { UpstashClient } from "./upstash-transport";
 export { LockStatus, OwnerHashStatus } from "./statuses";
 export type { LockData } from "./lock-data";
 export { Heartbeater } from "./heartbeater";
