@@ -16,7 +16,9 @@ import type { Transport } from "./transport";
  * core's types (bundler or node10 resolution) still compiles.
  */
 export interface IoredisClientLike {
+  /** Runs a script by its SHA1: every lock operation. */
   evalsha(...args: never[]): unknown;
+  /** Runs a script from its source, after NOSCRIPT. */
   eval(...args: never[]): unknown;
   /** The liveness thread and the pub/sub subscriber open connections of their own. */
   duplicate(...args: never[]): unknown;
