@@ -1,6 +1,7 @@
 // Reads pulselock's records straight from Redis (not through any proxy): who
 // holds a key, and whether that holder's liveness record still exists.
-// Record layout (README "How it works"): pl1|token|acquiredAtMs|extendedAtMs|processHash|seq|#trace.
+// Record layout, defined in src/lock-record.ts: pl1|token|acquiredAtMs|extendedAtMs|processHash|seq|#trace.
+// Read here on purpose without the library's own decoder: the checker must not share a bug with what it checks.
 
 export const lockKey = (key) => `pl:{${key.replace(/%/g, "%25").replace(/\{/g, "%7B").replace(/\}/g, "%7D")}}`;
 

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { TIMINGS, acquireWithin, blockedHolderKeepsLock, exclusiveAndTokens, upstashRun } from "./checks.mjs";
 
 /** Slack over reportTtlMs for a takeover: polling, process start-up noise on a busy 2-core machine. */
@@ -32,6 +33,7 @@ export async function runProcessSmoke(lib, o) {
     // checks that this process exits by itself after printing its result.
     row.blocked = await blockedHolderKeepsLock(lib, makeLocker, `${id}:blocked`, TIMINGS.reportTtlMs * 1.5);
     row.upstash = await upstashRun(lib, o.upstash(prefix), `${id}:upstash`);
+    await loadsExtensionlessReference(lib);
     row.takeoverMs = await takeover(lib, makeLocker, `${id}:takeover`, o.holderCommand, prefix);
   } catch (error) {
     row.error = String(error?.stack ?? error);
@@ -39,6 +41,13 @@ export async function runProcessSmoke(lib, o) {
   await close();
   row.ok = row.exclusive && row.tokens && row.blocked && row.upstash && row.takeoverMs !== null && !row.error;
   console.log(`MATRIX_RESULT ${JSON.stringify(row)}`);
+}
+
+/** A reference by an absolute path without its extension loads, as require() finds it (what @clickup/distributed-locker's users pass). */
+async function loadsExtensionlessReference(lib) {
+  const moduleName = fileURLToPath(new URL("./reference-db", import.meta.url));
+  const db = await lib.loadDatabase({ moduleName, exportName: "db" });
+  if (typeof db?.lockKey !== "function") throw new Error(`loadDatabase(${JSON.stringify(moduleName)}) gave ${db}`);
 }
 
 async function hold(locker, key) {
