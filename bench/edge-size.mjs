@@ -7,7 +7,6 @@
 import { gzipSync } from "node:zlib";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { tsImport } from "tsx/esm/api";
 import { compactLuaPlugin } from "../tools/compact-lua-plugin.mjs";
 
 /**
@@ -43,6 +42,7 @@ export async function measureEdgeEntry() {
 
 /** Each source file's minified bytes in the same entry, built from src/ (the Lua compacted as the build does). */
 async function sourceShares() {
+  const { tsImport } = await import("tsx/esm/api");
   const { compactLua } = await tsImport("../src/scripts/script.ts", import.meta.url);
   const fromSource = await build({
     ...common,
