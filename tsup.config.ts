@@ -1,4 +1,6 @@
 import { defineConfig } from "tsup";
+import { compactLua } from "./src/scripts/script";
+import { compactLuaPlugin } from "./tools/compact-lua-plugin.mjs";
 
 export default defineConfig({
   entry: {
@@ -23,4 +25,6 @@ export default defineConfig({
   // Keep "node:" specifiers as written: Deno and edge bundlers need them.
   removeNodeProtocol: false,
   external: ["ioredis", "@upstash/redis"],
+  // The Lua scripts ship compact (no comments, no indentation): the readable text stays in src/.
+  esbuildPlugins: [compactLuaPlugin(compactLua)],
 });

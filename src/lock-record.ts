@@ -1,5 +1,6 @@
 import { CorruptRecordError } from "./errors";
 import type { LockData } from "./lock-data";
+import { compactLua } from "./scripts/script";
 
 /*
  * The lock record, defined here once. A lock is one Redis string, so that one
@@ -33,16 +34,18 @@ const RECORD = /^pl1\|(\d{1,16})\|(\d{1,15})\|(\d{1,15})\|([0-9a-f]{32})\|(\d{1,
 /**
  * The layout for the Lua scripts: Lua functions spliced at the top of the
  * scripts that read or write records (acquire, extend, release), so that the
- * patterns above and these stay side by side. A script's SHA is over its
- * whole text, this included (test/unit/scripts.test.ts checks it; after a
- * change here, run `node tools/fill-script-shas.mjs`). Which script uses what:
+ * patterns above and these stay side by side. Compact, like each script
+ * (compactLua(), src/scripts/script.ts), so that a script stays line for line
+ * the same whether the build or the module compacts it. A script's SHA is
+ * over its whole text, this included (test/unit/scripts.test.ts checks it;
+ * after a change here, run `node tools/fill-script-shas.mjs`). Which script uses what:
  * acquire: recordHead (to write), tombstoneToken, parseRecord (a victim's
  * token, processHash and seq); extend: tombstoneToken, parseRecord (every
  * field), recordHead; release: tombstoneToken, recordOwner, formatTombstone.
  * test/integration/script-round-trips.test.ts checks that what the scripts
  * write, decodeLockRecord() reads, and the other way round.
  */
-export const LUA_RECORD_LAYOUT = `-- The lock record (src/lock-record.ts):
+export const LUA_RECORD_LAYOUT = compactLua(`-- The lock record (src/lock-record.ts):
 -- pl1|<fencingToken>|<acquiredAtMs>|<extendedAtMs>|<processHash>|<seq>|<traceField>
 
 -- Every field of a record, as strings; nil when the value is not a lock record.
@@ -70,7 +73,7 @@ end
 local function formatTombstone(token)
   return 'pl1t|' .. string.format('%.0f', token)
 end
-`;
+`);
 
 export interface OwnerParts {
   key: string;

@@ -1,7 +1,7 @@
 import { LUA_RECORD_LAYOUT, encodeTraceField } from "../lock-record";
 import { keyError, malformedReply } from "../malformed-reply";
 import { waitFlagKey } from "../wait-flag-key";
-import type { LuaScript } from "./script";
+import { compactLua, type LuaScript } from "./script";
 
 /**
  * Takes a batch of locks, each one free or held by a holder known to be dead
@@ -51,7 +51,7 @@ import type { LuaScript } from "./script";
  */
 export const ACQUIRE: LuaScript = {
   name: "acquire",
-  source: `${LUA_RECORD_LAYOUT}
+  source: compactLua(`${LUA_RECORD_LAYOUT}
 local processHash = ARGV[1]
 local lockTtlMs = ARGV[2]
 local lockCount = #ARGV - 3
@@ -135,8 +135,8 @@ for i = 1, lockCount do
     end
   end
 end
-return replies`,
-  sha: "f222d69fc9e26efd98834b810b9b4e0901d0961a",
+return replies`),
+  sha: "77f874782c5f8a2c8bc5d345a97df9b62ad4e2dd",
 };
 
 /** One lock to acquire: its Redis key, who asks (processHash and seq) with which trace, and what the short form leaves out. */

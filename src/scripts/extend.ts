@@ -2,7 +2,7 @@ import { LUA_RECORD_LAYOUT, decodeLockRecord, type Owner } from "../lock-record"
 import { malformedReply } from "../malformed-reply";
 import type { ExtendResult } from "../results";
 import { LockStatus } from "../statuses";
-import type { LuaScript } from "./script";
+import { compactLua, type LuaScript } from "./script";
 
 /**
  * Extends a lock that the caller still owns, and stamps extendedAt.
@@ -12,7 +12,7 @@ import type { LuaScript } from "./script";
  */
 export const EXTEND: LuaScript = {
   name: "extend",
-  source: `${LUA_RECORD_LAYOUT}
+  source: compactLua(`${LUA_RECORD_LAYOUT}
 local lockKey = KEYS[1]
 local ownProcessHash, ownSeq, lockTtlMs = ARGV[1], ARGV[2], ARGV[3]
 
@@ -28,8 +28,8 @@ if not token or processHash ~= ownProcessHash or seq ~= ownSeq then return {0, c
 local time = redis.call('TIME')
 local extended = recordHead(token, acquiredAtMs, string.format('%.0f', time[1] * 1000 + math.floor(time[2] / 1000)), processHash) .. seq .. '|' .. traceField
 redis.call('SET', lockKey, extended, 'PX', lockTtlMs)
-return {1, extended}`,
-  sha: "1bd6d0960bb23fbc72d2f557feb18f9471dcdc44",
+return {1, extended}`),
+  sha: "c4abdea665120b58d3c29895f60ef7f1cf84b98e",
 };
 
 /** The ARGV of one EXTEND of `owner`'s lock (its KEYS: the lock's Redis key). */

@@ -1,6 +1,6 @@
 import { TOMBSTONE } from "../lock-record";
 import { malformedReply } from "../malformed-reply";
-import type { LuaScript } from "./script";
+import { compactLua, type LuaScript } from "./script";
 
 /**
  * Reads a lock or liveness record. A script rather than a GET so that every
@@ -11,9 +11,9 @@ import type { LuaScript } from "./script";
  */
 export const READ: LuaScript = {
   name: "read",
-  source: `-- A GET inside a script: every transport then needs only EVALSHA/EVAL, and a client's key prefix applies.
-return redis.call('GET', KEYS[1])`,
-  sha: "b90900895954e979a2084b24fb2d5e82e5eeef61",
+  source: compactLua(`-- A GET inside a script: every transport then needs only EVALSHA/EVAL, and a client's key prefix applies.
+return redis.call('GET', KEYS[1])`),
+  sha: "d3c21d0c2b9ca22f82737626a27bcaf5d288f99f",
 };
 
 /**

@@ -3,7 +3,7 @@ import { keyError, malformedReply } from "../malformed-reply";
 import type { ReleaseResult } from "../results";
 import { LockStatus } from "../statuses";
 import { waitFlagKey } from "../wait-flag-key";
-import type { LuaScript } from "./script";
+import { compactLua, type LuaScript } from "./script";
 
 /**
  * Deletes a batch of locks that the caller still owns, each with its wait
@@ -36,7 +36,7 @@ import type { LuaScript } from "./script";
  */
 export const RELEASE: LuaScript = {
   name: "release",
-  source: `${LUA_RECORD_LAYOUT}
+  source: compactLua(`${LUA_RECORD_LAYOUT}
 -- ARGV[1] how to announce a release that a waiter flagged: '0' not at all, '1' PUBLISH, '2' SPUBLISH.
 local publishMode = ARGV[1]
 local replies = {}
@@ -86,8 +86,8 @@ for i = 1, #KEYS / 2 do
     end
   end
 end
-return replies`,
-  sha: "ce947b8dde674900021062d159d06949d1ff9151",
+return replies`),
+  sha: "d0a9191fad61821ea995939bcd6b9d57ebd8138c",
 };
 
 /** Our own lock to release: its name, its Redis key, and who holds it. */

@@ -1,4 +1,4 @@
-import type { LuaScript } from "./script";
+import { compactLua, type LuaScript } from "./script";
 
 /**
  * Deletes one key: the process's liveness record on terminate() (which frees
@@ -9,7 +9,7 @@ import type { LuaScript } from "./script";
  */
 export const REMOVE: LuaScript = {
   name: "remove",
-  source: `-- Gone at once: a liveness record frees the process's locks, a waiter's flag leaves with the waiter.
-return redis.call('DEL', KEYS[1])`,
-  sha: "7eb5d43de684d8cd10af0db3186b6886e99bdf3d",
+  source: compactLua(`-- Gone at once: a liveness record frees the process's locks, a waiter's flag leaves with the waiter.
+return redis.call('DEL', KEYS[1])`),
+  sha: "b0d697da25b13e49157b2c214a4033546aba2104",
 };

@@ -1,4 +1,4 @@
-import type { LuaScript } from "./script";
+import { compactLua, type LuaScript } from "./script";
 
 /**
  * Writes the process's liveness record: SET key data PX reportTtlMs, with XX
@@ -10,7 +10,7 @@ import type { LuaScript } from "./script";
  */
 export const REPORT: LuaScript = {
   name: "report",
-  source: `local livenessKey = KEYS[1]
+  source: compactLua(`local livenessKey = KEYS[1]
 local data, reportTtlMs, mode = ARGV[1], ARGV[2], ARGV[3]
 
 -- A rewrite: only over the record we wrote before; nil tells the caller it lapsed.
@@ -19,8 +19,8 @@ if mode == 'XX' then
 end
 
 -- The first write of this identity: create the record.
-return redis.call('SET', livenessKey, data, 'PX', reportTtlMs)`,
-  sha: "32558c3d07e889f2eb18f639769034538e2c7a68",
+return redis.call('SET', livenessKey, data, 'PX', reportTtlMs)`),
+  sha: "2866965e4659f5b2352046aaa57fac6356ca7145",
 };
 
 /** The ARGV of one REPORT (its KEYS: the liveness key): a `rewrite` must find the record still there. */
