@@ -1,11 +1,13 @@
-// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,singleton,takeover,handoff,memory]`
+// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory]`
 // Spawns its own redis-server (free loopback port, never 6379) and the Upstash
 // REST server, runs each measurement in sequence in one run, prints the table
 // with targets, ratios and PASS/MISS, and writes bench/RESULTS.md.
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { measureCeiling } from "./ceiling.mjs";
 import { measureHandoff } from "./handoff.mjs";
 import { environment } from "./lib/environment.mjs";
+import { IOREDIS_PEERS, UPSTASH_PEERS } from "./lib/peers.mjs";
 import { buildRows, printTable, writeResults } from "./lib/report.mjs";
 import { startServers } from "./lib/servers.mjs";
 import { measureMemory } from "./memory.mjs";
@@ -13,11 +15,13 @@ import { measureOverhead } from "./overhead.mjs";
 import { measureSingletonJobs } from "./singleton-jobs.mjs";
 import { measureTakeover } from "./takeover.mjs";
 import { measureUncontended } from "./uncontended.mjs";
+import { measureUpstashRequests } from "./upstash-requests.mjs";
 
+const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory"];
 const USAGE = `usage: npm run bench [-- --quick] [-- --only=<list>] [-- --peers=<list>] [-- --out=<file>]
-  --quick   short phases for iterating (1 s per throughput phase, 2,000 jobs, 5 kills, 10 hand-offs)
-  --only    measurements to run: ${["ceiling", "uncontended", "overhead", "singleton", "takeover", "handoff", "memory"].join(",")}
-  --peers   libraries in the uncontended phase: pulselock,pulselock-run,redlock,sesame,semaphore,pulselock-upstash,upstash-lock
+  --quick   short phases for iterating (1 round of 1 s per throughput phase, 2,000 jobs, 5 kills, 10 hand-offs)
+  --only    measurements to run: ${PHASES.join(",")}
+  --peers   libraries in the uncontended phase: ${[...Object.keys(IOREDIS_PEERS), ...Object.keys(UPSTASH_PEERS)].join(",")}
   --out     where to write the results (default bench/RESULTS.md)`;
 
 const FULL = {
@@ -57,7 +61,7 @@ const log = (line) => console.log(line);
 const env = environment(argv);
 const started = performance.now();
 
-const servers = await startServers({ upstash: wants("uncontended") });
+const servers = await startServers({ upstash: wants("uncontended") || wants("requests") });
 const ctx = { ...servers, ...settings, log };
 const results = {};
 const notes = [];
@@ -82,6 +86,13 @@ try {
     results.ceiling.runs = [results.ceiling.opsPerSec, again.opsPerSec];
     results.ceiling.opsPerSec = Math.max(...results.ceiling.runs);
   }
+  await phase("requests", "HTTP requests per acquireAndRun over Upstash REST", async () => {
+    const r = await measureUpstashRequests(ctx);
+    log(
+      `  pulselock: ${r.pulselock.first.total} (new isolate), ${r.pulselock.again.map((t) => t.total).join("/")} (idle again); @upstash/lock: ${r.upstashLock.map((t) => t.total).join("/")}`,
+    );
+    return r;
+  });
   await phase("overhead", "Client CPU split (diagnostic)", async () => {
     const r = await measureOverhead(ctx);
     log(
@@ -102,6 +113,9 @@ if (results.takeover)
     `Takeover: the contender retries every ${results.takeover.pollMs} ms; all kills of one scenario run in parallel, one holder process and one key each.`,
   );
 if (results.handoff) notes.push(`Hand-off: the holder keeps the lock ${results.handoff.holdMs.join("–")} ms (random) after the waiter started waiting.`);
+env.loadavgEnd = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(" ");
 notes.push(`Total time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 const rows = buildRows(results);
 console.log("");

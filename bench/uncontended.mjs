@@ -1,21 +1,24 @@
 // Uncontended acquire+release pairs per second at concurrency 1 and 64 from
-// one process, for pulselock and the libraries a user would pick instead,
-// with the server-side commands per pair (client commands + commands in Lua).
+// one process, for pulselock and the libraries a user would pick instead, each
+// with its client's auto-pipelining off and on, with the server-side commands
+// per pair (client commands + commands in Lua) and the CPU both sides spent.
+import { CLIENT_SETTINGS, DEFAULT_SETTING } from "./lib/clients.mjs";
 import { IOREDIS_PEERS, UPSTASH_PEERS } from "./lib/peers.mjs";
 import { runFor } from "./lib/loop.mjs";
 import { commandCalls, describeCalls, resetStats, serverCpuSeconds, totalCalls } from "./lib/redis-stats.mjs";
+import { summarizeRounds } from "./lib/summary.mjs";
 
 export const CONCURRENCIES = [1, 64];
 
-async function measureOne({ peer, target, prefix, admin, concurrency, durationMs, warmupMs }) {
-  const lib = await peer.setup(target, prefix);
+async function measureOne({ peer, target, prefix, clientOptions, admin, concurrency, durationMs, warmupMs }) {
+  const lib = await peer.setup(target, prefix, clientOptions);
   // Each loop reuses its own key: uncontended, and the key space stays small.
   const op = (worker) => lib.pair(`k${worker}`);
   try {
     await runFor({ durationMs: warmupMs, concurrency, op });
     await resetStats(admin);
-    const cpu = process.cpuUsage();
     const serverCpu = await serverCpuSeconds(admin);
+    const cpu = process.cpuUsage();
     const { ops, ms, errors, firstError } = await runFor({ durationMs, concurrency, op });
     const { user, system } = process.cpuUsage(cpu);
     const serverUsPerPair = (((await serverCpuSeconds(admin)) - serverCpu) * 1e6) / ops;
@@ -34,41 +37,41 @@ async function measureOne({ peer, target, prefix, admin, concurrency, durationMs
   }
 }
 
+/** Round r starts r places further down the list, so that no entry always follows the same one. */
+const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
+
 /**
- * Resolves with { [peerName]: { label, transport, byConcurrency: { 1: {...}, 64: {...} } } }.
- * With rounds > 1 the peers take turns (round 1: every peer, then round 2, …) and each keeps its
- * median round by pairs/s, so that a burst of load from elsewhere does not land on one peer only.
+ * Resolves with `{ [peerName]: { label, transport, ours, defaultSetting, settings: { [setting]: { 1: summary, 64: summary } } } }`
+ * (summary: lib/summary.mjs). Every (peer, setting, concurrency) is one entry; in each round every entry
+ * runs once, in an order rotated by the round, so that a burst of load from elsewhere does not land on one
+ * peer only; each figure is the median of the rounds.
  */
 export async function measureUncontended({ redis, admin, rest, roundMs, warmupMs, rounds, only, log }) {
-  const runs = {};
-  const results = {};
   const groups = [
     { peers: IOREDIS_PEERS, target: redis.url, transport: "ioredis" },
     { peers: UPSTASH_PEERS, target: rest, transport: "upstash" },
   ];
-  for (let round = 1; round <= rounds; round++) {
-    for (const { peers, target, transport } of groups) {
-      for (const [name, peer] of Object.entries(peers)) {
-        if (only && !only.includes(name)) continue;
-        results[name] ??= { label: peer.label, transport, byConcurrency: {} };
-        for (const concurrency of CONCURRENCIES) {
-          await admin.flushall();
-          const r = await measureOne({ peer, target, prefix: `u:${name}:${concurrency}:`, admin, concurrency, durationMs: roundMs, warmupMs });
-          ((runs[name] ??= {})[concurrency] ??= []).push(r);
-          log(
-            `  ${rounds > 1 ? `[${round}/${rounds}] ` : ""}${peer.label} c=${concurrency}: ${Math.round(r.pairsPerSec)} pairs/s, ` +
-              `${r.commandsPerPair.toFixed(2)} cmds/pair, ${r.cpuUsPerPair.toFixed(0)} µs client CPU/pair, ` +
-              `${r.serverUsPerPair.toFixed(0)} µs Redis CPU/pair (${r.breakdown})`,
-          );
-        }
-      }
+  const entries = [];
+  const results = {};
+  for (const { peers, target, transport } of groups) {
+    for (const [name, peer] of Object.entries(peers)) {
+      if (only && !only.includes(name)) continue;
+      results[name] = { label: peer.label, transport, ours: name.startsWith("pulselock"), defaultSetting: DEFAULT_SETTING[transport], settings: {} };
+      for (const [setting, s] of Object.entries(CLIENT_SETTINGS))
+        for (const concurrency of CONCURRENCIES) entries.push({ name, peer, target, setting, clientOptions: s[transport], concurrency, runs: [] });
     }
   }
-  for (const [name, byConcurrency] of Object.entries(runs)) {
-    for (const [concurrency, list] of Object.entries(byConcurrency)) {
-      const sorted = [...list].sort((a, b) => a.pairsPerSec - b.pairsPerSec);
-      results[name].byConcurrency[concurrency] = { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: list.map((r) => r.pairsPerSec) };
+  for (let round = 0; round < rounds; round++) {
+    for (const e of rotate(entries, Math.round((round * entries.length) / rounds))) {
+      await admin.flushall();
+      const r = await measureOne({ ...e, prefix: `u:${e.name}:${e.setting}:${e.concurrency}:`, admin, durationMs: roundMs, warmupMs });
+      e.runs.push(r);
+      log(
+        `  ${rounds > 1 ? `[${round + 1}/${rounds}] ` : ""}${e.peer.label}, ${CLIENT_SETTINGS[e.setting].label}, c=${e.concurrency}: ${Math.round(r.pairsPerSec)} pairs/s, ` +
+          `${r.commandsPerPair.toFixed(2)} cmds/pair, ${r.cpuUsPerPair.toFixed(1)} µs client CPU/pair, ${r.serverUsPerPair.toFixed(1)} µs Redis CPU/pair`,
+      );
     }
   }
+  for (const e of entries) (results[e.name].settings[e.setting] ??= {})[e.concurrency] = summarizeRounds(e.runs);
   return results;
 }

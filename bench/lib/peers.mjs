@@ -1,10 +1,11 @@
-// Each library under test behind one shape: setup() → { pair(key), close() },
-// where pair() takes the lock on an uncontended key and releases it. Every
-// library gets its own client(s) and its own key prefix (a fresh key space).
+// Each library under test behind one shape: setup(target, prefix, clientOptions)
+// → { pair(key), close() }, where pair() takes the lock on an uncontended key and
+// releases it. Every library gets its own client(s), built with the client
+// options of the setting under test, and its own key prefix (a fresh key space).
 import { Locker, RedisDatabase, LockStatus } from "pulselock";
 import RedlockV5 from "redlock";
 import { Redlock as SesameRedlock } from "@sesamecare-oss/redlock";
-import { Mutex } from "redis-semaphore";
+import { Mutex, Semaphore } from "redis-semaphore";
 import { Lock as UpstashLock } from "@upstash/lock";
 import { closeIoredis, ioredis, upstash } from "./clients.mjs";
 
@@ -36,15 +37,15 @@ export async function warmLocker(locker) {
 export const IOREDIS_PEERS = {
   pulselock: {
     label: "pulselock (ioredis)",
-    async setup(url, prefix) {
-      const client = ioredis(url, { keyPrefix: prefix });
+    async setup(url, prefix, options) {
+      const client = ioredis(url, { ...options, keyPrefix: prefix });
       return pulselockOver(new RedisDatabase(client), () => closeIoredis(client));
     },
   },
   "pulselock-run": {
     label: "pulselock acquireAndRun (ioredis)",
-    async setup(url, prefix) {
-      const client = ioredis(url, { keyPrefix: prefix });
+    async setup(url, prefix, options) {
+      const client = ioredis(url, { ...options, keyPrefix: prefix });
       const locker = new Locker({ database: new RedisDatabase(client) });
       await warmLocker(locker);
       const noop = async () => {};
@@ -62,8 +63,8 @@ export const IOREDIS_PEERS = {
   },
   redlock: {
     label: "redlock 5 (1 instance)",
-    async setup(url, prefix) {
-      const client = ioredis(url, { keyPrefix: prefix });
+    async setup(url, prefix, options) {
+      const client = ioredis(url, { ...options, keyPrefix: prefix });
       const redlock = new RedlockV5([client], { retryCount: 0 });
       return {
         async pair(key) {
@@ -76,8 +77,8 @@ export const IOREDIS_PEERS = {
   },
   sesame: {
     label: "@sesamecare-oss/redlock (1 instance)",
-    async setup(url, prefix) {
-      const client = ioredis(url, { keyPrefix: prefix });
+    async setup(url, prefix, options) {
+      const client = ioredis(url, { ...options, keyPrefix: prefix });
       const redlock = new SesameRedlock([client], { retryCount: 0 });
       return {
         async pair(key) {
@@ -90,8 +91,8 @@ export const IOREDIS_PEERS = {
   },
   semaphore: {
     label: "redis-semaphore Mutex",
-    async setup(url, prefix) {
-      const client = ioredis(url, { keyPrefix: prefix });
+    async setup(url, prefix, options) {
+      const client = ioredis(url, { ...options, keyPrefix: prefix });
       return {
         async pair(key) {
           // Its defaults otherwise: the refresh timer (every 0.8 × lockTimeout) is part of what a user gets.
@@ -103,19 +104,33 @@ export const IOREDIS_PEERS = {
       };
     },
   },
+  "semaphore-1": {
+    label: "redis-semaphore Semaphore (limit 1)",
+    async setup(url, prefix, options) {
+      const client = ioredis(url, { ...options, keyPrefix: prefix });
+      return {
+        async pair(key) {
+          const semaphore = new Semaphore(client, key, 1, { lockTimeout: LEASE_MS, acquireAttemptsLimit: 1 });
+          await semaphore.acquire();
+          await semaphore.release();
+        },
+        close: () => closeIoredis(client),
+      };
+    },
+  },
 };
 
 export const UPSTASH_PEERS = {
   "pulselock-upstash": {
     label: "pulselock (@upstash/redis)",
-    async setup(rest, prefix) {
-      return pulselockOver(new RedisDatabase(upstash(rest), { prefix }), async () => {});
+    async setup(rest, prefix, options) {
+      return pulselockOver(new RedisDatabase(upstash(rest, options), { prefix }), async () => {});
     },
   },
   "upstash-lock": {
     label: "@upstash/lock",
-    async setup(rest, prefix) {
-      const redis = upstash(rest);
+    async setup(rest, prefix, options) {
+      const redis = upstash(rest, options);
       return {
         async pair(key) {
           const lock = new UpstashLock({ id: prefix + key, redis, lease: LEASE_MS, retry: { attempts: 1, delay: 1 } });

@@ -1,6 +1,8 @@
 // Turns the measurements into rows (what, figure, target, ratio, verdict),
 // prints them as a table and writes bench/RESULTS.md.
 import { writeFileSync } from "node:fs";
+import { CLIENT_SETTINGS } from "./clients.mjs";
+import { bestSetting, comparisons, TARGETS } from "./summary.mjs";
 
 const int = (n) => Math.round(n).toLocaleString("en-US");
 const ms = (n) => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
@@ -10,12 +12,28 @@ function row(what, figure, target, ratio, ok) {
   return { what, figure, target: target ?? "", ratio: ratio ?? "", verdict: ok === undefined ? "" : ok ? "PASS" : "MISS" };
 }
 
-/**
- * How many times more CPU (client + Redis, per pair) `peer` spends than `ours`: the throughput ratio a
- * CPU-bound machine would show. It is steadier than pairs/s on a busy machine, where waiting for a
- * CPU slot, not work, sets the pace.
- */
-const cpuRatio = (peer, ours) => (peer.cpuUsPerPair + peer.serverUsPerPair) / (ours.cpuUsPerPair + ours.serverUsPerPair);
+const settingLabel = (setting) => CLIENT_SETTINGS[setting]?.label ?? setting;
+
+const COMPARED = {
+  pairs: { title: "pairs/s", unit: (m) => int(m.pairsPerSec), target: (t) => `≥ ${t}×` },
+  upstashPairs: { title: "pairs/s over Upstash REST", unit: (m) => int(m.pairsPerSec), target: (t) => `≥ ${t}×` },
+  redisCpu: { title: "Redis CPU µs/pair", unit: (m) => m.serverUsPerPair.toFixed(1), target: (t) => `≤ ${t}×` },
+  clientCpu: { title: "client CPU µs/pair", unit: (m) => m.cpuUsPerPair.toFixed(1), target: (t) => `≤ ${t}×` },
+};
+
+/** "pulselock (…, setting) vs the best peer (…, setting)": one row per comparison from lib/summary.mjs. */
+function comparisonRow(k) {
+  const how = COMPARED[k.what];
+  const side = (x) => `${x.label}, ${settingLabel(x.setting)}`;
+  const whom = k.what === "redisCpu" || k.what === "clientCpu" ? "lowest peer" : "best peer";
+  return row(
+    `c=${k.c} ${how.title}: ${side(k.ours)} vs ${whom}: ${side(k.peer)}`,
+    `${how.unit(k.ours.m)} / ${how.unit(k.peer.m)}`,
+    k.target === undefined ? undefined : how.target(k.target),
+    `${k.ratio.toFixed(2)}×${k.ratioAtBetter ? ` (pulselock ${settingLabel(k.ratioAtBetter.setting)}: ${k.ratioAtBetter.ratio.toFixed(2)}×)` : ""}`,
+    k.ok,
+  );
+}
 
 export function buildRows(r) {
   const rows = [];
@@ -27,41 +45,62 @@ export function buildRows(r) {
     );
   }
   if (r.uncontended) {
-    const pl = r.uncontended.pulselock?.byConcurrency;
-    const plUp = r.uncontended["pulselock-upstash"]?.byConcurrency;
     for (const e of Object.values(r.uncontended)) {
-      for (const [c, m] of Object.entries(e.byConcurrency)) {
-        rows.push(
-          row(
-            `Uncontended pairs, ${e.label}, c=${c}`,
-            `${int(m.pairsPerSec)} pairs/s${m.rounds.length > 1 ? ` (median of ${m.rounds.map(int).join(", ")})` : ""}, ${m.commandsPerPair.toFixed(2)} cmds/pair, CPU/pair ${m.cpuUsPerPair.toFixed(0)} µs client, ${m.serverUsPerPair.toFixed(0)} µs Redis`,
-          ),
-        );
+      for (const c of [1, 64]) {
+        const best = bestSetting(e, c)?.setting;
+        for (const [setting, byC] of Object.entries(e.settings)) {
+          const m = byC[c];
+          if (!m) continue;
+          const tags = [setting === e.defaultSetting ? "client default" : "", setting === best ? "better" : ""].filter(Boolean).join(", ");
+          rows.push(
+            row(
+              `Uncontended, c=${c}, ${e.label}, ${settingLabel(setting)}${tags ? ` (${tags})` : ""}`,
+              `${int(m.pairsPerSec)} pairs/s${m.rounds.length > 1 ? ` (median of ${m.rounds.map(int).join(", ")})` : ""}, ${m.commandsPerPair.toFixed(2)} cmds/pair, CPU/pair ${m.cpuUsPerPair.toFixed(1)} µs client, ${m.serverUsPerPair.toFixed(1)} µs Redis`,
+            ),
+          );
+        }
       }
     }
-    if (pl?.[64] && ceilingPairs) {
-      const ratio = pl[64].pairsPerSec / ceilingPairs;
-      rows.push(
-        row("pulselock c=64 vs ceiling pairs/s", `${int(pl[64].pairsPerSec)} / ${int(ceilingPairs)}`, "≥ 0.75×", `${ratio.toFixed(2)}×`, ratio >= 0.75),
-      );
-    }
-    for (const [name, e] of Object.entries(r.uncontended)) {
-      if (name.startsWith("pulselock")) continue;
-      const ours = e.transport === "upstash" ? plUp : pl;
-      if (!ours?.[64] || !e.byConcurrency[64]) continue;
-      const ratio = ours[64].pairsPerSec / e.byConcurrency[64].pairsPerSec;
-      const who = e.transport === "upstash" ? "pulselock (@upstash/redis)" : "pulselock (ioredis)";
-      const cpu = cpuRatio(e.byConcurrency[64], ours[64]);
+    const pl = r.uncontended.pulselock;
+    const plBest = pl && bestSetting(pl, 64);
+    if (plBest && ceilingPairs) {
+      const ratio = plBest.m.pairsPerSec / ceilingPairs;
       rows.push(
         row(
-          `${who} c=64 vs ${e.label}`,
-          `${int(ours[64].pairsPerSec)} / ${int(e.byConcurrency[64].pairsPerSec)}`,
-          "≥ 1.3×",
-          `${ratio.toFixed(2)}× (CPU ${cpu.toFixed(2)}×)`,
-          ratio >= 1.3,
+          "pulselock c=64 (better setting) vs ceiling pairs/s",
+          `${int(plBest.m.pairsPerSec)} / ${int(ceilingPairs)}`,
+          "≥ 0.75×",
+          `${ratio.toFixed(2)}×`,
+          ratio >= 0.75,
         ),
       );
     }
+    for (const k of comparisons(r.uncontended)) rows.push(comparisonRow(k));
+  }
+  if (r.requests) {
+    const { pulselock: p, upstashLock: u } = r.requests;
+    const worst = (list) => list.reduce((a, b) => (b.total > a.total ? b : a));
+    const describe = (t) => `${t.total} (${t.startedBeforeJob} before the job starts: ${t.sequence})`;
+    const again = worst(p.again);
+    rows.push(
+      row(
+        "HTTP requests per acquireAndRun, pulselock/core over @upstash/redis, new isolate",
+        describe(p.first),
+        `≤ ${TARGETS.requestsPerJob}, job after the 1st`,
+        "",
+        p.first.total <= TARGETS.requestsPerJob && p.first.startedBeforeJob <= 1,
+      ),
+    );
+    rows.push(
+      row(
+        `HTTP requests per acquireAndRun, same Locker idle again (most of ${p.again.length})`,
+        describe(again),
+        `≤ ${TARGETS.requestsPerJob}, job after the 1st`,
+        "",
+        again.total <= TARGETS.requestsPerJob && again.startedBeforeJob <= 1,
+      ),
+    );
+    rows.push(row(`HTTP requests per job, @upstash/lock acquire + release (most of ${u.length})`, describe(worst(u))));
   }
   if (r.overhead) {
     rows.push(
@@ -178,9 +217,17 @@ export function writeResults(path, { env, settings, rows, results, notes }) {
   if (results.uncontended) {
     details.push("### Commands per pair, by command (server side: client commands + commands inside Lua)\n");
     for (const e of Object.values(results.uncontended)) {
-      for (const [c, m] of Object.entries(e.byConcurrency))
-        details.push(`- ${e.label}, c=${c}: ${m.breakdown}${m.errors ? ` (${m.errors} failed pairs)` : ""}`);
+      for (const [setting, byC] of Object.entries(e.settings))
+        for (const [c, m] of Object.entries(byC))
+          details.push(`- ${e.label}, ${settingLabel(setting)}, c=${c}: ${m.breakdown}${m.errors ? ` (${m.errors} failed pairs)` : ""}`);
     }
+  }
+  if (results.requests) {
+    const { pulselock: p, upstashLock: u, counting } = results.requests;
+    details.push(`\n### HTTP requests per job over Upstash REST (counted by ${counting})\n`);
+    details.push(`- pulselock/core, new isolate: ${p.first.sequence}`);
+    p.again.forEach((t, i) => details.push(`- pulselock/core, idle again (${i + 1}): ${t.sequence}`));
+    u.forEach((t, i) => details.push(`- @upstash/lock (${i + 1}): ${t.sequence}`));
   }
   if (results.singleton) {
     details.push("\n### Commands per singleton job, by command\n");
@@ -196,7 +243,7 @@ export function writeResults(path, { env, settings, rows, results, notes }) {
 
 Produced by \`${env.command}\` on ${env.date} (${settings.mode} run).
 
-- Machine: ${env.cpu}, ${env.memoryGb} GB RAM, load average at the start ${env.loadavg}
+- Machine: ${env.cpu}, ${env.memoryGb} GB RAM, load average at the start ${env.loadavg}${env.loadavgEnd ? `, at the end ${env.loadavgEnd}` : ""}
 - Node ${env.node}; ${env.redis}
 - Packages: ${pk}
 - pulselock commit ${env.commit}
@@ -204,9 +251,11 @@ Produced by \`${env.command}\` on ${env.date} (${settings.mode} run).
     .map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`)
     .join(", ")}
 
-All clients use the same ioredis options (\`enableAutoPipelining: true\`); the Upstash rows go through
-\`pulselock upstash-dev\` (a separate process) in front of the same redis-server, with @upstash/redis
-defaults. Method: [docs/benchmarks.md](../docs/benchmarks.md).
+Uncontended rows: every library runs with its client's auto-pipelining off and on (ioredis defaults to
+off, @upstash/redis 1.39 to on); each peer counts at its better setting (more pairs/s at that
+concurrency), pulselock at its client's default; each figure is the median of the rounds, taken in
+turns. The Upstash rows go through \`pulselock upstash-dev\` (a separate process) in front of the same
+redis-server. The other phases give every ioredis client \`enableAutoPipelining: true\`. Method: [docs/benchmarks.md](../docs/benchmarks.md).
 
 ${markdownTable(rows)}
 
