@@ -1,17 +1,24 @@
 /**
- * Sends the calls of one script in batches: the calls made in one turn of the
- * event loop leave together, and while `maxInFlight` batches are out, new calls
- * wait and leave together when one comes back. A busy process so pays for one
+ * Sends the calls of one script in batches. A busy process so pays for one
  * script call per batch instead of one per lock, which is where a client
- * library spends most of its CPU; a lone call waits only for the end of the
- * current turn (setImmediate, a few µs).
+ * library spends most of its CPU; a lone caller must not pay for that with
+ * latency. So:
+ * - While no batch of this batcher is out, a call leaves within the task that
+ *   made it, once that task's microtasks have run: the calls of a synchronous
+ *   burst, and those of the callers that one reply resumes together (which run
+ *   in the same microtask checkpoint), leave as one batch, and a lone call
+ *   leaves before the event loop runs anything else.
+ * - While a batch is out, more calls are coming (its reply resumes its
+ *   callers), so new calls gather until the end of the turn (setImmediate, a
+ *   few µs), and while `maxInFlight` batches are out, until one comes back.
  *
  * On runtimes with request contexts (Cloudflare Workers), a batch must hold
  * the calls of one request only: a promise of one request settled by another
  * request's I/O draws workerd's "different request context" warning, and a
- * request that waits on another's I/O is cancelled as hung. There a turn ends
- * with the current task's microtasks (every call in it comes from the request
- * that runs the task), and no call waits behind a batch in flight.
+ * request that waits on another's I/O is cancelled as hung. There a batch
+ * always leaves within the task that made its calls (every call in it comes
+ * from the request that runs the task), and no call waits behind a batch in
+ * flight.
  */
 import { runAfterTask, runAtEndOfTask } from "./timers";
 
@@ -19,11 +26,11 @@ import { runAfterTask, runAtEndOfTask } from "./timers";
 export type BatchScope = "turn" | "request";
 
 /**
- * The pumps due at the end of this turn, run one after another in one callback:
- * the acquire and release batches of a turn then reach the transport in one
- * microtask checkpoint, and an HTTP transport can send them in one request.
+ * The pumps due at one moment, run one after another in one callback: the
+ * acquire and release batches due then reach the transport in one microtask
+ * checkpoint, and an HTTP transport can send them in one request.
  */
-function endOfTurn(schedule: (fn: () => void) => void): (pump: () => void) => void {
+function dueAt(schedule: (fn: () => void) => void): (pump: () => void) => void {
   let due: (() => void)[] | undefined;
   return (pump) => {
     if (!due) {
@@ -37,7 +44,8 @@ function endOfTurn(schedule: (fn: () => void) => void): (pump: () => void) => vo
   };
 }
 
-const AT_END = { turn: endOfTurn(runAfterTask), request: endOfTurn(runAtEndOfTask) } as const;
+const AT_END_OF_TASK = dueAt(runAtEndOfTask);
+const AT_END_OF_TURN = dueAt(runAfterTask);
 
 interface Pending<E, R> {
   entry: E;
@@ -77,7 +85,8 @@ export class Batcher<E, R> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= this.maxInFlight) return;
     this.#scheduled = true;
-    AT_END[this.scope](() => {
+    const at = this.#inFlight === 0 || this.scope === "request" ? AT_END_OF_TASK : AT_END_OF_TURN;
+    at(() => {
       this.#scheduled = false;
       this.#pump();
     });
@@ -96,13 +105,21 @@ export class Batcher<E, R> {
       Promise.resolve()
         .then(() => this.send(batch.map((b) => b.entry)))
         .then(
-          (results) => batch.forEach((b, i) => (results[i] instanceof Error ? b.reject(results[i]) : b.resolve(results[i] as R))),
-          (error) => batch.forEach((b) => b.reject(error)),
-        )
-        .finally(() => {
-          this.#inFlight--;
-          if (this.#queue.length > 0) this.#schedule();
-        });
+          (results) => {
+            this.#landed();
+            batch.forEach((b, i) => (results[i] instanceof Error ? b.reject(results[i]) : b.resolve(results[i] as R)));
+          },
+          (error) => {
+            this.#landed();
+            batch.forEach((b) => b.reject(error));
+          },
+        );
     }
+  }
+
+  /** Before its callers resume, so that a call they make next finds this batch no longer out. */
+  #landed(): void {
+    this.#inFlight--;
+    if (this.#queue.length > 0) this.#schedule();
   }
 }

@@ -49,8 +49,13 @@ describe("Batcher in turn scope where setImmediate throws when called (Next.js's
       const call = b.call("a");
       await new Promise((r) => setTimeout(r, 5));
       expect(batches.map((x) => x.entries)).toEqual([["a"]]);
+      const whileOut = b.call("b"); // a batch is out: this one waits for the end of the turn, by the timer
+      await new Promise((r) => setTimeout(r, 5));
+      expect(batches.map((x) => x.entries)).toEqual([["a"], ["b"]]);
       batches[0]!.settle(["A"]);
+      batches[1]!.settle(["B"]);
       expect(await call).toBe("A");
+      expect(await whileOut).toBe("B");
     } finally {
       globalThis.setImmediate = original;
     }

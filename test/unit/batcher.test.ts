@@ -16,7 +16,7 @@ describe("Batcher", () => {
     const { batches, send } = manualSend();
     const b = new Batcher<string, string>(send, () => true, 100, 1);
     const first = ["a", "b"].map((e) => b.call(e));
-    expect(batches).toHaveLength(0); // not before the turn ends
+    expect(batches).toHaveLength(0); // not synchronously: later calls of this task may still join
     await nextTurn();
     expect(batches.map((x) => x.entries)).toEqual([["a", "b"]]);
     const later = ["c", "d", "e"].map((e) => b.call(e));
@@ -97,5 +97,54 @@ describe("Batcher", () => {
     );
     await expect(b.call("a")).rejects.toThrow("sync");
     await expect(b.call("b")).rejects.toThrow("sync");
+  });
+
+  it("a lone call leaves within its own task: a task queued before the call (setImmediate, setTimeout 0) finds it sent", async () => {
+    const { batches, send } = manualSend();
+    const b = new Batcher<string, string>(send, () => true, 100, 2);
+    const sentBy = (schedule: (fn: () => void) => void) => new Promise<string[][]>((r) => schedule(() => r(batches.map((x) => x.entries))));
+    const atImmediate = sentBy(setImmediate);
+    const atTimer = sentBy((fn) => setTimeout(fn, 0));
+    const call = b.call("a");
+    expect(await atImmediate).toEqual([["a"]]);
+    expect(await atTimer).toEqual([["a"]]);
+    batches[0]!.settle(["A"]);
+    expect(await call).toBe("A");
+  });
+
+  it("the callers that one reply resumes together leave as one batch, also when one of them awaits once more on the way", async () => {
+    const { batches, send } = manualSend();
+    const b = new Batcher<string, string>(send, () => true, 100, 2);
+    const loops = ["a", "b", "c"].map(async (e, i) => {
+      await b.call(e);
+      if (i === 2) await Promise.resolve();
+      return b.call(`${e}2`);
+    });
+    await nextTurn();
+    batches[0]!.settle(["A", "B", "C"]);
+    await nextTurn();
+    expect(batches.map((x) => x.entries)).toEqual([
+      ["a", "b", "c"],
+      ["a2", "b2", "c2"],
+    ]);
+    batches[1]!.settle(["A2", "B2", "C2"]);
+    expect(await Promise.all(loops)).toEqual(["A2", "B2", "C2"]);
+  });
+
+  it("while a batch is out, the calls made later in its turn gather and leave together at the end of the turn", async () => {
+    const { batches, send } = manualSend();
+    const b = new Batcher<string, string>(send, () => true, 100, 2);
+    void b.call("a");
+    const later = (e: string, awaits: number) =>
+      (async () => {
+        for (let i = 0; i < awaits; i++) await Promise.resolve();
+        return b.call(e);
+      })();
+    void later("b", 4);
+    void later("c", 8);
+    await nextTurn(); // queued before the calls of b and c, so it runs before the batcher's own setImmediate
+    expect(batches.map((x) => x.entries)).toEqual([["a"]]);
+    await nextTurn();
+    expect(batches.map((x) => x.entries)).toEqual([["a"], ["b", "c"]]);
   });
 });
