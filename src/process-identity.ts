@@ -37,19 +37,22 @@ export class ProcessIdentity {
   #lapsedGeneration = 0;
   /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
   #lastWriterError: unknown;
-  /** Rejects once the Locker is terminated: a first write still on its way then fails at once (a thread being spawned may never answer). */
-  readonly #closed: Promise<never>;
-  #close: (error: Error) => void = noop;
+  /**
+   * Fail the first writes still on their way once the Locker is terminated (a thread being spawned may never
+   * answer). One per write, made by the call that waits for it: on Workers a promise belongs to the request that
+   * made it, and one shared by every request would be waited on after its own request ended.
+   */
+  readonly #onClose = new Set<(error: Error) => void>();
+  #closed = false;
 
-  constructor(private readonly p: ProcessIdentityParams) {
-    this.#closed = new Promise<never>((_, reject) => (this.#close = reject));
-    this.#closed.catch(noop); // looked at only by a first write in flight
-  }
+  constructor(private readonly p: ProcessIdentityParams) {}
 
   /** terminate(): every identity is over, and a first write in flight fails with LockerTerminatedError. */
   close(): void {
     this.lapse(Infinity, "the Locker was terminated");
-    this.#close(new LockerTerminatedError());
+    this.#closed = true;
+    for (const reject of this.#onClose) reject(new LockerTerminatedError());
+    this.#onClose.clear();
   }
 
   /** Notes a liveness writer's failure, for the message of a first write that times out. */
@@ -87,7 +90,7 @@ export class ProcessIdentity {
     this.#starting = identity;
     const timeoutMs = this.p.reporterWorkerSpawnTimeoutMs;
     this.#lastWriterError = undefined;
-    const written = Promise.race([this.p.liveness.start(identity), this.#closed]);
+    const written = this.#unlessClosed(this.p.liveness.start(identity));
     const firstWrite = withTimeout(written, timeoutMs, () => {
       const cause = this.#lastWriterError;
       const why =
@@ -101,6 +104,14 @@ export class ProcessIdentity {
       .then(() => (this.#current = identity))
       .finally(() => (this.#pending = this.#starting = undefined));
     return this.#pending;
+  }
+
+  /** `write`, or a LockerTerminatedError as soon as the Locker is terminated. */
+  #unlessClosed(write: Promise<void>): Promise<void> {
+    if (this.#closed) return Promise.reject(new LockerTerminatedError());
+    let reject: (error: Error) => void = noop;
+    const closed = new Promise<never>((_, r) => this.#onClose.add((reject = r)));
+    return Promise.race([write, closed]).finally(() => this.#onClose.delete(reject));
   }
 
   /** Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for failure. */
