@@ -6,13 +6,15 @@ import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
 import { decodeLockRecord, ownLockData, ownerOf } from "./lock-record";
 import { isProcessAlive } from "./lock-reads";
-import type { Identity, Liveness } from "./liveness";
+import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
-import type { ProcessIdentity } from "./process-identity";
+import type { ProcessIdentity, Unsent } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
+
+const isUnsent = (next: Identity | Promise<Identity> | Unsent): next is Unsent => "send" in next;
 
 /** What an acquisition found: the lock is ours now (with the identity and seq it is held under), or someone else's. */
 export type Acquired =
@@ -62,8 +64,11 @@ export class Acquirer {
       const db = await this.p.database.get();
       const seq = String(++this.#seq);
       for (let attempt = 0; ; attempt++) {
-        const identity = await this.p.identity.live();
-        const res = await this.#try(db, key, identity, seq, trace, waitFlagMs);
+        const next = this.p.identity.live(inOrderWithCalls(this.p.liveness, db));
+        const identity = isUnsent(next) ? next.identity : await next;
+        const res = isUnsent(next)
+          ? await this.#tryWithFirstWrite(db, key, next, seq, trace, waitFlagMs)
+          : await this.#try(db, key, identity, seq, trace, waitFlagMs);
         if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
         if (res.status === LockStatus.SUCCESS) {
           if (!this.p.isTerminated() && this.p.identity.isAlive(identity)) {
@@ -88,8 +93,41 @@ export class Acquirer {
     }
   }
 
-  /** One acquisition attempt under `identity`; "LAPSED" when Redis has no liveness record for it. */
-  async #try(db: RedisDatabase, key: string, identity: Identity, seq: string, trace: string | undefined, waitFlagMs: string): Promise<Attempt> {
+  /**
+   * The first attempt under a new identity goes out with its first liveness write (one HTTP request): on a single
+   * Redis the script checks that record in the same atomic step, after the write, so no lock is taken without it.
+   * The attempt counts once the write succeeded; one that failed or found no record is made again after it, as it
+   * would have been sent then. A lock taken although the write failed (it cannot be) is freed.
+   */
+  async #tryWithFirstWrite(db: RedisDatabase, key: string, unsent: Unsent, seq: string, trace: string | undefined, waitFlagMs: string): Promise<Attempt> {
+    const { identity, send, written } = unsent;
+    let res: Attempt | undefined;
+    try {
+      res = await this.#try(db, key, identity, seq, trace, waitFlagMs, send);
+    } catch {
+      res = undefined; // #try freed what it may have taken; the attempt is made again once the record is written
+    } finally {
+      send();
+    }
+    try {
+      await written;
+    } catch (error) {
+      if (res?.status === LockStatus.SUCCESS) await this.p.releaser.quietly({ key, processHash: identity.processHash, seq, trace });
+      throw error;
+    }
+    return res && res.status !== "LAPSED" ? res : this.#try(db, key, identity, seq, trace, waitFlagMs);
+  }
+
+  /** One acquisition attempt under `identity`; "LAPSED" when Redis has no liveness record for it. `before`: sends the identity's first write ahead of the call. */
+  async #try(
+    db: RedisDatabase,
+    key: string,
+    identity: Identity,
+    seq: string,
+    trace: string | undefined,
+    waitFlagMs: string,
+    before?: () => void,
+  ): Promise<Attempt> {
     const redisKey = db.lockKey(key);
     const owner = { key, processHash: identity.processHash, seq, trace };
     const batches = this.p.database.batches(db);
@@ -98,7 +136,7 @@ export class Acquirer {
       const sentAt = this.p.liveness.now();
       let res;
       try {
-        res = await batches.acquire({ redisKey, processHash: identity.processHash, seq, trace, victim, waitFlagMs });
+        res = await batches.acquire({ redisKey, processHash: identity.processHash, seq, trace, victim, waitFlagMs }, { before });
       } catch (error) {
         // The script may have run although no reply says so (a reply of a shape we do not know, a timeout, a
         // dropped connection), so the lock may have been written: free it rather than leave it held for lockTtlMs

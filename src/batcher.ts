@@ -47,8 +47,18 @@ function dueAt(schedule: (fn: () => void) => void): (pump: () => void) => void {
 const AT_END_OF_TASK = dueAt(runAtEndOfTask);
 const AT_END_OF_TURN = dueAt(runAfterTask);
 
+/**
+ * What one call needs done in the very callback that hands its batch to the transport: `before` sends what must
+ * reach Redis ahead of the batch, `after` what must follow it; an HTTP transport carries them all in one request.
+ */
+export interface SendHooks {
+  before?: () => void;
+  after?: () => void;
+}
+
 interface Pending<E, R> {
   entry: E;
+  hooks: SendHooks | undefined;
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
 }
@@ -75,9 +85,9 @@ export class Batcher<E, R> {
     if (scope === "request") this.maxInFlight = Infinity;
   }
 
-  call(entry: E): Promise<R> {
+  call(entry: E, hooks?: SendHooks): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ entry, resolve, reject });
+      this.#queue.push({ entry, hooks, resolve, reject });
       this.#schedule();
     });
   }
@@ -103,7 +113,12 @@ export class Batcher<E, R> {
       this.#inFlight++;
       // A send that throws synchronously must fail its batch, not the caller that happened to pump.
       Promise.resolve()
-        .then(() => this.send(batch.map((b) => b.entry)))
+        .then(() => {
+          for (const b of batch) b.hooks?.before?.();
+          const sent = this.send(batch.map((b) => b.entry));
+          for (const b of batch) b.hooks?.after?.();
+          return sent;
+        })
         .then(
           (results) => {
             this.#landed();

@@ -48,6 +48,8 @@ export class HeldLocks {
    * lockData that a refusal or readLockData() shows; forgotten after lockTtlMs, when they have expired anyway.
    */
   readonly #orphans = new Map<string, OwnLock & { until: number }>();
+  /** Owner hashes of held locks whose release is out: they no longer keep liveness from resting. */
+  readonly #releasing = new Set<string>();
   /** Acquisitions on their way: liveness must not go idle under them. */
   #acquiring = 0;
 
@@ -83,12 +85,27 @@ export class HeldLocks {
   }
 
   /**
+   * The release of a held lock has just been handed to the transport: when nothing else is held or being
+   * acquired, liveness rests now, so that the delete of its record follows the release in the same request
+   * (an HTTP transport sends both together, in order). Should the release fail and be retried, the lock has no
+   * live holder meanwhile, and others may take it: its job is over.
+   */
+  releasing(ownerHash: string): void {
+    const held = this.#held.get(ownerHash);
+    if (!held) return;
+    this.#releasing.add(ownerHash);
+    this.#goIdleIfUnused(held.waitUntil ?? this.p.waitUntil);
+  }
+
+  /**
    * A lock is no longer held: let liveness rest when nothing is held, then resolve the lock's waitUntil promise
    * (the delete of the liveness record has its own by then).
    */
   forget(ownerHash: string): void {
     const held = this.#held.get(ownerHash);
     this.#held.delete(ownerHash);
+    // Idle already if it was the last one being released (a second idle() finds nothing to delete).
+    this.#releasing.delete(ownerHash);
     this.#goIdleIfUnused(held?.waitUntil ?? this.p.waitUntil);
     held?.end();
   }
@@ -123,7 +140,7 @@ export class HeldLocks {
    * that never returns must not keep an isolate alive) and handed to waitUntil; a failure goes to `errors`.
    */
   #goIdleIfUnused(waitUntil: WaitUntil | undefined): void {
-    if (this.#held.size !== 0 || this.#acquiring !== 0) return;
+    if (this.#held.size !== this.#releasing.size || this.#acquiring !== 0) return;
     const deleting = this.p.liveness.idle?.();
     if (!deleting) return;
     const timeoutMs = this.p.lockRecheckMs;

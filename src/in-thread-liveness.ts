@@ -35,8 +35,11 @@ export class InThreadLiveness implements Liveness {
     return monotonicNow();
   }
 
+  readonly sendsWithCaller = true;
+
   async start(identity: Identity): Promise<void> {
-    const db = await this.#p.loadDatabase();
+    // Once loaded, no await before the write: an acquire sent right after it must find it ahead (sendsWithCaller).
+    const db = this.#p.knownDatabase?.() ?? (await this.#p.loadDatabase());
     if (this.#terminated) throw new LockerTerminatedError();
     this.#loop ??= new LivenessLoop(db, {
       reportWriteMs: this.#p.reportWriteMs,

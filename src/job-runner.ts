@@ -4,7 +4,7 @@ import { LockError } from "./errors";
 import type { Heartbeat } from "./heartbeater";
 import type { HeldLocks } from "./held-locks";
 import { LockRun } from "./lock-run";
-import type { Liveness } from "./liveness";
+import { inOrderWithCalls, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { ResolvedOptions } from "./options";
 import type { Releaser } from "./releaser";
@@ -60,12 +60,13 @@ export class JobRunner {
     const acquired = await this.p.acquirer.acquire(key, trace, "acquireAndRun", waitFlagMs, waitUntil);
     if (acquired.status !== LockStatus.SUCCESS) return acquired;
     const { lockData, identity, seq, sentAt } = acquired;
+    const db = this.p.database.known!; // known: the acquire loaded it
     const run = new LockRun({
       lockData,
       identity,
       seq,
       sentAt,
-      db: this.p.database.known!, // known: the acquire loaded it
+      db,
       key,
       options: this.p.options,
       liveness: this.p.liveness,
@@ -87,7 +88,10 @@ export class JobRunner {
     try {
       // A retry that finds the lock gone or taken counts as released when the first try left before the deadline:
       // that try may have deleted it, and nobody else could have held it while the job ran.
-      const released = await this.p.releaser.release(key, { processHash: identity.processHash, seq }, lost ? 1 : Infinity, (at) => run.heldAt(at));
+      // Where the delete of the liveness record cannot overtake the release (same connection or HTTP request), liveness
+      // may rest as soon as the release is out: the delete then shares its request. Elsewhere it waits for the reply.
+      const sent = inOrderWithCalls(this.p.liveness, db) ? () => this.p.held.releasing(lockData.ownerHash) : undefined;
+      const released = await this.p.releaser.release(key, { processHash: identity.processHash, seq }, lost ? 1 : Infinity, (at) => run.heldAt(at), sent);
       if (!lost && released.status !== LockStatus.SUCCESS) {
         // The lock was gone by the end although no check noticed in time: the caller must still learn it.
         lost = new LockError(key, run.lockData.ownerHash, released.lockData, "the lock was no longer held when the job ended");

@@ -48,6 +48,13 @@ export interface Liveness {
    */
   join?(identity: Identity): Promise<void>;
   /**
+   * Optional: true where liveness writes through the Locker's own client, and start() hands the first write to it
+   * before it returns (once the database is loaded). A call sent right after then reaches Redis behind that write:
+   * in the same HTTP request (the Upstash transport sends the calls of one microtask checkpoint together, in
+   * order), or after it on the same connection.
+   */
+  readonly sendsWithCaller?: boolean;
+  /**
    * Optional, for runtimes with request contexts: a lock is held by the
    * calling request until the returned function is called. Liveness writes
    * then go on from this request's own timers, so that they stop with no
@@ -67,6 +74,8 @@ export interface LivenessParams {
   source: RedisDatabase | DatabaseModule;
   /** The main thread's database, for liveness that runs in the same thread (edge isolates). */
   loadDatabase: () => Promise<RedisDatabase>;
+  /** The main thread's database once loaded, or undefined: without an await, so that a first write can leave at once (see sendsWithCaller). */
+  knownDatabase?: () => RedisDatabase | undefined;
   /** {@inheritDoc DEFAULTS.reportWriteMs} */
   reportWriteMs: number;
   /** {@inheritDoc DEFAULTS.reportTtlMs} */
@@ -100,4 +109,12 @@ export interface Platform {
    * request's calls only (see Batcher).
    */
   readonly requestScoped?: boolean;
+}
+
+/**
+ * Whether the writes of `liveness` reach Redis in the order they are sent among the calls on `db`
+ * (sendsWithCaller): not on a cluster, where the liveness record lives on another node than the lock.
+ */
+export function inOrderWithCalls(liveness: Liveness, db: RedisDatabase): boolean {
+  return !!liveness.sendsWithCaller && !db.transport.isCluster;
 }

@@ -1,4 +1,4 @@
-import { Batcher } from "./batcher";
+import { Batcher, type SendHooks } from "./batcher";
 import type { RedisDatabase } from "./database";
 import { RedisCommandError } from "./errors";
 import { ACQUIRE, acquireCall, decodeAcquireReply, type AcquireOutcome, type AcquireRequest } from "./scripts/acquire";
@@ -71,19 +71,19 @@ export class LockBatches {
   /**
    * One lock of an acquire batch. redisKey = db.lockKey(key). victim = the dead holder to take over (its
    * processHash and seq), when there is one. waitFlagMs "" when none. Rejects with that lock's own error when
-   * Redis refused its key, and with the batch's when the call failed.
+   * Redis refused its key, and with the batch's when the call failed. `hooks`: see SendHooks.
    */
-  acquire(request: AcquireRequest): Promise<AcquireOutcome> {
-    return this.#acquire.call(request);
+  acquire(request: AcquireRequest, hooks?: SendHooks): Promise<AcquireOutcome> {
+    return this.#acquire.call(request, hooks);
   }
 
   /**
    * Compare-and-delete of this owner's lock (one timeout of lockRecheckMs per batch): that lock's answer, for
    * releaseResult() (scripts/release.ts) to read. Rejects with a RedisCommandError when the call failed, or when
    * Redis refused that lock's key; the caller retries by its `transient`. An answer that cannot be read is not
-   * a failed call: decoding it outside the retries keeps it from being retried.
+   * a failed call: decoding it outside the retries keeps it from being retried. `hooks`: see SendHooks.
    */
-  release(request: ReleaseRequest): Promise<unknown> {
-    return this.#release.call(request);
+  release(request: ReleaseRequest, hooks?: SendHooks): Promise<unknown> {
+    return this.#release.call(request, hooks);
   }
 }

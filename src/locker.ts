@@ -47,6 +47,7 @@ export class Locker {
     const liveness = (this.#liveness = platform.createLiveness({
       source: o.database,
       loadDatabase: async () => this.#database.get(),
+      knownDatabase: () => this.#database.known,
       reportWriteMs: o.reportWriteMs,
       reportTtlMs: o.reportTtlMs,
       onError: (error) => {

@@ -7,6 +7,17 @@ import { failWhenUnreachable } from "./unreachable";
 
 const noop = (): void => {};
 
+/**
+ * A new identity whose first write waits for a call to go out with: `send` hands it to the transport (call it
+ * right before that call, and in any case once: it does nothing the second time); `written` settles as the
+ * Promise that live() gives otherwise.
+ */
+export interface Unsent {
+  identity: Identity;
+  send: () => void;
+  written: Promise<Identity>;
+}
+
 export interface ProcessIdentityParams {
   liveness: Liveness;
   reportTtlMs: number;
@@ -33,6 +44,8 @@ export class ProcessIdentity {
   #pending: Promise<Identity> | undefined;
   /** The identity that #pending writes. */
   #starting: Identity | undefined;
+  /** #starting, while its first write waits for the call it goes out with. */
+  #unsent: Unsent | undefined;
   #generation = 0;
   #lapsedGeneration = 0;
   /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
@@ -60,16 +73,21 @@ export class ProcessIdentity {
     this.#lastWriterError = error;
   }
 
-  /** The identity to acquire under: the current one while alive; else a new one, once its record is written. */
-  live(): Identity | Promise<Identity> {
+  /**
+   * The identity to acquire under: the current one while alive; else a new one, once its record is written. With
+   * `withCall`, a new identity's first write waits for the caller's own call (Unsent): see Acquirer.
+   */
+  live(withCall = false): Identity | Promise<Identity> | Unsent {
     const current = this.#current;
     if (current && this.isAlive(current)) return current;
+    // Not sent yet: a call made meanwhile (in the same task) rides along with it too.
+    if (this.#unsent) return this.#unsent;
     // Concurrent acquires share one start; where a request must not wait on another's I/O, each writes it itself.
     const pending = this.#pending;
     if (pending) return this.p.liveness.join && this.#starting ? this.#join(this.#starting, pending) : pending;
     // The old identity is over (its deadline may simply have passed): retire it before a new one is written.
     if (current) this.p.liveness.retire(current.generation);
-    return this.#start({ processHash: randomHex(16), generation: ++this.#generation });
+    return this.#start({ processHash: randomHex(16), generation: ++this.#generation }, withCall);
   }
 
   /** Whether locks taken under `identity` are still certainly held: not lapsed, and its last write is within the fenced TTL. */
@@ -86,11 +104,21 @@ export class ProcessIdentity {
     this.p.onLapse(generation, reason);
   }
 
-  #start(identity: Identity): Promise<Identity> {
+  #start(identity: Identity, withCall: boolean): Promise<Identity> | Unsent {
     this.#starting = identity;
     const timeoutMs = this.p.reporterWorkerSpawnTimeoutMs;
     this.#lastWriterError = undefined;
-    const written = this.#unlessClosed(this.p.liveness.start(identity));
+    let over = false;
+    let send = noop;
+    const sent = new Promise<void>((resolve, reject) => {
+      send = () => {
+        if (over) return;
+        over = true;
+        this.#unsent = undefined;
+        this.p.liveness.start(identity).then(resolve, reject);
+      };
+    });
+    const written = this.#unlessClosed(sent);
     const firstWrite = withTimeout(written, timeoutMs, () => {
       const cause = this.#lastWriterError;
       const why =
@@ -100,10 +128,18 @@ export class ProcessIdentity {
       return new LivenessError(`pulselock: the liveness writer did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
     });
     // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.
-    this.#pending = failWhenUnreachable(firstWrite, this.p.transport(), this.p.onWriterError, this.p.onError)
+    const pending = (this.#pending = failWhenUnreachable(firstWrite, this.p.transport(), this.p.onWriterError, this.p.onError)
       .then(() => (this.#current = identity))
-      .finally(() => (this.#pending = this.#starting = undefined));
-    return this.#pending;
+      .finally(() => {
+        // Failed before it was sent (terminated, timed out): it must never be sent now.
+        over = true;
+        this.#pending = this.#starting = this.#unsent = undefined;
+      }));
+    if (!withCall) {
+      send();
+      return pending;
+    }
+    return (this.#unsent = { identity, send, written: pending });
   }
 
   /** `write`, or a LockerTerminatedError as soon as the Locker is terminated. */

@@ -32,9 +32,10 @@ export class Releaser {
   /**
    * Releases with retries of transient errors: `attempts` of them, or until lockTtlMs has passed. When `heldAt`
    * says the lock was still certainly ours as the first try left, a retry that finds it gone or taken is a SUCCESS:
-   * the first try may have deleted it before its reply was lost.
+   * the first try may have deleted it before its reply was lost. `onSent` runs right after the first try was
+   * handed to the transport, so that what it sends follows the release in the same request.
    */
-  async release(key: string, owner: Owner, attempts: number, heldAt?: (sentAt: number) => boolean): Promise<ReleaseResult> {
+  async release(key: string, owner: Owner, attempts: number, heldAt?: (sentAt: number) => boolean, onSent?: () => void): Promise<ReleaseResult> {
     const db = await this.p.database.get();
     const redisKey = db.lockKey(key);
     const request = { key, redisKey, owner };
@@ -44,7 +45,7 @@ export class Releaser {
       let reply: unknown;
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
-        reply = await this.p.database.batches(db).release(request);
+        reply = await this.p.database.batches(db).release(request, attempt === 0 ? { after: onSent } : undefined);
       } catch (error) {
         const e = toRedisCommandError("release", error);
         if (!e.transient || attempt + 1 >= attempts || this.p.liveness.now() - start >= this.p.lockTtlMs) throw e;
