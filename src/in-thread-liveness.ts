@@ -39,7 +39,8 @@ export class InThreadLiveness implements Liveness {
 
   async start(identity: Identity): Promise<void> {
     // Once loaded, no await before the write: an acquire sent right after it must find it ahead (sendsWithCaller).
-    const db = this.#p.knownDatabase?.() ?? (await this.#p.loadDatabase());
+    const loaded = this.#p.loadDatabase();
+    const db = loaded instanceof Promise ? await loaded : loaded;
     if (this.#terminated) throw new LockerTerminatedError();
     this.#loop ??= new LivenessLoop(db, {
       reportWriteMs: this.#p.reportWriteMs,

@@ -72,10 +72,11 @@ export interface Liveness {
 export interface LivenessParams {
   /** The Locker's `database` option, as given: a thread rebuilds its own client from it, since it cannot share the main thread's. */
   source: RedisDatabase | DatabaseModule;
-  /** The main thread's database, for liveness that runs in the same thread (edge isolates). */
-  loadDatabase: () => Promise<RedisDatabase>;
-  /** The main thread's database once loaded, or undefined: without an await, so that a first write can leave at once (see sendsWithCaller). */
-  knownDatabase?: () => RedisDatabase | undefined;
+  /**
+   * The main thread's database, for liveness that runs in the same thread (edge isolates): the database itself
+   * once loaded, so that a first write can leave without an await (see sendsWithCaller).
+   */
+  loadDatabase: () => RedisDatabase | Promise<RedisDatabase>;
   /** {@inheritDoc DEFAULTS.reportWriteMs} */
   reportWriteMs: number;
   /** {@inheritDoc DEFAULTS.reportTtlMs} */

@@ -46,8 +46,7 @@ export class Locker {
     const emit = (type: LockerErrorEvent["type"]) => (error: unknown) => this.errors.emit({ type, error });
     const liveness = (this.#liveness = platform.createLiveness({
       source: o.database,
-      loadDatabase: async () => this.#database.get(),
-      knownDatabase: () => this.#database.known,
+      loadDatabase: () => this.#database.get(),
       reportWriteMs: o.reportWriteMs,
       reportTtlMs: o.reportTtlMs,
       onError: (error) => {
@@ -227,7 +226,7 @@ export class Locker {
   async terminate(): Promise<void> {
     if (this.#terminated) return;
     this.#terminated = true;
-    this.#identity.close();
+    this.#identity.lapse(Infinity, "the Locker was terminated");
     this.#held.endAll();
     await this.#mutex.close();
     await this.#liveness.terminate();

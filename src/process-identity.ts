@@ -1,4 +1,4 @@
-import { LivenessError, LockerTerminatedError, messageOf } from "./errors";
+import { LivenessError, messageOf } from "./errors";
 import { fencedTtl } from "./fencing";
 import type { Identity, Liveness } from "./liveness";
 import { randomHex, withTimeout } from "./timers";
@@ -50,23 +50,8 @@ export class ProcessIdentity {
   #lapsedGeneration = 0;
   /** The liveness writer's last failure: what a first write that never succeeds is reported with. */
   #lastWriterError: unknown;
-  /**
-   * Fail the first writes still on their way once the Locker is terminated (a thread being spawned may never
-   * answer). One per write, made by the call that waits for it: on Workers a promise belongs to the request that
-   * made it, and one shared by every request would be waited on after its own request ended.
-   */
-  readonly #onClose = new Set<(error: Error) => void>();
-  #closed = false;
 
   constructor(private readonly p: ProcessIdentityParams) {}
-
-  /** terminate(): every identity is over, and a first write in flight fails with LockerTerminatedError. */
-  close(): void {
-    this.lapse(Infinity, "the Locker was terminated");
-    this.#closed = true;
-    for (const reject of this.#onClose) reject(new LockerTerminatedError());
-    this.#onClose.clear();
-  }
 
   /** Notes a liveness writer's failure, for the message of a first write that times out. */
   writerFailed(error: unknown): void {
@@ -118,8 +103,7 @@ export class ProcessIdentity {
         this.p.liveness.start(identity).then(resolve, reject);
       };
     });
-    const written = this.#unlessClosed(sent);
-    const firstWrite = withTimeout(written, timeoutMs, () => {
+    const firstWrite = withTimeout(sent, timeoutMs, () => {
       const cause = this.#lastWriterError;
       const why =
         cause === undefined
@@ -140,14 +124,6 @@ export class ProcessIdentity {
       return pending;
     }
     return (this.#unsent = { identity, send, written: pending });
-  }
-
-  /** `write`, or a LockerTerminatedError as soon as the Locker is terminated. */
-  #unlessClosed(write: Promise<void>): Promise<void> {
-    if (this.#closed) return Promise.reject(new LockerTerminatedError());
-    let reject: (error: Error) => void = noop;
-    const closed = new Promise<never>((_, r) => this.#onClose.add((reject = r)));
-    return Promise.race([write, closed]).finally(() => this.#onClose.delete(reject));
   }
 
   /** Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for failure. */

@@ -37,6 +37,8 @@ export class WebWorkerLiveness implements Liveness {
   private readonly source: DenoWorkerData["source"];
   private worker: Worker | undefined;
   private ready: Promise<Worker> | undefined;
+  /** Fails a spawn still under way: terminate() must fail a start() that waits for it (the thread may never answer). */
+  private abortSpawn: ((error: Error) => void) | undefined;
   private readonly firstWrites = new FirstWrites();
   private readonly stopping = new Map<Worker, { finish: () => void; done: Promise<void> }>();
   private terminated = false;
@@ -78,6 +80,7 @@ export class WebWorkerLiveness implements Liveness {
 
   async terminate(): Promise<void> {
     this.terminated = true;
+    this.abortSpawn?.(new LockerTerminatedError());
     this.retire(Infinity);
     this.firstWrites.rejectAll(terminatedError);
     const worker = this.worker;
@@ -120,6 +123,7 @@ export class WebWorkerLiveness implements Liveness {
       data: processDescription(),
     };
     return new Promise<Worker>((resolve, reject) => {
+      this.abortSpawn = reject;
       const worker = new Worker(new URL("./deno-liveness-worker.js", import.meta.url).href, {
         type: "module",
         name: LIVENESS_WORKER_NAME,

@@ -25,6 +25,8 @@ export class ThreadLiveness implements Liveness {
   private readonly source: LivenessWorkerData["source"];
   private worker: Worker | undefined;
   private ready: Promise<Worker> | undefined;
+  /** Fails a spawn still under way: terminate() must fail a start() that waits for it (the thread may never answer). */
+  private abortSpawn: ((error: Error) => void) | undefined;
   private readonly firstWrites = new FirstWrites();
   private stopped: (() => void) | undefined;
   private terminated = false;
@@ -57,6 +59,7 @@ export class ThreadLiveness implements Liveness {
 
   async terminate(): Promise<void> {
     this.terminated = true;
+    this.abortSpawn?.(new LockerTerminatedError());
     this.retire(Infinity);
     this.firstWrites.rejectAll(() => new LockerTerminatedError());
     const worker = this.worker;
@@ -88,6 +91,7 @@ export class ThreadLiveness implements Liveness {
       data: `${hostname()}:${process.pid}`,
     };
     return new Promise<Worker>((resolve, reject) => {
+      this.abortSpawn = reject;
       // The thread allocates a few objects per write: a 1 MB young generation instead of V8's default
       // (16 MB semi-spaces) keeps its settled RSS about 5 MB lower (bench/memory.mjs) at no visible cost.
       // With the main program's loaders (tsx), so that the thread can load the database module the main thread loaded.
