@@ -2,13 +2,14 @@
 // The dependency rules at the end are the architecture (docs/architecture.md): src/ is the runtime-free core,
 // adapters/shared/ is what several runtimes share without importing one, each adapters/<runtime>/ sees only the
 // core, the shared folder and itself, and cli/ composes them. A change that breaks the layering fails here.
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { builtinModules } from "node:module";
 import js from "@eslint/js";
 import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import globals from "globals";
 import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
+import { ENTRIES } from "./tools/entries.mjs";
 
 const TS = ["**/*.ts", "**/*.mts", "**/*.cts"];
 /** What each runtime adapter may use besides src/, adapters/shared/ and its own folder. */
@@ -25,7 +26,7 @@ const ADAPTERS = readdirSync(new URL("./adapters", import.meta.url), { withFileT
   .map((d) => d.name);
 
 /** tsup's entry files: each composes the core with its adapters, so only they may import several adapter folders. */
-const ENTRIES = [...readFileSync(new URL("./tsup.config.ts", import.meta.url), "utf8").matchAll(/"((?:src|adapters|cli)\/[^"]+\.ts)"/g)].map((m) => m[1]);
+const ENTRY_FILES = Object.values(ENTRIES);
 const CORE_ZONE = { target: "./src", from: ["./adapters", "./cli"], message: "src/ is the runtime-free core: it imports nothing from adapters/ or cli/" };
 const CLI_ZONE = { target: "./adapters", from: "./cli", message: "adapters/ never import cli/" };
 
@@ -133,7 +134,7 @@ export default defineConfig(
   },
   {
     // An entry composes the core with the adapters of its runtime (the Node entry: node + ioredis).
-    files: ENTRIES,
+    files: ENTRY_FILES,
     rules: { "import-x/no-restricted-paths": ["error", { zones: [CORE_ZONE, CLI_ZONE] }] },
   },
   {

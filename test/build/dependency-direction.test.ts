@@ -7,6 +7,7 @@ import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { ENTRIES } from "../../tools/entries.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -53,7 +54,7 @@ const files = FOLDERS.flatMap(sourceFiles);
 const graph = new Map(files.map((file) => [file, importsOf(file)]));
 
 /** The files tsup builds as entries: only they compose the core with several adapters. */
-const entries = new Set([...readFileSync(join(root, "tsup.config.ts"), "utf8").matchAll(/"((?:src|adapters|cli)\/[^"]+\.ts)"/g)].map((m) => m[1]!));
+const entries = new Set<string>(Object.values(ENTRIES));
 
 const isRuntimeImport = (spec: string) => builtins.has(spec) || spec.startsWith("node:");
 const adapterOf = (file: string) => /^adapters\/([^/]+)\//.exec(file)?.[1];
