@@ -10,3 +10,5 @@ export { InThreadLiveness, inThreadPlatform } from "./in-thread-liveness";
 export { LivenessLoop } from "./liveness-loop";
 export type { LivenessLoopOptions } from "./liveness-loop";
 export type { ReleaseWakeups } from "./release-wakeups";
+export { ACQUIRE, acquireCall } from "./scripts/acquire";
+export { RELEASE, releaseCall } from "./scripts/release";

@@ -8,7 +8,9 @@ import { compactLua, type LuaScript } from "./script";
 /**
  * Deletes a batch of locks that the caller still owns, each with its wait
  * flag. Concurrent releases of one Locker travel together (one script call
- * per batch). When a flag was there (a mutex() waiter listens), it publishes
+ * per batch), and the script makes a fixed number of nested commands per
+ * batch (one MGET, one TIME, one DEL), not per lock: in Redis a nested
+ * command costs several times the Lua around it. When a flag was there (a mutex() waiter listens), it publishes
  * on a channel named like the lock key, which wakes the waiters at once; on a
  * cluster by sharded pub/sub, whose channel hashes to the lock's own slot.
  * Without a flag there is nobody to wake, so an uncontended release costs no
@@ -40,21 +42,27 @@ export const RELEASE: LuaScript = {
 -- ARGV[1] how to announce a release that a waiter flagged: '0' not at all, '1' PUBLISH, '2' SPUBLISH.
 local publishMode = ARGV[1]
 local replies = {}
+-- Every lock and flag of the batch in one read: a nested command costs far more than the Lua around it.
+-- MGET answers nil for a value of another type too; such a key is read again on its own (below).
+local values = redis.call('MGET', unpack(KEYS))
+-- What one DEL removes at the end (our records, and the flags that are there), and the flagged locks to announce.
+local deletes = {}
+local flagged = {}
 -- Redis TIME in microseconds, read once for the batch and only when a lock of ours is found.
 local nowUs
 
 for i = 1, #KEYS / 2 do
   local lockKey = KEYS[2 * i - 1]
-  local flagKey = KEYS[2 * i]
+  local current = values[2 * i - 1]
   -- ARGV[i + 1] is the owner, "processHash|seq".
   local owner = ARGV[i + 1]
-  local current = redis.pcall('GET', lockKey)
 
-  if type(current) == 'table' then
-    -- Redis refused to read this key (a value of another type): this lock fails alone.
-    replies[i] = {-3, current.err}
-  elseif not current or tombstoneToken(current) then
-    -- Gone (expired, released, or a tombstone, which holds no lock).
+  if not current then
+    -- Gone, or a value of another type: only the second needs a read of its own, and fails this lock alone.
+    local read = redis.pcall('GET', lockKey)
+    if type(read) == 'table' then replies[i] = {-3, read.err} else replies[i] = -1 end
+  elseif tombstoneToken(current) then
+    -- A tombstone holds no lock.
     replies[i] = -1
   else
     local token, currentOwner = recordOwner(current)
@@ -67,27 +75,31 @@ for i = 1, #KEYS / 2 do
         nowUs = time[1] * 1000000 + time[2]
       end
       token = tonumber(token)
-      local flagged
       if nowUs > token then
-        -- TIME is past the token: any later acquire's token will be too, so the record can go (with its flag).
-        flagged = redis.call('DEL', lockKey, flagKey) > 1
+        -- TIME is past the token: any later acquire's token will be too, so the record can go.
+        deletes[#deletes + 1] = lockKey
       else
         -- TIME has not passed the token yet: leave a tombstone of it until it has (whole ms, plus one: Redis
         -- 7.2+ counts PX from the script's start), so that the next acquire's token still grows.
         redis.call('SET', lockKey, formatTombstone(token), 'PX', math.floor((token - nowUs) / 1000) + 2)
-        flagged = redis.call('DEL', flagKey) > 0
       end
-      -- A waiter flagged the lock: wake it (a refused PUBLISH is ignored, the waiter polls anyway).
-      if flagged then
-        if publishMode == '1' then redis.pcall('PUBLISH', lockKey, '')
-        elseif publishMode == '2' then redis.pcall('SPUBLISH', lockKey, '') end
+      -- A waiter flagged the lock: the flag goes, and the release is announced.
+      if values[2 * i] then
+        deletes[#deletes + 1] = KEYS[2 * i]
+        flagged[#flagged + 1] = lockKey
       end
       replies[i] = 1
     end
   end
 end
+if #deletes > 0 then redis.call('DEL', unpack(deletes)) end
+-- Wake the waiters of flagged locks (a refused PUBLISH is ignored, the waiters poll anyway).
+for _, lockKey in ipairs(flagged) do
+  if publishMode == '1' then redis.pcall('PUBLISH', lockKey, '')
+  elseif publishMode == '2' then redis.pcall('SPUBLISH', lockKey, '') end
+end
 return replies`),
-  sha: "d0a9191fad61821ea995939bcd6b9d57ebd8138c",
+  sha: "4afdbd53783e9b564dd27a1714a8d0829e19f104",
 };
 
 /** Our own lock to release: its name, its Redis key, and who holds it. */
