@@ -111,24 +111,27 @@ export class Batcher<E, R> {
         else i++;
       }
       this.#inFlight++;
-      // A send that throws synchronously must fail its batch, not the caller that happened to pump.
-      Promise.resolve()
-        .then(() => {
-          for (const b of batch) b.hooks?.before?.();
-          const sent = this.send(batch.map((b) => b.entry));
-          for (const b of batch) b.hooks?.after?.();
-          return sent;
-        })
-        .then(
-          (results) => {
-            this.#landed();
-            batch.forEach((b, i) => (results[i] instanceof Error ? b.reject(results[i]) : b.resolve(results[i] as R)));
-          },
-          (error) => {
-            this.#landed();
-            batch.forEach((b) => b.reject(error));
-          },
-        );
+      // Sent here, not a microtask later: a lone call's batch leaves a hop sooner, and costs two promises fewer.
+      let sent: Promise<(R | Error)[]> | undefined;
+      try {
+        for (const b of batch) b.hooks?.before?.();
+        sent = this.send(batch.map((b) => b.entry));
+        for (const b of batch) b.hooks?.after?.();
+      } catch (error) {
+        // A send or hook that throws must fail its batch, not the caller that happened to pump.
+        sent?.catch(() => {});
+        sent = Promise.reject(error);
+      }
+      sent.then(
+        (results) => {
+          this.#landed();
+          batch.forEach((b, i) => (results[i] instanceof Error ? b.reject(results[i]) : b.resolve(results[i] as R)));
+        },
+        (error) => {
+          this.#landed();
+          batch.forEach((b) => b.reject(error));
+        },
+      );
     }
   }
 

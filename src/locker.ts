@@ -152,7 +152,7 @@ export class Locker {
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
     }
-    const db = await this.#database.get();
+    const db = this.#database.known ?? (await this.#database.get());
     const owner = { processHash: res.identity.processHash, seq: res.seq };
     let lockData = res.lockData;
     const extend: Extend = async () => {

@@ -36,7 +36,7 @@ export class Releaser {
    * handed to the transport, so that what it sends follows the release in the same request.
    */
   async release(key: string, owner: Owner, attempts: number, heldAt?: (sentAt: number) => boolean, onSent?: () => void): Promise<ReleaseResult> {
-    const db = await this.p.database.get();
+    const db = this.p.database.known ?? (await this.p.database.get());
     const redisKey = db.lockKey(key);
     const request = { key, redisKey, owner };
     const start = this.p.liveness.now();

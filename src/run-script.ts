@@ -7,15 +7,21 @@ import type { Transport } from "./transport";
  * it (a restart, SCRIPT FLUSH, a new cluster node); EVAL also caches it again.
  * Errors come out as RedisCommandError.
  */
-export async function runScript(transport: Transport, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-  try {
-    return await transport.evalsha(script.sha, keys, args);
-  } catch (error) {
-    if (!isNoScript(error)) throw toRedisCommandError(script.name, error);
-  }
-  try {
-    return await transport.eval(script.source, keys, args);
-  } catch (error) {
+export function runScript(transport: Transport, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  // Reactions rather than an async function with awaits: every lock call goes through here.
+  const fail = (error: unknown) => {
     throw toRedisCommandError(script.name, error);
+  };
+  return call(() => transport.evalsha(script.sha, keys, args)).then(undefined, (error: unknown) =>
+    isNoScript(error) ? call(() => transport.eval(script.source, keys, args)).then(undefined, fail) : fail(error),
+  );
+}
+
+/** A transport call that throws synchronously rejects instead. */
+function call(fn: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return fn();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

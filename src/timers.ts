@@ -68,11 +68,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Rejects with `onTimeout()` when `promise` has not settled within `ms`; the timer never outlives the race. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+  // One promise and one reaction, not a race and a finally: this bounds every release batch.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Monotonic milliseconds; the default clock where the platform gives no better one. */
