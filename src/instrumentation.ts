@@ -1,0 +1,116 @@
+import type { Acquirer } from "./acquirer";
+import { LAPSED_REASON, OVERWRITTEN_REASON, isLockError, type LockError } from "./errors";
+import type { Job } from "./job-runner";
+import type { LockData } from "./lock-data";
+import type { RunResult } from "./results";
+import { LockStatus } from "./statuses";
+
+/*
+ * The hook through which a Locker reports what it does to a metrics and
+ * tracing backend (pulselock/opentelemetry implements it). The core knows only
+ * this interface: without the `instrumentation` option nothing here runs, the
+ * Locker takes no time stamps and allocates nothing for it, and no backend is
+ * loaded. Every value is a small fixed set or a number, never a lock name, so
+ * that metrics stay low-cardinality; only a run's span carries its key.
+ */
+
+/** How one acquisition attempt ended (acquire(), each try of acquireAndRun() and mutex()). */
+export type AcquireOutcome = "acquired" | "held" | "error";
+
+/** How an acquireAndRun() ended: its job ran to the end holding the lock, or never ran (held), or lost the lock, or failed. */
+export type RunOutcome = "success" | "held" | "lost" | "error";
+
+/** Why a running job lost its lock; `taken_over`: another process holds it now. */
+export type LostReason = "taken_over" | "expired_or_deleted" | "liveness_lapsed" | "self_fencing_deadline" | "overwritten" | "redis_refused" | "terminated";
+
+/** One acquireAndRun(), from its call until its release: a span, for a tracing backend. */
+export interface RunSpan {
+  /** Runs `fn` (the whole call: acquire, job, release) inside the span's context, so that spans made meanwhile become its children. */
+  within<T>(fn: () => T): T;
+  /** The lock was taken: its fencing token (and owner) describe the run. */
+  acquired(lockData: LockData): void;
+  /** The call settled; `error` is what it rejected with. */
+  end(outcome: RunOutcome, error?: unknown): void;
+}
+
+/**
+ * What a Locker reports, given as its `instrumentation` option (pulselock/opentelemetry's
+ * `openTelemetry()` is one). One object may serve many Lockers. Calls are synchronous and must not throw.
+ */
+export interface Instrumentation {
+  /**
+   * A Locker starts reporting: `heldLocks` tells how many locks it holds right now (read when metrics are
+   * collected, so holding a lock costs nothing). The returned function is called by terminate().
+   */
+  attach(heldLocks: () => number): () => void;
+  /** An acquisition attempt ended after `durationMs` (round trips, a takeover, a first liveness write included). */
+  acquired(outcome: AcquireOutcome, durationMs: number): void;
+  /** An acquisition took over the lock of a holder whose liveness record was gone. */
+  tookOver(): void;
+  /** A running job lost its lock. */
+  lost(reason: LostReason): void;
+  /** A liveness write ended after `durationMs`; `ok` false: it failed (reported from the main thread, wherever the write ran). */
+  livenessWritten(durationMs: number, ok: boolean): void;
+  /** An acquireAndRun() begins. */
+  startRun(key: string, trace: string | undefined): RunSpan;
+}
+
+/** The category of a lost lock, from the error the job gets. */
+export function lostReason(error: LockError): LostReason {
+  const reason = error.reason;
+  if (error.lockData) return "taken_over";
+  if (reason === undefined) return "expired_or_deleted";
+  if (reason === LAPSED_REASON || reason.includes("liveness record")) return "liveness_lapsed";
+  if (reason.startsWith("the self-fencing deadline")) return "self_fencing_deadline";
+  if (reason === OVERWRITTEN_REASON) return "overwritten";
+  if (reason.startsWith("Redis refused")) return "redis_refused";
+  if (reason.includes("terminated")) return "terminated";
+  return "expired_or_deleted";
+}
+
+/** Times every acquisition of `acquirer` and counts its outcomes: only called when instrumentation is on. */
+export function measureAcquires(acquirer: Acquirer, instrumentation: Instrumentation, now: () => number): void {
+  const acquire = acquirer.acquire.bind(acquirer);
+  acquirer.acquire = async (...args) => {
+    const startedAt = now();
+    try {
+      const res = await acquire(...args);
+      instrumentation.acquired(res.status === LockStatus.SUCCESS ? "acquired" : "held", now() - startedAt);
+      return res;
+    } catch (error) {
+      instrumentation.acquired("error", now() - startedAt);
+      throw error;
+    }
+  };
+}
+
+/**
+ * An acquireAndRun() inside its span: `run` is the call itself, given the job to run (the caller's, wrapped to
+ * note the fencing token once the lock is taken).
+ */
+export function tracedRun<T>(
+  instrumentation: Instrumentation,
+  key: string,
+  trace: string | undefined,
+  fn: Job<T>,
+  run: (job: Job<T>) => Promise<RunResult<T>>,
+): Promise<RunResult<T>> {
+  if (typeof fn !== "function") return run(fn); // the runner's own TypeError
+  const span = instrumentation.startRun(key, trace);
+  const job: Job<T> = (heartbeat, ownerHash) => {
+    span.acquired(heartbeat.lockData);
+    return fn(heartbeat, ownerHash);
+  };
+  return span.within(() =>
+    run(job).then(
+      (res) => {
+        span.end(res.status === LockStatus.SUCCESS ? "success" : "held");
+        return res;
+      },
+      (error: unknown) => {
+        span.end(isLockError(error) ? "lost" : "error", error);
+        throw error;
+      },
+    ),
+  );
+}
