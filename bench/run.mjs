@@ -106,7 +106,7 @@ try {
   await phase("takeover", "Takeover after SIGKILL", () => measureTakeover({ ...ctx, repeats: settings.takeoverRepeats }));
   await phase("handoff", "Hand-off to a waiting mutex()", () => measureHandoff({ ...ctx, repeats: settings.handoffRepeats }));
   await phase("memory", "Memory", () => measureMemory(ctx));
-  await phase("otel", "OpenTelemetry cost (interleaved rounds, medians)", () => measureOtelOverhead(ctx));
+  await phase("otel", "OpenTelemetry cost (interleaved rounds, medians)", () => measureOtelOverhead({ ...ctx, quick: opts.quick }));
   await phase("inspect", "pulselock inspect with 100,000 locks held", () => measureInspect({ ...ctx, locks: opts.quick ? 10_000 : 100_000 }));
 } finally {
   await servers.close();

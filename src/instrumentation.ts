@@ -68,19 +68,24 @@ export function lostReason(error: LockError): LostReason {
   return "expired_or_deleted";
 }
 
-/** Times every acquisition of `acquirer` and counts its outcomes: only called when instrumentation is on. */
+/**
+ * Times every acquisition of `acquirer` and counts its outcomes: only called when instrumentation is on. The
+ * wrapper adds no promise of its own (then() on the acquisition's), so that it costs a Locker little even then.
+ */
 export function measureAcquires(acquirer: Acquirer, instrumentation: Instrumentation, now: () => number): void {
   const acquire = acquirer.acquire.bind(acquirer);
-  acquirer.acquire = async (...args) => {
+  acquirer.acquire = (key, trace, method, waitFlagMs, waitUntil) => {
     const startedAt = now();
-    try {
-      const res = await acquire(...args);
-      instrumentation.acquired(res.status === LockStatus.SUCCESS ? "acquired" : "held", now() - startedAt);
-      return res;
-    } catch (error) {
-      instrumentation.acquired("error", now() - startedAt);
-      throw error;
-    }
+    return acquire(key, trace, method, waitFlagMs, waitUntil).then(
+      (res) => {
+        instrumentation.acquired(res.status === LockStatus.SUCCESS ? "acquired" : "held", now() - startedAt);
+        return res;
+      },
+      (error: unknown) => {
+        instrumentation.acquired("error", now() - startedAt);
+        throw error;
+      },
+    );
   };
 }
 

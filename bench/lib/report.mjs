@@ -182,17 +182,19 @@ export function buildRows(r) {
     rows.push(row("Settled RSS added by the liveness thread", `${m.rss.addedMb.toFixed(1)} MB`, "≤ 12 MB", "", m.rss.addedMb <= 12));
   }
   if (r.otel) {
-    for (const [what, label] of [
-      ["pairs", "acquire+release pairs/s"],
-      ["runs", "acquireAndRun()s/s"],
+    for (const [key, label] of [
+      ["redis-pairs", "acquire+release pairs/s, redis-server"],
+      ["redis-runs", "acquireAndRun()s/s, redis-server"],
+      ["instant-pairs", "acquire+release pairs/s, in-process transport"],
+      ["instant-runs", "acquireAndRun()s/s, in-process transport"],
     ]) {
-      const m = r.otel[what];
+      const m = r.otel[key];
       for (const variant of ["no-op API", "no-op SDK"]) {
         const target = variant === "no-op SDK";
         rows.push(
           row(
             `OpenTelemetry cost, ${variant}, c=64 ${label} (median of ${m.off.rounds.length} interleaved rounds)`,
-            `${int(m[variant].median)} vs ${int(m.off.median)} off: ${m[variant].costPct.toFixed(1)} %`,
+            `${int(m[variant].median)} vs ${int(m.off.median)} off: ${m[variant].costPct.toFixed(1)} %; client CPU ${m[variant].cpuUsPerOp.toFixed(2)} vs ${m.off.cpuUsPerOp.toFixed(2)} µs/op: ${m[variant].cpuCostPct.toFixed(1)} %`,
             target ? "< 3 %" : undefined,
             undefined,
             target ? m[variant].costPct < 3 : undefined,
