@@ -1,6 +1,6 @@
 import type { Acquirer } from "./acquirer";
-import { LAPSED_REASON, OVERWRITTEN_REASON, isLockError, type LockError } from "./errors";
-import type { Job } from "./job-runner";
+import { isLockError, type LockError } from "./errors";
+import type { Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
 import type { RunResult } from "./results";
 import { LockStatus } from "./statuses";
@@ -19,9 +19,6 @@ export type AcquireOutcome = "acquired" | "held" | "error";
 
 /** How an acquireAndRun() ended: its job ran to the end holding the lock, or never ran (held), or lost the lock, or failed. */
 export type RunOutcome = "success" | "held" | "lost" | "error";
-
-/** Why a running job lost its lock; `taken_over`: another process holds it now. */
-export type LostReason = "taken_over" | "expired_or_deleted" | "liveness_lapsed" | "self_fencing_deadline" | "overwritten" | "redis_refused" | "terminated";
 
 /** One acquireAndRun(), from its call until its release: a span, for a tracing backend. */
 export interface RunSpan {
@@ -47,25 +44,12 @@ export interface Instrumentation {
   acquired(outcome: AcquireOutcome, durationMs: number): void;
   /** An acquisition took over the lock of a holder whose liveness record was gone. */
   tookOver(): void;
-  /** A running job lost its lock. */
-  lost(reason: LostReason): void;
+  /** A running job lost its lock: `error` is what its heartbeat throws (its `lockData` and `reason` say why). */
+  lost(error: LockError): void;
   /** A liveness write ended after `durationMs`; `ok` false: it failed (reported from the main thread, wherever the write ran). */
   livenessWritten(durationMs: number, ok: boolean): void;
   /** An acquireAndRun() begins. */
   startRun(key: string, trace: string | undefined): RunSpan;
-}
-
-/** The category of a lost lock, from the error the job gets. */
-export function lostReason(error: LockError): LostReason {
-  const reason = error.reason;
-  if (error.lockData) return "taken_over";
-  if (reason === undefined) return "expired_or_deleted";
-  if (reason === LAPSED_REASON || reason.includes("liveness record")) return "liveness_lapsed";
-  if (reason.startsWith("the self-fencing deadline")) return "self_fencing_deadline";
-  if (reason === OVERWRITTEN_REASON) return "overwritten";
-  if (reason.startsWith("Redis refused")) return "redis_refused";
-  if (reason.includes("terminated")) return "terminated";
-  return "expired_or_deleted";
 }
 
 /**
@@ -88,6 +72,8 @@ export function measureAcquires(acquirer: Acquirer, instrumentation: Instrumenta
     );
   };
 }
+
+type Job<T> = (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T;
 
 /**
  * An acquireAndRun() inside its span: `run` is the call itself, given the job to run (the caller's, wrapped to

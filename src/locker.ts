@@ -4,7 +4,7 @@ import { LAPSED_REASON, LockError, LockerTerminatedError } from "./errors";
 import { Events } from "./events";
 import type { Heartbeat } from "./heartbeater";
 import { HeldLocks } from "./held-locks";
-import { lostReason, measureAcquires, tracedRun } from "./instrumentation";
+import { measureAcquires, tracedRun } from "./instrumentation";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { JobRunner } from "./job-runner";
 import { assertLockName } from "./keys";
@@ -100,7 +100,7 @@ export class Locker {
       measureAcquires(acquirer, instrumentation, () => liveness.now());
       this.#detach = instrumentation.attach(() => held.size);
       const report = onLost;
-      onLost = (error) => (instrumentation.lost(lostReason(error as LockError)), report(error));
+      onLost = (error) => (instrumentation.lost(error as LockError), report(error));
     }
     this.#runner = new JobRunner({ database, liveness, options: o, acquirer, releaser, held, onLost, onError: emit("locker") });
     this.#mutex = new MutexWaiter({ database, liveness, platform, runner: this.#runner, lockRecheckMs: o.lockRecheckMs, onError: emit("locker") });

@@ -59,9 +59,7 @@ export interface ResolvedOptions {
 
 const TIMING_KEYS = ["reportWriteMs", "reportTtlMs", "reporterWorkerSpawnTimeoutMs", "lockRecheckMs", "lockExtendMs", "lockTtlMs"] as const;
 
-const LOCKER_OPTION_NAMES = ["database", "waitUntil", "instrumentation", ...TIMING_KEYS] as const;
-
-const INSTRUMENTATION_METHODS = ["attach", "acquired", "tookOver", "lost", "livenessWritten", "startRun"] as const;
+const LOCKER_OPTION_NAMES = ["database", "waitUntil", ...TIMING_KEYS, "instrumentation"] as const;
 
 /**
  * The `database` option as a Database or a reference. A client given directly
@@ -107,8 +105,9 @@ export function resolveOptions(options: LockerOptions): ResolvedOptions {
     throw badArgument("option waitUntil must be a function", waitUntil);
   }
   const { instrumentation } = options;
-  if (instrumentation !== undefined && INSTRUMENTATION_METHODS.some((m) => typeof (instrumentation as Partial<Instrumentation> | null)?.[m] !== "function")) {
-    throw badArgument("option instrumentation must be an Instrumentation, such as openTelemetry() from pulselock/opentelemetry", instrumentation);
+  // One method tells an Instrumentation from a mistake (an options object, a meter): the edge bundle pays for every check.
+  if (instrumentation !== undefined && typeof (instrumentation as Partial<Instrumentation> | null)?.startRun !== "function") {
+    throw badArgument("option instrumentation must be an Instrumentation such as openTelemetry()", instrumentation);
   }
   const resolved = { database, waitUntil, instrumentation } as ResolvedOptions;
   for (const key of TIMING_KEYS) {

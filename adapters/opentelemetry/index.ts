@@ -19,8 +19,10 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type { AcquireOutcome, Instrumentation, LostReason, RunOutcome, RunSpan } from "../../src/instrumentation";
+import type { LockError } from "../../src/errors";
+import type { AcquireOutcome, Instrumentation, RunOutcome, RunSpan } from "../../src/instrumentation";
 import type { LockData } from "../../src/lock-data";
+import { lostReason, type LostReason } from "./lost-reason";
 import { METRICS, SPAN_NAME, ATTRIBUTES } from "./names";
 
 export { METRICS, SPAN_NAME, ATTRIBUTES };
@@ -84,8 +86,8 @@ class OpenTelemetryInstrumentation implements Instrumentation {
     this.#use().takeovers.add(1);
   }
 
-  lost(reason: LostReason): void {
-    this.#use().lost.add(1, LOST[reason]);
+  lost(error: LockError): void {
+    this.#use().lost.add(1, LOST[lostReason(error)]);
   }
 
   livenessWritten(durationMs: number, ok: boolean): void {
