@@ -52,17 +52,19 @@ export function main(argv: readonly string[]): Promise<number> {
 export async function release(store: Store, prefix: string, name: string, force: boolean): Promise<string> {
   const redisKey = lockKey(prefix, name);
   const shown = JSON.stringify(name);
+  // Quoted like the name: a key may hold newlines or control characters, which must not break the one-line message.
+  const shownKey = JSON.stringify(redisKey);
   const [raw] = await store.run([["GET", redisKey]]);
   if (raw instanceof Error)
-    throw new CliError(`${shown} is not a pulselock lock: ${redisKey} holds a value Redis cannot read as a string (${raw.message.split(" ")[0]})`);
+    throw new CliError(`${shown} is not a pulselock lock: ${shownKey} holds a value Redis cannot read as a string (${raw.message.split(" ")[0]})`);
   if (raw === null || raw === undefined)
-    throw new CliError(`no lock ${shown} is held: ${redisKey} does not exist (released, expired, or a wrong name or --prefix)`);
+    throw new CliError(`no lock ${shown} is held: ${shownKey} does not exist (released, expired, or a wrong name or --prefix)`);
   if (typeof raw === "string" && TOMBSTONE.test(raw)) throw new CliError(`no lock ${shown} is held: it was released a moment ago`);
   let lockData;
   try {
     lockData = decodeLockRecord(name, redisKey, raw);
   } catch {
-    throw new CliError(`${shown} is not a pulselock lock: ${redisKey} holds a value that is not a lock record; left untouched`);
+    throw new CliError(`${shown} is not a pulselock lock: ${shownKey} holds a value that is not a lock record; left untouched`);
   }
   const owner = ownerOf(name, lockData.ownerHash)!;
   const [liveness] = await store.run([["GET", processKey(prefix, owner.processHash)]]);
@@ -90,6 +92,6 @@ export async function release(store: Store, prefix: string, name: string, force:
   }
   if (reply === 1) return `released ${shown}: it was held by ${who} for ${heldFor}, fencing token ${lockData.fencingToken}`;
   if (reply === -1) throw new CliError(`nothing freed: ${shown} was released or expired just now`);
-  if (reply instanceof Error) throw new CliError(`nothing freed: Redis refused to read ${redisKey}: ${reply.message}`);
+  if (reply instanceof Error) throw new CliError(`nothing freed: Redis refused to read ${shownKey}: ${reply.message}`);
   throw new CliError(`nothing freed: another owner took ${shown} just now (it is no longer the lock of process ${owner.processHash})`);
 }
