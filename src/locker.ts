@@ -97,7 +97,7 @@ export class Locker {
     }));
     let onLost = emit("lost_lock");
     if (instrumentation) {
-      measureAcquires(acquirer, instrumentation, () => liveness.now());
+      measureAcquires(acquirer, instrumentation);
       this.#detach = instrumentation.attach(() => held.size);
       const report = onLost;
       onLost = (error) => (instrumentation.lost(error as LockError), report(error));

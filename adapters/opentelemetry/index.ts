@@ -99,7 +99,10 @@ class OpenTelemetryInstrumentation implements Instrumentation {
   startRun(key: string, traceName: string | undefined): RunSpan {
     // The global provider is a proxy that follows a later registration, so the tracer can be kept.
     this.#tracer ??= (this.o.tracerProvider ?? trace.getTracerProvider()).getTracer("pulselock");
-    const span = this.#tracer.startSpan(SPAN_NAME, { attributes: { [ATTRIBUTES.key]: key } });
+    const span = this.#tracer.startSpan(SPAN_NAME);
+    // Nothing records it (no SDK, or not sampled): no attributes to build, and the job's spans find the caller's context as it is.
+    if (!span.isRecording()) return NOT_RECORDED;
+    span.setAttribute(ATTRIBUTES.key, key);
     if (traceName !== undefined) span.setAttribute(ATTRIBUTES.trace, traceName);
     return new OpenTelemetryRunSpan(span);
   }
@@ -150,6 +153,9 @@ class OpenTelemetryRunSpan implements RunSpan {
     this.span.end();
   }
 }
+
+/** The span of a run that nothing records: no context to enter, no attribute to set. */
+const NOT_RECORDED: RunSpan = { within: (fn) => fn(), acquired: () => {}, end: () => {} };
 
 /**
  * The Instrumentation that records pulselock's metrics and spans with

@@ -1,4 +1,4 @@
-import { context } from "@opentelemetry/api";
+import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { MeterProvider, MetricReader, type DataPoint, type Histogram } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -184,6 +184,16 @@ describe("OpenTelemetry spans", () => {
     expect(failed!.attributes[ATTRIBUTES.runOutcome]).toBe("error");
     expect(failed!.status).toMatchObject({ code: 2, message: "the job failed" });
     expect(failed!.events.map((e) => e.name)).toContain("exception");
+  });
+
+  it("with the bare API (no SDK registered) a run runs as without instrumentation, and its job sees the caller's context", async () => {
+    const locker = h.locker({ instrumentation: openTelemetry() });
+    const caller = new BasicTracerProvider().getTracer("caller").startSpan("caller");
+    const res = await context.with(trace.setSpan(context.active(), caller), () =>
+      locker.acquireAndRun(uniqueKey("otel-bare"), () => trace.getSpan(context.active())?.spanContext().spanId),
+    );
+    caller.end();
+    expect(res).toEqual({ status: LockStatus.SUCCESS, result: caller.spanContext().spanId });
   });
 
   it("spans made inside the job are children of the run's span", async () => {
