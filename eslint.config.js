@@ -18,8 +18,9 @@ const RUNTIMES = {
   deno: { nodeModules: true, clients: [] },
   ioredis: { nodeModules: true, clients: ["ioredis"] },
   upstash: { nodeModules: false, clients: ["@upstash/redis"] },
+  opentelemetry: { nodeModules: false, clients: ["@opentelemetry/api"] },
 };
-const CLIENTS = ["ioredis", "@upstash/redis"];
+const CLIENTS = ["ioredis", "@upstash/redis", "@opentelemetry/api"];
 /** Every folder of adapters/, so that a new one is kept to itself, src/ and adapters/shared/ from its first file. */
 const ADAPTERS = readdirSync(new URL("./adapters", import.meta.url), { withFileTypes: true })
   .filter((d) => d.isDirectory())

@@ -14,7 +14,7 @@ export default defineConfig({
   platform: "node",
   // Keep "node:" specifiers as written: Deno and edge bundlers need them.
   removeNodeProtocol: false,
-  external: ["ioredis", "@upstash/redis"],
+  external: ["ioredis", "@upstash/redis", "@opentelemetry/api"],
   // The Lua scripts ship compact (no comments, no indentation): the readable text stays in src/.
   esbuildPlugins: [compactLuaPlugin(compactLua)],
 });

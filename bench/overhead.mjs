@@ -16,7 +16,7 @@ const CONCURRENCY = 64;
  * (ARGV: processHash, lockTtlMs, liveness check, one per lock), a batched
  * release (ARGV: publish mode, one per lock; 2 keys per lock).
  */
-function instantTransport() {
+export function instantTransport() {
   let token = 1_700_000_000_000_000;
   const reply = (sha, keys, args) => {
     if (keys[0].includes(":proc:")) return args.length === 3 ? "OK" : null;
@@ -39,7 +39,7 @@ function instantTransport() {
  * behaviour (retire the identity when nothing is held) would make every
  * acquire at a quiet moment start a new identity, which a Node Locker never does.
  */
-const alwaysOnPlatform = {
+export const alwaysOnPlatform = {
   ...inThreadPlatform,
   createLiveness(params) {
     const liveness = inThreadPlatform.createLiveness(params);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory]`
+// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory,otel,inspect]`
 // Spawns its own redis-server (free loopback port, never 6379) and the Upstash
 // REST server, runs each measurement in sequence in one run, prints the table
 // with targets, ratios and PASS/MISS, and writes bench/RESULTS.md.
@@ -6,18 +6,20 @@ import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { measureCeiling } from "./ceiling.mjs";
 import { measureHandoff } from "./handoff.mjs";
+import { measureInspect } from "./inspect-scale.mjs";
 import { environment } from "./lib/environment.mjs";
 import { IOREDIS_PEERS, UPSTASH_PEERS } from "./lib/peers.mjs";
 import { buildRows, printTable, writeResults } from "./lib/report.mjs";
 import { startServers } from "./lib/servers.mjs";
 import { measureMemory } from "./memory.mjs";
 import { measureOverhead } from "./overhead.mjs";
+import { measureOtelOverhead } from "./otel-overhead.mjs";
 import { measureSingletonJobs } from "./singleton-jobs.mjs";
 import { measureTakeover } from "./takeover.mjs";
 import { measureUncontended } from "./uncontended.mjs";
 import { measureUpstashRequests } from "./upstash-requests.mjs";
 
-const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory"];
+const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory", "otel", "inspect"];
 const USAGE = `usage: npm run bench [-- --quick] [-- --only=<list>] [-- --peers=<list>] [-- --out=<file>]
   --quick   short phases for iterating (1 round of 1 s per throughput phase, 2,000 jobs, 5 kills, 10 hand-offs)
   --only    measurements to run: ${PHASES.join(",")}
@@ -104,6 +106,8 @@ try {
   await phase("takeover", "Takeover after SIGKILL", () => measureTakeover({ ...ctx, repeats: settings.takeoverRepeats }));
   await phase("handoff", "Hand-off to a waiting mutex()", () => measureHandoff({ ...ctx, repeats: settings.handoffRepeats }));
   await phase("memory", "Memory", () => measureMemory(ctx));
+  await phase("otel", "OpenTelemetry cost (interleaved rounds, medians)", () => measureOtelOverhead({ ...ctx, quick: opts.quick }));
+  await phase("inspect", "pulselock inspect with 100,000 locks held", () => measureInspect({ ...ctx, locks: opts.quick ? 10_000 : 100_000 }));
 } finally {
   await servers.close();
 }

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 /*
  * The `pulselock` command: dispatches its first word to a subcommand, and
- * answers --help and --version the way command-line users expect. Today there
- * is one subcommand, `upstash-dev` (a local Upstash-compatible REST server),
- * which has its own --help.
+ * answers --help and --version the way command-line users expect. Each
+ * subcommand has its own --help: `inspect` and `release` (operations: see
+ * and free locks), `upstash-dev` (a local Upstash-compatible REST server).
  */
 import { readFileSync } from "node:fs";
+import { main as inspect } from "./inspect";
+import { main as release } from "./release";
 import { main as upstashDev } from "./upstash-dev/cli";
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
+  inspect: { summary: "list held locks: owner, alive or dead, held for, expires in, fencing token", run: inspect },
+  release: { summary: "free a lock whose owner's process is dead", run: release },
   "upstash-dev": {
     summary: "serve the Upstash REST protocol in front of a local redis-server",
     run: upstashDev,
@@ -25,7 +29,7 @@ ${Object.entries(COMMANDS)
   pulselock <command> --help   options of one command
   pulselock --version          the installed version
 
-pulselock is a library; this command holds its development tools. See the README:
+pulselock is a library; this command holds its operations and development tools. See the README:
 https://github.com/pulselock/pulselock#readme`;
 
 /** The version of the installed package: dist/cli.js sits one folder below its package.json. */

@@ -35,6 +35,8 @@ export interface AcquirerParams {
   /** Throws when the Locker was terminated. */
   assertOpen: () => void;
   isTerminated: () => boolean;
+  /** Instrumentation: a dead holder's lock was taken over. */
+  onTakeover?: () => void;
 }
 
 /**
@@ -147,6 +149,7 @@ export class Acquirer {
         throw error;
       }
       if (res.kind === "lapsed") return { status: "LAPSED" };
+      if (victim && res.kind === "taken") this.p.onTakeover?.();
       if (res.kind === "taken") return { status: LockStatus.SUCCESS, lockData: ownLockData(owner, res.token, res.ms), sentAt };
       const lockData = decodeLockRecord(key, redisKey, res.record);
       // Our own record under this very seq: the call ran twice (a client resent it after a reconnect), and the first took the lock.

@@ -110,6 +110,11 @@ export class HeldLocks {
     held?.end();
   }
 
+  /** How many locks this Locker holds now (instrumentation reads it when metrics are collected). */
+  get size(): number {
+    return this.#held.size;
+  }
+
   /** A held lock of ours, or an orphaned one that has not expired by now. */
   find(ownerHash: string): HeldLock | OwnLock | undefined {
     return this.#held.get(ownerHash) ?? this.#orphan(ownerHash);

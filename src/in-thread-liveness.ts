@@ -58,6 +58,7 @@ export class InThreadLiveness implements Liveness {
         this.#p.onLapse(generation);
       },
       onError: this.#p.onError,
+      onWriteTime: this.#p.onWriteTime,
       onRefused: ({ generation }, error) => {
         this.#waiters.get(generation)?.reject(error as Error);
         this.#waiters.delete(generation);

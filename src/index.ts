@@ -16,6 +16,7 @@ export type {
   RunResult,
 } from "./results";
 export type { LockerOptions } from "./options";
+export type { AcquireOutcome, Instrumentation, RunOutcome, RunSpan } from "./instrumentation";
 export { DEFAULTS } from "./defaults";
 export { RedisDatabase } from "./database";
 export type { DatabaseModule, IoredisClientLike, RedisClientLike, RedisDatabaseOptions } from "./database";

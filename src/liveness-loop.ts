@@ -29,6 +29,8 @@ export interface LivenessLoopOptions {
    * instead of after reporterWorkerSpawnTimeoutMs with a timeout.
    */
   onRefused: (identity: Identity, error: unknown) => void;
+  /** Optional (instrumentation): how long each write took, and whether it succeeded. */
+  onWriteTime?: (durationMs: number, ok: boolean) => void;
   /**
    * Rewrites after the first success are driven by {@link LivenessLoop.beat},
    * called from the timers of the requests that hold locks, instead of by the
@@ -126,6 +128,7 @@ export class LivenessLoop {
     this.#inFlight = identity;
     try {
       const outcome = await this.#write(identity, previous !== undefined);
+      this.#o.onWriteTime?.(now() - sentAt, outcome === "written");
       if (this.#identity !== identity) return;
       if (previous !== undefined && (outcome === "lapsed" || now() >= previous + fencedTtl(reportTtlMs))) {
         return this.#lapse(identity);
@@ -133,6 +136,7 @@ export class LivenessLoop {
       this.#lastSentAt = sentAt;
       this.#o.onWritten(identity, sentAt);
     } catch (error) {
+      this.#o.onWriteTime?.(now() - sentAt, false);
       if (this.#identity !== identity) return;
       if (previous === undefined && isRedisCommandError(error) && !error.transient) {
         this.#identity = undefined;

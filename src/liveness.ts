@@ -85,6 +85,11 @@ export interface LivenessParams {
   onError: (error: unknown) => void;
   /** The record of `generation` may have expired: every lock held under it is lost. */
   onLapse: (generation: number) => void;
+  /**
+   * Optional, set only when the Locker has instrumentation: each liveness write's duration and whether it
+   * succeeded, delivered on the main thread wherever the write ran (a thread posts it; writes are seconds apart).
+   */
+  onWriteTime?: (durationMs: number, ok: boolean) => void;
 }
 
 /**

@@ -4,6 +4,7 @@ import { LAPSED_REASON, LockError, LockerTerminatedError } from "./errors";
 import { Events } from "./events";
 import type { Heartbeat } from "./heartbeater";
 import { HeldLocks } from "./held-locks";
+import { measureAcquires, tracedRun } from "./instrumentation";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { JobRunner } from "./job-runner";
 import { assertLockName } from "./keys";
@@ -39,11 +40,14 @@ export class Locker {
   readonly #acquirer: Acquirer;
   readonly #runner: JobRunner;
   readonly #mutex: MutexWaiter;
+  /** Ends this Locker's reports to its instrumentation (none: a no-op). */
+  readonly #detach: () => void = () => {};
   #terminated = false;
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
     const o = (this.#options = resolveOptions(options));
     const emit = (type: LockerErrorEvent["type"]) => (error: unknown) => this.errors.emit({ type, error });
+    const instrumentation = o.instrumentation;
     const liveness = (this.#liveness = platform.createLiveness({
       source: o.database,
       loadDatabase: () => this.#database.get(),
@@ -54,6 +58,7 @@ export class Locker {
         emit("liveness")(error);
       },
       onLapse: (generation) => this.#identity.lapse(generation, LAPSED_REASON),
+      onWriteTime: instrumentation && ((ms, ok) => instrumentation.livenessWritten(ms, ok)),
     }));
     const database = (this.#database = new DatabaseHandle(o.database, platform, o));
     this.#identity = new ProcessIdentity({
@@ -88,8 +93,16 @@ export class Locker {
       releaser,
       assertOpen: () => this.#assertOpen(),
       isTerminated: () => this.#terminated,
+      onTakeover: instrumentation && (() => instrumentation.tookOver()),
     }));
-    this.#runner = new JobRunner({ database, liveness, options: o, acquirer, releaser, held, onLost: emit("lost_lock"), onError: emit("locker") });
+    let onLost = emit("lost_lock");
+    if (instrumentation) {
+      measureAcquires(acquirer, instrumentation);
+      this.#detach = instrumentation.attach(() => held.size);
+      const report = onLost;
+      onLost = (error) => (instrumentation.lost(error as LockError), report(error));
+    }
+    this.#runner = new JobRunner({ database, liveness, options: o, acquirer, releaser, held, onLost, onError: emit("locker") });
     this.#mutex = new MutexWaiter({ database, liveness, platform, runner: this.#runner, lockRecheckMs: o.lockRecheckMs, onError: emit("locker") });
   }
 
@@ -103,6 +116,8 @@ export class Locker {
   acquireAndRun<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, traceOrOptions?: string | RunOptions): Promise<RunResult<T>> {
     try {
       const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+      const instrumentation = this.#options.instrumentation;
+      if (instrumentation) return tracedRun(instrumentation, key, trace, fn, (job) => this.#runner.run(key, job, trace, "", waitUntil));
       return this.#runner.run(key, fn, trace, "", waitUntil);
     } catch (error) {
       return Promise.reject(error); // a bad option rejects like every other bad input of this call
@@ -226,6 +241,7 @@ export class Locker {
   async terminate(): Promise<void> {
     if (this.#terminated) return;
     this.#terminated = true;
+    this.#detach();
     this.#identity.lapse(Infinity, "the Locker was terminated");
     this.#held.endAll();
     await this.#mutex.close();

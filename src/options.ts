@@ -3,6 +3,7 @@ import { MIN_TTL_MS, fencedTtl } from "./fencing";
 import { badArgument, positiveMs } from "./arguments";
 import { RedisDatabase, isDatabase, isDatabaseModule, type DatabaseModule, type RedisClientLike } from "./database";
 import { assertKnownOptions } from "./option-names";
+import type { Instrumentation } from "./instrumentation";
 
 /** Options of {@link Locker}. Every timing option is in milliseconds. */
 export interface LockerOptions {
@@ -36,6 +37,12 @@ export interface LockerOptions {
    * after reportTtlMs).
    */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * Where the Locker reports metrics and spans, e.g. `openTelemetry()` from
+   * `pulselock/opentelemetry`. Off unless given: without it the Locker loads
+   * no telemetry code and spends nothing on it.
+   */
+  instrumentation?: Instrumentation;
 }
 
 export interface ResolvedOptions {
@@ -47,11 +54,12 @@ export interface ResolvedOptions {
   lockExtendMs: number;
   lockTtlMs: number;
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  instrumentation: Instrumentation | undefined;
 }
 
 const TIMING_KEYS = ["reportWriteMs", "reportTtlMs", "reporterWorkerSpawnTimeoutMs", "lockRecheckMs", "lockExtendMs", "lockTtlMs"] as const;
 
-const LOCKER_OPTION_NAMES = ["database", "waitUntil", ...TIMING_KEYS] as const;
+const LOCKER_OPTION_NAMES = ["database", "waitUntil", ...TIMING_KEYS, "instrumentation"] as const;
 
 /**
  * The `database` option as a Database or a reference. A client given directly
@@ -96,7 +104,12 @@ export function resolveOptions(options: LockerOptions): ResolvedOptions {
   if (waitUntil !== undefined && typeof waitUntil !== "function") {
     throw badArgument("option waitUntil must be a function", waitUntil);
   }
-  const resolved = { database, waitUntil } as ResolvedOptions;
+  const { instrumentation } = options;
+  // One method tells an Instrumentation from a mistake (an options object, a meter): the edge bundle pays for every check.
+  if (instrumentation !== undefined && typeof (instrumentation as Partial<Instrumentation> | null)?.startRun !== "function") {
+    throw badArgument("option instrumentation must be an Instrumentation such as openTelemetry()", instrumentation);
+  }
+  const resolved = { database, waitUntil, instrumentation } as ResolvedOptions;
   for (const key of TIMING_KEYS) {
     // Only undefined means "use the default": null is a mistake worth reporting.
     resolved[key] = positiveMs(key, options[key] === undefined ? DEFAULTS[key] : options[key]);

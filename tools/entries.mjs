@@ -7,6 +7,7 @@ export const ENTRIES = {
   node: "adapters/node/index.ts",
   ioredis: "adapters/ioredis/index.ts",
   upstash: "adapters/upstash/index.ts",
+  opentelemetry: "adapters/opentelemetry/index.ts",
   "liveness-worker": "adapters/node/liveness-worker.ts",
   deno: "adapters/deno/index.ts",
   // Spawned by URL next to the Deno entry, so it must be a file of its own.

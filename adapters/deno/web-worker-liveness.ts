@@ -121,6 +121,7 @@ export class WebWorkerLiveness implements Liveness {
       reportWriteMs: this.p.reportWriteMs,
       reportTtlMs: this.p.reportTtlMs,
       data: processDescription(),
+      reportWriteTimes: this.p.onWriteTime !== undefined,
     };
     return new Promise<Worker>((resolve, reject) => {
       this.abortSpawn = reject;

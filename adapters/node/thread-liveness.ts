@@ -89,6 +89,7 @@ export class ThreadLiveness implements Liveness {
       reportWriteMs: this.p.reportWriteMs,
       reportTtlMs: this.p.reportTtlMs,
       data: `${hostname()}:${process.pid}`,
+      reportWriteTimes: this.p.onWriteTime !== undefined,
     };
     return new Promise<Worker>((resolve, reject) => {
       this.abortSpawn = reject;

@@ -53,6 +53,8 @@ export function dispatchLivenessMessage(message: FromLivenessWorker, h: InboxHan
       return h.firstWrites.refused(message.generation, deserializeError(message.error) as Error);
     case "error":
       return h.params.onError(deserializeError(message.error));
+    case "write-time":
+      return h.params.onWriteTime?.(message.ms, message.ok);
     case "fatal": {
       const cause = deserializeError(message.error);
       // A database the thread cannot load stays that error; anything else is the liveness thread's failure.

@@ -17,6 +17,8 @@ export interface LivenessWorkerData {
   reportWriteMs: number;
   reportTtlMs: number;
   data: string;
+  /** Post each write's duration ("write-time"): the Locker has instrumentation. */
+  reportWriteTimes?: boolean;
 }
 
 /** BigInt64 slots of the shared buffer. Write order in the thread: LAPSED before a new identity's SENT_AT, SENT_AT before GENERATION. */
@@ -39,6 +41,8 @@ export type FromLivenessWorker =
   /** The first write of `generation` failed for good (LivenessLoopOptions.onRefused). */
   | { type: "refused"; generation: number; error: unknown }
   | { type: "error"; error: unknown }
+  /** A write ended after `ms` (only with reportWriteTimes). */
+  | { type: "write-time"; ms: number; ok: boolean }
   | { type: "fatal"; error: unknown }
   | { type: "stopped" };
 

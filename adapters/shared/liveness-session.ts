@@ -10,7 +10,7 @@ import { databaseFromRecipe } from "./database-from-recipe";
 import { type FromLivenessWorker, type LivenessWorkerData, type ToLivenessWorker, serializeError } from "./liveness-protocol";
 import { SharedWriteRecorder } from "./shared-write-times";
 
-export type LivenessSettings = Pick<LivenessWorkerData, "shared" | "source" | "reportWriteMs" | "reportTtlMs" | "data">;
+export type LivenessSettings = Pick<LivenessWorkerData, "shared" | "source" | "reportWriteMs" | "reportTtlMs" | "data" | "reportWriteTimes">;
 
 /** What the runtime's worker entry brings: how it loads a database reference, and its RedisDatabase (which clients it knows). */
 export interface LivenessRuntime {
@@ -56,6 +56,7 @@ export async function startLivenessSession(
     },
     onError: (error) => post({ type: "error", error: serializeError(error) }),
     onRefused: ({ generation }, error) => post({ type: "refused", generation, error: serializeError(error) }),
+    onWriteTime: settings.reportWriteTimes ? (ms, ok) => post({ type: "write-time", ms, ok }) : undefined,
   });
   return (message) => {
     if (message.type === "clock") {

@@ -181,6 +181,37 @@ export function buildRows(r) {
     rows.push(row("Redis bytes per process record (MEMORY USAGE)", `${m.bytesPerProcessRecord} B`));
     rows.push(row("Settled RSS added by the liveness thread", `${m.rss.addedMb.toFixed(1)} MB`, "≤ 12 MB", "", m.rss.addedMb <= 12));
   }
+  if (r.otel) {
+    for (const [key, label] of [
+      ["redis-pairs", "acquire+release pairs/s, redis-server"],
+      ["redis-runs", "acquireAndRun()s/s, redis-server"],
+      ["instant-pairs", "acquire+release pairs/s, in-process transport"],
+      ["instant-runs", "acquireAndRun()s/s, in-process transport"],
+    ]) {
+      const m = r.otel[key];
+      for (const variant of ["no-op API", "no-op SDK"]) {
+        const target = variant === "no-op SDK";
+        rows.push(
+          row(
+            `OpenTelemetry cost, ${variant}, c=64 ${label} (median of ${m.off.rounds.length} interleaved rounds)`,
+            `${int(m[variant].median)} vs ${int(m.off.median)} off: ${m[variant].costPct.toFixed(1)} %; client CPU ${m[variant].cpuUsPerOp.toFixed(2)} vs ${m.off.cpuUsPerOp.toFixed(2)} µs/op: ${m[variant].cpuCostPct.toFixed(1)} %`,
+            target ? "< 3 %" : undefined,
+            undefined,
+            target ? m[variant].costPct < 3 : undefined,
+          ),
+        );
+      }
+    }
+  }
+  if (r.inspect) {
+    const best = Math.min(...r.inspect.runs.map((x) => x.wallMs));
+    rows.push(
+      row(
+        `\`pulselock inspect --json\` with ${int(r.inspect.locks)} locks held (whole command, best of ${r.inspect.runs.length})`,
+        `${int(best)} ms (seeded in ${int(r.inspect.seedMs)} ms)`,
+      ),
+    );
+  }
   return rows;
 }
 

@@ -23,6 +23,8 @@ describe.each(bins)("pulselock command (%s)", (bin) => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: pulselock <command>/);
     expect(r.stdout).toContain("upstash-dev");
+    expect(r.stdout).toContain("inspect");
+    expect(r.stdout).toContain("release");
     expect(r.stdout).toContain("--version");
     expect(r.stderr).toBe("");
   });
@@ -42,6 +44,22 @@ describe.each(bins)("pulselock command (%s)", (bin) => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: pulselock upstash-dev --redis/);
     expect(r.stdout).toContain("--token");
+  });
+
+  it.each([
+    ["inspect", "--redis <url>"],
+    ["release", "--force"],
+  ])("%s --help prints its options to stdout and exits 0", (command, option) => {
+    for (const args of [
+      [command, "--help"],
+      ["help", command],
+    ]) {
+      const r = cli(bin, ...args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: pulselock ${command} `));
+      expect(r.stdout).toContain(option);
+      expect(r.stdout).toContain("--upstash-token");
+    }
   });
 
   it("an unknown command, or none, is exit code 2 with the help on stderr", () => {

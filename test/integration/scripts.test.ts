@@ -2,6 +2,7 @@ import Redis from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ACQUIRE } from "../../src/scripts/acquire";
 import { EXTEND } from "../../src/scripts/extend";
+import { INSPECT, decodeInspectReply, inspectKeys } from "../../src/scripts/inspect";
 import { READ } from "../../src/scripts/read";
 import { RELEASE } from "../../src/scripts/release";
 import { REMOVE } from "../../src/scripts/remove";
@@ -19,8 +20,26 @@ afterAll(async () => {
   await server.close();
 });
 
-it.each([ACQUIRE, EXTEND, RELEASE, READ, REPORT, REMOVE])("the precomputed SHA1 of $name matches SCRIPT LOAD", async (script) => {
+it.each([ACQUIRE, EXTEND, RELEASE, READ, REPORT, REMOVE, INSPECT])("the precomputed SHA1 of $name matches SCRIPT LOAD", async (script) => {
   expect(await client.script("LOAD", script.source)).toBe(script.sha);
+});
+
+it("INSPECT reads, per lock, its value, PTTL and wait flag; a missing key and a value of another type read as null", async () => {
+  const p = `inspect-${Math.random().toString(36).slice(2)}:`;
+  await client.set(`${p}a`, "pl1|1|2|2|x|1|", "PX", 60_000);
+  await client.set(`${p}a:w`, "", "PX", 60_000);
+  await client.set(`${p}b`, "forever");
+  await client.hset(`${p}c`, "f", "v");
+  const keys = [`${p}a`, `${p}b`, `${p}c`, `${p}missing`];
+  const reply = await client
+    .evalsha(INSPECT.sha, 2 * keys.length, ...inspectKeys(keys))
+    .catch(() => client.eval(INSPECT.source, 2 * keys.length, ...inspectKeys(keys)));
+  const [a, b, c, missing] = decodeInspectReply(reply, keys.length);
+  expect(a).toMatchObject({ value: "pl1|1|2|2|x|1|", flagged: true });
+  expect(a!.pttl).toBeGreaterThan(50_000);
+  expect(b).toEqual({ value: "forever", pttl: -1, flagged: false });
+  expect(c).toEqual({ value: null, pttl: -1, flagged: false });
+  expect(missing).toEqual({ value: null, pttl: -2, flagged: false });
 });
 
 /**

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ACQUIRE } from "../../src/scripts/acquire";
 import { EXTEND } from "../../src/scripts/extend";
+import { INSPECT } from "../../src/scripts/inspect";
 import { READ } from "../../src/scripts/read";
 import { RELEASE } from "../../src/scripts/release";
 import { REMOVE } from "../../src/scripts/remove";
@@ -13,6 +14,7 @@ import type { LuaScript } from "../../src/scripts/script";
 const SCRIPTS: Record<string, LuaScript> = {
   acquire: ACQUIRE,
   extend: EXTEND,
+  inspect: INSPECT,
   read: READ,
   release: RELEASE,
   remove: REMOVE,
