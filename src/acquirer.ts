@@ -8,11 +8,13 @@ import { decodeLockRecord, ownLockData, ownerOf } from "./lock-record";
 import { isProcessAlive } from "./lock-reads";
 import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
+import type { AcquireOutcome } from "./instrumentation";
 import type { ProcessIdentity, Unsent } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
+import { monotonicNow } from "./timers";
 
 const isUnsent = (next: Identity | Promise<Identity> | Unsent): next is Unsent => "send" in next;
 
@@ -37,6 +39,8 @@ export interface AcquirerParams {
   isTerminated: () => boolean;
   /** Instrumentation: a dead holder's lock was taken over. */
   onTakeover?: () => void;
+  /** Instrumentation only: an acquisition ended, how and after how long (ms). */
+  onAcquired?: (outcome: AcquireOutcome, durationMs: number) => void;
 }
 
 /**
@@ -62,6 +66,10 @@ export class Acquirer {
     }
     this.p.assertOpen();
     this.p.held.acquireStarted();
+    // Timed here rather than by a wrapper: no promise of its own, and no clock read without instrumentation.
+    const onAcquired = this.p.onAcquired;
+    const startedAt = onAcquired ? monotonicNow() : 0;
+    let outcome: AcquireOutcome = "error";
     try {
       // Known values are not awaited: each await costs a promise and a microtask on every acquire.
       const db = this.p.database.known ?? (await this.p.database.get());
@@ -72,7 +80,10 @@ export class Acquirer {
         const res = isUnsent(next)
           ? await this.#tryWithFirstWrite(db, key, next, seq, trace, waitFlagMs)
           : await this.#try(db, key, identity, seq, trace, waitFlagMs);
-        if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
+        if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) {
+          outcome = "held";
+          return res;
+        }
         if (res.status === LockStatus.SUCCESS) {
           if (!this.p.isTerminated() && this.p.identity.isAlive(identity)) {
             try {
@@ -83,6 +94,7 @@ export class Acquirer {
               throw error;
             }
             this.p.held.hold(res.lockData.ownerHash, { key, owner: { processHash: identity.processHash, seq } }, method !== "acquire", waitUntil);
+            outcome = "acquired";
             return { status: LockStatus.SUCCESS, lockData: res.lockData, sentAt: res.sentAt, identity, seq };
           }
           await this.p.releaser.quietly({ key, processHash: identity.processHash, seq, trace });
@@ -93,6 +105,7 @@ export class Acquirer {
       }
     } finally {
       this.p.held.acquireEnded(waitUntil);
+      onAcquired?.(outcome, monotonicNow() - startedAt);
     }
   }
 

@@ -1,10 +1,8 @@
-import type { Acquirer } from "./acquirer";
 import { isLockError, type LockError } from "./errors";
 import type { Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
 import type { RunResult } from "./results";
 import { LockStatus } from "./statuses";
-import { monotonicNow as now } from "./timers";
 
 /*
  * The hook through which a Locker reports what it does to a metrics and
@@ -49,30 +47,8 @@ export interface Instrumentation {
   lost(error: LockError): void;
   /** A liveness write ended after `durationMs`; `ok` false: it failed (reported from the main thread, wherever the write ran). */
   livenessWritten(durationMs: number, ok: boolean): void;
-  /** An acquireAndRun() begins. */
-  startRun(key: string, trace: string | undefined): RunSpan;
-}
-
-/**
- * Times every acquisition of `acquirer` and counts its outcomes: only called when instrumentation is on. The
- * wrapper adds no promise of its own (then() on the acquisition's), so that it costs a Locker little even then,
- * and reads performance.now() (the liveness clock is process.hrtime.bigint() on Node: an allocation per read).
- */
-export function measureAcquires(acquirer: Acquirer, instrumentation: Instrumentation): void {
-  const acquire = acquirer.acquire.bind(acquirer);
-  acquirer.acquire = (key, trace, method, waitFlagMs, waitUntil) => {
-    const startedAt = now();
-    return acquire(key, trace, method, waitFlagMs, waitUntil).then(
-      (res) => {
-        instrumentation.acquired(res.status === LockStatus.SUCCESS ? "acquired" : "held", now() - startedAt);
-        return res;
-      },
-      (error: unknown) => {
-        instrumentation.acquired("error", now() - startedAt);
-        throw error;
-      },
-    );
-  };
+  /** An acquireAndRun() begins; undefined when nothing would record its span (no SDK, not sampled). */
+  startRun(key: string, trace: string | undefined): RunSpan | undefined;
 }
 
 type Job<T> = (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T;
@@ -90,6 +66,8 @@ export function tracedRun<T>(
 ): Promise<RunResult<T>> {
   if (typeof fn !== "function") return run(fn); // the runner's own TypeError
   const span = instrumentation.startRun(key, trace);
+  // Nothing records the span: the run goes as it would without instrumentation.
+  if (!span) return run(fn);
   const job: Job<T> = (heartbeat, ownerHash) => {
     span.acquired(heartbeat.lockData);
     return fn(heartbeat, ownerHash);

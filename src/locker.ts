@@ -4,7 +4,7 @@ import { LAPSED_REASON, LockError, LockerTerminatedError } from "./errors";
 import { Events } from "./events";
 import type { Heartbeat } from "./heartbeater";
 import { HeldLocks } from "./held-locks";
-import { measureAcquires, tracedRun } from "./instrumentation";
+import { tracedRun } from "./instrumentation";
 import { inThreadPlatform } from "./in-thread-liveness";
 import { JobRunner } from "./job-runner";
 import { assertLockName } from "./keys";
@@ -94,10 +94,10 @@ export class Locker {
       assertOpen: () => this.#assertOpen(),
       isTerminated: () => this.#terminated,
       onTakeover: instrumentation && (() => instrumentation.tookOver()),
+      onAcquired: instrumentation && ((outcome, ms) => instrumentation.acquired(outcome, ms)),
     }));
     let onLost = emit("lost_lock");
     if (instrumentation) {
-      measureAcquires(acquirer, instrumentation);
       this.#detach = instrumentation.attach(() => held.size);
       const report = onLost;
       onLost = (error) => (instrumentation.lost(error as LockError), report(error));

@@ -39,10 +39,14 @@ export interface LockerOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /**
    * Where the Locker reports metrics and spans, e.g. `openTelemetry()` from
-   * `pulselock/opentelemetry`. Off unless given: without it the Locker loads
-   * no telemetry code and spends nothing on it.
+   * `pulselock/opentelemetry`; `false` for nowhere. Left out, the Locker of
+   * Node and Bun reports through `@opentelemetry/api` when that package is
+   * installed (what an OpenTelemetry user expects of a library: it shows up
+   * once the SDK is registered), and nowhere when it is not, loading nothing.
+   * Elsewhere (Deno, edge runtimes) it is off unless given.
+   * @default automatic on Node and Bun, off elsewhere
    */
-  instrumentation?: Instrumentation;
+  instrumentation?: Instrumentation | false;
 }
 
 export interface ResolvedOptions {
@@ -106,10 +110,10 @@ export function resolveOptions(options: LockerOptions): ResolvedOptions {
   }
   const { instrumentation } = options;
   // One method tells an Instrumentation from a mistake (an options object, a meter): the edge bundle pays for every check.
-  if (instrumentation !== undefined && typeof (instrumentation as Partial<Instrumentation> | null)?.startRun !== "function") {
-    throw badArgument("option instrumentation must be an Instrumentation such as openTelemetry()", instrumentation);
+  if (instrumentation !== undefined && instrumentation !== false && typeof (instrumentation as Partial<Instrumentation> | null)?.startRun !== "function") {
+    throw badArgument("option instrumentation must be an Instrumentation such as openTelemetry(), or false", instrumentation);
   }
-  const resolved = { database, waitUntil, instrumentation } as ResolvedOptions;
+  const resolved = { database, waitUntil, instrumentation: instrumentation || undefined } as ResolvedOptions;
   for (const key of TIMING_KEYS) {
     // Only undefined means "use the default": null is a mistake worth reporting.
     resolved[key] = positiveMs(key, options[key] === undefined ? DEFAULTS[key] : options[key]);
