@@ -59,7 +59,7 @@ const nativeGetter = (name: "aborted" | "reason"): ((this: AbortSignal) => unkno
  * blocked loop) overdue timers run in due order, so a job's own timer could
  * run before ours and see a signal that should already have aborted.
  */
-function exactSignal(signal: AbortSignal, check: () => void): void {
+export function exactSignal(signal: AbortSignal, check: () => void): void {
   const aborted = nativeGetter("aborted");
   const reason = nativeGetter("reason");
   const throwIfAborted = (AbortSignal.prototype as Partial<AbortSignal>).throwIfAborted;

@@ -34,13 +34,14 @@ export function mutexCall(
   fn: unknown,
   recheckDelay: number | (() => Promise<unknown>) | undefined,
   trace: string | undefined,
+  method = "mutex",
 ): MutexCall {
   const pause = typeof recheckDelay === "function" ? recheckDelay : undefined;
   const o: MutexOptions =
     typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
       ? timeoutOrOptions
       : { timeoutMs: timeoutOrOptions, recheckDelayMs: typeof recheckDelay === "function" ? undefined : recheckDelay, trace };
-  const bad = (what: string, value: unknown) => new TypeError(`pulselock: mutex() needs ${what}, got ${describe(value)}`);
+  const bad = (what: string, value: unknown) => new TypeError(`pulselock: ${method}() needs ${what}, got ${describe(value)}`);
   if (o.waitUntil !== undefined && typeof o.waitUntil !== "function") {
     throw new TypeError(`pulselock: option waitUntil must be a function, got ${describe(o.waitUntil)}`);
   }
@@ -54,7 +55,7 @@ export function mutexCall(
   const sig = o.signal as Partial<AbortSignal> | null | undefined;
   if (sig !== undefined && (typeof sig?.aborted !== "boolean" || typeof sig.addEventListener !== "function")) throw bad("signal to be an AbortSignal", sig);
   if (typeof fn !== "function") throw bad("a function to run", fn);
-  assertLockName(key, "mutex");
+  assertLockName(key, method);
   return { options: o, baseMs: base, pause };
 }
 

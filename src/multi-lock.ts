@@ -1,0 +1,72 @@
+import type { Acquirer } from "./acquirer";
+import type { DatabaseHandle } from "./database-handle";
+import type { LockError } from "./errors";
+import type { HeldLocks } from "./held-locks";
+import type { Liveness, Platform } from "./liveness";
+import { MultiLockAcquirer } from "./multi-lock-acquirer";
+import { assertKeySet } from "./multi-lock-keys";
+import { MultiLockRunner, type MultiJob } from "./multi-lock-runner";
+import type { MultiRunResult } from "./multi-lock-types";
+import { MultiMutexWaiter } from "./multi-mutex-waiter";
+import { mutexCall } from "./mutex-waiter";
+import type { ResolvedOptions } from "./options";
+import type { ProcessIdentity } from "./process-identity";
+import type { Releaser } from "./releaser";
+import type { MutexOptions, WaitUntil } from "./results";
+
+export interface MultiLocksParams {
+  database: DatabaseHandle;
+  liveness: Liveness;
+  platform: Platform;
+  identity: ProcessIdentity;
+  held: HeldLocks;
+  releaser: Releaser;
+  acquirer: Acquirer;
+  options: ResolvedOptions;
+  assertOpen: () => void;
+  isTerminated: () => boolean;
+  onLost: (error: LockError) => void;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * The Locker's multi-key lock (acquireAllAndRun(), mutexAll()), wired from
+ * the Locker's own parts: the same identity, liveness, held locks and
+ * releases as its single locks, so a set and a single lock of one name
+ * exclude each other, and terminate() and a lapse end both.
+ */
+export class MultiLocks {
+  readonly #runner: MultiLockRunner;
+  readonly #mutex: MultiMutexWaiter;
+
+  constructor(private readonly p: MultiLocksParams) {
+    const acquirer = new MultiLockAcquirer({ ...p, acquirer: p.acquirer, lockTtlMs: p.options.lockTtlMs });
+    this.#runner = new MultiLockRunner({ ...p, acquirer });
+    this.#mutex = new MultiMutexWaiter({ ...p, runner: this.#runner, lockRecheckMs: p.options.lockRecheckMs });
+  }
+
+  /** acquireAllAndRun(): bad keys reject with a TypeError before any Redis call. */
+  async run<T>(keys: readonly string[], fn: MultiJob<T>, trace: string | undefined, waitUntil: WaitUntil | undefined): Promise<MultiRunResult<T>> {
+    assertKeySet(keys, "acquireAllAndRun");
+    return this.#runner.run([...keys], fn, trace, "", waitUntil);
+  }
+
+  /** mutexAll(): bad keys or options throw a TypeError before any Redis call. */
+  async mutex<T>(keys: readonly string[], options: MutexOptions, fn: MultiJob<T>): Promise<T> {
+    assertKeySet(keys, "mutexAll");
+    if (typeof options !== "object" || options === null)
+      throw new TypeError("pulselock: mutexAll() takes its options as an object: { timeoutMs, signal?, trace? }");
+    const call = mutexCall(keys[0]!, options, fn, undefined, undefined, "mutexAll");
+    this.p.assertOpen();
+    return this.#mutex.run([...keys], call, fn, options.waitUntil ?? this.p.options.waitUntil);
+  }
+
+  /** Every set held under `generation` or an earlier one is lost. */
+  loseUpTo(generation: number, reason: string): void {
+    this.#runner.loseUpTo(generation, reason);
+  }
+
+  async close(): Promise<void> {
+    await this.#mutex.close();
+  }
+}
