@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory]`
+// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory,multi-key]`
 // Spawns its own redis-server (free loopback port, never 6379) and the Upstash
 // REST server, runs each measurement in sequence in one run, prints the table
 // with targets, ratios and PASS/MISS, and writes bench/RESULTS.md.
@@ -11,13 +11,14 @@ import { IOREDIS_PEERS, UPSTASH_PEERS } from "./lib/peers.mjs";
 import { buildRows, printTable, writeResults } from "./lib/report.mjs";
 import { startServers } from "./lib/servers.mjs";
 import { measureMemory } from "./memory.mjs";
+import { measureMultiKey, multiKeyRows } from "./multi-key.mjs";
 import { measureOverhead } from "./overhead.mjs";
 import { measureSingletonJobs } from "./singleton-jobs.mjs";
 import { measureTakeover } from "./takeover.mjs";
 import { measureUncontended } from "./uncontended.mjs";
 import { measureUpstashRequests } from "./upstash-requests.mjs";
 
-const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory"];
+const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory", "multi-key"];
 const USAGE = `usage: npm run bench [-- --quick] [-- --only=<list>] [-- --peers=<list>] [-- --out=<file>]
   --quick   short phases for iterating (1 round of 1 s per throughput phase, 2,000 jobs, 5 kills, 10 hand-offs)
   --only    measurements to run: ${PHASES.join(",")}
@@ -104,6 +105,7 @@ try {
   await phase("takeover", "Takeover after SIGKILL", () => measureTakeover({ ...ctx, repeats: settings.takeoverRepeats }));
   await phase("handoff", "Hand-off to a waiting mutex()", () => measureHandoff({ ...ctx, repeats: settings.handoffRepeats }));
   await phase("memory", "Memory", () => measureMemory(ctx));
+  await phase("multi-key", "Multi-key lock pairs (3 keys)", () => measureMultiKey(ctx));
 } finally {
   await servers.close();
 }
@@ -118,6 +120,7 @@ env.loadavgEnd = loadavg()
   .join(" ");
 notes.push(`Total time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 const rows = buildRows(results);
+if (results["multi-key"]) rows.push(...multiKeyRows(results["multi-key"]));
 console.log("");
 printTable(rows);
 writeResults(opts.out, { env, settings, rows, results, notes });
