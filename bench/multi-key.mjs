@@ -94,7 +94,9 @@ export async function measureMultiKey({ redis, admin, roundMs, warmupMs, rounds,
         const { ops, ms, errors, firstError } = await runFor({ durationMs: roundMs, concurrency: e.concurrency, op });
         if (errors > 0) console.error(`  ${e.peer.label}: ${errors} failed pairs (${firstError?.message})`);
         e.runs.push((ops / ms) * 1000);
-        log(`  ${rounds > 1 ? `[${round + 1}/${rounds}] ` : ""}${e.peer.label}, ${CLIENT_SETTINGS[e.setting].label}, c=${e.concurrency}: ${Math.round((ops / ms) * 1000)} pairs/s`);
+        log(
+          `  ${rounds > 1 ? `[${round + 1}/${rounds}] ` : ""}${e.peer.label}, ${CLIENT_SETTINGS[e.setting].label}, c=${e.concurrency}: ${Math.round((ops / ms) * 1000)} pairs/s`,
+        );
       } finally {
         await lib.close();
       }
@@ -111,7 +113,8 @@ export async function measureMultiKey({ redis, admin, roundMs, warmupMs, rounds,
       let top;
       for (const [name, p] of Object.entries(peers)) {
         if (p.ours !== ours) continue;
-        for (const [setting, byC] of Object.entries(p.settings)) if (!top || byC[c].pairsPerSec > top.pairsPerSec) top = { name, label: p.label, setting, pairsPerSec: byC[c].pairsPerSec };
+        for (const [setting, byC] of Object.entries(p.settings))
+          if (!top || byC[c].pairsPerSec > top.pairsPerSec) top = { name, label: p.label, setting, pairsPerSec: byC[c].pairsPerSec };
       }
       return top;
     };

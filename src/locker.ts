@@ -12,8 +12,7 @@ import { extendLock } from "./lock-ops";
 import { notOurs, readLiveHolder, readOwnerHashStatus } from "./lock-reads";
 import type { Liveness, Platform } from "./liveness";
 import { MultiLocks } from "./multi-lock";
-import type { MultiJob } from "./multi-lock-runner";
-import type { MultiRunResult } from "./multi-lock-types";
+import type { MultiHeartbeat, MultiRunResult } from "./multi-lock-types";
 import { MutexWaiter, mutexCall } from "./mutex-waiter";
 import { describe } from "./describe-value";
 import { resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
@@ -161,7 +160,11 @@ export class Locker {
    * heartbeat throws, the signal aborts, the other keys are released too, and
    * this call rejects with that key's LockError. At most 100 distinct keys.
    */
-  acquireAllAndRun<T>(keys: readonly string[], fn: MultiJob<T>, traceOrOptions?: string | RunOptions): Promise<MultiRunResult<T>> {
+  acquireAllAndRun<T>(
+    keys: readonly string[],
+    fn: (heartbeat: MultiHeartbeat) => Promise<T> | T,
+    traceOrOptions?: string | RunOptions,
+  ): Promise<MultiRunResult<T>> {
     try {
       const { trace, waitUntil } = this.#callOptions(traceOrOptions);
       return this.#multi.run(keys, fn, trace, waitUntil);
@@ -176,7 +179,7 @@ export class Locker {
    * (naming a key still held) on timeout. A release of any of the keys wakes
    * the waiter (pub/sub on Node); it holds nothing while it waits.
    */
-  mutexAll<T>(keys: readonly string[], options: MutexOptions, fn: MultiJob<T>): Promise<T> {
+  mutexAll<T>(keys: readonly string[], options: MutexOptions, fn: (heartbeat: MultiHeartbeat) => Promise<T> | T): Promise<T> {
     return this.#multi.mutex(keys, options, fn);
   }
 

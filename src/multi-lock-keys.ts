@@ -27,7 +27,7 @@ export function assertKeySet(keys: unknown, method: string): asserts keys is rea
   const seen = new Set<string>();
   keys.forEach((key: unknown, i) => {
     if (typeof key !== "string" || key.length === 0) {
-      throw bad(`needs non-empty string lock names, got ${typeof key === "string" ? "an empty string" : describe(key)} at index ${i}`);
+      throw bad(`needs non-empty string lock names, got ${typeof key === "string" ? "an empty string" : `${describe(key)} (${typeof key})`} at index ${i}`);
     }
     if (seen.has(key)) throw bad(`got the lock name ${JSON.stringify(key)} twice (at index ${i}): each key of a set must differ`);
     seen.add(key);

@@ -3,6 +3,7 @@ import type { DatabaseHandle } from "./database-handle";
 import type { LockError } from "./errors";
 import type { HeldLocks } from "./held-locks";
 import type { Liveness, Platform } from "./liveness";
+import { describe } from "./describe-value";
 import { MultiLockAcquirer } from "./multi-lock-acquirer";
 import { assertKeySet } from "./multi-lock-keys";
 import { MultiLockRunner, type MultiJob } from "./multi-lock-runner";
@@ -13,6 +14,10 @@ import type { ResolvedOptions } from "./options";
 import type { ProcessIdentity } from "./process-identity";
 import type { Releaser } from "./releaser";
 import type { MutexOptions, WaitUntil } from "./results";
+
+function assertTrace(trace: unknown, method: string): void {
+  if (trace !== undefined && typeof trace !== "string") throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
+}
 
 export interface MultiLocksParams {
   database: DatabaseHandle;
@@ -48,6 +53,7 @@ export class MultiLocks {
   /** acquireAllAndRun(): bad keys reject with a TypeError before any Redis call. */
   async run<T>(keys: readonly string[], fn: MultiJob<T>, trace: string | undefined, waitUntil: WaitUntil | undefined): Promise<MultiRunResult<T>> {
     assertKeySet(keys, "acquireAllAndRun");
+    assertTrace(trace, "acquireAllAndRun");
     return this.#runner.run([...keys], fn, trace, "", waitUntil);
   }
 
@@ -57,6 +63,7 @@ export class MultiLocks {
     if (typeof options !== "object" || options === null)
       throw new TypeError("pulselock: mutexAll() takes its options as an object: { timeoutMs, signal?, trace? }");
     const call = mutexCall(keys[0]!, options, fn, undefined, undefined, "mutexAll");
+    assertTrace(options.trace, "mutexAll");
     this.p.assertOpen();
     return this.#mutex.run([...keys], call, fn, options.waitUntil ?? this.p.options.waitUntil);
   }
