@@ -150,11 +150,18 @@ export function multiKeySuite(h: Harness): void {
       const aborted = waiter.mutexAll(keys, { timeoutMs: 30_000, signal: controller.signal }, () => "never").catch((e: unknown) => e);
       controller.abort(new Error("stop"));
       expect(((await aborted) as Error).message).toBe("stop");
-      const ran = waiter.mutexAll(keys, { timeoutMs: 30_000 }, (heartbeat) => heartbeat.lockData.size);
-      await new Promise((r) => setTimeout(r, 200));
+      // With pub/sub, a release wakes the waiter long before its next poll (≥ 10 s away: half of recheckDelayMs at least).
+      const recheckDelayMs = h.ctx.supportsPubSub ? 20_000 : 100;
+      const ran = waiter.mutexAll(keys, { timeoutMs: 30_000, recheckDelayMs }, (heartbeat) => ({ at: performance.now(), size: heartbeat.lockData.size }));
+      const flag = `${h.ctx.prefix}pl:{${keys[1]}}:w`;
+      if (h.ctx.supportsPubSub) await waitFor("the waiter flagged the held key", async () => Number(await h.ctx.admin("EXISTS", flag)) === 1);
+      else await new Promise((r) => setTimeout(r, 200));
       for (const key of [keys[0]!, keys[2]!]) expect(await isFree(holder, key)).toBe(true); // it holds nothing while it waits
+      const releasedAt = performance.now();
       await holder.release(keys[1]!, held.lockData);
-      expect(await ran).toBe(3);
+      const { at, size } = await ran;
+      expect(size).toBe(3);
+      if (h.ctx.supportsPubSub) expect(at - releasedAt).toBeLessThan(5_000);
       // Nothing is left behind: no lock, no wait flag.
       for (const key of keys) expect(Number(await h.ctx.admin("EXISTS", `${h.ctx.prefix}pl:{${key}}:w`))).toBe(0);
     });
