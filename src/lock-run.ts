@@ -87,6 +87,28 @@ export function exactSignal(signal: AbortSignal, check: () => void): void {
 const DELAY_QUANTUM_MS = 1000;
 
 /**
+ * heartbeat.delay(ms), for a lock's run and a set's alike: sleeps in steps of at most a second (and lockRecheckMs),
+ * heartbeating before each, so that a lost lock ends the sleep at once.
+ */
+export async function delayWithHeartbeats(
+  ms: number,
+  run: { heartbeat(): Promise<void>; readonly signal: AbortSignal },
+  clock: Pick<Liveness, "now">,
+  lockRecheckMs: number,
+): Promise<void> {
+  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
+    throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${describe(ms)}`);
+  }
+  const end = clock.now() + ms;
+  for (;;) {
+    await run.heartbeat();
+    const left = end - clock.now();
+    if (left <= 0) return;
+    await sleep(Math.min(left, DELAY_QUANTUM_MS, lockRecheckMs), run.signal);
+  }
+}
+
+/**
  * The life of one held lock inside acquireAndRun(): heartbeats, extensions,
  * rechecks, and the self-fencing deadline that aborts the run no later than
  * the earliest moment someone else could take the lock, whether or not the
@@ -168,17 +190,8 @@ export class LockRun {
     if (this.#lostError) throw this.#lostError;
   }
 
-  async delay(ms: number): Promise<void> {
-    if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
-      throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${describe(ms)}`);
-    }
-    const end = this.#p.liveness.now() + ms;
-    for (;;) {
-      await this.heartbeat();
-      const left = end - this.#p.liveness.now();
-      if (left <= 0) return;
-      await sleep(Math.min(left, DELAY_QUANTUM_MS, this.#p.options.lockRecheckMs), this.signal);
-    }
+  delay(ms: number): Promise<void> {
+    return delayWithHeartbeats(ms, this, this.#p.liveness, this.#p.options.lockRecheckMs);
   }
 
   drain(reason: string): void {

@@ -2,12 +2,10 @@ import type { RedisDatabase } from "./database";
 import { LockError } from "./errors";
 import type { Identity, Liveness } from "./liveness";
 import type { LockData } from "./lock-data";
-import { LockRun, exactSignal } from "./lock-run";
-import { describe } from "./describe-value";
+import { LockRun, delayWithHeartbeats, exactSignal } from "./lock-run";
 import type { TakenKey } from "./multi-lock-acquirer";
 import type { MultiHeartbeat } from "./multi-lock-types";
 import type { ResolvedOptions } from "./options";
-import { sleep } from "./timers";
 
 export interface MultiLockRunParams {
   db: RedisDatabase;
@@ -20,9 +18,6 @@ export interface MultiLockRunParams {
   onLost: (error: LockError) => void;
   onError: (error: unknown) => void;
 }
-
-/** How long delay() sleeps at most between two heartbeats (as LockRun's). */
-const DELAY_QUANTUM_MS = 1000;
 
 /**
  * The life of a held set inside acquireAllAndRun(): one LockRun per key (each
@@ -90,17 +85,8 @@ export class MultiLockRun {
     }
   }
 
-  async delay(ms: number): Promise<void> {
-    if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
-      throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${describe(ms)}`);
-    }
-    const end = this.#p.liveness.now() + ms;
-    for (;;) {
-      await this.heartbeat();
-      const left = end - this.#p.liveness.now();
-      if (left <= 0) return;
-      await sleep(Math.min(left, DELAY_QUANTUM_MS, this.#p.options.lockRecheckMs), this.signal);
-    }
+  delay(ms: number): Promise<void> {
+    return delayWithHeartbeats(ms, this, this.#p.liveness, this.#p.options.lockRecheckMs);
   }
 
   /** Loses the whole set for `reason` (the identity lapsed, the Locker was terminated). */
