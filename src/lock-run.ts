@@ -149,6 +149,8 @@ export class LockRun {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
+      // A run that ended without a signal made no RunEndedError yet (see finish()): one made now is born aborted with it.
+      if (!this.#abortReason && this.#finished) this.#abortReason = new RunEndedError(this.#p.key, this.lockData.ownerHash);
       if (this.#abortReason) this.#controller.abort(this.#abortReason);
       exactSignal(this.#controller.signal, () => this.#checkDeadline());
     }
@@ -210,7 +212,8 @@ export class LockRun {
     this.#finished = true;
     clearTimeout(this.#timer);
     this.#stopListening();
-    this.#abort(new RunEndedError(this.#p.key, this.lockData.ownerHash));
+    // Most jobs never read their signal: the RunEndedError (an Error, whose stack costs µs) is made once one exists.
+    if (this.#controller) this.#abort(new RunEndedError(this.#p.key, this.lockData.ownerHash));
   }
 
   /** Whether `at` (on the liveness clock) came before this run's self-fencing deadline: nobody else could hold the lock yet. */

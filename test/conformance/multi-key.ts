@@ -1,6 +1,6 @@
 import calculateSlot from "cluster-key-slot";
 import { afterEach, describe, expect, it } from "vitest";
-import { Locker, LockStatus, isLockError, isMutexError, isRedisCommandError, type LockData, type MultiHeartbeat } from "pulselock";
+import { Locker, LockStatus, isLockError, isMutexError, isRedisCommandError, isRunEndedError, type LockData, type MultiHeartbeat } from "pulselock";
 import { killAll, startChild, type Child } from "../support/child-process";
 import { uniqueKey, waitFor } from "../support/wait-for";
 import { FAST, type Harness } from "./harness";
@@ -234,6 +234,14 @@ export function multiKeySuite(h: Harness): void {
       });
       expect(at - t0).toBeLessThanOrEqual(1000);
       expect(isLockError(await held)).toBe(true);
+    });
+
+    it("a set's heartbeat kept past its job throws RunEndedError, and its signal, read only then, is born aborted with it", async () => {
+      let kept!: MultiHeartbeat;
+      expect((await h.locker().acquireAllAndRun(spreadNames("kept", 2), (hb) => void (kept = hb))).status).toBe(LockStatus.SUCCESS);
+      expect(kept.signal.aborted).toBe(true);
+      expect(isRunEndedError(kept.signal.reason)).toBe(true);
+      await expect(kept()).rejects.toSatisfy(isRunEndedError);
     });
 
     it("bad input is a TypeError before any Redis call, and leaves nothing behind", async () => {
