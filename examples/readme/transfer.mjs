@@ -9,7 +9,10 @@ const balances = new Map([
   ["bob", 0],
 ]);
 
-// Both accounts, all or nothing: no other job on either account overlaps this one.
+/**
+ * Both accounts, all or nothing: no other job on either account overlaps this one.
+ * @param {string} from @param {string} to @param {number} amount
+ */
 async function transfer(from, to, amount) {
   const res = await locker.acquireAllAndRun([`account:${from}`, `account:${to}`], async (heartbeat) => {
     balances.set(from, (balances.get(from) ?? 0) - amount);
