@@ -212,6 +212,29 @@ export function multiKeySuite(h: Harness): void {
       for (const key of keys) expect(await isFree(owner, key)).toBe(true);
     });
 
+    it("keys left by a process that died part-way through taking a set (no liveness record) are taken over at once", async () => {
+      const db = h.ctx.database();
+      const locker = h.locker({ db });
+      const keys = spreadNames("partial-dead", 4);
+      // As a crash between two slot groups leaves them: records of a dead process (no liveness record) on some keys.
+      const dead = "d".repeat(32);
+      const token = 1_000_000_000_000_000;
+      for (const key of [keys[0]!, keys[2]!]) await h.ctx.admin("SET", h.fullKey(db, key), `pl1|${token}|1|1|${dead}|7|`, "PX", "60000");
+      const res = await locker.acquireAllAndRun(keys, (heartbeat) => [...heartbeat.lockData.values()].map((d) => d.fencingToken));
+      if (res.status !== LockStatus.SUCCESS) throw new Error(`not taken over: ${res.key}`);
+      expect(res.result[0]).toBeGreaterThan(token);
+      expect(res.result[2]).toBeGreaterThan(token);
+    });
+
+    it("two owners in one process: a set with a key that another run of the same Locker holds is refused", async () => {
+      const locker = h.locker();
+      const keys = spreadNames("same-process", 3);
+      const inner = await locker.acquireAndRun(keys[1]!, () => locker.acquireAllAndRun(keys, () => "ran"));
+      expect(inner.status).toBe(LockStatus.SUCCESS);
+      expect(inner.result).toMatchObject({ status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, key: keys[1] });
+      for (const key of keys) expect(await isFree(locker, key)).toBe(true);
+    });
+
     it("G3: terminate() frees the whole set to others at once, and the run's signal aborts", async () => {
       const owner = h.locker({ reportTtlMs: 10_000, reportWriteMs: 2_000 });
       const keys = spreadNames("terminate", 3);
