@@ -1,4 +1,5 @@
 import type { Acquirer } from "./acquirer";
+import { Batcher } from "./batcher";
 import type { RedisDatabase } from "./database";
 import type { DatabaseHandle } from "./database-handle";
 import { LivenessError } from "./errors";
@@ -12,7 +13,7 @@ import type { ProcessIdentity } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
-import { ACQUIRE_ALL, acquireAllCall, decodeAcquireAllReply } from "./scripts/acquire-all";
+import { ACQUIRE_ALL, acquireAllCall, decodeAcquireAllReply, type AcquireAllOutcome, type AcquireAllRequest } from "./scripts/acquire-all";
 import { LockStatus } from "./statuses";
 
 /** One key of a held set: its record, and when the call that took it was sent (its first extension, for self-fencing). */
@@ -33,6 +34,13 @@ type GroupAttempt =
 /** A failed rollback is retried this many times (backoff as every release): a call must not hang for lockTtlMs on it. */
 const ROLLBACK_ATTEMPTS = 3;
 
+/**
+ * Concurrent sets share one ACQUIRE_ALL call (as single acquisitions share one ACQUIRE, src/lock-batches.ts): at
+ * most 10 sets, so that a call of sets of the largest size (100 keys) stays at 1,000 keys; 2 calls in flight.
+ */
+const MAX_SETS_PER_CALL = 10;
+const MAX_CALLS_IN_FLIGHT = 2;
+
 export interface MultiLockAcquirerParams {
   database: DatabaseHandle;
   liveness: Liveness;
@@ -41,6 +49,8 @@ export interface MultiLockAcquirerParams {
   releaser: Releaser;
   acquirer: Acquirer;
   lockTtlMs: number;
+  /** Batches hold the calls of one request only (Cloudflare Workers; see Batcher). */
+  requestScoped: boolean;
   assertOpen: () => void;
   isTerminated: () => boolean;
   onError: (error: unknown) => void;
@@ -55,7 +65,33 @@ export interface MultiLockAcquirerParams {
  * a set, so overlapping sets cannot deadlock.
  */
 export class MultiLockAcquirer {
+  #batches: { db: RedisDatabase; batcher: Batcher<AcquireAllRequest, AcquireAllOutcome> } | undefined;
+
   constructor(private readonly p: MultiLockAcquirerParams) {}
+
+  /** The ACQUIRE_ALL batches of `db` (one set per call on a cluster, where sets of several slots cannot share a script). */
+  #batcher(db: RedisDatabase): Batcher<AcquireAllRequest, AcquireAllOutcome> {
+    if (this.#batches?.db === db) return this.#batches.batcher;
+    const cluster = !!db.transport.isCluster;
+    const ttl = String(this.p.lockTtlMs);
+    const batcher = new Batcher<AcquireAllRequest, AcquireAllOutcome>(
+      async (sets) => {
+        // On a single Redis the script also checks our liveness record (a cluster cannot: another slot).
+        const { keys, args } = acquireAllCall(sets, ttl, cluster ? undefined : db.processKey(sets[0]!.processHash));
+        const reply = await db.run(ACQUIRE_ALL, keys, args);
+        return decodeAcquireAllReply(
+          reply,
+          sets.map((set) => set.redisKeys.length),
+        );
+      },
+      (first, set) => set.processHash === first.processHash,
+      cluster ? 1 : MAX_SETS_PER_CALL,
+      cluster ? Infinity : MAX_CALLS_IN_FLIGHT,
+      this.p.requestScoped ? "request" : "turn",
+    );
+    this.#batches = { db, batcher };
+    return batcher;
+  }
 
   /** `keys` are checked (assertKeySet) by the caller. The result lists the keys in the caller's order. */
   async acquireAll(keys: readonly string[], trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<AcquiredAll> {
@@ -121,19 +157,9 @@ export class MultiLockAcquirer {
     let victims: (Owner | undefined)[] = [];
     for (let round = 0; ; round++) {
       const sentAt = this.p.liveness.now();
-      const { keys, args } = acquireAllCall({
-        redisKeys,
-        processHash: identity.processHash,
-        seq,
-        trace,
-        victims,
-        waitFlagMs,
-        lockTtlMs: this.p.lockTtlMs,
-        livenessKey: db.transport.isCluster ? undefined : db.processKey(identity.processHash),
-      });
       let reply;
       try {
-        reply = decodeAcquireAllReply(await db.run(ACQUIRE_ALL, keys, args), group.length);
+        reply = await this.#batcher(db).call({ redisKeys, processHash: identity.processHash, seq, trace, victims, waitFlagMs });
       } catch (error) {
         // The script may have run although no reply says so: free what it may have taken (a compare-and-delete on our seq).
         if (mayHaveRun(error))

@@ -45,7 +45,7 @@ export class MultiLocks {
   readonly #mutex: MultiMutexWaiter;
 
   constructor(private readonly p: MultiLocksParams) {
-    const acquirer = new MultiLockAcquirer({ ...p, acquirer: p.acquirer, lockTtlMs: p.options.lockTtlMs });
+    const acquirer = new MultiLockAcquirer({ ...p, lockTtlMs: p.options.lockTtlMs, requestScoped: !!p.platform.requestScoped });
     this.#runner = new MultiLockRunner({ ...p, acquirer });
     this.#mutex = new MultiMutexWaiter({ ...p, runner: this.#runner, lockRecheckMs: p.options.lockRecheckMs });
   }

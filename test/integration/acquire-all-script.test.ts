@@ -42,19 +42,29 @@ const names = (label: string, n: number) => Array.from({ length: n }, (_, i) => 
 const record = (token: number | string, processHash: string, seq: string, traceField = "") =>
   `pl1|${token}|1700000000000|1700000000000|${processHash}|${seq}|${traceField}`;
 
+const setOf = (keys: string[], r: Partial<AcquireAllRequest> & { processHash: string }): AcquireAllRequest => ({
+  redisKeys: keys.map((k) => db.lockKey(k)),
+  seq: "1",
+  trace: undefined,
+  victims: [],
+  waitFlagMs: "",
+  ...r,
+});
+
+/** One call for several sets of one process: each set's outcome (or its own error). */
+async function acquireSets(sets: AcquireAllRequest[]) {
+  const { keys, args } = acquireAllCall(sets, "60000", db.processKey(sets[0]!.processHash));
+  return decodeAcquireAllReply(
+    await db.run(ACQUIRE_ALL, keys, args),
+    sets.map((s) => s.redisKeys.length),
+  );
+}
+
+/** One call for one set: its outcome; its own error is thrown. */
 async function acquireAll(keys: string[], r: Partial<AcquireAllRequest> & { processHash: string }) {
-  const request: AcquireAllRequest = {
-    redisKeys: keys.map((k) => db.lockKey(k)),
-    seq: "1",
-    trace: undefined,
-    victims: [],
-    waitFlagMs: "",
-    lockTtlMs: 60_000,
-    livenessKey: db.processKey(r.processHash),
-    ...r,
-  };
-  const { keys: k, args } = acquireAllCall(request);
-  return decodeAcquireAllReply(await db.run(ACQUIRE_ALL, k, args), keys.length);
+  const [outcome] = await acquireSets([setOf(keys, r)]);
+  if (outcome instanceof Error) throw outcome;
+  return outcome!;
 }
 
 const values = (keys: string[]) => Promise.all(keys.map((k) => client.get(db.lockKey(k))));
@@ -153,14 +163,37 @@ describe("ACQUIRE_ALL", () => {
   });
 });
 
-describe("decodeAcquireAllReply", () => {
-  it.each([[null], [[]], [[1, 5]], [[1, 1e15, "x"]], [[0, 1]], [[0, 9, "v"]], [[0, 1, 2]], [[7]]])("rejects %j as BAD_RESPONSE", (reply) => {
-    let error: unknown;
-    try {
-      decodeAcquireAllReply(reply, 1);
-    } catch (e) {
-      error = e;
-    }
-    expect(isRedisCommandError(error) && error.code).toBe("BAD_RESPONSE");
+describe("ACQUIRE_ALL with several sets in one call", () => {
+  it("takes each set all or nothing, in order: a later set sees what an earlier one wrote, and a bad key fails its own set only", async () => {
+    const processHash = await liveProcess();
+    const [a, b, c, d, e] = names("batch", 5);
+    await client.hset(db.lockKey(e!), "f", "v");
+    const [first, second, third, fourth] = await acquireSets([
+      setOf([a!, b!], { processHash, seq: "1" }),
+      setOf([b!, c!], { processHash, seq: "2" }), // b is the first set's now: another owner of this process
+      setOf([e!, d!], { processHash, seq: "3" }),
+      setOf([c!, d!], { processHash, seq: "4" }),
+    ]);
+    if (!first || first instanceof Error || first.kind !== "taken") throw new Error(JSON.stringify(first));
+    expect(second).toMatchObject({ kind: "held", held: [{ index: 0 }] });
+    expect(isRedisCommandError(third) && third.code).toBe("WRONGTYPE");
+    expect(fourth).toMatchObject({ kind: "taken", tokens: [first.tokens[0], first.tokens[0]] }); // one TIME per call
+    const owners = (await values([a!, b!, c!, d!])).map((v) => v?.split("|")[5]);
+    expect(owners).toEqual(["1", "1", "4", "4"]);
   });
+});
+
+describe("decodeAcquireAllReply", () => {
+  it.each([[null], [[]], [[1e15, 1, "x"]], [[1e15, 1, 1e15, 3]], [[1e15, 0, 1]], [[1e15, 0, 1, 9, "v"]], [[1e15, 0, 1, 1, 2]], [[1e15, 7]], [[1e15]]])(
+    "rejects %j as BAD_RESPONSE",
+    (reply) => {
+      let error: unknown;
+      try {
+        decodeAcquireAllReply(reply, [1]);
+      } catch (e) {
+        error = e;
+      }
+      expect(isRedisCommandError(error) && error.code).toBe("BAD_RESPONSE");
+    },
+  );
 });
