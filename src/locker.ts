@@ -98,7 +98,7 @@ export class Locker {
     this.#runner = new JobRunner({ database, liveness, options: o, acquirer, releaser, held, onLost: emit("lost_lock"), onError: emit("locker") });
     this.#mutex = new MutexWaiter({ database, liveness, platform, runner: this.#runner, lockRecheckMs: o.lockRecheckMs, onError: emit("locker") });
     this.#multi = new MultiLocks({
-      ...{ database, liveness, platform, held, releaser, acquirer, options: o, identity: this.#identity },
+      ...{ database, liveness, platform, held, releaser, acquirer, mutex: this.#mutex, options: o, identity: this.#identity },
       ...{ assertOpen: () => this.#assertOpen(), isTerminated: () => this.#terminated, onLost: emit("lost_lock"), onError: emit("locker") },
     });
   }
@@ -271,7 +271,7 @@ export class Locker {
     this.#terminated = true;
     this.#identity.lapse(Infinity, "the Locker was terminated");
     this.#held.endAll();
-    await Promise.all([this.#mutex.close(), this.#multi.close()]);
+    await this.#mutex.close();
     await this.#liveness.terminate();
   }
 

@@ -8,8 +8,7 @@ import { MultiLockAcquirer } from "./multi-lock-acquirer";
 import { assertKeySet } from "./multi-lock-keys";
 import { MultiLockRunner, type MultiJob } from "./multi-lock-runner";
 import type { MultiRunResult } from "./multi-lock-types";
-import { MultiMutexWaiter } from "./multi-mutex-waiter";
-import { mutexCall } from "./mutex-waiter";
+import { mutexCall, type MutexWaiter } from "./mutex-waiter";
 import type { ResolvedOptions } from "./options";
 import type { ProcessIdentity } from "./process-identity";
 import type { Releaser } from "./releaser";
@@ -27,6 +26,8 @@ export interface MultiLocksParams {
   held: HeldLocks;
   releaser: Releaser;
   acquirer: Acquirer;
+  /** The Locker's mutex() waiter: mutexAll() waits the same way, on the same wake-up connection. */
+  mutex: MutexWaiter;
   options: ResolvedOptions;
   assertOpen: () => void;
   isTerminated: () => boolean;
@@ -42,12 +43,10 @@ export interface MultiLocksParams {
  */
 export class MultiLocks {
   readonly #runner: MultiLockRunner;
-  readonly #mutex: MultiMutexWaiter;
 
   constructor(private readonly p: MultiLocksParams) {
     const acquirer = new MultiLockAcquirer({ ...p, lockTtlMs: p.options.lockTtlMs, requestScoped: !!p.platform.requestScoped });
     this.#runner = new MultiLockRunner({ ...p, acquirer });
-    this.#mutex = new MultiMutexWaiter({ ...p, runner: this.#runner, lockRecheckMs: p.options.lockRecheckMs });
   }
 
   /** acquireAllAndRun(): bad keys reject with a TypeError before any Redis call. */
@@ -65,15 +64,25 @@ export class MultiLocks {
     const call = mutexCall(keys[0]!, options, fn, undefined, undefined, "mutexAll");
     assertTrace(options.trace, "mutexAll");
     this.p.assertOpen();
-    return this.#mutex.run([...keys], call, fn, options.waitUntil ?? this.p.options.waitUntil);
+    const set = [...keys];
+    const waitUntil = options.waitUntil ?? this.p.options.waitUntil;
+    // A failed try holds nothing (the set is all or nothing), so waiting for a set can never deadlock.
+    return this.p.mutex.wait(set, call, (flagMs, taken) =>
+      this.#runner.run(
+        set,
+        (heartbeat) => {
+          taken();
+          return fn(heartbeat);
+        },
+        options.trace,
+        flagMs,
+        waitUntil,
+      ),
+    );
   }
 
   /** Every set held under `generation` or an earlier one is lost. */
   loseUpTo(generation: number, reason: string): void {
     this.#runner.loseUpTo(generation, reason);
-  }
-
-  async close(): Promise<void> {
-    await this.#mutex.close();
   }
 }

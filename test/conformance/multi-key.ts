@@ -166,6 +166,25 @@ export function multiKeySuite(h: Harness): void {
       for (const key of keys) expect(Number(await h.ctx.admin("EXISTS", `${h.ctx.prefix}pl:{${key}}:w`))).toBe(0);
     });
 
+    it("mutexAll() and mutex() of one Locker share its one wake-up connection (per shard on a cluster)", async () => {
+      if (!h.ctx.supportsPubSub) return expect(h.ctx.supportsPubSub).toBe(false);
+      const holder = h.locker();
+      const waiter = h.locker();
+      const keys = spreadNames("shared-sub", 3);
+      const subscribers = async () =>
+        String(await h.ctx.admin("CLIENT", "LIST"))
+          .split("\n")
+          .filter((line) => / s?sub=[1-9]/.test(line)).length;
+      const before = await subscribers();
+      const held = await Promise.all(keys.map((k) => holder.acquire(k)));
+      const waits = [waiter.mutex(keys[0]!, { timeoutMs: 30_000 }, () => "one"), waiter.mutexAll(keys.slice(1), { timeoutMs: 30_000 }, () => "set")];
+      await waitFor("the waiter subscribed", async () => (await subscribers()) > before);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await subscribers()) - before).toBeLessThanOrEqual(h.ctx.shards);
+      for (const [i, res] of held.entries()) if (res.status === LockStatus.SUCCESS) await holder.release(keys[i]!, res.lockData);
+      expect(await Promise.all(waits)).toEqual(["one", "set"]);
+    });
+
     it("G3: a SIGKILLed holder's whole set is taken over within reportTtlMs, each key with a larger token", async () => {
       const keys = spreadNames("kill", 3);
       const holder = startChild("multi-holder.mjs", [h.ctx.childArgs().url, JSON.stringify(keys), childOptions()]);
