@@ -2,6 +2,7 @@ import calculateSlot from "cluster-key-slot";
 import { afterEach, describe, expect, it } from "vitest";
 import { Locker, LockStatus, isLockError, isMutexError, isRedisCommandError, isRunEndedError, type LockData, type MultiHeartbeat } from "pulselock";
 import { killAll, startChild, type Child } from "../support/child-process";
+import { subscriberConnections } from "../support/subscribers";
 import { uniqueKey, waitFor } from "../support/wait-for";
 import { FAST, type Harness } from "./harness";
 
@@ -171,10 +172,7 @@ export function multiKeySuite(h: Harness): void {
       const holder = h.locker();
       const waiter = h.locker();
       const keys = spreadNames("shared-sub", 3);
-      const subscribers = async () =>
-        String(await h.ctx.admin("CLIENT", "LIST"))
-          .split("\n")
-          .filter((line) => / s?sub=[1-9]/.test(line)).length;
+      const subscribers = () => subscriberConnections(h.ctx);
       const before = await subscribers();
       const held = await Promise.all(keys.map((k) => holder.acquire(k)));
       const waits = [waiter.mutex(keys[0]!, { timeoutMs: 30_000 }, () => "one"), waiter.mutexAll(keys.slice(1), { timeoutMs: 30_000 }, () => "set")];
