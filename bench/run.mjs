@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory,otel,inspect]`
+// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory,otel,inspect,multi-key]`
 // Spawns its own redis-server (free loopback port, never 6379) and the Upstash
 // REST server, runs each measurement in sequence in one run, prints the table
 // with targets, ratios and PASS/MISS, and writes bench/RESULTS.md.
@@ -12,6 +12,7 @@ import { IOREDIS_PEERS, UPSTASH_PEERS } from "./lib/peers.mjs";
 import { buildRows, printTable, writeResults } from "./lib/report.mjs";
 import { startServers } from "./lib/servers.mjs";
 import { measureMemory } from "./memory.mjs";
+import { measureMultiKey, multiKeyRows } from "./multi-key.mjs";
 import { measureOverhead } from "./overhead.mjs";
 import { measureOtelOverhead } from "./otel-overhead.mjs";
 import { measureSingletonJobs } from "./singleton-jobs.mjs";
@@ -19,7 +20,7 @@ import { measureTakeover } from "./takeover.mjs";
 import { measureUncontended } from "./uncontended.mjs";
 import { measureUpstashRequests } from "./upstash-requests.mjs";
 
-const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory", "otel", "inspect"];
+const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory", "otel", "inspect", "multi-key"];
 const USAGE = `usage: npm run bench [-- --quick] [-- --only=<list>] [-- --peers=<list>] [-- --out=<file>]
   --quick   short phases for iterating (1 round of 1 s per throughput phase, 2,000 jobs, 5 kills, 10 hand-offs)
   --only    measurements to run: ${PHASES.join(",")}
@@ -108,6 +109,7 @@ try {
   await phase("memory", "Memory", () => measureMemory(ctx));
   await phase("otel", "OpenTelemetry cost (interleaved rounds, medians)", () => measureOtelOverhead({ ...ctx, quick: opts.quick }));
   await phase("inspect", "pulselock inspect with 100,000 locks held", () => measureInspect({ ...ctx, locks: opts.quick ? 10_000 : 100_000 }));
+  await phase("multi-key", "Multi-key lock pairs (3 keys)", () => measureMultiKey(ctx));
 } finally {
   await servers.close();
 }
@@ -122,6 +124,7 @@ env.loadavgEnd = loadavg()
   .join(" ");
 notes.push(`Total time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 const rows = buildRows(results);
+if (results["multi-key"]) rows.push(...multiKeyRows(results["multi-key"]));
 console.log("");
 printTable(rows);
 writeResults(opts.out, { env, settings, rows, results, notes });

@@ -32,6 +32,7 @@ export const CHECKS = [
   ["timerActs", "a job's own timer acted after a newer run started"],
   ["misuseReleased", "release() with lockData not its own freed a lock"],
   ["falseLockError", "runs alone on their key that ended with LockError"],
+  ["setActedAfterLoss", "a multi-key set acted after it lost one of its keys"],
   ["staleAccepted", "stale-token writes the fenced store accepted"],
   ["tokenOrder", "fencing tokens that went backwards (G5)"],
   ["deadHolder", "locks held by dead processes > reportTtlMs + 1 s"],
@@ -151,7 +152,44 @@ function falseLockErrors(groups, events, slackMs) {
       if (runs.some((b) => b !== a && b.start >= from && b.start <= to)) continue;
       if (losses.some((t) => t >= from && t <= to)) continue;
       if (freed.some((m) => m.key === key && m.at >= from && m.sentAt <= to)) continue;
-      found.push({ run: a.run, key, detail: `${a.run} on ${key} ran alone and ended with LockError: ${a.end.error ?? "(no message)"}` });
+      found.push({ run: a.run, key, set: a.set, detail: `${a.run} on ${key} ran alone and ended with LockError: ${a.end.error ?? "(no message)"}` });
+    }
+  }
+  return wholeSetsOnly(found, groups);
+}
+
+/**
+ * A multi-key set ends with the LockError of whichever key it lost first, and every other key of the set ends
+ * with it: a set's LockError is false only when every one of its keys ran alone. One item per such set.
+ */
+function wholeSetsOnly(found, groups) {
+  const keysOfSet = new Map();
+  for (const runs of groups.values()) for (const r of runs) if (r.set) keysOfSet.set(r.set, (keysOfSet.get(r.set) ?? 0) + 1);
+  const aloneOfSet = new Map();
+  for (const f of found) if (f.set) aloneOfSet.set(f.set, (aloneOfSet.get(f.set) ?? 0) + 1);
+  const reported = new Set();
+  return found.filter((f) => {
+    if (!f.set) return true;
+    if (aloneOfSet.get(f.set) !== keysOfSet.get(f.set) || reported.has(f.set)) return false;
+    reported.add(f.set);
+    return true;
+  });
+}
+
+/**
+ * Seppuku of a multi-key set (chaos/multi-job.mjs): once the set's signal aborted (any key lost), no key of the
+ * set may be acted on again: its writes come right after a successful heartbeat of the whole set, which throws
+ * as soon as any key is lost. A write more than `slackMs` after the set's first abort is a violation.
+ */
+function setActedAfterLoss(runs, slackMs) {
+  const sets = new Map();
+  for (const r of runs.values()) if (r.set) sets.set(r.set, [...(sets.get(r.set) ?? []), r]);
+  const found = [];
+  for (const [set, members] of sets) {
+    const lostAt = Math.min(...members.map((r) => r.abortAt ?? Infinity));
+    for (const r of members) {
+      const late = r.writes.filter((w) => !w.afterAbort && w.at > lostAt + slackMs);
+      if (late.length > 0) found.push({ set, run: r.run, detail: `${r.run} wrote ${r.key} ${round(late.at(-1).at - lostAt)} ms after its set ${set} aborted` });
     }
   }
   return found;
@@ -226,6 +264,7 @@ export function checkHistory(events) {
     timerActs: overlap.timerActs,
     misuseReleased: misuseReleased(events),
     falseLockError: falseLockErrors(groups, events, slackMs),
+    setActedAfterLoss: setActedAfterLoss(runs, slackMs),
     staleAccepted: staleAccepted(events),
     tokenOrder: tokenOrder(groups, slackMs),
     deadHolder: events
@@ -258,6 +297,8 @@ function figures(events, runs) {
     acquisitions: all.length,
     acquisitionsByKind: countBy(all, (r) => r.kind ?? "node"),
     timerRuns: all.filter((r) => r.style === "timer").length,
+    multiKeySets: new Set(all.filter((r) => r.set).map((r) => r.set)).size,
+    multiKeySetsLost: new Set(all.filter((r) => r.set && r.end?.outcome === "lost").map((r) => r.set)).size,
     timerWrites: writes.filter((w) => w.timer).length,
     misuseBySource: countBy(misuses, (e) => e.source),
     misuseByStatus: countBy(misuses, (e) => e.status),
@@ -300,6 +341,7 @@ export function formatReport({ violations, total, figures: f }) {
     `faults: ${f.faultCount} (${entries(f.faults)})`,
     `jobs acting on their own timer: ${f.timerRuns} (${f.timerWrites} timer writes); sigstops that straddled a takeover: ${f.takeoversWhileStopped}`,
     `misuse releases: ${entries(f.misuseBySource)}; answered ${entries(f.misuseByStatus)}`,
+    `multi-key sets (each key also counted as a run above): ${f.multiKeySets}, of which lost: ${f.multiKeySetsLost}`,
   );
   if (f.takeoverMsMax !== null) lines.push(`slowest takeover of a dead or frozen worker's lock: ${f.takeoverMsMax} ms (reportTtlMs ${f.reportTtlMs})`);
   return lines.join("\n");

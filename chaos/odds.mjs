@@ -4,6 +4,9 @@
 /** The share of a Node worker's jobs that act on their own timer instead of heartbeat() (chaos/job.mjs). */
 export const TIMER_JOB_ODDS = 0.3;
 
+/** The share of a Node worker's attempts that take a set of 2–3 keys with acquireAllAndRun() (chaos/multi-job.mjs). */
+export const MULTI_KEY_ODDS = 0.25;
+
 export const MISUSE_ODDS = {
   /** A heartbeat-style job releases its own lock with heartbeat.lockData, once, after its first heartbeat. */
   ownRun: 0.15,

@@ -9,7 +9,8 @@ import { isLockError, Locker, LockStatus } from "pulselock";
 import { createRandom } from "./prng.mjs";
 import { chaosJob } from "./job.mjs";
 import { misuseRelease } from "./misuse.mjs";
-import { MISUSE_ODDS, TIMER_JOB_ODDS } from "./odds.mjs";
+import { multiKeyJob } from "./multi-job.mjs";
+import { MISUSE_ODDS, MULTI_KEY_ODDS, TIMER_JOB_ODDS } from "./odds.mjs";
 
 const name = process.env.CHAOS_WORKER;
 const keys = JSON.parse(process.env.CHAOS_KEYS);
@@ -52,6 +53,7 @@ let runs = 0;
 const stats = { refused: 0, acquireErrors: 0 };
 const misuse = (fields) => misuseRelease({ locker, now, report, ...fields });
 async function attempt() {
+  if (nextKey === undefined && random.chance(MULTI_KEY_ODDS)) return attemptSet();
   const key = nextKey ?? random.pick(keys);
   nextKey = undefined;
   const run = `${name}/${runs++}`;
@@ -80,6 +82,25 @@ async function attempt() {
     else job.settle("error", String(error?.message ?? error));
   }
   if (random.chance(MISUSE_ODDS.readLockData)) await misuseHolderOf(random.pick(keys));
+}
+
+/** A set of 2–3 distinct keys under acquireAllAndRun(): all or nothing, and losing any key loses the set. */
+async function attemptSet() {
+  const set = [];
+  for (const size = random.int(2, 3); set.length < size;) {
+    const key = random.pick(keys);
+    if (!set.includes(key)) set.push(key);
+  }
+  const job = multiKeyJob({ run: `${name}/${runs++}`, keys: set, workMs: random.int(200, 2000), stepMs: 100, now, report, sleep });
+  try {
+    const res = await locker.acquireAllAndRun(set, job.fn, { trace: name });
+    if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) stats.refused++;
+    else job.settle("released");
+  } catch (error) {
+    if (!job.state.started) stats.acquireErrors++;
+    else if (isLockError(error)) job.settle("lost", String(error.message));
+    else job.settle("error", String(error?.message ?? error));
+  }
 }
 
 /** Asks who holds a key and releases it with that answer. */

@@ -53,6 +53,11 @@ export class Acquirer {
 
   constructor(private readonly p: AcquirerParams) {}
 
+  /** A seq no other acquisition of this Locker has: two owners in one process must differ (a multi-key lock takes one too). */
+  nextSeq(): string {
+    return String(++this.#seq);
+  }
+
   /**
    * Never holds a lock under an identity that is over: the Locker was
    * terminated meanwhile, or Redis lost our liveness record (a restart or
@@ -73,7 +78,7 @@ export class Acquirer {
     try {
       // Known values are not awaited: each await costs a promise and a microtask on every acquire.
       const db = this.p.database.known ?? (await this.p.database.get());
-      const seq = String(++this.#seq);
+      const seq = this.nextSeq();
       for (let attempt = 0; ; attempt++) {
         const next = this.p.identity.live(inOrderWithCalls(this.p.liveness, db));
         const identity = isUnsent(next) ? next.identity : next instanceof Promise ? await next : next;

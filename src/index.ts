@@ -26,6 +26,7 @@ export { LockStatus, OwnerHashStatus } from "./statuses";
 export type { LockData } from "./lock-data";
 export { Heartbeater } from "./heartbeater";
 export type { Heartbeat } from "./heartbeater";
+export type { MultiHeartbeat, MultiRunResult } from "./multi-lock-types";
 export {
   CorruptRecordError,
   DrainingSignal,

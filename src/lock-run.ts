@@ -59,7 +59,7 @@ const nativeGetter = (name: "aborted" | "reason"): ((this: AbortSignal) => unkno
  * blocked loop) overdue timers run in due order, so a job's own timer could
  * run before ours and see a signal that should already have aborted.
  */
-function exactSignal(signal: AbortSignal, check: () => void): void {
+export function exactSignal(signal: AbortSignal, check: () => void): void {
   const aborted = nativeGetter("aborted");
   const reason = nativeGetter("reason");
   const throwIfAborted = (AbortSignal.prototype as Partial<AbortSignal>).throwIfAborted;
@@ -85,6 +85,28 @@ function exactSignal(signal: AbortSignal, check: () => void): void {
 
 /** How long delay() sleeps at most between two heartbeats. */
 const DELAY_QUANTUM_MS = 1000;
+
+/**
+ * heartbeat.delay(ms), for a lock's run and a set's alike: sleeps in steps of at most a second (and lockRecheckMs),
+ * heartbeating before each, so that a lost lock ends the sleep at once.
+ */
+export async function delayWithHeartbeats(
+  ms: number,
+  run: { heartbeat(): Promise<void>; readonly signal: AbortSignal },
+  clock: Pick<Liveness, "now">,
+  lockRecheckMs: number,
+): Promise<void> {
+  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
+    throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${describe(ms)}`);
+  }
+  const end = clock.now() + ms;
+  for (;;) {
+    await run.heartbeat();
+    const left = end - clock.now();
+    if (left <= 0) return;
+    await sleep(Math.min(left, DELAY_QUANTUM_MS, lockRecheckMs), run.signal);
+  }
+}
 
 /**
  * The life of one held lock inside acquireAndRun(): heartbeats, extensions,
@@ -127,6 +149,8 @@ export class LockRun {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
+      // A run that ended without a signal made no RunEndedError yet (see finish()): one made now is born aborted with it.
+      if (!this.#abortReason && this.#finished) this.#abortReason = new RunEndedError(this.#p.key, this.lockData.ownerHash);
       if (this.#abortReason) this.#controller.abort(this.#abortReason);
       exactSignal(this.#controller.signal, () => this.#checkDeadline());
     }
@@ -168,17 +192,8 @@ export class LockRun {
     if (this.#lostError) throw this.#lostError;
   }
 
-  async delay(ms: number): Promise<void> {
-    if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
-      throw new TypeError(`pulselock: heartbeat.delay() needs a non-negative number of ms, got ${describe(ms)}`);
-    }
-    const end = this.#p.liveness.now() + ms;
-    for (;;) {
-      await this.heartbeat();
-      const left = end - this.#p.liveness.now();
-      if (left <= 0) return;
-      await sleep(Math.min(left, DELAY_QUANTUM_MS, this.#p.options.lockRecheckMs), this.signal);
-    }
+  delay(ms: number): Promise<void> {
+    return delayWithHeartbeats(ms, this, this.#p.liveness, this.#p.options.lockRecheckMs);
   }
 
   drain(reason: string): void {
@@ -197,7 +212,8 @@ export class LockRun {
     this.#finished = true;
     clearTimeout(this.#timer);
     this.#stopListening();
-    this.#abort(new RunEndedError(this.#p.key, this.lockData.ownerHash));
+    // Most jobs never read their signal: the RunEndedError (an Error, whose stack costs µs) is made once one exists.
+    if (this.#controller) this.#abort(new RunEndedError(this.#p.key, this.lockData.ownerHash));
   }
 
   /** Whether `at` (on the liveness clock) came before this run's self-fencing deadline: nobody else could hold the lock yet. */

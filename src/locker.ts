@@ -12,6 +12,8 @@ import type { LockData } from "./lock-data";
 import { extendLock } from "./lock-ops";
 import { notOurs, readLiveHolder, readOwnerHashStatus } from "./lock-reads";
 import type { Liveness, Platform } from "./liveness";
+import { MultiLocks } from "./multi-lock";
+import type { MultiHeartbeat, MultiRunResult } from "./multi-lock-types";
 import { MutexWaiter, mutexCall } from "./mutex-waiter";
 import { describe } from "./describe-value";
 import { resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
@@ -42,6 +44,7 @@ export class Locker {
   readonly #mutex: MutexWaiter;
   /** Ends this Locker's reports to its instrumentation (none: a no-op). */
   readonly #detach: () => void = () => {};
+  readonly #multi: MultiLocks;
   #terminated = false;
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
@@ -68,7 +71,10 @@ export class Locker {
       transport: () => database.known?.transport,
       onWriterError: (listener) => this.errors.subscribe(({ type, error }) => type === "liveness" && listener(error)),
       onError: emit("locker"),
-      onLapse: (generation, reason) => this.#runner.loseUpTo(generation, reason),
+      onLapse: (generation, reason) => {
+        this.#runner.loseUpTo(generation, reason);
+        this.#multi.loseUpTo(generation, reason);
+      },
     });
     const held = (this.#held = new HeldLocks({
       liveness,
@@ -104,6 +110,10 @@ export class Locker {
     }
     this.#runner = new JobRunner({ database, liveness, options: o, acquirer, releaser, held, onLost, onError: emit("locker") });
     this.#mutex = new MutexWaiter({ database, liveness, platform, runner: this.#runner, lockRecheckMs: o.lockRecheckMs, onError: emit("locker") });
+    this.#multi = new MultiLocks({
+      ...{ database, liveness, platform, held, releaser, acquirer, mutex: this.#mutex, options: o, identity: this.#identity },
+      ...{ assertOpen: () => this.#assertOpen(), isTerminated: () => this.#terminated, onLost: emit("lost_lock"), onError: emit("locker") },
+    });
   }
 
   /**
@@ -153,6 +163,39 @@ export class Locker {
     const call = mutexCall(key, timeoutOrOptions, fn, recheckDelay, trace);
     this.#assertOpen();
     return this.#mutex.run(key, call, fn, call.options.waitUntil ?? this.#options.waitUntil);
+  }
+
+  /**
+   * Takes every lock of `keys` at once, all or nothing, runs `fn` while
+   * holding them, and always releases them all afterwards. Returns
+   * SOMEONE_ELSE_HOLDS_LOCK (with one held key and its holder) without running
+   * `fn`, and holding nothing, when a live process holds any of them. Each key
+   * is an ordinary lock (a single acquireAndRun() of one of them waits its
+   * turn) with its own fencing token. Losing any key loses the set: the
+   * heartbeat throws, the signal aborts, the other keys are released too, and
+   * this call rejects with that key's LockError. At most 100 distinct keys.
+   */
+  acquireAllAndRun<T>(
+    keys: readonly string[],
+    fn: (heartbeat: MultiHeartbeat) => Promise<T> | T,
+    traceOrOptions?: string | RunOptions,
+  ): Promise<MultiRunResult<T>> {
+    try {
+      const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+      return this.#multi.run(keys, fn, trace, waitUntil);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Waits until every lock of `keys` is free (or its holder dead), then runs
+   * `fn` like acquireAllAndRun() and returns its result. Throws MutexError
+   * (naming a key still held) on timeout. A release of any of the keys wakes
+   * the waiter (pub/sub on Node); it holds nothing while it waits.
+   */
+  mutexAll<T>(keys: readonly string[], options: MutexOptions, fn: (heartbeat: MultiHeartbeat) => Promise<T> | T): Promise<T> {
+    return this.#multi.mutex(keys, options, fn);
   }
 
   /**

@@ -34,13 +34,14 @@ export function mutexCall(
   fn: unknown,
   recheckDelay: number | (() => Promise<unknown>) | undefined,
   trace: string | undefined,
+  method = "mutex",
 ): MutexCall {
   const pause = typeof recheckDelay === "function" ? recheckDelay : undefined;
   const o: MutexOptions =
     typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
       ? timeoutOrOptions
       : { timeoutMs: timeoutOrOptions, recheckDelayMs: typeof recheckDelay === "function" ? undefined : recheckDelay, trace };
-  const bad = (what: string, value: unknown) => new TypeError(`pulselock: mutex() needs ${what}, got ${describe(value)}`);
+  const bad = (what: string, value: unknown) => new TypeError(`pulselock: ${method}() needs ${what}, got ${describe(value)}`);
   if (o.waitUntil !== undefined && typeof o.waitUntil !== "function") {
     throw new TypeError(`pulselock: option waitUntil must be a function, got ${describe(o.waitUntil)}`);
   }
@@ -54,9 +55,15 @@ export function mutexCall(
   const sig = o.signal as Partial<AbortSignal> | null | undefined;
   if (sig !== undefined && (typeof sig?.aborted !== "boolean" || typeof sig.addEventListener !== "function")) throw bad("signal to be an AbortSignal", sig);
   if (typeof fn !== "function") throw bad("a function to run", fn);
-  assertLockName(key, "mutex");
+  assertLockName(key, method);
   return { options: o, baseMs: base, pause };
 }
+
+/** One try of a waiter: the job's result, or a key that a live process holds and its holder. */
+export type Attempt<T> = (
+  flagMs: string,
+  taken: () => void,
+) => Promise<{ status: LockStatus.SUCCESS; result: T } | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; key: string; lockData: LockData }>;
 
 export interface MutexWaiterParams {
   database: DatabaseHandle;
@@ -79,46 +86,56 @@ export class MutexWaiter {
   constructor(private readonly p: MutexWaiterParams) {}
 
   async run<T>(key: string, call: MutexCall, fn: (heartbeat: Heartbeat) => Promise<T> | T, waitUntil: WaitUntil | undefined): Promise<T> {
+    return this.wait([key], call, async (flagMs, taken) => {
+      const res = await this.p.runner.run(
+        key,
+        (heartbeat) => {
+          taken();
+          return fn(heartbeat);
+        },
+        call.options.trace,
+        flagMs,
+        waitUntil,
+      );
+      return res.status === LockStatus.SUCCESS ? res : { ...res, key };
+    });
+  }
+
+  /**
+   * Makes `attempt` until it runs its job or the timeout passes, woken by the release of any of `keys` (mutex(): one
+   * key; mutexAll(): a set, which holds nothing between tries). `attempt` gets the wait flag's lifetime ("" for none)
+   * and calls `taken` once its lock is ours (its release takes the flags along then).
+   */
+  async wait<T>(keys: readonly string[], call: MutexCall, attempt: Attempt<T>): Promise<T> {
     const { options: o, baseMs: base, pause } = call;
     const signal = o.signal;
     const start = this.p.liveness.now();
     let woken: boolean;
     let wake: (() => void) | undefined;
     const db = await this.p.database.get();
-    this.#wakeups ??= this.p.platform.releaseWakeups?.(db, this.p.onError);
-    const stop = this.#wakeups
-      ? await this.#wakeups.listen(key, () => {
-          woken = true;
-          wake?.();
-        })
-      : noop;
+    const wakeups = (this.#wakeups ??= this.p.platform.releaseWakeups?.(db, this.p.onError));
+    const onWake = () => {
+      woken = true;
+      wake?.();
+    };
+    const stops = wakeups ? await Promise.all(keys.map((key) => wakeups.listen(key, onWake))) : [];
     let flagged = false;
     try {
-      let lockData: LockData | null = null;
-      for (let attempt = 0; ; attempt++) {
+      for (let tries = 0; ; tries++) {
         signal?.throwIfAborted();
         woken = false;
         // With wake-ups, a failed try flags the lock, so that its release publishes.
         const flagMs =
-          publishMode(db) === "0" || !this.#wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.p.liveness.now()), MAX_TIMER_MS)));
+          publishMode(db) === "0" || !wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.p.liveness.now()), MAX_TIMER_MS)));
         flagged ||= flagMs !== "";
-        const res = await this.p.runner.run(
-          key,
-          (heartbeat) => {
-            flagged = false; // the lock is ours: its release takes the flag along, whatever fn does
-            return fn(heartbeat);
-          },
-          o.trace,
-          flagMs,
-          waitUntil,
-        );
+        // Once the lock is ours, its release takes the flag along, whatever the job does.
+        const res = await attempt(flagMs, () => (flagged = false));
         if (res.status === LockStatus.SUCCESS) return res.result;
-        lockData = res.lockData;
         const left = start + o.timeoutMs - this.p.liveness.now();
-        if (left <= 0) throw new MutexError(key, lockData, o.timeoutMs);
+        if (left <= 0) throw new MutexError(res.key, res.lockData, o.timeoutMs);
         if (woken) continue;
         await new Promise<void>((resolve, reject) => {
-          const wait = Math.min(left, backoffMs(attempt, base, Math.max(base, DEFAULTS.mutexMaxBackoffMs)));
+          const wait = Math.min(left, backoffMs(tries, base, Math.max(base, DEFAULTS.mutexMaxBackoffMs)));
           const done = () => {
             wake = undefined;
             clearTimeout(timer);
@@ -142,11 +159,13 @@ export class MutexWaiter {
         });
       }
     } finally {
-      stop();
-      // A waiter that leaves without the lock (timeout, abort, error) takes its flag along: no key outlives the call.
-      // Another waiter flags the lock again on its next try; should the delete fail, the flag's TTL ends it anyway.
+      for (const stop of stops) stop();
+      // A waiter that leaves without the lock (timeout, abort, error) takes its flags along: no key outlives the call.
+      // Another waiter flags the lock again on its next try; should a delete fail, the flag's TTL ends it anyway.
       if (flagged) {
-        await withTimeout(db.run(REMOVE, [waitFlagKey(db.lockKey(key))], []), this.p.lockRecheckMs, () => new Error("timed out")).catch(noop);
+        const remove = (key: string) =>
+          withTimeout(db.run(REMOVE, [waitFlagKey(db.lockKey(key))], []), this.p.lockRecheckMs, () => new Error("timed out")).catch(noop);
+        await Promise.all(keys.map(remove));
       }
     }
   }

@@ -48,6 +48,8 @@ export const keyCalls: Array<[string, (l: core.Locker, key: unknown) => unknown]
   ["mutex", (l, k) => l.mutex(k as string, { timeoutMs: 10 }, noop)],
   ["readLockData", (l, k) => l.readLockData(k as string)],
   ["release", (l, k) => l.release(k as string, { ownerHash: `${String(k)}@${"0".repeat(32)}.1` } as LockData)],
+  ["acquireAllAndRun", (l, k) => l.acquireAllAndRun(["ok", k as string], noop)],
+  ["mutexAll", (l, k) => l.mutexAll([k as string, "ok"], { timeoutMs: 10 }, noop)],
 ];
 /** Every other argument a method must refuse: method, label, call, the bad value (for the message). */
 export const otherCalls: Array<[string, string, (l: core.Locker, key: string) => unknown, unknown]> = [
@@ -59,6 +61,28 @@ export const otherCalls: Array<[string, string, (l: core.Locker, key: string) =>
   ["acquireAndRun", "fn an object", (l, k) => l.acquireAndRun(k, {} as never), {}],
   ["acquireAndRun", "trace 42", (l, k) => l.acquireAndRun(k, noop, 42 as never), 42],
   ["acquireAndRun", "options.trace 42", (l, k) => l.acquireAndRun(k, noop, { trace: 42 as never }), 42],
+  ["acquireAllAndRun", "keys not an array", (l) => l.acquireAllAndRun("a-key" as never, noop), "a-key"],
+  ["acquireAllAndRun", "keys []", (l) => l.acquireAllAndRun([], noop), /empty array/],
+  ["acquireAllAndRun", "a key twice", (l, k) => l.acquireAllAndRun([k, "other", k], noop), /twice \(at index 2\)/],
+  [
+    "acquireAllAndRun",
+    "101 keys",
+    (l, k) =>
+      l.acquireAllAndRun(
+        Array.from({ length: 101 }, (_, i) => `${k}-${i}`),
+        noop,
+      ),
+    /at most 100 .* got 101/,
+  ],
+  ["acquireAllAndRun", "fn undefined", (l, k) => l.acquireAllAndRun([k], undefined as never), undefined],
+  ["acquireAllAndRun", "trace 42", (l, k) => l.acquireAllAndRun([k], noop, 42 as never), 42],
+  ["acquireAllAndRun", "options.trace 42", (l, k) => l.acquireAllAndRun([k], noop, { trace: 42 as never }), 42],
+  ["mutexAll", "keys []", (l) => l.mutexAll([], { timeoutMs: 10 }, noop), /empty array/],
+  ["mutexAll", "options a number", (l, k) => l.mutexAll([k], 10 as never, noop), /options as an object/],
+  ["mutexAll", "timeoutMs -1", (l, k) => l.mutexAll([k], { timeoutMs: -1 }, noop), -1],
+  ["mutexAll", "signal a string", (l, k) => l.mutexAll([k], { timeoutMs: 10, signal: "stop" as never }, noop), "stop"],
+  ["mutexAll", "fn null", (l, k) => l.mutexAll([k], { timeoutMs: 10 }, null as never), null],
+  ["mutexAll", "trace 42", (l, k) => l.mutexAll([k], { timeoutMs: 10, trace: 42 as never }, noop), 42],
   ["mutex", "timeoutMs a string", (l, k) => l.mutex(k, "10" as never, noop), "10"],
   ["mutex", "timeoutMs null", (l, k) => l.mutex(k, null as never, noop), null],
   ["mutex", "timeoutMs NaN", (l, k) => l.mutex(k, Number.NaN, noop), Number.NaN],

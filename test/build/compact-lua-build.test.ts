@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { LUA_RECORD_LAYOUT } from "../../src/lock-record";
 import { ACQUIRE } from "../../src/scripts/acquire";
+import { ACQUIRE_ALL } from "../../src/scripts/acquire-all";
 import { EXTEND } from "../../src/scripts/extend";
 import { READ } from "../../src/scripts/read";
 import { RELEASE } from "../../src/scripts/release";
@@ -30,7 +31,7 @@ function readableComments(): string[] {
 
 it("dist/ holds each script's text exactly as src/ sends it, with its SHA1", () => {
   expect(shipped).toContain(LUA_RECORD_LAYOUT);
-  for (const script of [ACQUIRE, EXTEND, READ, RELEASE, REMOVE, REPORT]) {
+  for (const script of [ACQUIRE, ACQUIRE_ALL, EXTEND, READ, RELEASE, REMOVE, REPORT]) {
     // A script that splices in the record layout carries it as an interpolation; the rest is one literal.
     const own = script.source.startsWith(`${LUA_RECORD_LAYOUT}\n`) ? script.source.slice(LUA_RECORD_LAYOUT.length + 1) : script.source;
     for (const format of [".js", ".cjs"]) {

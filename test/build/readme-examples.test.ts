@@ -91,6 +91,7 @@ describe("the README's programs run against a local Redis and exit by themselves
   const cases: Array<[string, (bin: typeof project.bin) => string[], RegExp]> = [
     ["quick-start.mjs (Node)", (bin) => [bin.node20, "quick-start.mjs"], /^report built\n$/],
     ["worker.mjs with db.mjs (Node, database module reference)", (bin) => [bin.node20, "worker.mjs"], /^synced 3 batches\n$/],
+    ["transfer.mjs (Node, multi-key lock)", (bin) => [bin.node20, "transfer.mjs"], /^moved 10 from alice to bob\n$/],
     ["bun-job.ts (Bun)", (bin) => [bin.bun, "bun-job.ts"], /^reindexed\n$/],
     [
       "deno-job.ts (Deno)",

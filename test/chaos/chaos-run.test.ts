@@ -48,6 +48,7 @@ function expectClean({ summary, code, output }: Awaited<ReturnType<typeof chaosR
   expect(f.acquisitionsByKind.node).toBeGreaterThan(0);
   expect(f.timerRuns).toBeGreaterThan(0);
   expect(f.takeoversWhileStopped).toBeGreaterThan(0);
+  expect(f.multiKeySets).toBeGreaterThan(0);
   expect(Object.keys(f.misuseBySource).sort()).toEqual(["own-run", "read-lock-data", "refusal"]);
 }
 

@@ -97,6 +97,13 @@ export function ownershipSuite(h: Harness): void {
       expect(await locker.readLockData(key)).toBe("maybe_unlocked");
     });
 
+    it("a signal first read after its job returned is born aborted, saying the run ended", async () => {
+      let kept!: Heartbeat;
+      expect((await h.locker().acquireAndRun(uniqueKey("own-late-signal"), (hb) => void (kept = hb))).status).toBe(LockStatus.SUCCESS);
+      expect(kept.signal.aborted).toBe(true);
+      expect(isRunEndedError(kept.signal.reason)).toBe(true);
+    });
+
     it("a heartbeat kept past its job throws, and its signal aborts saying the run ended", async () => {
       const locker = h.locker();
       const key = uniqueKey("own-after");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LockStatus, RedisDatabase, type Transport } from "pulselock";
+import { subscriberConnections } from "../support/subscribers";
 import { uniqueKey, waitFor } from "../support/wait-for";
 import type { Harness } from "./harness";
 
@@ -50,10 +51,7 @@ export function waitingSuite(h: Harness): void {
       const holder = h.locker();
       const waiter = h.locker();
       const keys = [uniqueKey("sub-a"), uniqueKey("sub-b"), uniqueKey("sub-c")];
-      const subscribers = async () =>
-        String(await h.ctx.admin("CLIENT", "LIST"))
-          .split("\n")
-          .filter((line) => / s?sub=[1-9]/.test(line)).length;
+      const subscribers = () => subscriberConnections(h.ctx);
       const before = await subscribers();
       const held = await Promise.all(keys.map((k) => holder.acquire(k)));
       const waits = keys.map((k) => waiter.mutex(k, { timeoutMs: 30_000 }, async () => k));

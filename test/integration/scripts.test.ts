@@ -1,6 +1,7 @@
 import Redis from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ACQUIRE } from "../../src/scripts/acquire";
+import { ACQUIRE_ALL } from "../../src/scripts/acquire-all";
 import { EXTEND } from "../../src/scripts/extend";
 import { INSPECT, decodeInspectReply, inspectKeys } from "../../src/scripts/inspect";
 import { READ } from "../../src/scripts/read";
@@ -20,7 +21,7 @@ afterAll(async () => {
   await server.close();
 });
 
-it.each([ACQUIRE, EXTEND, RELEASE, READ, REPORT, REMOVE, INSPECT])("the precomputed SHA1 of $name matches SCRIPT LOAD", async (script) => {
+it.each([ACQUIRE, ACQUIRE_ALL, EXTEND, RELEASE, READ, REPORT, REMOVE, INSPECT])("the precomputed SHA1 of $name matches SCRIPT LOAD", async (script) => {
   expect(await client.script("LOAD", script.source)).toBe(script.sha);
 });
 

@@ -2,6 +2,7 @@ import Redis from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Locker, LockStatus, RedisDatabase } from "pulselock";
 import { ACQUIRE } from "../../src/scripts/acquire";
+import { ACQUIRE_ALL } from "../../src/scripts/acquire-all";
 import { EXTEND } from "../../src/scripts/extend";
 import { READ } from "../../src/scripts/read";
 import { RELEASE } from "../../src/scripts/release";
@@ -17,7 +18,7 @@ import { waitFor } from "../support/wait-for";
  * MONITOR on a real redis-server while every public method runs with hostile
  * names, and once more after SCRIPT FLUSH, so the EVAL fallback is covered.
  */
-const SCRIPTS = [ACQUIRE, EXTEND, READ, RELEASE, REMOVE, REPORT];
+const SCRIPTS = [ACQUIRE, ACQUIRE_ALL, EXTEND, READ, RELEASE, REMOVE, REPORT];
 const HOSTILE = ["]]) redis.call('FLUSHALL') --", "' .. redis.call('FLUSHALL') .. '", "x\nredis.call('FLUSHALL')", '{slot}\u0000%7B"}'];
 
 let server: Awaited<ReturnType<typeof startRedis>>;
@@ -55,6 +56,9 @@ async function exerciseEveryMethod(locker: Locker, name: string): Promise<void> 
   const run = await locker.acquireAndRun(name, async (heartbeat) => heartbeat.lockData.fencingToken, { trace: name });
   expect(run.status).toBe(LockStatus.SUCCESS);
   expect(await locker.mutex(name, { timeoutMs: 5000, trace: name }, async () => "ran")).toBe("ran");
+  const set = [name, `${name}-2`];
+  expect((await locker.acquireAllAndRun(set, async () => "ran", { trace: name })).status).toBe(LockStatus.SUCCESS);
+  expect(await locker.mutexAll(set, { timeoutMs: 5000, trace: name }, async () => "ran")).toBe("ran");
 }
 
 it("only pulselock's constant scripts reach Redis; hostile names and traces stay in KEYS/ARGV", async () => {

@@ -3,6 +3,7 @@ import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ACQUIRE } from "../../src/scripts/acquire";
+import { ACQUIRE_ALL } from "../../src/scripts/acquire-all";
 import { EXTEND } from "../../src/scripts/extend";
 import { INSPECT } from "../../src/scripts/inspect";
 import { READ } from "../../src/scripts/read";
@@ -13,6 +14,7 @@ import type { LuaScript } from "../../src/scripts/script";
 
 const SCRIPTS: Record<string, LuaScript> = {
   acquire: ACQUIRE,
+  "acquire-all": ACQUIRE_ALL,
   extend: EXTEND,
   inspect: INSPECT,
   read: READ,

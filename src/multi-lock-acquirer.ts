@@ -1,0 +1,212 @@
+import type { Acquirer } from "./acquirer";
+import { Batcher } from "./batcher";
+import type { RedisDatabase } from "./database";
+import type { DatabaseHandle } from "./database-handle";
+import { LivenessError } from "./errors";
+import type { HeldLocks } from "./held-locks";
+import type { LockData } from "./lock-data";
+import { decodeLockRecord, formatOwnerHash, ownLockData, ownerOf, type Owner } from "./lock-record";
+import { isProcessAlive } from "./lock-reads";
+import type { Identity, Liveness } from "./liveness";
+import { slotGroups } from "./multi-lock-keys";
+import type { ProcessIdentity } from "./process-identity";
+import { mayHaveRun } from "./redis-errors";
+import type { Releaser } from "./releaser";
+import type { WaitUntil } from "./results";
+import { ACQUIRE_ALL, acquireAllCall, decodeAcquireAllReply, type AcquireAllOutcome, type AcquireAllRequest } from "./scripts/acquire-all";
+import { LockStatus } from "./statuses";
+
+/** One key of a held set: its record, and when the call that took it was sent (its first extension, for self-fencing). */
+export interface TakenKey {
+  key: string;
+  lockData: LockData;
+  sentAt: number;
+}
+
+/** What a multi-key acquisition found: every key is ours (one seq, one identity), or `key` is someone else's and nothing is held. */
+export type AcquiredAll =
+  | { status: LockStatus.SUCCESS; locks: TakenKey[]; identity: Identity; seq: string }
+  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; key: string; lockData: LockData };
+
+type GroupAttempt =
+  { status: LockStatus.SUCCESS; locks: TakenKey[] } | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; key: string; lockData: LockData } | { status: "LAPSED" };
+
+/** A failed rollback is retried this many times (backoff as every release): a call must not hang for lockTtlMs on it. */
+const ROLLBACK_ATTEMPTS = 3;
+
+/**
+ * Concurrent sets share one ACQUIRE_ALL call (as single acquisitions share one ACQUIRE, src/lock-batches.ts): at
+ * most 10 sets, so that a call of sets of the largest size (100 keys) stays at 1,000 keys; 2 calls in flight.
+ */
+const MAX_SETS_PER_CALL = 10;
+const MAX_CALLS_IN_FLIGHT = 2;
+
+export interface MultiLockAcquirerParams {
+  database: DatabaseHandle;
+  liveness: Liveness;
+  identity: ProcessIdentity;
+  held: HeldLocks;
+  releaser: Releaser;
+  acquirer: Acquirer;
+  lockTtlMs: number;
+  /** Batches hold the calls of one request only (Cloudflare Workers; see Batcher). */
+  requestScoped: boolean;
+  assertOpen: () => void;
+  isTerminated: () => boolean;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Takes a set of locks all or nothing (docs/decisions.md, "Multi-key locks").
+ * A single Redis takes the whole set in one script call. A cluster takes it
+ * slot group by slot group, in one global order (slot, then name), each group
+ * in one call; when a later group is held, the groups taken so far are
+ * released before the call returns. Nobody ever waits while holding part of
+ * a set, so overlapping sets cannot deadlock.
+ */
+export class MultiLockAcquirer {
+  #batches: { db: RedisDatabase; batcher: Batcher<AcquireAllRequest, AcquireAllOutcome> } | undefined;
+
+  constructor(private readonly p: MultiLockAcquirerParams) {}
+
+  /** The ACQUIRE_ALL batches of `db` (one set per call on a cluster, where sets of several slots cannot share a script). */
+  #batcher(db: RedisDatabase): Batcher<AcquireAllRequest, AcquireAllOutcome> {
+    if (this.#batches?.db === db) return this.#batches.batcher;
+    const cluster = !!db.transport.isCluster;
+    const ttl = String(this.p.lockTtlMs);
+    const batcher = new Batcher<AcquireAllRequest, AcquireAllOutcome>(
+      async (sets) => {
+        // On a single Redis the script also checks our liveness record (a cluster cannot: another slot).
+        const { keys, args } = acquireAllCall(sets, ttl, cluster ? undefined : db.processKey(sets[0]!.processHash));
+        const reply = await db.run(ACQUIRE_ALL, keys, args);
+        return decodeAcquireAllReply(
+          reply,
+          sets.map((set) => set.redisKeys.length),
+        );
+      },
+      (first, set) => set.processHash === first.processHash,
+      cluster ? 1 : MAX_SETS_PER_CALL,
+      cluster ? Infinity : MAX_CALLS_IN_FLIGHT,
+      this.p.requestScoped ? "request" : "turn",
+    );
+    this.#batches = { db, batcher };
+    return batcher;
+  }
+
+  /** `keys` are checked (assertKeySet) by the caller. The result lists the keys in the caller's order. */
+  async acquireAll(keys: readonly string[], trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<AcquiredAll> {
+    this.p.assertOpen();
+    this.p.held.acquireStarted();
+    try {
+      const db = await this.p.database.get();
+      const seq = this.p.acquirer.nextSeq();
+      for (let attempt = 0; ; attempt++) {
+        const identity = await (this.p.identity.live() as Identity | Promise<Identity>);
+        const taken: TakenKey[] = [];
+        let refused: GroupAttempt | undefined;
+        for (const group of slotGroups(db, keys)) {
+          let res: GroupAttempt;
+          try {
+            res = await this.#tryGroup(db, group, identity, seq, trace, waitFlagMs);
+          } catch (error) {
+            await this.#rollback(taken, identity, seq, trace);
+            throw error;
+          }
+          if (res.status !== LockStatus.SUCCESS) {
+            refused = res;
+            break;
+          }
+          taken.push(...res.locks);
+        }
+        if (refused?.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) {
+          await this.#rollback(taken, identity, seq, trace);
+          return refused;
+        }
+        if (!refused && !this.p.isTerminated() && this.p.identity.isAlive(identity)) {
+          try {
+            for (const { key } of taken) await db.replicated("acquire", db.lockKey(key));
+          } catch (error) {
+            // Not on enough replicas: a failover could lose it, so the set does not count as held.
+            await this.#rollback(taken, identity, seq, trace);
+            throw error;
+          }
+          const byKey = new Map(taken.map((t) => [t.key, t]));
+          const locks = keys.map((key) => byKey.get(key)!);
+          for (const { key, lockData } of locks) {
+            this.p.held.hold(lockData.ownerHash, { key, owner: { processHash: identity.processHash, seq } }, true, waitUntil);
+          }
+          return { status: LockStatus.SUCCESS, locks, identity, seq };
+        }
+        // Our liveness record was gone in Redis, or lapsed while we took the set: nothing taken under it may stay.
+        await this.#rollback(taken, identity, seq, trace);
+        this.p.assertOpen();
+        this.p.identity.lapse(identity.generation, "this process's liveness record was lost or lapsed");
+        if (attempt) throw new LivenessError("pulselock: this process's liveness record vanished again right after it was written");
+      }
+    } finally {
+      this.p.held.acquireEnded(waitUntil);
+    }
+  }
+
+  /**
+   * One slot group, all or nothing: 1 call when every key is free, 2 more (liveness reads of the holders, then a
+   * compare-and-set on them) when each held key's holder is dead.
+   */
+  async #tryGroup(db: RedisDatabase, group: string[], identity: Identity, seq: string, trace: string | undefined, waitFlagMs: string): Promise<GroupAttempt> {
+    const redisKeys = group.map((key) => db.lockKey(key));
+    let victims: (Owner | undefined)[] = [];
+    for (let round = 0; ; round++) {
+      const sentAt = this.p.liveness.now();
+      let reply;
+      try {
+        reply = await this.#batcher(db).call({ redisKeys, processHash: identity.processHash, seq, trace, victims, waitFlagMs });
+      } catch (error) {
+        // The script may have run although no reply says so: free what it may have taken (a compare-and-delete on our seq).
+        if (mayHaveRun(error))
+          await this.#rollback(
+            group.map((key) => ({ key })),
+            identity,
+            seq,
+            trace,
+          );
+        throw error;
+      }
+      if (reply.kind === "lapsed") return { status: "LAPSED" };
+      if (reply.kind === "taken") {
+        const locks = group.map((key, i) => ({
+          key,
+          sentAt,
+          lockData: ownLockData({ key, processHash: identity.processHash, seq, trace }, reply.tokens[i]!, reply.ms),
+        }));
+        return { status: LockStatus.SUCCESS, locks };
+      }
+      const held = reply.held.map(({ index, record }) => ({ index, key: group[index]!, lockData: decodeLockRecord(group[index]!, redisKeys[index]!, record) }));
+      // Held by ourselves (another run of this process) or, after one takeover try, by anyone: refused.
+      const live = round > 0 ? held[0] : held.find((h) => h.lockData.processHash === identity.processHash);
+      if (live) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, key: live.key, lockData: live.lockData };
+      const hashes = [...new Set(held.map((h) => h.lockData.processHash))];
+      const alive = new Set((await Promise.all(hashes.map(async (hash) => ((await isProcessAlive(db, hash)) ? hash : undefined)))).filter(Boolean));
+      const blocker = held.find((h) => alive.has(h.lockData.processHash));
+      if (blocker) return { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, key: blocker.key, lockData: blocker.lockData };
+      // Every holder is dead: name them, and take the group over them in one compare-and-set.
+      victims = group.map(() => undefined);
+      for (const h of held) victims[h.index] = { processHash: h.lockData.processHash, seq: ownerOf(h.key, h.lockData.ownerHash)!.seq };
+    }
+  }
+
+  /**
+   * Frees keys this call took (or may have taken): a compare-and-delete on our seq, harmless where it was not taken.
+   * A rollback that still fails leaves the key releasable by its lockData until it expires, and reports the error.
+   */
+  async #rollback(taken: { key: string }[], identity: Identity, seq: string, trace: string | undefined): Promise<void> {
+    const owner = { processHash: identity.processHash, seq };
+    await Promise.all(
+      taken.map(({ key }) =>
+        this.p.releaser.release(key, owner, ROLLBACK_ATTEMPTS).catch((error: unknown) => {
+          this.p.held.orphaned(formatOwnerHash({ key, ...owner, trace }), { key, owner });
+          this.p.onError(error);
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,5 @@
+import { useHarness } from "../conformance/harness";
+import { multiKeySuite } from "../conformance/multi-key";
+import { upstashContext } from "../support/upstash-context";
+
+multiKeySuite(useHarness(upstashContext));
