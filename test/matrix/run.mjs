@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
 import { runEdgeRuntime, runWorkerd } from "./edge-runner.mjs";
 import { runExamples } from "./examples.mjs";
+import { runOps } from "./ops.mjs";
 import { runProcessSmoke } from "./process-runner.mjs";
 import { startServices } from "./services.mjs";
 import { markdownTable, textTable, writeTableInto } from "./table.mjs";
@@ -58,6 +59,7 @@ const processRuns = [
 
 const rows = [];
 const exampleRows = [];
+const opsRows = [];
 try {
   for (const r of processRuns.filter((r) => wanted(r.id))) {
     log(`running ${r.id}`);
@@ -75,6 +77,10 @@ try {
     log("type-checking and running the examples");
     exampleRows.push(...(await runExamples({ root, project, bin, env })));
   }
+  if (wanted("ops")) {
+    log("running pulselock inspect and release, and pulselock/opentelemetry, on node, bun and deno");
+    opsRows.push(...(await runOps({ project, bin, env })));
+  }
 } finally {
   await services.close();
   if (!args.keep) rmSync(temp.dir, { recursive: true, force: true });
@@ -83,12 +89,16 @@ try {
 
 console.log(`\n${textTable(rows)}\n`);
 for (const e of exampleRows) console.log(`example ${e.name}: type-check ${e.typecheck ? "✓" : "✗"}, run ${e.run ? "✓" : "✗"} ${e.ok ? "PASS" : "FAIL"}`);
-for (const r of [...rows, ...exampleRows].filter((r) => !r.ok)) console.log(`\n--- ${r.id ?? r.name} failed:\n${r.error}`);
+for (const o of opsRows)
+  console.log(
+    `ops ${o.id}: inspect ${o.inspect ? "✓" : "✗"}, release refused while alive ${o.refused ? "✓" : "✗"}, released when dead ${o.released ? "✓" : "✗"}, opentelemetry ${o.otel ? "✓" : "✗"} ${o.ok ? "PASS" : "FAIL"}`,
+  );
+for (const r of [...rows, ...exampleRows, ...opsRows].filter((r) => !r.ok)) console.log(`\n--- ${r.id ?? r.name} failed:\n${r.error}`);
 
-if (args.json) writeFileSync(args.json, JSON.stringify({ rows, examples: exampleRows }, null, 2));
+if (args.json) writeFileSync(args.json, JSON.stringify({ rows, examples: exampleRows, ops: opsRows }, null, 2));
 if (args["write-docs"]) {
   const note = `Last run: ${new Date().toISOString().slice(0, 10)}, \`npm run matrix\` on Linux x64 (2 cores, shared; takeover times are noisy).`;
   for (const file of ["docs/runtime-matrix.md", "README.md"]) writeTableInto(join(root, file), markdownTable(rows), note);
   log("wrote the table into docs/runtime-matrix.md and README.md");
 }
-process.exitCode = [...rows, ...exampleRows].every((r) => r.ok) && rows.length > 0 ? 0 : 1;
+process.exitCode = [...rows, ...exampleRows, ...opsRows].every((r) => r.ok) && rows.length > 0 ? 0 : 1;

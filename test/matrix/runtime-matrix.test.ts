@@ -39,11 +39,17 @@ it("every runtime passes the smoke test, and the examples type-check and run", a
     });
     process.stdout.write(out.stdout); // the runtime × result table, in the CI log
     if (!existsSync(json)) throw new Error(`the matrix ended (code ${out.code}) without a report:\n${out.stderr.slice(-6000)}`);
-    const report = JSON.parse(readFileSync(json, "utf8")) as { rows: Row[]; examples: { name: string; ok: boolean; error: string | null }[] };
-    const failures = [...report.rows, ...report.examples].filter((r) => !r.ok).map((r) => `${"id" in r ? r.id : r.name}: ${r.error}`);
+    const report = JSON.parse(readFileSync(json, "utf8")) as {
+      rows: Row[];
+      examples: { name: string; ok: boolean; error: string | null }[];
+      ops: { id: string; ok: boolean; error: string | null }[];
+    };
+    const failures = [...report.rows, ...report.examples, ...report.ops].filter((r) => !r.ok).map((r) => `${"id" in r ? r.id : r.name}: ${r.error}`);
     expect(failures).toEqual([]);
     expect(report.rows.map((r) => r.id)).toEqual(RUNTIMES);
     expect(report.examples.map((e) => e.name)).toEqual(["bun", "deno"]);
+    // pulselock inspect and release, and pulselock/opentelemetry, on each runtime (test/matrix/ops.mjs).
+    expect(report.ops.map((o) => o.id)).toEqual(["node", "bun", "deno"]);
     for (const row of report.rows) {
       expect(row.exclusive && row.tokens).toBe(true);
       expect(row.signals, `${row.id}: the run's signal is not exact, or did not end with the run`).toBe(true);

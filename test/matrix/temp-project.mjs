@@ -17,6 +17,10 @@ export const PINNED = [
   "node@22.23.3",
   "@oven/bun-linux-x64@1.4.5",
   "@deno/linux-x64-glibc@2.9.6",
+  // pulselock/opentelemetry's optional peer and the SDK parts the ops check records into (test/matrix/ops.mjs).
+  "@opentelemetry/api@1.9.1",
+  "@opentelemetry/sdk-metrics@2.12.1",
+  "@opentelemetry/sdk-trace-base@2.12.1",
 ];
 
 /** Packs `root`, installs the tarball and PINNED into a new temp project, copies `copies` ([from, to]) into it. */
