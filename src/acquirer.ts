@@ -47,6 +47,11 @@ export class Acquirer {
 
   constructor(private readonly p: AcquirerParams) {}
 
+  /** A new seq: semaphore permits count with the locks, so no two holds of this Locker share an owner hash. */
+  nextSeq(): string {
+    return String(++this.#seq);
+  }
+
   /**
    * Never holds a lock under an identity that is over: the Locker was
    * terminated meanwhile, or Redis lost our liveness record (a restart or

@@ -3,7 +3,8 @@ import type { DatabaseHandle } from "./database-handle";
 import { DEFAULTS } from "./defaults";
 import { MutexError } from "./errors";
 import type { Heartbeat } from "./heartbeater";
-import type { JobRunner } from "./job-runner";
+import type { RedisDatabase } from "./database";
+import type { Job, JobRunner } from "./job-runner";
 import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
 import { publishMode, waitFlagKey } from "./lock-batches";
@@ -34,13 +35,14 @@ export function mutexCall(
   fn: unknown,
   recheckDelay: number | (() => Promise<unknown>) | undefined,
   trace: string | undefined,
+  method = "mutex",
 ): MutexCall {
   const pause = typeof recheckDelay === "function" ? recheckDelay : undefined;
   const o: MutexOptions =
     typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
       ? timeoutOrOptions
       : { timeoutMs: timeoutOrOptions, recheckDelayMs: typeof recheckDelay === "function" ? undefined : recheckDelay, trace };
-  const bad = (what: string, value: unknown) => new TypeError(`pulselock: mutex() needs ${what}, got ${describe(value)}`);
+  const bad = (what: string, value: unknown) => new TypeError(`pulselock: ${method}() needs ${what}, got ${describe(value)}`);
   if (o.waitUntil !== undefined && typeof o.waitUntil !== "function") {
     throw new TypeError(`pulselock: option waitUntil must be a function, got ${describe(o.waitUntil)}`);
   }
@@ -54,8 +56,25 @@ export function mutexCall(
   const sig = o.signal as Partial<AbortSignal> | null | undefined;
   if (sig !== undefined && (typeof sig?.aborted !== "boolean" || typeof sig.addEventListener !== "function")) throw bad("signal to be an AbortSignal", sig);
   if (typeof fn !== "function") throw bad("a function to run", fn);
-  assertLockName(key, "mutex");
+  assertLockName(key, method);
   return { options: o, baseMs: base, pause };
+}
+
+/** What a waiter waits for: a lock, or a permit of a semaphore. */
+export interface WaitTarget<T> {
+  /** The name, for MutexError. */
+  key: string;
+  /** Where its releases are announced (pub/sub). */
+  channel: string;
+  /** The wait flag a refused try sets (so that a release publishes), deleted when the waiter leaves without it. */
+  flagKey: string;
+  /** One try to run `job` under it: a refusal names a holder (null when it cannot). */
+  tryRun(
+    job: Job<T>,
+    trace: string | undefined,
+    flagMs: string,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<{ status: LockStatus.SUCCESS; result: T } | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; lockData: LockData | null }>;
 }
 
 export interface MutexWaiterParams {
@@ -78,16 +97,38 @@ export class MutexWaiter {
 
   constructor(private readonly p: MutexWaiterParams) {}
 
-  async run<T>(key: string, call: MutexCall, fn: (heartbeat: Heartbeat) => Promise<T> | T, waitUntil: WaitUntil | undefined): Promise<T> {
+  /** Waits for the lock on `key`, then runs `fn` under it. */
+  run<T>(key: string, call: MutexCall, fn: (heartbeat: Heartbeat) => Promise<T> | T, waitUntil: WaitUntil | undefined): Promise<T> {
+    return this.wait(
+      (db) => ({
+        key,
+        channel: db.wakeChannel(key),
+        flagKey: waitFlagKey(db.lockKey(key)),
+        tryRun: (job, trace, flagMs, until) => this.p.runner.run(key, job, trace, flagMs, until),
+      }),
+      call,
+      fn,
+      waitUntil,
+    );
+  }
+
+  /** Waits for what `target` takes (a lock, a semaphore permit), then runs `fn` under it; MutexError on timeout. */
+  async wait<T>(
+    target: (db: RedisDatabase) => WaitTarget<T>,
+    call: MutexCall,
+    fn: (heartbeat: Heartbeat) => Promise<T> | T,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<T> {
     const { options: o, baseMs: base, pause } = call;
     const signal = o.signal;
     const start = this.p.liveness.now();
     let woken: boolean;
     let wake: (() => void) | undefined;
     const db = await this.p.database.get();
+    const { key, channel, flagKey, tryRun } = target(db);
     this.#wakeups ??= this.p.platform.releaseWakeups?.(db, this.p.onError);
     const stop = this.#wakeups
-      ? await this.#wakeups.listen(key, () => {
+      ? await this.#wakeups.listen(channel, () => {
           woken = true;
           wake?.();
         })
@@ -102,8 +143,7 @@ export class MutexWaiter {
         const flagMs =
           publishMode(db) === "0" || !this.#wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.p.liveness.now()), MAX_TIMER_MS)));
         flagged ||= flagMs !== "";
-        const res = await this.p.runner.run(
-          key,
+        const res = await tryRun(
           (heartbeat) => {
             flagged = false; // the lock is ours: its release takes the flag along, whatever fn does
             return fn(heartbeat);
@@ -146,7 +186,7 @@ export class MutexWaiter {
       // A waiter that leaves without the lock (timeout, abort, error) takes its flag along: no key outlives the call.
       // Another waiter flags the lock again on its next try; should the delete fail, the flag's TTL ends it anyway.
       if (flagged) {
-        await withTimeout(db.run(REMOVE, [waitFlagKey(db.lockKey(key))], []), this.p.lockRecheckMs, () => new Error("timed out")).catch(noop);
+        await withTimeout(db.run(REMOVE, [flagKey], []), this.p.lockRecheckMs, () => new Error("timed out")).catch(noop);
       }
     }
   }
