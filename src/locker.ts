@@ -96,7 +96,13 @@ export class Locker {
     this.#mutex = new MutexWaiter({ database, liveness, platform, runner: this.#runner, lockRecheckMs: o.lockRecheckMs, onError: emit("locker") });
     this.#permits = new Permits({
       ...{ database, liveness, identity: this.#identity, held, acquirer, releaser, runner: this.#runner, waiter: this.#mutex },
-      ...{ lockTtlMs: o.lockTtlMs, lockRecheckMs: o.lockRecheckMs, assertOpen: () => this.#assertOpen(), isTerminated: () => this.#terminated, onError: emit("locker") },
+      ...{
+        lockTtlMs: o.lockTtlMs,
+        lockRecheckMs: o.lockRecheckMs,
+        assertOpen: () => this.#assertOpen(),
+        isTerminated: () => this.#terminated,
+        onError: emit("locker"),
+      },
     });
   }
 

@@ -78,7 +78,13 @@ export class Permits {
   constructor(private readonly p: PermitsParams) {}
 
   /** Runs `fn` under one permit, or answers that all are held. */
-  run<T>(sem: SemaphoreRef, fn: Job<T>, trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<Extract<RunResult<T>, { status: LockStatus.SUCCESS }> | PermitRefused> {
+  run<T>(
+    sem: SemaphoreRef,
+    fn: Job<T>,
+    trace: string | undefined,
+    waitFlagMs: string,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<Extract<RunResult<T>, { status: LockStatus.SUCCESS }> | PermitRefused> {
     return this.p.runner.runHolding(() => this.acquire(sem, trace, "acquireAndRun", waitFlagMs, waitUntil, true), fn, waitUntil);
   }
 
@@ -107,7 +113,14 @@ export class Permits {
    * Takes a permit under a live identity, never under one that is over (terminated, or lapsed meanwhile).
    * `byRun`: for acquireAndRun()/waitAndRun(), whose run releases it.
    */
-  async acquire(sem: SemaphoreRef, trace: string | undefined, method: string, waitFlagMs: string, waitUntil: WaitUntil | undefined, byRun: boolean): Promise<Hold | PermitRefused> {
+  async acquire(
+    sem: SemaphoreRef,
+    trace: string | undefined,
+    method: string,
+    waitFlagMs: string,
+    waitUntil: WaitUntil | undefined,
+    byRun: boolean,
+  ): Promise<Hold | PermitRefused> {
     if (trace !== undefined && typeof trace !== "string") throw new TypeError(`pulselock: ${method}() takes a trace string, got ${describe(trace)}`);
     this.p.assertOpen();
     this.p.held.acquireStarted();

@@ -34,8 +34,7 @@ export interface SemaphoreOptions {
  * or `SOMEONE_ELSE_HOLDS_LOCK` with the records of the live holders of all `limit` permits (`fn` did not run).
  */
 export type SemaphoreRunResult<T> =
-  | { status: LockStatus.SUCCESS; result: T; holders?: never }
-  | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; holders: LockData[]; result?: never };
+  { status: LockStatus.SUCCESS; result: T; holders?: never } | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; holders: LockData[]; result?: never };
 
 /**
  * What a semaphore's acquire() found: `SUCCESS` with the permit's record (its fencing token, owner hash, times)
@@ -58,7 +57,10 @@ interface SemaphoreContext {
 export function semaphoreLimit(options: unknown): number {
   const limit = (options as Partial<SemaphoreOptions> | null | undefined)?.limit;
   if (typeof options !== "object" || options === null || !Number.isInteger(limit) || limit! < 1 || limit! > MAX_SEMAPHORE_LIMIT) {
-    throw badArgument(`semaphore() needs options { limit } with limit a whole number in [1, ${MAX_SEMAPHORE_LIMIT}]`, typeof options === "object" && options !== null ? limit : options);
+    throw badArgument(
+      `semaphore() needs options { limit } with limit a whole number in [1, ${MAX_SEMAPHORE_LIMIT}]`,
+      typeof options === "object" && options !== null ? limit : options,
+    );
   }
   return limit!;
 }

@@ -27,7 +27,8 @@ import { compactLua, type LuaScript } from "./script";
 export const SEMAPHORE_ACQUIRE: LuaScript = {
   name: "semaphore-acquire",
   source: compactLua(`${LUA_PERMIT_LAYOUT}
-local semKey, flagKey = KEYS[1], KEYS[2]
+local semKey = KEYS[1]
+local flagKey = KEYS[2]
 local processHash, seq, traceField = ARGV[1], ARGV[2], ARGV[3]
 local limit, lockTtlMs, waitFlagMs = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 
@@ -78,7 +79,7 @@ redis.call('HSET', semKey, own, formatPermit(nowMs + lockTtlMs, record), 't', to
 -- The hash lives as long as its longest permit, and the last token with it.
 redis.call('PEXPIRE', semKey, longest - nowMs)
 return {1, token, nowMs}`),
-  sha: "8682f1c19a16533c1feb0b60c2aef08689802a3e",
+  sha: "47f929d8cd1117d4811ecc3f5964a108232e3561",
 };
 
 /** One permit to take: who asks, under which limit and lockTtlMs, and the dead holders' fields to drop first. */
@@ -94,7 +95,16 @@ export interface SemaphoreAcquireRequest {
 /** The ARGV of one SEMAPHORE_ACQUIRE (KEYS: semaphore, flag, and the caller's liveness key when `checkLiveness`). */
 export function semaphoreAcquireArgs(r: SemaphoreAcquireRequest, checkLiveness: boolean): string[] {
   const { owner } = r;
-  return [owner.processHash, owner.seq, encodeTraceField(owner.trace), String(r.limit), String(r.lockTtlMs), r.waitFlagMs, checkLiveness ? "1" : "", ...r.victims];
+  return [
+    owner.processHash,
+    owner.seq,
+    encodeTraceField(owner.trace),
+    String(r.limit),
+    String(r.lockTtlMs),
+    r.waitFlagMs,
+    checkLiveness ? "1" : "",
+    ...r.victims,
+  ];
 }
 
 /** A SEMAPHORE_ACQUIRE answer. */

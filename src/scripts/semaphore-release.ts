@@ -24,7 +24,8 @@ import { compactLua, type LuaScript } from "./script";
 export const SEMAPHORE_RELEASE: LuaScript = {
   name: "semaphore-release",
   source: compactLua(`${LUA_PERMIT_LAYOUT}
-local semKey, flagKey = KEYS[1], KEYS[2]
+local semKey = KEYS[1]
+local flagKey = KEYS[2]
 local publishMode, field = ARGV[1], ARGV[2]
 
 local value = redis.call('HGET', semKey, field)
@@ -50,7 +51,7 @@ end
 -- An expired permit was not held any more, although nobody took it: the caller must learn it.
 if expiresAt <= math.floor(nowUs / 1000) then return -1 end
 return 1`),
-  sha: "5990b91d9c31112d50796bd1db81c82d620c6961",
+  sha: "c09f14196242bf31ec378c7a7ab8013f8299e432",
 };
 
 /** SEMAPHORE_RELEASE's answer for a permit of the semaphore at `redisKey`. Throws CorruptRecordError, or BAD_RESPONSE. */

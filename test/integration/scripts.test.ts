@@ -6,6 +6,10 @@ import { READ } from "../../src/scripts/read";
 import { RELEASE } from "../../src/scripts/release";
 import { REMOVE } from "../../src/scripts/remove";
 import { REPORT } from "../../src/scripts/report";
+import { SEMAPHORE_ACQUIRE } from "../../src/scripts/semaphore-acquire";
+import { SEMAPHORE_EXTEND } from "../../src/scripts/semaphore-extend";
+import { SEMAPHORE_READ } from "../../src/scripts/semaphore-read";
+import { SEMAPHORE_RELEASE } from "../../src/scripts/semaphore-release";
 import { startRedis } from "../support/redis-server.mjs";
 
 let server: Awaited<ReturnType<typeof startRedis>>;
@@ -19,9 +23,12 @@ afterAll(async () => {
   await server.close();
 });
 
-it.each([ACQUIRE, EXTEND, RELEASE, READ, REPORT, REMOVE])("the precomputed SHA1 of $name matches SCRIPT LOAD", async (script) => {
-  expect(await client.script("LOAD", script.source)).toBe(script.sha);
-});
+it.each([ACQUIRE, EXTEND, RELEASE, READ, REPORT, REMOVE, SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND, SEMAPHORE_READ, SEMAPHORE_RELEASE])(
+  "the precomputed SHA1 of $name matches SCRIPT LOAD",
+  async (script) => {
+    expect(await client.script("LOAD", script.source)).toBe(script.sha);
+  },
+);
 
 /**
  * ACQUIRE at script level, on the server's SET NX GET and on the GET-then-SET
