@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory]`
+// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,semaphore,requests,overhead,singleton,takeover,handoff,memory]`
 // Spawns its own redis-server (free loopback port, never 6379) and the Upstash
 // REST server, runs each measurement in sequence in one run, prints the table
 // with targets, ratios and PASS/MISS, and writes bench/RESULTS.md.
@@ -12,12 +12,13 @@ import { buildRows, printTable, writeResults } from "./lib/report.mjs";
 import { startServers } from "./lib/servers.mjs";
 import { measureMemory } from "./memory.mjs";
 import { measureOverhead } from "./overhead.mjs";
+import { measureSemaphore } from "./semaphore.mjs";
 import { measureSingletonJobs } from "./singleton-jobs.mjs";
 import { measureTakeover } from "./takeover.mjs";
 import { measureUncontended } from "./uncontended.mjs";
 import { measureUpstashRequests } from "./upstash-requests.mjs";
 
-const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory"];
+const PHASES = ["ceiling", "uncontended", "semaphore", "requests", "overhead", "singleton", "takeover", "handoff", "memory"];
 const USAGE = `usage: npm run bench [-- --quick] [-- --only=<list>] [-- --peers=<list>] [-- --out=<file>]
   --quick   short phases for iterating (1 round of 1 s per throughput phase, 2,000 jobs, 5 kills, 10 hand-offs)
   --only    measurements to run: ${PHASES.join(",")}
@@ -86,6 +87,7 @@ try {
     results.ceiling.runs = [results.ceiling.opsPerSec, again.opsPerSec];
     results.ceiling.opsPerSec = Math.max(...results.ceiling.runs);
   }
+  await phase("semaphore", "Semaphore acquire+release pairs", () => measureSemaphore(ctx));
   await phase("requests", "HTTP requests per acquireAndRun over Upstash REST", async () => {
     const r = await measureUpstashRequests(ctx);
     log(
