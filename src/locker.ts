@@ -99,6 +99,7 @@ export class Locker {
       ...{
         lockTtlMs: o.lockTtlMs,
         lockRecheckMs: o.lockRecheckMs,
+        requestScoped: !!platform.requestScoped,
         assertOpen: () => this.#assertOpen(),
         isTerminated: () => this.#terminated,
         onError: emit("locker"),

@@ -1,14 +1,13 @@
 import type { Acquirer } from "./acquirer";
 import type { RedisDatabase } from "./database";
 import type { DatabaseHandle } from "./database-handle";
-import { LivenessError, RedisCommandError } from "./errors";
+import { LivenessError } from "./errors";
 import type { Heartbeat } from "./heartbeater";
 import type { HeldLocks } from "./held-locks";
 import type { Hold, Job, JobRunner } from "./job-runner";
 import type { LockData } from "./lock-data";
 import { ownLockData, ownerOf, type OwnerParts } from "./lock-record";
 import { isProcessAlive } from "./lock-reads";
-import { publishMode } from "./lock-batches";
 import type { Identity, Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { MutexCall, MutexWaiter } from "./mutex-waiter";
@@ -16,14 +15,13 @@ import type { ProcessIdentity } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { ExtendResult, ReleaseResult, RunResult, WaitUntil } from "./results";
-import { SEMAPHORE_ACQUIRE, decodeSemaphoreAcquireReply, semaphoreAcquireArgs } from "./scripts/semaphore-acquire";
+import { SemaphoreBatches } from "./semaphore-batches";
 import { SEMAPHORE_EXTEND, decodeSemaphoreExtendReply } from "./scripts/semaphore-extend";
 import { SEMAPHORE_READ, decodeSemaphoreReadReply } from "./scripts/semaphore-read";
-import { SEMAPHORE_RELEASE, semaphoreReleaseResult } from "./scripts/semaphore-release";
+import { semaphoreReleaseResult } from "./scripts/semaphore-release";
 import { decodePermit, permitField } from "./semaphore-record";
 import { semaphoreKey } from "./keys";
 import { LockStatus } from "./statuses";
-import { withTimeout } from "./timers";
 import { waitFlagKey } from "./wait-flag-key";
 
 /** Every permit of the semaphore is held by a live process: `holders` are their records, oldest token first. */
@@ -49,6 +47,8 @@ export interface PermitsParams {
   waiter: MutexWaiter;
   lockTtlMs: number;
   lockRecheckMs: number;
+  /** Batches hold one request's calls only (Cloudflare Workers): see Batcher. */
+  requestScoped: boolean;
   assertOpen: () => void;
   isTerminated: () => boolean;
   /** A quiet release's failure. */
@@ -74,6 +74,7 @@ const byToken = (a: LockData, b: LockData) => a.fencingToken - b.fencingToken;
 export class Permits {
   /** Permits taken by acquire() (not by a run), by owner hash: what the semaphore's release() may free. */
   readonly #own = new Map<string, Hold>();
+  #batches: SemaphoreBatches | undefined;
 
   constructor(private readonly p: PermitsParams) {}
 
@@ -217,16 +218,12 @@ export class Permits {
 
   /** One try for a permit; a full semaphore whose holders include dead processes is tried once more, taking theirs over. */
   async #try(db: RedisDatabase, redisKey: string, owner: OwnerParts, limit: number, waitFlagMs: string): Promise<Attempt> {
-    // On a single Redis the script also checks our liveness record (a cluster cannot: another slot).
-    const checkLiveness = !db.transport.isCluster;
-    const keys = checkLiveness ? [redisKey, waitFlagKey(redisKey), db.processKey(owner.processHash)] : [redisKey, waitFlagKey(redisKey)];
     let victims: string[] = [];
     for (;;) {
       const sentAt = this.p.liveness.now();
       let reply;
       try {
-        const args = semaphoreAcquireArgs({ owner, limit, lockTtlMs: this.p.lockTtlMs, waitFlagMs, victims }, checkLiveness);
-        reply = decodeSemaphoreAcquireReply(await db.run(SEMAPHORE_ACQUIRE, keys, args));
+        reply = await this.#batchesOf(db).acquire({ redisKey, owner, limit, waitFlagMs, victims });
       } catch (error) {
         // The script may have run without a reply saying so: free what it may have taken (harmless if it did not).
         if (mayHaveRun(error)) await this.#quietly(db, redisKey, owner);
@@ -272,23 +269,21 @@ export class Permits {
   }
 
   #release(db: RedisDatabase, redisKey: string, field: string, attempts: number, heldAt: (at: number) => boolean, onSent?: () => void): Promise<ReleaseResult> {
-    const timeoutMs = this.p.lockRecheckMs;
     return this.p.releaser.retrying(
       "semaphore-release",
-      (first) => {
-        // Bounded: a release that times out and lands later is harmless (an HDEL of our own field).
-        const sent = withTimeout(
-          db.run(SEMAPHORE_RELEASE, [redisKey, waitFlagKey(redisKey)], [publishMode(db), field]),
-          timeoutMs,
-          () => new RedisCommandError("semaphore-release", "TIMEOUT", true, `no reply within ${timeoutMs} ms`),
-        );
-        if (first) onSent?.();
-        return sent;
-      },
+      (first) => this.#batchesOf(db).release({ redisKey, field }, first ? onSent : undefined),
       (reply) => semaphoreReleaseResult(redisKey, reply),
       attempts,
       heldAt,
     );
+  }
+
+  #batchesOf(db: RedisDatabase): SemaphoreBatches {
+    return (this.#batches ??= new SemaphoreBatches(db, {
+      lockTtlMs: this.p.lockTtlMs,
+      lockRecheckMs: this.p.lockRecheckMs,
+      requestScoped: this.p.requestScoped,
+    }));
   }
 
   /** One try to free a permit we may have written but do not hold; a failure leaves it to expire (lockTtlMs). */

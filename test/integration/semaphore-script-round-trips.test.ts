@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisDatabase } from "pulselock";
 import { isCorruptRecordError } from "../../src/errors";
 import { semaphoreKey } from "../../src/keys";
-import { SEMAPHORE_ACQUIRE, decodeSemaphoreAcquireReply, semaphoreAcquireArgs, type SemaphoreAcquireRequest } from "../../src/scripts/semaphore-acquire";
+import { SEMAPHORE_ACQUIRE, decodeSemaphoreAcquireReply, semaphoreAcquireCall, type SemaphoreAcquireRequest } from "../../src/scripts/semaphore-acquire";
 import { SEMAPHORE_EXTEND, decodeSemaphoreExtendReply } from "../../src/scripts/semaphore-extend";
 import { SEMAPHORE_READ, decodeSemaphoreReadReply } from "../../src/scripts/semaphore-read";
-import { SEMAPHORE_RELEASE, semaphoreReleaseResult } from "../../src/scripts/semaphore-release";
+import { SEMAPHORE_RELEASE, decodeSemaphoreReleaseReply, semaphoreReleaseCall, semaphoreReleaseResult } from "../../src/scripts/semaphore-release";
 import { decodePermit, permitField } from "../../src/semaphore-record";
 import { LockStatus } from "../../src/statuses";
 import { randomHex } from "../../src/timers";
@@ -42,19 +42,31 @@ async function liveProcess(): Promise<string> {
 
 const name = (label: string) => `${label}-${randomHex(4)}`;
 
-function acquire(key: string, r: Partial<SemaphoreAcquireRequest> & { owner: SemaphoreAcquireRequest["owner"] }) {
-  const redisKey = semaphoreKey(db.prefix, key);
-  const request = { limit: 2, lockTtlMs: TTL, waitFlagMs: "", victims: [], ...r };
-  return db
-    .run(SEMAPHORE_ACQUIRE, [redisKey, waitFlagKey(redisKey), db.processKey(r.owner.processHash)], semaphoreAcquireArgs(request, true))
-    .then(decodeSemaphoreAcquireReply);
+type Ask = Partial<Omit<SemaphoreAcquireRequest, "redisKey">> & { owner: SemaphoreAcquireRequest["owner"]; lockTtlMs?: number };
+
+/** One SEMAPHORE_ACQUIRE call for several permits (all asked by the first one's process), through its encoder and decoder. */
+async function acquireBatch(asks: { key: string; ask: Ask }[]) {
+  const requests = asks.map(({ key, ask }) => ({ redisKey: semaphoreKey(db.prefix, key), limit: 2, waitFlagMs: "", victims: [], ...ask }));
+  const { keys, args } = semaphoreAcquireCall(requests, asks[0]!.ask.lockTtlMs ?? TTL, db.processKey(requests[0]!.owner.processHash));
+  return decodeSemaphoreAcquireReply(await db.run(SEMAPHORE_ACQUIRE, keys, args), requests.length);
 }
 
-const release = (key: string, processHash: string, seq: string, publish = "1") => {
-  const redisKey = semaphoreKey(db.prefix, key);
-  return db
-    .run(SEMAPHORE_RELEASE, [redisKey, waitFlagKey(redisKey)], [publish, permitField({ processHash, seq })])
-    .then((r) => semaphoreReleaseResult(redisKey, r));
+async function acquire(key: string, ask: Ask) {
+  const [outcome] = await acquireBatch([{ key, ask }]);
+  if (outcome instanceof Error) throw outcome;
+  return outcome!;
+}
+
+async function releaseBatch(permits: { key: string; processHash: string; seq: string }[], publish = "1") {
+  const requests = permits.map((p) => ({ redisKey: semaphoreKey(db.prefix, p.key), field: permitField(p) }));
+  const { keys, args } = semaphoreReleaseCall(requests, publish);
+  return decodeSemaphoreReleaseReply(await db.run(SEMAPHORE_RELEASE, keys, args), requests.length);
+}
+
+const release = async (key: string, processHash: string, seq: string, publish = "1") => {
+  const [answer] = await releaseBatch([{ key, processHash, seq }], publish);
+  if (answer instanceof Error) throw answer;
+  return semaphoreReleaseResult(semaphoreKey(db.prefix, key), answer);
 };
 
 const readAll = async (key: string) => {
@@ -130,6 +142,34 @@ describe("SEMAPHORE_ACQUIRE", () => {
     const redisKey = semaphoreKey(db.prefix, key);
     expect((await acquire(key, { owner: { key, processHash: a, seq: "2", trace: undefined }, limit: 1, waitFlagMs: "5000" })).kind).toBe("full");
     expect(await client.pttl(waitFlagKey(redisKey))).toBeGreaterThan(0);
+  });
+});
+
+describe("batches", () => {
+  it("one call takes permits of several semaphores with one TIME, counts two of one semaphore one after the other, and a key of another type fails alone", async () => {
+    const a = await liveProcess();
+    const [x, y, wrong] = [name("bx"), name("by"), name("bwrong")];
+    await client.set(semaphoreKey(db.prefix, wrong), "a string");
+    const owner = (key: string, seq: string) => ({ key, processHash: a, seq, trace: undefined });
+    const out = await acquireBatch([
+      { key: x, ask: { owner: owner(x, "1"), limit: 1 } },
+      { key: y, ask: { owner: owner(y, "2"), limit: 1 } },
+      { key: x, ask: { owner: owner(x, "3"), limit: 1 } },
+      { key: wrong, ask: { owner: owner(wrong, "4"), limit: 1 } },
+    ]);
+    expect(out[0]).toMatchObject({ kind: "taken" });
+    expect(out[1]).toMatchObject({ kind: "taken" });
+    expect(out[2]).toMatchObject({ kind: "full", permits: [expect.stringContaining(`|${a}|1|`)] });
+    expect(out[3]).toMatchObject({ name: "RedisCommandError", code: "WRONGTYPE" });
+    const [first, second] = out as { token: number }[];
+    expect(second!.token).toBeGreaterThanOrEqual(first!.token); // one TIME: separate semaphores may share a token
+    const released = await releaseBatch([
+      { key: x, processHash: a, seq: "1" },
+      { key: y, processHash: a, seq: "2" },
+      { key: wrong, processHash: a, seq: "4" },
+    ]);
+    expect(released.slice(0, 2)).toEqual([1, 1]);
+    expect(released[2]).toMatchObject({ name: "RedisCommandError", code: "WRONGTYPE" });
   });
 });
 

@@ -24,4 +24,4 @@ it("npm run model: the protocol model holds and every broken variant fails", asy
   expect(stdout).toContain("ok   BROKEN: semaphore admits one permit too many");
   expect(stdout).toContain("ok   BROKEN: semaphore, the deadline ignores clock drift");
   expect(stdout).toContain("model: the protocol passes and every broken variant is caught");
-}, 600_000);
+}, 900_000);
