@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory,otel,inspect,multi-key]`
+// `npm run bench [-- --quick] [-- --only=ceiling,uncontended,requests,overhead,singleton,takeover,handoff,memory,otel,inspect,multi-key,semaphore]`
 // Spawns its own redis-server (free loopback port, never 6379) and the Upstash
 // REST server, runs each measurement in sequence in one run, prints the table
 // with targets, ratios and PASS/MISS, and writes bench/RESULTS.md.
@@ -15,12 +15,13 @@ import { measureMemory } from "./memory.mjs";
 import { measureMultiKey, multiKeyRows } from "./multi-key.mjs";
 import { measureOverhead } from "./overhead.mjs";
 import { measureOtelOverhead } from "./otel-overhead.mjs";
+import { measureSemaphore } from "./semaphore.mjs";
 import { measureSingletonJobs } from "./singleton-jobs.mjs";
 import { measureTakeover } from "./takeover.mjs";
 import { measureUncontended } from "./uncontended.mjs";
 import { measureUpstashRequests } from "./upstash-requests.mjs";
 
-const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory", "otel", "inspect", "multi-key"];
+const PHASES = ["ceiling", "uncontended", "requests", "overhead", "singleton", "takeover", "handoff", "memory", "otel", "inspect", "multi-key", "semaphore"];
 const USAGE = `usage: npm run bench [-- --quick] [-- --only=<list>] [-- --peers=<list>] [-- --out=<file>]
   --quick   short phases for iterating (1 round of 1 s per throughput phase, 2,000 jobs, 5 kills, 10 hand-offs)
   --only    measurements to run: ${PHASES.join(",")}
@@ -89,6 +90,7 @@ try {
     results.ceiling.runs = [results.ceiling.opsPerSec, again.opsPerSec];
     results.ceiling.opsPerSec = Math.max(...results.ceiling.runs);
   }
+  await phase("semaphore", "Semaphore acquire+release pairs", () => measureSemaphore(ctx));
   await phase("requests", "HTTP requests per acquireAndRun over Upstash REST", async () => {
     const r = await measureUpstashRequests(ctx);
     log(

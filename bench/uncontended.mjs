@@ -46,11 +46,18 @@ const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
  * runs once, in an order rotated by the round, so that a burst of load from elsewhere does not land on one
  * peer only; each figure is the median of the rounds.
  */
-export async function measureUncontended({ redis, admin, rest, roundMs, warmupMs, rounds, only, log }) {
-  const groups = [
-    { peers: IOREDIS_PEERS, target: redis.url, transport: "ioredis" },
-    { peers: UPSTASH_PEERS, target: rest, transport: "upstash" },
-  ];
+export function measureUncontended({ redis, rest, ...ctx }) {
+  return measurePeerGroups({
+    ...ctx,
+    groups: [
+      { peers: IOREDIS_PEERS, target: redis.url, transport: "ioredis" },
+      { peers: UPSTASH_PEERS, target: rest, transport: "upstash" },
+    ],
+  });
+}
+
+/** {@link measureUncontended} over any `groups` of peers ({ peers, target, transport }), e.g. bench/semaphore.mjs's. */
+export async function measurePeerGroups({ groups, admin, roundMs, warmupMs, rounds, only, log, prefix = "u" }) {
   const entries = [];
   const results = {};
   for (const { peers, target, transport } of groups) {
@@ -64,7 +71,7 @@ export async function measureUncontended({ redis, admin, rest, roundMs, warmupMs
   for (let round = 0; round < rounds; round++) {
     for (const e of rotate(entries, Math.round((round * entries.length) / rounds))) {
       await admin.flushall();
-      const r = await measureOne({ ...e, prefix: `u:${e.name}:${e.setting}:${e.concurrency}:`, admin, durationMs: roundMs, warmupMs });
+      const r = await measureOne({ ...e, prefix: `${prefix}:${e.name}:${e.setting}:${e.concurrency}:`, admin, durationMs: roundMs, warmupMs });
       e.runs.push(r);
       log(
         `  ${rounds > 1 ? `[${round + 1}/${rounds}] ` : ""}${e.peer.label}, ${CLIENT_SETTINGS[e.setting].label}, c=${e.concurrency}: ${Math.round(r.pairsPerSec)} pairs/s, ` +

@@ -26,9 +26,11 @@
 // release that succeeded).
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { semaphoreOverlaps } from "./check-semaphore.mjs";
 
 export const CHECKS = [
   ["overlap", "overlapping runs of one key beyond the seppuku bound"],
+  ["semaphoreOverlap", "more runs of a semaphore key than its limit at once"],
   ["timerActs", "a job's own timer acted after a newer run started"],
   ["misuseReleased", "release() with lockData not its own freed a lock"],
   ["falseLockError", "runs alone on their key that ended with LockError"],
@@ -256,17 +258,20 @@ export function checkHistory(events) {
   const { reportTtlMs } = meta.options;
   const slackMs = meta.slackMs ?? 5;
   const runs = collectRuns(events);
-  const groups = byKey(runs.values());
+  // Runs under a semaphore permit overlap by design: the semaphore check counts them (chaos/check-semaphore.mjs).
+  const groups = byKey([...runs.values()].filter((r) => !r.limit));
   const losses = events.filter((e) => e.type === "fault" && e.kind === DATA_LOSS).map((e) => e.t);
   const overlap = overlaps(groups, losses, freezes(events), { reportTtlMs, slackMs, resumeMs: meta.resumeMs ?? 200 });
+  const semaphore = semaphoreOverlaps(runs.values(), losses, { slackMs });
   const violations = {
     overlap: overlap.found,
+    semaphoreOverlap: semaphore.found,
     timerActs: overlap.timerActs,
     misuseReleased: misuseReleased(events),
     falseLockError: falseLockErrors(groups, events, slackMs),
     setActedAfterLoss: setActedAfterLoss(runs, slackMs),
     staleAccepted: staleAccepted(events),
-    tokenOrder: tokenOrder(groups, slackMs),
+    tokenOrder: tokenOrder(byKey(runs.values()), slackMs),
     deadHolder: events
       .filter((e) => e.type === "probe" && e.held)
       .map((e) => ({
@@ -277,7 +282,7 @@ export function checkHistory(events) {
     unhandled: events.filter((e) => e.type === "unhandled").map((e) => ({ ...e, detail: `${e.worker}: ${e.error}` })),
   };
   const total = Object.values(violations).reduce((n, list) => n + list.length, 0);
-  return { violations, total, figures: figures(events, runs) };
+  return { violations, total, figures: { ...figures(events, runs), semaphoreRuns: semaphore.runs, semaphorePeaks: semaphore.peaks } };
 }
 
 function figures(events, runs) {
@@ -343,6 +348,7 @@ export function formatReport({ violations, total, figures: f }) {
     `misuse releases: ${entries(f.misuseBySource)}; answered ${entries(f.misuseByStatus)}`,
     `multi-key sets (each key also counted as a run above): ${f.multiKeySets}, of which lost: ${f.multiKeySetsLost}`,
   );
+  if (f.semaphoreRuns) lines.push(`semaphore runs: ${f.semaphoreRuns}; most acting at once per key: ${entries(f.semaphorePeaks ?? {})}`);
   if (f.takeoverMsMax !== null) lines.push(`slowest takeover of a dead or frozen worker's lock: ${f.takeoverMsMax} ms (reportTtlMs ${f.reportTtlMs})`);
   return lines.join("\n");
 }

@@ -21,9 +21,11 @@
 // participant's wall clock in ms.
 
 /** Returns the function to pass to acquireAndRun, and what the caller needs to report the outcome. */
-export function chaosJob({ run, key, workMs, stepMs, now, report, sleep, style = "heartbeat", misuse }) {
+export function chaosJob({ run, key, workMs, stepMs, now, report, sleep, style = "heartbeat", misuse, limit }) {
   const state = { started: false, token: undefined, owner: undefined, returned: undefined };
-  const write = (fields) => report({ type: "write", run, key, token: state.token, owner: state.owner, ...fields });
+  // A run under a semaphore permit (`limit`) says so: its writes overlap other permits' by design.
+  const semaphore = limit ? { limit } : {};
+  const write = (fields) => report({ type: "write", run, key, token: state.token, owner: state.owner, ...(limit ? { semaphore: true } : {}), ...fields });
   const begin = (heartbeat, ownerHash) => {
     const start = now();
     Object.assign(state, { started: true, token: heartbeat.lockData.fencingToken, owner: ownerHash, start });
@@ -32,7 +34,18 @@ export function chaosJob({ run, key, workMs, stepMs, now, report, sleep, style =
       const afterReturn = state.returned !== undefined || undefined;
       report({ type: "abort", run, at: now(), afterReturn, reason: String(heartbeat.signal.reason?.message ?? heartbeat.signal.reason) });
     });
-    report({ type: "run-start", run, key, token: state.token, owner: ownerHash, processHash: heartbeat.lockData.processHash, start, style, workMs });
+    report({
+      type: "run-start",
+      run,
+      key,
+      token: state.token,
+      owner: ownerHash,
+      processHash: heartbeat.lockData.processHash,
+      start,
+      style,
+      workMs,
+      ...semaphore,
+    });
     write({ start, end: null, at: start });
     return start;
   };

@@ -45,6 +45,9 @@ if (!(minutes > 0 && minutes <= 120)) throw new Error(`--minutes must be in (0, 
 const seed = args.seed ?? String(Math.floor(Math.random() * 2 ** 32));
 const outDir = resolve(args.out ?? join(".tmp", "chaos", `seed-${seed}-${new Date().toISOString().replace(/[:.]/g, "-")}`));
 const KEYS = Array.from({ length: Number(args.keys) }, (_, i) => `job-${i}`);
+/** Node workers take a permit of one of these semaphores in a share of their attempts (chaos/worker.mjs). */
+const SEMAPHORES = { keys: ["sem-0", "sem-1"], limit: 2, odds: 0.2 };
+process.env.CHAOS_SEMAPHORES = JSON.stringify(SEMAPHORES); // the forked workers inherit it
 /** Short liveness, so that takeovers happen within a second; lockTtlMs longer than any block the injector makes. */
 const TIMINGS = { reportWriteMs: 200, reportTtlMs: 1000, lockRecheckMs: 250, lockExtendMs: 2000, lockTtlMs: 8000 };
 /** Timestamps of different processes on one machine agree to about a millisecond. */
@@ -67,6 +70,7 @@ log({
   cluster,
   faultGapMs: FAULT_GAP_MS,
   keys: KEYS,
+  semaphores: SEMAPHORES,
   options: TIMINGS,
   slackMs: SLACK_MS,
   resumeMs: RESUME_MS,
@@ -121,6 +125,8 @@ const slotOf = (worker) => [...nodeSlots, ...edgeSlots].find((s) => String(worke
 function onEvent(slot, e) {
   switch (e.type) {
     case "write": {
+      // A semaphore's permits are held at once by design: one fenced store per key would refuse all but the newest.
+      if (e.semaphore) return log({ ...e, seq: writeSeq++ });
       const { accepted, highest } = store.write(e);
       log({ ...e, seq: writeSeq++, accepted, highest });
       return;

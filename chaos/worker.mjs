@@ -15,6 +15,8 @@ import { MISUSE_ODDS, MULTI_KEY_ODDS, TIMER_JOB_ODDS } from "./odds.mjs";
 const name = process.env.CHAOS_WORKER;
 const keys = JSON.parse(process.env.CHAOS_KEYS);
 const timings = JSON.parse(process.env.CHAOS_TIMINGS);
+/** Semaphore keys some attempts take a permit of instead of a lock ({ keys, limit, odds }; chaos/run.mjs). */
+const semaphores = JSON.parse(process.env.CHAOS_SEMAPHORES ?? "null");
 const random = createRandom(process.env.CHAOS_SEED);
 
 const now = () => performance.timeOrigin + performance.now();
@@ -54,8 +56,9 @@ const stats = { refused: 0, acquireErrors: 0 };
 const misuse = (fields) => misuseRelease({ locker, now, report, ...fields });
 async function attempt() {
   if (nextKey === undefined && random.chance(MULTI_KEY_ODDS)) return attemptSet();
-  const key = nextKey ?? random.pick(keys);
+  const key = nextKey ?? (semaphores && random.chance(semaphores.odds) ? random.pick(semaphores.keys) : random.pick(keys));
   nextKey = undefined;
+  const limit = semaphores?.keys.includes(key) ? semaphores.limit : undefined;
   const run = `${name}/${runs++}`;
   const style = random.chance(TIMER_JOB_ODDS) ? "timer" : "heartbeat";
   const releaseOwn = style === "heartbeat" && random.chance(MISUSE_ODDS.ownRun);
@@ -69,12 +72,17 @@ async function attempt() {
     sleep,
     style,
     misuse: releaseOwn ? (lockData) => misuse({ key, lockData, source: "own-run", run }) : undefined,
+    limit,
   });
   try {
-    const res = await locker.acquireAndRun(key, job.fn, { trace: name });
+    const res = limit
+      ? await locker.semaphore(key, { limit }).acquireAndRun(job.fn, { trace: name })
+      : await locker.acquireAndRun(key, job.fn, { trace: name });
     if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) {
       stats.refused++;
-      if (random.chance(MISUSE_ODDS.refusal)) await misuse({ key, lockData: res.lockData, source: "refusal" });
+      // A refused permit names every holder: misuse (locker.release()) with one of them, as with a lock's holder.
+      const holder = res.lockData ?? res.holders[0];
+      if (random.chance(MISUSE_ODDS.refusal)) await misuse({ key, lockData: holder, source: "refusal" });
     } else job.settle("released");
   } catch (error) {
     if (!job.state.started) stats.acquireErrors++;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Checks model/pulselock.pml with Spin (`npm run model`): the protocol as
+// Checks model/pulselock.pml and model/semaphore.pml with Spin (`npm run model`): the protocol as
 // built must pass, and deliberately broken variants must fail, which shows
 // that the check can fail at all. Builds in a temp dir; exits 1 on any surprise.
 import { execFileSync } from "node:child_process";
@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const model = fileURLToPath(new URL("./pulselock.pml", import.meta.url));
+// Each variant names its model file: the lock protocol (pulselock.pml) or the semaphore's (semaphore.pml).
+const models = ["pulselock.pml", "semaphore.pml"];
 // Supertrace (bitstate) search with 2^BITS bits of hash table: exhaustive enough to find each broken variant,
 // bounded in memory and time on a 2-core machine (about 80 s in all; every broken variant is still caught at
 // 2^23). PULSELOCK_MODEL_BITS=26 searches about 4 times as many states (about 6 minutes).
@@ -24,6 +25,29 @@ const variants = [
   { name: "BROKEN: no margin for a late deadline timer", defines: ["MARGIN=0"], expect: "fail" },
   { name: "BROKEN: the fencing token is a counter kept in the lock record (no TIME)", defines: ["BROKEN_TOKEN_COUNTER"], expect: "fail" },
   { name: "BROKEN: release always deletes the key (no tombstone of the token)", defines: ["BROKEN_NO_TOMBSTONE"], expect: "fail" },
+  // The semaphore (semaphore.pml): three processes and two permits, and, where a broken variant needs it to be
+  // found within the search budget, two processes and one permit (docs/model.md, "The semaphore").
+  { name: "semaphore as built (3 processes, limit 2, single Redis)", model: "semaphore.pml", defines: [], expect: "pass" },
+  { name: "semaphore as built (3 processes, limit 2, Redis Cluster)", model: "semaphore.pml", defines: ["CLUSTER"], expect: "pass" },
+  { name: "semaphore as built (2 processes, limit 1)", model: "semaphore.pml", defines: ["NP=2", "LIMIT=1"], expect: "pass" },
+  { name: "semaphore with a Redis restart that loses every key (tokens only)", model: "semaphore.pml", defines: ["DATA_LOSS"], expect: "pass" },
+  { name: "SANITY: semaphore, two permits running at once is reached", model: "semaphore.pml", defines: ["REACH_FULL"], expect: "fail" },
+  {
+    name: "SANITY: semaphore, a takeover of a dead holder's unexpired permit is reached",
+    model: "semaphore.pml",
+    defines: ["NP=2", "LIMIT=1", "REACH_TAKEOVER"],
+    expect: "fail",
+  },
+  { name: "BROKEN: semaphore admits one permit too many", model: "semaphore.pml", defines: ["NP=2", "LIMIT=1", "BROKEN_OFF_BY_ONE"], expect: "fail" },
+  { name: "BROKEN: semaphore, the deadline ignores clock drift", model: "semaphore.pml", defines: ["NP=2", "LIMIT=1", "BROKEN_NO_DRIFT"], expect: "fail" },
+  { name: "BROKEN: semaphore, no margin for a late deadline timer", model: "semaphore.pml", defines: ["NP=2", "LIMIT=1", "MARGIN=0"], expect: "fail" },
+  { name: "BROKEN: semaphore token is TIME alone (no last token kept)", model: "semaphore.pml", defines: ["BROKEN_NO_LAST_TOKEN"], expect: "fail" },
+  {
+    name: "BROKEN: semaphore, the last release always deletes the hash (its token with it)",
+    model: "semaphore.pml",
+    defines: ["BROKEN_NO_TOMBSTONE"],
+    expect: "fail",
+  },
 ];
 
 function have(cmd) {
@@ -45,11 +69,11 @@ for (const tool of ["spin", "gcc"]) {
 const dir = mkdtempSync(join(tmpdir(), "pulselock-model-"));
 let surprises = 0;
 try {
-  copyFileSync(model, join(dir, "pulselock.pml"));
+  for (const m of models) copyFileSync(fileURLToPath(new URL(`./${m}`, import.meta.url)), join(dir, m));
   for (const v of variants) {
     const t0 = performance.now();
     const run = (cmd, args) => execFileSync(cmd, args, { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
-    run("spin", [...v.defines.map((d) => `-D${d}`), "-a", "pulselock.pml"]);
+    run("spin", [...v.defines.map((d) => `-D${d}`), "-a", v.model ?? "pulselock.pml"]);
     run("gcc", ["-O2", "-w", "-DSAFETY", "-DBITSTATE", "-o", "pan", "pan.c"]);
     // -E: runs that simply end are fine (we check safety only); -m: depth bound well above any run of the model.
     const out = run("./pan", ["-E", "-m200000", `-w${BITS}`, "-k3"]);

@@ -53,7 +53,7 @@ export class Acquirer {
 
   constructor(private readonly p: AcquirerParams) {}
 
-  /** A seq no other acquisition of this Locker has: two owners in one process must differ (a multi-key lock takes one too). */
+  /** A seq no other hold of this Locker has (locks, multi-key sets and semaphore permits count together): two owners in one process must differ. */
   nextSeq(): string {
     return String(++this.#seq);
   }

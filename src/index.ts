@@ -4,6 +4,8 @@
  * exports hand out an entry whose Locker writes liveness from a thread.
  */
 export { Locker } from "./locker";
+export { MAX_SEMAPHORE_LIMIT, Semaphore } from "./semaphore";
+export type { PermitResult, SemaphoreOptions, SemaphoreRunResult } from "./semaphore";
 export type {
   AcquireResult,
   Extend,

@@ -1,17 +1,30 @@
-import type { Acquirer } from "./acquirer";
+import type { Acquired, Acquirer } from "./acquirer";
 import type { DatabaseHandle } from "./database-handle";
 import { LockError } from "./errors";
 import type { Heartbeat } from "./heartbeater";
 import type { HeldLocks } from "./held-locks";
-import { LockRun } from "./lock-run";
+import { LockRun, type HoldOps } from "./lock-run";
+import { lockHoldOps } from "./lock-ops";
 import { inOrderWithCalls, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { ResolvedOptions } from "./options";
 import type { Releaser } from "./releaser";
-import type { RunResult, WaitUntil } from "./results";
+import type { ReleaseResult, RunResult, WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
 
 const noop = (): void => {};
+
+/** What a run holds: a lock or a semaphore permit, taken under `identity` with `seq`. */
+export type Hold = Extract<Acquired, { status: LockStatus.SUCCESS }> & {
+  key: string;
+  ops: HoldOps;
+  /** Frees it: up to `attempts` tries (see Releaser.release for `heldAt` and `onSent`). */
+  release(attempts: number, heldAt: (sentAt: number) => boolean, onSent?: () => void): Promise<ReleaseResult>;
+};
+
+type RunSuccess<T> = Extract<RunResult<T>, { status: LockStatus.SUCCESS }>;
+
+type RefusedLock = Exclude<Acquired, { status: LockStatus.SUCCESS }>;
 
 /** A job's function: it gets the heartbeat and its owner hash. */
 export type Job<T> = (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T;
@@ -41,7 +54,19 @@ export class JobRunner {
 
   /** Runs `fn` under the lock; the call's waitUntil keeps the isolate alive until the job and its release are done. */
   run<T>(key: string, fn: Job<T>, trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<RunResult<T>> {
-    const run = this.#runHeld(key, fn, trace, waitFlagMs, waitUntil);
+    return this.runHolding(() => this.#acquireLock(key, trace, waitFlagMs, waitUntil), fn, waitUntil);
+  }
+
+  /**
+   * Runs `fn` under what `acquire` takes (a lock, a semaphore permit), with the same heartbeats, self-fencing
+   * deadline and release as a lock; a refusal is returned as it is, and `fn` does not run.
+   */
+  runHolding<T, R extends { status: Exclude<LockStatus, LockStatus.SUCCESS> }>(
+    acquire: () => Promise<Hold | R>,
+    fn: Job<T>,
+    waitUntil: WaitUntil | undefined,
+  ): Promise<RunSuccess<T> | R> {
+    const run = this.#runHeld(acquire, fn);
     waitUntil?.(run.then(noop, noop));
     return run;
   }
@@ -53,20 +78,35 @@ export class JobRunner {
     }
   }
 
-  async #runHeld<T>(key: string, fn: Job<T>, trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<RunResult<T>> {
+  /** A lock as a Hold: extended and rechecked by its record, freed by a compare-and-delete. */
+  async #acquireLock(key: string, trace: string | undefined, waitFlagMs: string, waitUntil: WaitUntil | undefined): Promise<Hold | RefusedLock> {
+    const acquired = await this.p.acquirer.acquire(key, trace, "acquireAndRun", waitFlagMs, waitUntil);
+    if (acquired.status !== LockStatus.SUCCESS) return acquired;
+    const db = this.p.database.known!; // known: the acquire loaded it
+    const owner = { processHash: acquired.identity.processHash, seq: acquired.seq };
+    return {
+      ...acquired,
+      key,
+      ops: lockHoldOps(db, key, owner, this.p.options.lockTtlMs),
+      release: (attempts, heldAt, onSent) => this.p.releaser.release(key, owner, attempts, heldAt, onSent),
+    };
+  }
+
+  async #runHeld<T, R>(acquire: () => Promise<Hold | R>, fn: Job<T>): Promise<RunSuccess<T> | R> {
     if (typeof fn !== "function") {
       throw new TypeError(`pulselock: acquireAndRun() needs a function to run, got ${describe(fn)}`);
     }
-    const acquired = await this.p.acquirer.acquire(key, trace, "acquireAndRun", waitFlagMs, waitUntil);
-    if (acquired.status !== LockStatus.SUCCESS) return acquired;
-    const { lockData, identity, seq, sentAt } = acquired;
+    const acquired = await acquire();
+    if ((acquired as Hold | { status: unknown }).status !== LockStatus.SUCCESS) return acquired as R;
+    const hold = acquired as Hold;
+    const { lockData, identity, seq, sentAt, key } = hold;
     const db = this.p.database.known!; // known: the acquire loaded it
     const run = new LockRun({
       lockData,
       identity,
       seq,
       sentAt,
-      db,
+      ops: hold.ops,
       key,
       options: this.p.options,
       liveness: this.p.liveness,
@@ -91,7 +131,7 @@ export class JobRunner {
       // Where the delete of the liveness record cannot overtake the release (same connection or HTTP request), liveness
       // may rest as soon as the release is out: the delete then shares its request. Elsewhere it waits for the reply.
       const sent = inOrderWithCalls(this.p.liveness, db) ? () => this.p.held.releasing(lockData.ownerHash) : undefined;
-      const released = await this.p.releaser.release(key, { processHash: identity.processHash, seq }, lost ? 1 : Infinity, (at) => run.heldAt(at), sent);
+      const released = await hold.release(lost ? 1 : Infinity, (at) => run.heldAt(at), sent);
       if (!lost && released.status !== LockStatus.SUCCESS) {
         // The lock was gone by the end although no check noticed in time: the caller must still learn it.
         lost = new LockError(key, run.lockData.ownerHash, released.lockData, "the lock was no longer held when the job ended");

@@ -7,6 +7,11 @@
  *   <prefix>pl:{<escaped name>}        the lock record
  *   <prefix>pl:{<escaped name>}:w      its wait flag, while a mutex() waiter listens (locker.ts)
  *   <prefix>pl:proc:<processHash>      one liveness record per process
+ *   <prefix>pl:sem:{<escaped name>}    a semaphore's permits (a hash; src/semaphore-record.ts)
+ *   <prefix>pl:sem:{<escaped name>}:w  its wait flag, while a waitAndRun() waiter listens
+ *
+ * A semaphore's keys start "pl:sem:{", a lock's "pl:{": a lock and a semaphore of one name never share a key,
+ * yet share a hash tag (and so a cluster slot).
  */
 
 /** Injective: `%`, `{` and `}` become %25, %7B and %7D, and nothing else changes. */
@@ -17,6 +22,10 @@ export function escapeLockName(name: string): string {
 
 export function lockKey(prefix: string, name: string): string {
   return `${prefix}pl:{${escapeLockName(name)}}`;
+}
+
+export function semaphoreKey(prefix: string, name: string): string {
+  return `${prefix}pl:sem:{${escapeLockName(name)}}`;
 }
 
 export function processKey(prefix: string, processHash: string): string {

@@ -1,5 +1,6 @@
 import type { RedisDatabase } from "./database";
-import type { Owner } from "./lock-record";
+import { decodeLockRecord, type Owner } from "./lock-record";
+import type { LockData } from "./lock-data";
 import { EXTEND, decodeExtendReply, extendArgs } from "./scripts/extend";
 import { READ, decodeReadReply } from "./scripts/read";
 import { LockStatus } from "./statuses";
@@ -26,4 +27,24 @@ export async function extendLock(db: RedisDatabase, key: string, owner: Owner, l
   const result = decodeExtendReply(key, redisKey, await db.run(EXTEND, [redisKey], extendArgs(owner, lockTtlMs)));
   if (result.status === LockStatus.SUCCESS) await db.replicated("extend", redisKey);
   return result;
+}
+
+/**
+ * How a run keeps a lock it holds (LockRun's HoldOps): extended by its record, rechecked by reading it (its current
+ * record while ours; someone else's, or null when it is gone).
+ */
+export function lockHoldOps(
+  db: RedisDatabase,
+  key: string,
+  owner: Owner,
+  lockTtlMs: number,
+): { extend(): Promise<ExtendResult>; holder(): Promise<LockData | null> } {
+  const redisKey = db.lockKey(key);
+  return {
+    extend: () => extendLock(db, key, owner, lockTtlMs),
+    holder: async () => {
+      const raw = await readKey(db, redisKey);
+      return raw === null ? null : decodeLockRecord(key, redisKey, raw);
+    },
+  };
 }

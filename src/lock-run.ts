@@ -1,21 +1,30 @@
-import type { RedisDatabase } from "./database";
 import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, RunEndedError, isCorruptRecordError } from "./errors";
 import { fencedTtl } from "./fencing";
 import { Heartbeater, type Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
-import { decodeLockRecord } from "./lock-record";
 import type { Identity, Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
-import { extendLock, readKey } from "./lock-ops";
 import type { ExtendResult } from "./results";
 import { LockStatus } from "./statuses";
 import { sleep, unrefTimer } from "./timers";
 
+/**
+ * What a run does to what it holds (a lock, or a semaphore permit): extend it, and read who holds it now. Both
+ * throw CorruptRecordError when the record is not pulselock's, and RedisCommandError when Redis fails.
+ */
+export interface HoldOps {
+  /** Extends it by lockTtlMs: SUCCESS with the new record, or who (if anyone) holds it now. */
+  extend(): Promise<ExtendResult>;
+  /** Its current record if the run still holds it; someone else's record, or null when it is gone. */
+  holder(): Promise<LockData | null>;
+}
+
 export interface LockRunParams {
-  db: RedisDatabase;
   key: string;
+  /** Extends and rechecks the hold. */
+  ops: HoldOps;
   lockData: LockData;
   identity: Identity;
   seq: string;
@@ -285,10 +294,9 @@ export class LockRun {
 
   async #extend(): Promise<void> {
     const sentAt = this.#p.liveness.now();
-    const owner = { processHash: this.#p.identity.processHash, seq: this.#p.seq };
-    const result = await this.#call("extend", () => extendLock(this.#p.db, this.#p.key, owner, this.#p.options.lockTtlMs));
+    const result = await this.#call("extend", () => this.#p.ops.extend());
     if (result === undefined) return;
-    const { status, lockData } = result as ExtendResult;
+    const { status, lockData } = result;
     if (status === LockStatus.SUCCESS) {
       this.lockData = lockData;
       this.#lastExtendSentAt = sentAt;
@@ -299,11 +307,10 @@ export class LockRun {
   }
 
   async #recheck(): Promise<void> {
-    const raw = await this.#call("recheck", () => readKey(this.#p.db, this.#p.db.lockKey(this.#p.key)));
-    if (raw === undefined) return;
-    if (raw === null) return this.#loseTo(null);
-    const holder = this.#decodeOrNull(raw);
-    if (holder?.ownerHash !== this.lockData.ownerHash) this.#loseTo(raw);
+    const holder = await this.#call("recheck", () => this.#p.ops.holder());
+    // undefined: the check failed, and #call has dealt with it; a record that is not pulselock's loses the lock there.
+    if (holder === undefined) return;
+    if (holder?.ownerHash !== this.lockData.ownerHash) this.lose(new LockError(this.#p.key, this.lockData.ownerHash, holder));
   }
 
   /** An in-flight check never rejects (it may outlive the heartbeat that started it): failures go to errors. */
@@ -312,7 +319,7 @@ export class LockRun {
   }
 
   /** Runs a heartbeat call; transient failures are reported and left to the deadline, others lose the lock. */
-  async #call(what: string, fn: () => Promise<unknown>): Promise<unknown> {
+  async #call<R>(what: string, fn: () => Promise<R>): Promise<R | undefined> {
     try {
       return await fn();
     } catch (error) {
@@ -328,19 +335,5 @@ export class LockRun {
       this.lose(new LockError(this.#p.key, this.lockData.ownerHash, null, `Redis refused the ${what}: ${e.message}`, { cause: e }));
       return undefined;
     }
-  }
-
-  #decodeOrNull(raw: unknown): LockData | null {
-    try {
-      return decodeLockRecord(this.#p.key, this.#p.db.lockKey(this.#p.key), raw);
-    } catch (error) {
-      if (isCorruptRecordError(error)) return null;
-      throw error;
-    }
-  }
-
-  #loseTo(raw: unknown): void {
-    const holder = raw == null ? null : this.#decodeOrNull(raw);
-    this.lose(new LockError(this.#p.key, this.lockData.ownerHash, holder, raw == null ? undefined : holder ? undefined : OVERWRITTEN_REASON));
   }
 }

@@ -21,6 +21,8 @@ import { ProcessIdentity } from "./process-identity";
 import { Releaser } from "./releaser";
 import type { AcquireResult, Extend, LockerErrorEvent, MutexOptions, OwnerHashStatusResult, ReleaseResult, RunOptions, RunResult, WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
+import { Semaphore, type SemaphoreOptions } from "./semaphore";
+import { Permits } from "./semaphore-permits";
 
 const asyncDispose: typeof Symbol.asyncDispose =
   (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
@@ -45,6 +47,7 @@ export class Locker {
   /** Ends this Locker's reports to its instrumentation (none: a no-op). */
   readonly #detach: () => void = () => {};
   readonly #multi: MultiLocks;
+  readonly #permits: Permits;
   #terminated = false;
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
@@ -114,6 +117,26 @@ export class Locker {
       ...{ database, liveness, platform, held, releaser, acquirer, mutex: this.#mutex, options: o, identity: this.#identity },
       ...{ assertOpen: () => this.#assertOpen(), isTerminated: () => this.#terminated, onLost: emit("lost_lock"), onError: emit("locker") },
     });
+    this.#permits = new Permits({
+      ...{ database, liveness, identity: this.#identity, held, acquirer, releaser, runner: this.#runner, waiter: this.#mutex },
+      ...{
+        lockTtlMs: o.lockTtlMs,
+        lockRecheckMs: o.lockRecheckMs,
+        requestScoped: !!platform.requestScoped,
+        assertOpen: () => this.#assertOpen(),
+        isTerminated: () => this.#terminated,
+        onError: emit("locker"),
+      },
+    });
+  }
+
+  /**
+   * A semaphore: at most `options.limit` concurrent holders of `key` across the fleet, each permit held with a
+   * lock's liveness, heartbeats, seppuku and fencing token. Checks its arguments at once (a TypeError); holds
+   * nothing until one of its methods takes a permit.
+   */
+  semaphore(key: string, options: SemaphoreOptions): Semaphore {
+    return new Semaphore({ permits: this.#permits, callOptions: (t) => this.#callOptions(t), assertOpen: () => this.#assertOpen() }, key, options);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { RedisDatabase } from "./database";
 import { LockError } from "./errors";
 import type { Identity, Liveness } from "./liveness";
 import type { LockData } from "./lock-data";
+import { lockHoldOps } from "./lock-ops";
 import { LockRun, delayWithHeartbeats, exactSignal } from "./lock-run";
 import type { TakenKey } from "./multi-lock-acquirer";
 import type { MultiHeartbeat } from "./multi-lock-types";
@@ -36,7 +37,8 @@ export class MultiLockRun {
   constructor(p: MultiLockRunParams) {
     this.#p = p;
     for (const { key, lockData, sentAt } of p.locks) {
-      const run = new LockRun({ ...p, key, lockData, sentAt, onLost: (error) => this.#keyLost(error) });
+      const ops = lockHoldOps(p.db, key, { processHash: p.identity.processHash, seq: p.seq }, p.options.lockTtlMs);
+      const run = new LockRun({ ...p, key, ops, lockData, sentAt, onLost: (error) => this.#keyLost(error) });
       this.runs.push({ key, run });
     }
     // A key whose deadline had passed already was lost while the others were still being set up.

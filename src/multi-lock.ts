@@ -8,7 +8,7 @@ import { MultiLockAcquirer } from "./multi-lock-acquirer";
 import { assertKeySet } from "./multi-lock-keys";
 import { MultiLockRunner, type MultiJob } from "./multi-lock-runner";
 import type { MultiRunResult } from "./multi-lock-types";
-import { mutexCall, type MutexWaiter } from "./mutex-waiter";
+import { lockTarget, mutexCall, type MutexWaiter } from "./mutex-waiter";
 import type { ResolvedOptions } from "./options";
 import type { ProcessIdentity } from "./process-identity";
 import type { Releaser } from "./releaser";
@@ -67,17 +67,20 @@ export class MultiLocks {
     const set = [...keys];
     const waitUntil = options.waitUntil ?? this.p.options.waitUntil;
     // A failed try holds nothing (the set is all or nothing), so waiting for a set can never deadlock.
-    return this.p.mutex.wait(set, call, (flagMs, taken) =>
-      this.#runner.run(
-        set,
-        (heartbeat) => {
-          taken();
-          return fn(heartbeat);
-        },
-        options.trace,
-        flagMs,
-        waitUntil,
-      ),
+    return this.p.mutex.wait(
+      (db) => set.map((key) => lockTarget(db, key)),
+      call,
+      (flagMs, taken) =>
+        this.#runner.run(
+          set,
+          (heartbeat) => {
+            taken();
+            return fn(heartbeat);
+          },
+          options.trace,
+          flagMs,
+          waitUntil,
+        ),
     );
   }
 

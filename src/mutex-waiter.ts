@@ -1,4 +1,5 @@
 import { backoffMs } from "./backoff";
+import type { RedisDatabase } from "./database";
 import type { DatabaseHandle } from "./database-handle";
 import { DEFAULTS } from "./defaults";
 import { MutexError } from "./errors";
@@ -59,11 +60,25 @@ export function mutexCall(
   return { options: o, baseMs: base, pause };
 }
 
-/** One try of a waiter: the job's result, or a key that a live process holds and its holder. */
+/** Where a waiter hears of a release, and the wait flag its refused tries set (so that the release announces itself). */
+export interface WaitTarget {
+  /** The pub/sub channel its releases are announced on (db.wakeChannel() of a lock). */
+  channel: string;
+  /** The wait flag, deleted when the waiter leaves without what it waited for. */
+  flagKey: string;
+}
+
+/**
+ * One try of a waiter: the job's result, or a refusal that names the held key and its holder (null when none can be
+ * named). It gets the wait flags' lifetime ("" for none) and calls `taken` once what it waits for is its own.
+ */
 export type Attempt<T> = (
   flagMs: string,
   taken: () => void,
-) => Promise<{ status: LockStatus.SUCCESS; result: T } | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; key: string; lockData: LockData }>;
+) => Promise<{ status: LockStatus.SUCCESS; result: T } | { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK; key: string; lockData: LockData | null }>;
+
+/** The wait target of the lock named `key`. */
+export const lockTarget = (db: RedisDatabase, key: string): WaitTarget => ({ channel: db.wakeChannel(key), flagKey: waitFlagKey(db.lockKey(key)) });
 
 export interface MutexWaiterParams {
   database: DatabaseHandle;
@@ -85,28 +100,33 @@ export class MutexWaiter {
 
   constructor(private readonly p: MutexWaiterParams) {}
 
+  /** Waits for the lock on `key`, then runs `fn` under it. */
   async run<T>(key: string, call: MutexCall, fn: (heartbeat: Heartbeat) => Promise<T> | T, waitUntil: WaitUntil | undefined): Promise<T> {
-    return this.wait([key], call, async (flagMs, taken) => {
-      const res = await this.p.runner.run(
-        key,
-        (heartbeat) => {
-          taken();
-          return fn(heartbeat);
-        },
-        call.options.trace,
-        flagMs,
-        waitUntil,
-      );
-      return res.status === LockStatus.SUCCESS ? res : { ...res, key };
-    });
+    return this.wait(
+      (db) => [lockTarget(db, key)],
+      call,
+      async (flagMs, taken) => {
+        const res = await this.p.runner.run(
+          key,
+          (heartbeat) => {
+            taken();
+            return fn(heartbeat);
+          },
+          call.options.trace,
+          flagMs,
+          waitUntil,
+        );
+        return res.status === LockStatus.SUCCESS ? res : { ...res, key };
+      },
+    );
   }
 
   /**
-   * Makes `attempt` until it runs its job or the timeout passes, woken by the release of any of `keys` (mutex(): one
-   * key; mutexAll(): a set, which holds nothing between tries). `attempt` gets the wait flag's lifetime ("" for none)
-   * and calls `taken` once its lock is ours (its release takes the flags along then).
+   * Makes `attempt` until it runs its job or the timeout passes, woken by a release announced for any of `targets`
+   * (mutex(): one lock; mutexAll(): a set, which holds nothing between tries; a semaphore's waitAndRun(): its
+   * permits). Once `attempt` calls `taken`, the release of what it took takes the flags along.
    */
-  async wait<T>(keys: readonly string[], call: MutexCall, attempt: Attempt<T>): Promise<T> {
+  async wait<T>(targets: (db: RedisDatabase) => WaitTarget[], call: MutexCall, attempt: Attempt<T>): Promise<T> {
     const { options: o, baseMs: base, pause } = call;
     const signal = o.signal;
     const start = this.p.liveness.now();
@@ -118,7 +138,8 @@ export class MutexWaiter {
       woken = true;
       wake?.();
     };
-    const stops = wakeups ? await Promise.all(keys.map((key) => wakeups.listen(key, onWake))) : [];
+    const waitingFor = targets(db);
+    const stops = wakeups ? await Promise.all(waitingFor.map((t) => wakeups.listen(t.channel, onWake))) : [];
     let flagged = false;
     try {
       for (let tries = 0; ; tries++) {
@@ -163,9 +184,8 @@ export class MutexWaiter {
       // A waiter that leaves without the lock (timeout, abort, error) takes its flags along: no key outlives the call.
       // Another waiter flags the lock again on its next try; should a delete fail, the flag's TTL ends it anyway.
       if (flagged) {
-        const remove = (key: string) =>
-          withTimeout(db.run(REMOVE, [waitFlagKey(db.lockKey(key))], []), this.p.lockRecheckMs, () => new Error("timed out")).catch(noop);
-        await Promise.all(keys.map(remove));
+        const remove = ({ flagKey }: WaitTarget) => withTimeout(db.run(REMOVE, [flagKey], []), this.p.lockRecheckMs, () => new Error("timed out")).catch(noop);
+        await Promise.all(waitingFor.map(remove));
       }
     }
   }

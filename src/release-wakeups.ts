@@ -5,8 +5,8 @@
  * pub/sub (HTTP on edge) have none, and their waiters poll.
  */
 export interface ReleaseWakeups {
-  /** Calls `onWake` on each release of `name` until the returned function is called. */
-  listen(name: string, onWake: () => void): Promise<() => void>;
+  /** Calls `onWake` on each release announced on `channel` (db.wakeChannel() of a lock) until the returned function is called. */
+  listen(channel: string, onWake: () => void): Promise<() => void>;
   /** Stops every subscription and closes the connection. */
   close(): Promise<void>;
 }

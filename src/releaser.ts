@@ -39,22 +39,43 @@ export class Releaser {
     const db = this.p.database.known ?? (await this.p.database.get());
     const redisKey = db.lockKey(key);
     const request = { key, redisKey, owner };
+    const batches = this.p.database.batches(db);
+    return this.retrying(
+      "release",
+      (first) => batches.release(request, first ? { after: onSent } : undefined),
+      (reply) => releaseResult(key, redisKey, reply),
+      attempts,
+      heldAt,
+    );
+  }
+
+  /**
+   * The retries of any release (a lock's, a semaphore permit's): `send` makes one try (`first` for the first),
+   * `decode` reads its reply outside the retries (a reply that cannot be read is not transient).
+   */
+  async retrying(
+    operation: string,
+    send: (first: boolean) => Promise<unknown>,
+    decode: (reply: unknown) => ReleaseResult,
+    attempts: number,
+    heldAt?: (sentAt: number) => boolean,
+  ): Promise<ReleaseResult> {
     const start = this.p.liveness.now();
     const oursAtStart = heldAt?.(start) ?? false;
     for (let attempt = 0; ; attempt++) {
       let reply: unknown;
       try {
         // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
-        reply = await this.p.database.batches(db).release(request, attempt === 0 ? { after: onSent } : undefined);
+        reply = await send(attempt === 0);
       } catch (error) {
-        const e = toRedisCommandError("release", error);
+        const e = toRedisCommandError(operation, error);
         if (!e.transient || attempt + 1 >= attempts || this.p.liveness.now() - start >= this.p.lockTtlMs) throw e;
         this.p.onError(e);
         await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
         continue;
       }
       // Decoded outside the retries: a reply that is not a release's answer, or a corrupt record, is not transient.
-      const result = releaseResult(key, redisKey, reply);
+      const result = decode(reply);
       if (attempt > 0 && result.status !== LockStatus.SUCCESS && oursAtStart) return { status: LockStatus.SUCCESS, lockData: null };
       return result;
     }

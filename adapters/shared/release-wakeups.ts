@@ -28,11 +28,10 @@ export class PubSubWakeups implements ReleaseWakeups {
     this.#onError = onError;
   }
 
-  /** Calls `onWake` on each release of `name` until the returned function is called. */
-  async listen(name: string, onWake: () => void): Promise<() => void> {
+  /** Calls `onWake` on each release announced on `name_` (a lock's db.wakeChannel(), a semaphore's key) until the returned function is called. */
+  async listen(name_: string, onWake: () => void): Promise<() => void> {
     const open = this.#db.transport.openSubscriber;
     if (!open || this.#closed) return () => {};
-    const name_ = this.#db.wakeChannel(name);
     let channel = this.#channels.get(name_);
     if (!channel) {
       const subscriber = (this.#subscriber ??= open.call(

@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { CLIENT_SETTINGS } from "./clients.mjs";
 import { bestSetting, comparisons, TARGETS } from "./summary.mjs";
+import { semaphoreRows } from "../semaphore.mjs";
 
 const int = (n) => Math.round(n).toLocaleString("en-US");
 const ms = (n) => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
@@ -77,6 +78,7 @@ export function buildRows(r) {
     }
     for (const k of comparisons(r.uncontended)) rows.push(comparisonRow(k));
   }
+  if (r.semaphore) rows.push(...semaphoreRows(r.semaphore));
   if (r.requests) {
     const { pulselock: p, upstashLock: u } = r.requests;
     const worst = (list) => list.reduce((a, b) => (b.total > a.total ? b : a));

@@ -92,6 +92,11 @@ describe("the README's programs run against a local Redis and exit by themselves
     ["quick-start.mjs (Node)", (bin) => [bin.node20, "quick-start.mjs"], /^report built\n$/],
     ["worker.mjs with db.mjs (Node, database module reference)", (bin) => [bin.node20, "worker.mjs"], /^synced 3 batches\n$/],
     ["transfer.mjs (Node, multi-key lock)", (bin) => [bin.node20, "transfer.mjs"], /^moved 10 from alice to bob\n$/],
+    [
+      "semaphore.mjs (Node)",
+      (bin) => [bin.node20, "semaphore.mjs"],
+      /^(export \d runs with [123] permits held\n){5}5 exports done, at most 3 at once; tokens increase: true\n$/,
+    ],
     ["bun-job.ts (Bun)", (bin) => [bin.bun, "bun-job.ts"], /^reindexed\n$/],
     [
       "deno-job.ts (Deno)",

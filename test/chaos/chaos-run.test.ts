@@ -47,6 +47,9 @@ function expectClean({ summary, code, output }: Awaited<ReturnType<typeof chaosR
   expect(Object.keys(f.faults).sort()).toEqual([...FAULT_KINDS].sort());
   expect(f.acquisitionsByKind.node).toBeGreaterThan(0);
   expect(f.timerRuns).toBeGreaterThan(0);
+  // Semaphore permits (issue 20): taken, and both permits of some key held at once.
+  expect(f.semaphoreRuns).toBeGreaterThan(0);
+  expect(Math.max(...Object.values(f.semaphorePeaks as Record<string, number>))).toBe(2);
   expect(f.takeoversWhileStopped).toBeGreaterThan(0);
   expect(f.multiKeySets).toBeGreaterThan(0);
   expect(Object.keys(f.misuseBySource).sort()).toEqual(["own-run", "read-lock-data", "refusal"]);

@@ -8,6 +8,10 @@ import { READ } from "../../src/scripts/read";
 import { RELEASE } from "../../src/scripts/release";
 import { REMOVE } from "../../src/scripts/remove";
 import { REPORT } from "../../src/scripts/report";
+import { SEMAPHORE_ACQUIRE } from "../../src/scripts/semaphore-acquire";
+import { SEMAPHORE_EXTEND } from "../../src/scripts/semaphore-extend";
+import { SEMAPHORE_READ } from "../../src/scripts/semaphore-read";
+import { SEMAPHORE_RELEASE } from "../../src/scripts/semaphore-release";
 import { startRedis } from "../support/redis-server.mjs";
 
 let server: Awaited<ReturnType<typeof startRedis>>;
@@ -21,9 +25,12 @@ afterAll(async () => {
   await server.close();
 });
 
-it.each([ACQUIRE, ACQUIRE_ALL, EXTEND, RELEASE, READ, REPORT, REMOVE, INSPECT])("the precomputed SHA1 of $name matches SCRIPT LOAD", async (script) => {
-  expect(await client.script("LOAD", script.source)).toBe(script.sha);
-});
+it.each([ACQUIRE, ACQUIRE_ALL, EXTEND, RELEASE, READ, REPORT, REMOVE, INSPECT, SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND, SEMAPHORE_READ, SEMAPHORE_RELEASE])(
+  "the precomputed SHA1 of $name matches SCRIPT LOAD",
+  async (script) => {
+    expect(await client.script("LOAD", script.source)).toBe(script.sha);
+  },
+);
 
 it("INSPECT reads, per lock, its value, PTTL and wait flag; a missing key and a value of another type read as null", async () => {
   const p = `inspect-${Math.random().toString(36).slice(2)}:`;

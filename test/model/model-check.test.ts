@@ -20,5 +20,8 @@ it("npm run model: the protocol model holds and every broken variant fails", asy
   expect(stdout).toContain("ok   protocol as built (single Redis)");
   expect(stdout).toContain("ok   BROKEN: the deadline ignores clock drift");
   expect(stdout).toContain("ok   BROKEN: release always deletes the key (no tombstone of the token)");
+  expect(stdout).toContain("ok   semaphore as built (3 processes, limit 2, single Redis)");
+  expect(stdout).toContain("ok   BROKEN: semaphore admits one permit too many");
+  expect(stdout).toContain("ok   BROKEN: semaphore, the deadline ignores clock drift");
   expect(stdout).toContain("model: the protocol passes and every broken variant is caught");
-}, 600_000);
+}, 900_000);

@@ -8,6 +8,10 @@ import { READ } from "../../src/scripts/read";
 import { RELEASE } from "../../src/scripts/release";
 import { REMOVE } from "../../src/scripts/remove";
 import { REPORT } from "../../src/scripts/report";
+import { SEMAPHORE_ACQUIRE } from "../../src/scripts/semaphore-acquire";
+import { SEMAPHORE_EXTEND } from "../../src/scripts/semaphore-extend";
+import { SEMAPHORE_READ } from "../../src/scripts/semaphore-read";
+import { SEMAPHORE_RELEASE } from "../../src/scripts/semaphore-release";
 import { startRedis } from "../support/redis-server.mjs";
 import { waitFor } from "../support/wait-for";
 
@@ -18,7 +22,7 @@ import { waitFor } from "../support/wait-for";
  * MONITOR on a real redis-server while every public method runs with hostile
  * names, and once more after SCRIPT FLUSH, so the EVAL fallback is covered.
  */
-const SCRIPTS = [ACQUIRE, ACQUIRE_ALL, EXTEND, READ, RELEASE, REMOVE, REPORT];
+const SCRIPTS = [ACQUIRE, ACQUIRE_ALL, EXTEND, READ, RELEASE, REMOVE, REPORT, SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND, SEMAPHORE_READ, SEMAPHORE_RELEASE];
 const HOSTILE = ["]]) redis.call('FLUSHALL') --", "' .. redis.call('FLUSHALL') .. '", "x\nredis.call('FLUSHALL')", '{slot}\u0000%7B"}'];
 
 let server: Awaited<ReturnType<typeof startRedis>>;
@@ -59,6 +63,14 @@ async function exerciseEveryMethod(locker: Locker, name: string): Promise<void> 
   const set = [name, `${name}-2`];
   expect((await locker.acquireAllAndRun(set, async () => "ran", { trace: name })).status).toBe(LockStatus.SUCCESS);
   expect(await locker.mutexAll(set, { timeoutMs: 5000, trace: name }, async () => "ran")).toBe("ran");
+  const sem = locker.semaphore(name, { limit: 1 });
+  const permit = await sem.acquire(name);
+  expect(permit.status).toBe(LockStatus.SUCCESS);
+  if (permit.status !== LockStatus.SUCCESS) return;
+  expect((await permit.extend()).status).toBe(LockStatus.SUCCESS);
+  expect(await sem.readHolders()).toEqual([expect.objectContaining({ trace: name })]);
+  expect((await sem.release(permit.lockData)).status).toBe(LockStatus.SUCCESS);
+  expect(await sem.waitAndRun({ timeoutMs: 5000, trace: name }, async (heartbeat) => heartbeat.lockData.trace)).toBe(name);
 }
 
 it("only pulselock's constant scripts reach Redis; hostile names and traces stay in KEYS/ARGV", async () => {

@@ -10,6 +10,10 @@ import { READ } from "../../src/scripts/read";
 import { RELEASE } from "../../src/scripts/release";
 import { REMOVE } from "../../src/scripts/remove";
 import { REPORT } from "../../src/scripts/report";
+import { SEMAPHORE_ACQUIRE } from "../../src/scripts/semaphore-acquire";
+import { SEMAPHORE_EXTEND } from "../../src/scripts/semaphore-extend";
+import { SEMAPHORE_READ } from "../../src/scripts/semaphore-read";
+import { SEMAPHORE_RELEASE } from "../../src/scripts/semaphore-release";
 import type { LuaScript } from "../../src/scripts/script";
 
 const SCRIPTS: Record<string, LuaScript> = {
@@ -21,6 +25,10 @@ const SCRIPTS: Record<string, LuaScript> = {
   release: RELEASE,
   remove: REMOVE,
   report: REPORT,
+  "semaphore-acquire": SEMAPHORE_ACQUIRE,
+  "semaphore-extend": SEMAPHORE_EXTEND,
+  "semaphore-read": SEMAPHORE_READ,
+  "semaphore-release": SEMAPHORE_RELEASE,
 };
 
 const sha1 = (text: string) => createHash("sha1").update(text, "utf8").digest("hex");

@@ -1,0 +1,71 @@
+import { Batcher } from "./batcher";
+import type { RedisDatabase } from "./database";
+import { RedisCommandError } from "./errors";
+import { publishMode } from "./lock-batches";
+import {
+  SEMAPHORE_ACQUIRE,
+  decodeSemaphoreAcquireReply,
+  semaphoreAcquireCall,
+  type SemaphoreAcquireOutcome,
+  type SemaphoreAcquireRequest,
+} from "./scripts/semaphore-acquire";
+import { SEMAPHORE_RELEASE, decodeSemaphoreReleaseReply, semaphoreReleaseCall, type SemaphoreReleaseRequest } from "./scripts/semaphore-release";
+import { withTimeout } from "./timers";
+
+/** As for locks (src/lock-batches.ts): up to 100 per script call, 2 calls in flight. */
+const MAX_BATCH = 100;
+const MAX_BATCHES_IN_FLIGHT = 2;
+
+/**
+ * A Locker's permit acquisitions and releases, sent in batches of one script call each, as its lock calls are
+ * (src/lock-batches.ts; one permit per call on a cluster, where semaphores of several slots cannot share a script).
+ * The wire format is spelled in src/scripts/semaphore-acquire.ts and src/scripts/semaphore-release.ts.
+ */
+export class SemaphoreBatches {
+  readonly #acquire: Batcher<SemaphoreAcquireRequest, SemaphoreAcquireOutcome>;
+  readonly #release: Batcher<SemaphoreReleaseRequest, unknown>;
+
+  constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
+    const cluster = !!db.transport.isCluster;
+    const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
+    const scope = options.requestScoped ? "request" : "turn";
+    this.#acquire = new Batcher<SemaphoreAcquireRequest, SemaphoreAcquireOutcome>(
+      async (requests) => {
+        // On a single Redis the script also checks our liveness record (a cluster cannot: another slot).
+        const { keys, args } = semaphoreAcquireCall(requests, options.lockTtlMs, cluster ? undefined : db.processKey(requests[0]!.owner.processHash));
+        return decodeSemaphoreAcquireReply(await db.run(SEMAPHORE_ACQUIRE, keys, args), requests.length);
+      },
+      (first, r) => r.owner.processHash === first.owner.processHash,
+      size,
+      inFlight,
+      scope,
+    );
+    const timeoutMs = options.lockRecheckMs;
+    this.#release = new Batcher<SemaphoreReleaseRequest, unknown>(
+      async (requests) => {
+        // Bounded: a release that times out and lands later is harmless (an HDEL of the caller's own field).
+        const { keys, args } = semaphoreReleaseCall(requests, publishMode(db));
+        const reply = await withTimeout(
+          db.run(SEMAPHORE_RELEASE, keys, args),
+          timeoutMs,
+          () => new RedisCommandError("semaphore-release", "TIMEOUT", true, `no reply within ${timeoutMs} ms`),
+        );
+        return decodeSemaphoreReleaseReply(reply, requests.length);
+      },
+      () => true,
+      size,
+      inFlight,
+      scope,
+    );
+  }
+
+  /** One permit of an acquire batch; rejects with its own error when Redis refused its key, with the batch's when the call failed. */
+  acquire(request: SemaphoreAcquireRequest): Promise<SemaphoreAcquireOutcome> {
+    return this.#acquire.call(request);
+  }
+
+  /** One permit's release; its answer is for semaphoreReleaseResult() to read. `after`: runs once the batch is handed to the transport. */
+  release(request: SemaphoreReleaseRequest, after?: () => void): Promise<unknown> {
+    return this.#release.call(request, after ? { after } : undefined);
+  }
+}
