@@ -1,7 +1,7 @@
 /**
  * `pulselock inspect [NAME-OR-GLOB] --redis URL | --upstash-url URL --upstash-token T [--prefix P] [--json] [--watch]`
  *
- * Lists held locks: who holds each (process, trace), whether that process is
+ * Lists held locks and semaphore permits: who holds each (process, trace), whether that process is
  * alive (its liveness record exists), since when, when it was last extended,
  * when Redis would drop it, its fencing token, and whether a waiter flagged it.
  * Reads with SCAN on every master and pipelined reads, never KEYS.
@@ -10,26 +10,28 @@ import { CONNECT_HELP, UsageError, parseArgs } from "./ops/args";
 import { table } from "./ops/format";
 import { readLiveness, redisNowMs } from "./ops/liveness";
 import { lockKind, type RecordKind, type Row } from "./ops/lock-kind";
+import { semaphoreKind } from "./ops/semaphore-kind";
 import { connect } from "./ops/connect";
 import type { Store } from "./ops/store";
 import { runCommand } from "./ops/run-command";
 
 const USAGE = `usage: pulselock inspect [NAME-OR-GLOB] (--redis <url> | --upstash-url <url> --upstash-token <t>) [options]
 
-Lists held locks: key, owner (host:pid while alive, else its process hash), trace, whether the owner
+Lists held locks and semaphore permits (a row per permit, its key marked "(permit)"): key, owner
+(host:pid while alive, else its process hash), trace, whether the owner
 is alive (its liveness record exists), held for, last extended, expires in (the record's PTTL),
 fencing token, and waiters ("yes": a mutex() waiter asked to be woken by the release; polling
 waiters on HTTP and edge runtimes leave no trace, and the number of waiters is not recorded).
 
-  NAME-OR-GLOB            a lock name, or a Redis glob over names ("report-*"); default: every lock
+  NAME-OR-GLOB            a lock or semaphore name, or a Redis glob over names ("report-*"); default: all
 ${CONNECT_HELP}
   --json                  one JSON document (with --watch: one per line, per refresh)
   --dead                  only locks whose owner is dead (what \`pulselock release\` can free)
   --watch                 refresh in place until Ctrl-C
   --interval <seconds>    how often --watch refreshes (default 2)`;
 
-/** Every kind of record inspect lists; semaphore permits would join here (see ./ops/lock-kind.ts). */
-const RECORD_KINDS: RecordKind[] = [lockKind];
+/** Every kind of record inspect lists (see ./ops/lock-kind.ts). */
+const RECORD_KINDS: RecordKind[] = [lockKind, semaphoreKind];
 
 export interface Inspection {
   /** Redis TIME when the inspection began. */
@@ -67,8 +69,11 @@ export async function inspect(store: Store, prefix: string, names: string, deadO
 
 function render(result: Inspection, where: string): string {
   const dead = result.locks.filter((r) => !r.alive).length;
+  const permits = result.locks.filter((r) => r.kind === "permit").length;
+  const locks = result.locks.length - permits;
+  const held = `${locks} lock${locks === 1 ? "" : "s"}${permits ? ` and ${permits} semaphore permit${permits === 1 ? "" : "s"}` : ""}`;
   const summary =
-    `${result.locks.length} lock${result.locks.length === 1 ? "" : "s"} held (${dead} by dead owners) at ${where}, ${result.at}, read in ${result.tookMs} ms` +
+    `${held} held (${dead} by dead owners) at ${where}, ${result.at}, read in ${result.tookMs} ms` +
     (result.skipped ? `; ${result.skipped} key${result.skipped === 1 ? "" : "s"} under lock names held no lock record (skipped)` : "");
   return result.locks.length ? `${table(result.locks)}\n\n${summary}` : summary;
 }

@@ -115,7 +115,7 @@ export class Locker {
     this.#mutex = new MutexWaiter({ database, liveness, platform, runner: this.#runner, lockRecheckMs: o.lockRecheckMs, onError: emit("locker") });
     this.#multi = new MultiLocks({
       ...{ database, liveness, platform, held, releaser, acquirer, mutex: this.#mutex, options: o, identity: this.#identity },
-      ...{ assertOpen: () => this.#assertOpen(), isTerminated: () => this.#terminated, onLost: emit("lost_lock"), onError: emit("locker") },
+      ...{ assertOpen: () => this.#assertOpen(), isTerminated: () => this.#terminated, onLost, onError: emit("locker") },
     });
     this.#permits = new Permits({
       ...{ database, liveness, identity: this.#identity, held, acquirer, releaser, runner: this.#runner, waiter: this.#mutex },

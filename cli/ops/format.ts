@@ -25,7 +25,8 @@ function owner(row: Row): string {
 
 export function table(rows: Row[]): string {
   const cells = rows.map((r) => [
-    JSON.stringify(r.key).slice(1, -1), // control characters and newlines in a name must not break the table
+    // Control characters and newlines in a name must not break the table; a semaphore's permit says so.
+    JSON.stringify(r.key).slice(1, -1) + (r.kind === "permit" ? " (permit)" : ""),
     owner(r),
     r.owner.trace === undefined ? "-" : JSON.stringify(r.owner.trace).slice(1, -1),
     r.alive ? "yes" : "NO (dead)",

@@ -5,9 +5,9 @@
  * this very millisecond) or a foreign value under a lock key is no lock and
  * is counted apart.
  *
- * A record kind is what inspect is made of (RECORD_KINDS in inspect.ts): a
- * future kind (semaphore permits) brings its own pattern and rows in a file
- * like this one, and inspect lists it with the locks.
+ * A record kind is what inspect is made of (RECORD_KINDS in inspect.ts):
+ * semaphore permits bring their own pattern and rows (semaphore-kind.ts), and
+ * inspect lists them with the locks.
  */
 import { escapeLockName } from "../../src/keys";
 import { TOMBSTONE, decodeLockRecord, ownerOf } from "../../src/lock-record";
@@ -45,10 +45,11 @@ async function readLocks(store: Store, keys: string[]): Promise<LockReads> {
   });
 }
 
-/** One held lock (or, later, another kind's record), as --json prints it. */
+/** One held lock, or one held semaphore permit (cli/ops/semaphore-kind.ts), as --json prints it. */
 export interface Row {
-  kind: "lock";
-  /** The lock name, as the application passes it to acquireAndRun(). */
+  /** A lock, or one permit of a semaphore (a semaphore with several holders has a row per permit). */
+  kind: "lock" | "permit";
+  /** The lock (or semaphore) name, as the application passes it to acquireAndRun() (or locker.semaphore()). */
   key: string;
   redisKey: string;
   owner: {

@@ -79,6 +79,33 @@ describe.each([
     expect(deadRow!.owner.process).toBeUndefined();
   });
 
+  it("inspect lists each held semaphore permit as a row of its own, with its owner, token and expiry, and the summary counts them", async () => {
+    const live = h.locker();
+    const dying = h.locker();
+    const name = uniqueKey("permits");
+    const [a, b] = [await live.semaphore(name, { limit: 3 }).acquire("export a"), await dying.semaphore(name, { limit: 3 }).acquire()];
+    if (a.status !== LockStatus.SUCCESS || b.status !== LockStatus.SUCCESS) throw new Error("permits not acquired");
+    await dying.terminate(); // its permit stays in the hash while its liveness record is gone
+    const r = await runCli(["inspect", name, ...connectArgs(h.ctx), "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { locks: (JsonRow & { kind: string })[] }).locks;
+    expect(rows).toHaveLength(2);
+    const mine = rows.find((x) => x.owner.processHash === a.lockData.processHash)!;
+    expect(mine).toMatchObject({ kind: "permit", key: name, alive: true, fencingToken: a.lockData.fencingToken, owner: { trace: "export a" } });
+    expect(mine.expiresInMs).toBeGreaterThan(0);
+    expect(mine.expiresInMs).toBeLessThanOrEqual(300_000);
+    const theirs = rows.find((x) => x.owner.processHash === b.lockData.processHash)!;
+    expect(theirs).toMatchObject({ kind: "permit", alive: false, fencingToken: b.lockData.fencingToken });
+    const table = await runCli(["inspect", name, ...connectArgs(h.ctx)]);
+    expect(table.stdout).toContain(`${name} (permit)`);
+    expect(table.stdout).toMatch(/0 locks and 2 semaphore permits held \(1 by dead owners\)/);
+    // A released permit is no longer listed.
+    await live.semaphore(name, { limit: 3 }).release(a.lockData);
+    const after = (JSON.parse((await runCli(["inspect", name, ...connectArgs(h.ctx), "--json"])).stdout) as { locks: JsonRow[] }).locks;
+    expect(after.map((x) => x.owner.processHash)).toEqual([b.lockData.processHash]);
+  });
+
   it("inspect prints a table; --dead keeps the locks of dead owners only", async () => {
     const { names } = await someLocks("table");
     const r = await runCli(["inspect", "table-*", ...connectArgs(h.ctx)]);
