@@ -10,6 +10,7 @@
  * inspect lists them with the locks.
  */
 import { escapeLockName } from "../../src/keys";
+import type { LockData } from "../../src/lock-data";
 import { TOMBSTONE, decodeLockRecord, ownerOf } from "../../src/lock-record";
 import { runScript } from "../../src/run-script";
 import { INSPECT, decodeInspectReply, inspectKeys } from "../../src/scripts/inspect";
@@ -85,11 +86,30 @@ export interface RecordKind {
 /** Redis glob metacharacters in the prefix match themselves only. */
 export const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, "\\$&");
 
-/** The lock name inside `<prefix>pl:{<escaped name>}`, or undefined for another key. */
-export function lockNameOf(prefix: string, redisKey: string): string | undefined {
-  const head = `${prefix}pl:{`;
+/** The name inside `<prefix><kind>{<escaped name>}` (kind "pl:" for a lock, "pl:sem:" for a semaphore), or undefined for another key. */
+export function lockNameOf(prefix: string, redisKey: string, kind = "pl:"): string | undefined {
+  const head = `${prefix}${kind}{`;
   if (!redisKey.startsWith(head) || !redisKey.endsWith("}")) return undefined;
   return redisKey.slice(head.length, -1).replace(/%(25|7B|7D)/g, (m) => decodeURIComponent(m));
+}
+
+/** One row for the hold `lockData` of `name` (its owner not yet known alive: inspect reads liveness for all rows at once). */
+export function rowOf(kind: Row["kind"], name: string, redisKey: string, lockData: LockData, nowMs: number, expiresInMs: number | null, waiters: boolean): Row {
+  const owner = ownerOf(name, lockData.ownerHash)!;
+  return {
+    kind,
+    key: name,
+    redisKey,
+    owner: { processHash: owner.processHash, seq: owner.seq, ...(owner.trace === undefined ? {} : { trace: owner.trace }) },
+    alive: false,
+    acquiredAt: lockData.acquiredAt,
+    extendedAt: lockData.extendedAt,
+    heldForMs: Math.max(0, nowMs - Date.parse(lockData.acquiredAt)),
+    sinceExtendedMs: Math.max(0, nowMs - Date.parse(lockData.extendedAt)),
+    expiresInMs,
+    fencingToken: lockData.fencingToken,
+    waiters,
+  };
 }
 
 export const lockKind: RecordKind = {
@@ -114,24 +134,8 @@ export const lockKind: RecordKind = {
         } catch {
           return void skipped++; // a foreign value under a lock key: not ours to show as a lock
         }
-        const owner = ownerOf(key, lockData.ownerHash)!;
-        processHashes.add(owner.processHash);
-        const acquiredMs = Date.parse(lockData.acquiredAt);
-        const extendedMs = Date.parse(lockData.extendedAt);
-        rows.push({
-          kind: "lock",
-          key,
-          redisKey,
-          owner: { processHash: owner.processHash, seq: owner.seq, ...(owner.trace === undefined ? {} : { trace: owner.trace }) },
-          alive: false,
-          acquiredAt: lockData.acquiredAt,
-          extendedAt: lockData.extendedAt,
-          heldForMs: Math.max(0, nowMs - acquiredMs),
-          sinceExtendedMs: Math.max(0, nowMs - extendedMs),
-          expiresInMs: pttl >= 0 ? pttl : null,
-          fencingToken: lockData.fencingToken,
-          waiters: flagged,
-        });
+        processHashes.add(lockData.processHash);
+        rows.push(rowOf("lock", key, redisKey, lockData, nowMs, pttl >= 0 ? pttl : null, flagged));
       });
     }
     return { rows, skipped, processHashes: [...processHashes] };

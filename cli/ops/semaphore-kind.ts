@@ -6,18 +6,10 @@
  * scripts drop it when they next meet it), so it is not shown.
  */
 import { escapeLockName } from "../../src/keys";
-import { ownerOf } from "../../src/lock-record";
 import { decodePermit } from "../../src/semaphore-record";
 import { waitFlagKey } from "../../src/wait-flag-key";
-import { escapeGlob, type RecordKind, type Row } from "./lock-kind";
+import { escapeGlob, lockNameOf, rowOf, type RecordKind, type Row } from "./lock-kind";
 import { CHUNK } from "./store";
-
-/** The semaphore name inside `<prefix>pl:sem:{<escaped name>}`, or undefined for another key. */
-function semaphoreNameOf(prefix: string, redisKey: string): string | undefined {
-  const head = `${prefix}pl:sem:{`;
-  if (!redisKey.startsWith(head) || !redisKey.endsWith("}")) return undefined;
-  return redisKey.slice(head.length, -1).replace(/%(25|7B|7D)/g, (m) => decodeURIComponent(m));
-}
 
 const PERMIT_EXPIRY = /^(\d{1,15})\|pl1\|/;
 
@@ -40,7 +32,7 @@ export const semaphoreKind: RecordKind = {
       chunk.forEach((redisKey, j) => {
         const entries = replies[2 * j];
         const flagged = replies[2 * j + 1] === 1;
-        const name = semaphoreNameOf(prefix, redisKey);
+        const name = lockNameOf(prefix, redisKey, "pl:sem:");
         // Another type under a semaphore's key (a refused HGETALL), or a key that is not one: no permits to show.
         if (name === undefined || !Array.isArray(entries)) return void skipped++;
         for (let f = 0; f + 1 < entries.length; f += 2) {
@@ -56,22 +48,8 @@ export const semaphoreKind: RecordKind = {
           }
           const expiresInMs = Number(expiresAt![1]) - nowMs;
           if (expiresInMs <= 0) continue; // expired: nobody holds it
-          const owner = ownerOf(name, lockData.ownerHash)!;
-          processHashes.add(owner.processHash);
-          rows.push({
-            kind: "permit",
-            key: name,
-            redisKey,
-            owner: { processHash: owner.processHash, seq: owner.seq, ...(owner.trace === undefined ? {} : { trace: owner.trace }) },
-            alive: false,
-            acquiredAt: lockData.acquiredAt,
-            extendedAt: lockData.extendedAt,
-            heldForMs: Math.max(0, nowMs - Date.parse(lockData.acquiredAt)),
-            sinceExtendedMs: Math.max(0, nowMs - Date.parse(lockData.extendedAt)),
-            expiresInMs,
-            fencingToken: lockData.fencingToken,
-            waiters: flagged,
-          });
+          processHashes.add(lockData.processHash);
+          rows.push(rowOf("permit", name, redisKey, lockData, nowMs, expiresInMs, flagged));
         }
       });
     }
