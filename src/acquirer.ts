@@ -41,6 +41,8 @@ export interface AcquirerParams {
   onTakeover?: () => void;
   /** Instrumentation only: an acquisition ended, how and after how long (ms). */
   onAcquired?: (outcome: AcquireOutcome, durationMs: number) => void;
+  /** Instrumentation only: whether this acquisition is worth timing (nothing records it otherwise). */
+  timesAcquisitions?: () => boolean;
 }
 
 /**
@@ -72,7 +74,7 @@ export class Acquirer {
     this.p.assertOpen();
     this.p.held.acquireStarted();
     // Timed here rather than by a wrapper: no promise of its own, and no clock read without instrumentation.
-    const onAcquired = this.p.onAcquired;
+    const onAcquired = this.p.onAcquired && (this.p.timesAcquisitions?.() ?? true) ? this.p.onAcquired : undefined;
     const startedAt = onAcquired ? monotonicNow() : 0;
     let outcome: AcquireOutcome = "error";
     try {

@@ -39,6 +39,11 @@ export interface Instrumentation {
    * collected, so holding a lock costs nothing). The returned function is called by terminate().
    */
   attach(heldLocks: () => number): () => void;
+  /**
+   * Whether acquisitions are worth timing now (false: nothing would record them, e.g. no SDK registered); asked at
+   * the start of each acquisition, so it must be cheap. Left out: always.
+   */
+  timesAcquisitions?(): boolean;
   /** An acquisition attempt ended after `durationMs` (round trips, a takeover, a first liveness write included). */
   acquired(outcome: AcquireOutcome, durationMs: number): void;
   /** An acquisition took over the lock of a holder whose liveness record was gone. */

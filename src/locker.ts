@@ -104,6 +104,7 @@ export class Locker {
       isTerminated: () => this.#terminated,
       onTakeover: instrumentation && (() => instrumentation.tookOver()),
       onAcquired: instrumentation && ((outcome, ms) => instrumentation.acquired(outcome, ms)),
+      timesAcquisitions: instrumentation?.timesAcquisitions && (() => instrumentation.timesAcquisitions!()),
     }));
     let onLost = emit("lost_lock");
     if (instrumentation) {

@@ -16,7 +16,7 @@ export { METRICS, SPAN_NAME, ATTRIBUTES };
 export type { AcquireOutcome, Instrumentation, LostReason, RunOutcome, RunSpan };
 
 /** What the adapter uses of @opentelemetry/api. */
-export type OpenTelemetryApi = Pick<typeof import("@opentelemetry/api"), "context" | "metrics" | "trace" | "SpanStatusCode">;
+export type OpenTelemetryApi = Pick<typeof import("@opentelemetry/api"), "context" | "metrics" | "trace" | "SpanStatusCode" | "createNoopMeter">;
 
 /** Options of {@link openTelemetry}. */
 export interface OpenTelemetryOptions {
@@ -57,6 +57,8 @@ class OpenTelemetryInstrumentation implements Instrumentation {
   /** Made on first use, not when openTelemetry() is called: an application often builds its Locker before it starts the SDK. */
   #instruments: Instruments | undefined;
   #meterProvider: MeterProvider | undefined;
+  /** The meter is the API's no-op one (no SDK registered): acquisitions need not even be timed. */
+  #noopMeter = false;
   #tracer: Tracer | undefined;
   readonly #heldSources = new Set<() => number>();
 
@@ -70,27 +72,63 @@ class OpenTelemetryInstrumentation implements Instrumentation {
     return () => void this.#heldSources.delete(heldLocks);
   }
 
+  // Each hook runs inside the lock machinery: a meter or SDK that throws must not fail an acquire or a release, so
+  // what it throws is dropped (telemetry is best effort; the lock is not).
+
+  timesAcquisitions(): boolean {
+    try {
+      this.#use();
+      return !this.#noopMeter;
+    } catch {
+      return false;
+    }
+  }
+
   acquired(outcome: AcquireOutcome, durationMs: number): void {
-    const i = this.#use();
-    i.acquireDuration.record(durationMs / 1000, ACQUIRE[outcome]);
-    i.acquisitions.add(1, ACQUIRE[outcome]);
+    try {
+      const i = this.#use();
+      i.acquireDuration.record(durationMs / 1000, ACQUIRE[outcome]);
+      i.acquisitions.add(1, ACQUIRE[outcome]);
+    } catch {
+      // see above
+    }
   }
 
   tookOver(): void {
-    this.#use().takeovers.add(1);
+    try {
+      this.#use().takeovers.add(1);
+    } catch {
+      // see above
+    }
   }
 
   lost(error: LockError): void {
-    this.#use().lost.add(1, LOST[lostReason(error)]);
+    try {
+      this.#use().lost.add(1, LOST[lostReason(error)]);
+    } catch {
+      // see above
+    }
   }
 
   livenessWritten(durationMs: number, ok: boolean): void {
-    const i = this.#use();
-    i.writeDuration.record(durationMs / 1000, ok ? WRITE.ok : WRITE.failed);
-    if (!ok) i.writeFailures.add(1);
+    try {
+      const i = this.#use();
+      i.writeDuration.record(durationMs / 1000, ok ? WRITE.ok : WRITE.failed);
+      if (!ok) i.writeFailures.add(1);
+    } catch {
+      // see above
+    }
   }
 
   startRun(key: string, traceName: string | undefined): RunSpan | undefined {
+    try {
+      return this.#startRun(key, traceName);
+    } catch {
+      return undefined; // a tracer that throws: the run goes untraced
+    }
+  }
+
+  #startRun(key: string, traceName: string | undefined): RunSpan | undefined {
     const provider = this.o.tracerProvider ?? this.api.trace.getTracerProvider();
     // No SDK registered (the global provider is a proxy without a delegate): no span at all, not even a non-recording one.
     if (isProxyWithoutDelegate(provider)) return undefined;
@@ -117,6 +155,7 @@ class OpenTelemetryInstrumentation implements Instrumentation {
 
   #create(provider: MeterProvider): Instruments {
     const meter = provider.getMeter("pulselock");
+    this.#noopMeter = meter === this.api.createNoopMeter();
     const seconds = { unit: "s", advice: { explicitBucketBoundaries: SECONDS_BUCKETS } };
     const held = meter.createObservableUpDownCounter(METRICS.held, { unit: "{lock}", description: "Locks held by this process's Lockers" });
     held.addCallback((result: ObservableResult) => {
@@ -147,18 +186,26 @@ class OpenTelemetryRunSpan implements RunSpan {
   }
 
   acquired(lockData: LockData): void {
-    // A token is Redis TIME in µs (below 2^53): exact as a number attribute.
-    this.span.setAttribute(ATTRIBUTES.fencingToken, lockData.fencingToken);
-    this.span.setAttribute(ATTRIBUTES.ownerHash, lockData.ownerHash);
+    try {
+      // A token is Redis TIME in µs (below 2^53): exact as a number attribute.
+      this.span.setAttribute(ATTRIBUTES.fencingToken, lockData.fencingToken);
+      this.span.setAttribute(ATTRIBUTES.ownerHash, lockData.ownerHash);
+    } catch {
+      // a span that throws must not keep the job from starting
+    }
   }
 
   end(outcome: RunOutcome, error?: unknown): void {
-    this.span.setAttribute(ATTRIBUTES.runOutcome, outcome);
-    if (error !== undefined) {
-      this.span.recordException(error instanceof Error ? error : String(error));
-      this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    try {
+      this.span.setAttribute(ATTRIBUTES.runOutcome, outcome);
+      if (error !== undefined) {
+        this.span.recordException(error instanceof Error ? error : String(error));
+        this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      }
+      this.span.end();
+    } catch {
+      // nor change what the run answers
     }
-    this.span.end();
   }
 }
 

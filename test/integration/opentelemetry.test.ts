@@ -211,3 +211,22 @@ describe("OpenTelemetry spans", () => {
     expect(child.spanContext().traceId).toBe(run.spanContext().traceId);
   });
 });
+
+describe("OpenTelemetry that throws", () => {
+  it("a meter and a tracer that throw on every call fail no acquire, run or release: telemetry is best effort", async () => {
+    const boom = () => {
+      throw new Error("broken SDK");
+    };
+    const instrumentation = openTelemetry({
+      meterProvider: { getMeter: boom } as unknown as MeterProvider,
+      tracerProvider: { getTracer: boom } as unknown as BasicTracerProvider,
+    });
+    const locker = h.locker({ instrumentation });
+    const key = uniqueKey("otel-broken");
+    expect(await locker.acquireAndRun(key, async () => "ran")).toEqual({ status: LockStatus.SUCCESS, result: "ran" });
+    const res = await locker.acquire(key);
+    expect(res.status).toBe(LockStatus.SUCCESS);
+    if (res.status !== LockStatus.SUCCESS) return;
+    expect((await locker.release(key, res.lockData)).status).toBe(LockStatus.SUCCESS);
+  });
+});
