@@ -1,5 +1,5 @@
 /*
- * Loads an optional peer dependency if it is installed, without a static
+ * Loads an optional peer dependency if it can be loaded, without a static
  * import: a bundler (Next.js, esbuild) must not try to bundle a package the
  * application may not have, and a process without it must load nothing.
  */
@@ -7,18 +7,18 @@ import { createRequire } from "node:module";
 
 /**
  * The package `name` as require() finds it from pulselock's own location, or
- * undefined when it is not installed. Any other failure (a broken install)
- * throws: it should not pass for "not installed".
+ * undefined when it cannot be loaded: not installed, or inside a bundle whose
+ * require() resolves nothing at run time (Next.js's Turbopack and webpack
+ * answer "Cannot find module as expression is too dynamic"). What it serves
+ * is optional by definition, so no failure here may fail the caller.
  */
 export function requireOptional(name: string): unknown {
-  // The CommonJS build's own require (jest's, under jest); the ESM build's made from its URL.
-  const load =
-    typeof module === "object" && module !== null && typeof module.require === "function" ? module.require.bind(module) : createRequire(import.meta.url);
   try {
+    // The CommonJS build's own require (jest's, under jest); the ESM build's made from its URL.
+    const load =
+      typeof module === "object" && module !== null && typeof module.require === "function" ? module.require.bind(module) : createRequire(import.meta.url);
     return load(name);
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if ((code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") && String((error as Error).message).includes(`'${name}'`)) return undefined;
-    throw error;
+  } catch {
+    return undefined;
   }
 }
