@@ -1,22 +1,11 @@
-import { Batcher, type SendHooks } from "./batcher";
+import type { Batcher, SendHooks } from "./batcher";
 import type { RedisDatabase } from "./database";
-import { RedisCommandError } from "./errors";
 import { ACQUIRE, acquireCall, decodeAcquireReply, type AcquireOutcome, type AcquireRequest } from "./scripts/acquire";
 import { RELEASE, decodeReleaseReply, releaseCall, type ReleaseRequest } from "./scripts/release";
-import { withTimeout } from "./timers";
+import { boundedRelease, scriptBatcher } from "./script-batcher";
 
 export { waitFlagKey } from "./wait-flag-key";
 export type { AcquireOutcome, AcquireRequest, ReleaseRequest };
-
-/**
- * Batching (see Batcher): a batch of 100 keeps one script under ~0.5 ms of
- * Redis time, and with 2 batches in flight a second one can leave while the
- * first is out, so that calls do not queue behind a slow HTTP round trip for
- * long. Smaller batches with more in flight were measured and not faster
- * (docs/benchmarks.md).
- */
-const MAX_BATCH = 100;
-const MAX_BATCHES_IN_FLIGHT = 2;
 
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
 export function publishMode(db: RedisDatabase): string {
@@ -35,36 +24,25 @@ export class LockBatches {
 
   constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
     const cluster = !!db.transport.isCluster;
-    const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
     const ttl = String(options.lockTtlMs);
-    const scope = options.requestScoped ? "request" : "turn";
-    this.#acquire = new Batcher<AcquireRequest, AcquireOutcome>(
+    this.#acquire = scriptBatcher<AcquireRequest, AcquireOutcome>(
+      db,
+      options.requestScoped,
       async (locks) => {
         // On a single Redis the script also checks our liveness record (a cluster cannot: another slot).
         const { keys, args } = acquireCall(locks, ttl, cluster ? undefined : db.processKey(locks[0]!.processHash));
         return decodeAcquireReply(await db.run(ACQUIRE, keys, args), locks.length);
       },
       (first, lock) => lock.processHash === first.processHash,
-      size,
-      inFlight,
-      scope,
     );
-    const timeoutMs = options.lockRecheckMs;
-    this.#release = new Batcher<ReleaseRequest, unknown>(
+    this.#release = scriptBatcher<ReleaseRequest, unknown>(
+      db,
+      options.requestScoped,
       async (locks) => {
-        // Bounded, one timer per batch: a release that times out and lands later is harmless (a compare-and-delete).
         const { keys, args } = releaseCall(locks, publishMode(db));
-        const reply = await withTimeout(
-          db.run(RELEASE, keys, args),
-          timeoutMs,
-          () => new RedisCommandError("release", "TIMEOUT", true, `no reply within ${timeoutMs} ms`),
-        );
-        return decodeReleaseReply(reply, locks.length);
+        return decodeReleaseReply(await boundedRelease(db, RELEASE, keys, args, options.lockRecheckMs), locks.length);
       },
       () => true,
-      size,
-      inFlight,
-      scope,
     );
   }
 

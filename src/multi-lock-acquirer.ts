@@ -1,5 +1,5 @@
 import type { Acquirer } from "./acquirer";
-import { Batcher } from "./batcher";
+import type { Batcher } from "./batcher";
 import type { RedisDatabase } from "./database";
 import type { DatabaseHandle } from "./database-handle";
 import { LivenessError } from "./errors";
@@ -13,6 +13,7 @@ import type { ProcessIdentity } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
+import { scriptBatcher } from "./script-batcher";
 import { ACQUIRE_ALL, acquireAllCall, decodeAcquireAllReply, type AcquireAllOutcome, type AcquireAllRequest } from "./scripts/acquire-all";
 import { LockStatus } from "./statuses";
 
@@ -39,7 +40,6 @@ const ROLLBACK_ATTEMPTS = 3;
  * most 10 sets, so that a call of sets of the largest size (100 keys) stays at 1,000 keys; 2 calls in flight.
  */
 const MAX_SETS_PER_CALL = 10;
-const MAX_CALLS_IN_FLIGHT = 2;
 
 export interface MultiLockAcquirerParams {
   database: DatabaseHandle;
@@ -74,7 +74,9 @@ export class MultiLockAcquirer {
     if (this.#batches?.db === db) return this.#batches.batcher;
     const cluster = !!db.transport.isCluster;
     const ttl = String(this.p.lockTtlMs);
-    const batcher = new Batcher<AcquireAllRequest, AcquireAllOutcome>(
+    const batcher = scriptBatcher<AcquireAllRequest, AcquireAllOutcome>(
+      db,
+      this.p.requestScoped,
       async (sets) => {
         // On a single Redis the script also checks our liveness record (a cluster cannot: another slot).
         const { keys, args } = acquireAllCall(sets, ttl, cluster ? undefined : db.processKey(sets[0]!.processHash));
@@ -85,9 +87,7 @@ export class MultiLockAcquirer {
         );
       },
       (first, set) => set.processHash === first.processHash,
-      cluster ? 1 : MAX_SETS_PER_CALL,
-      cluster ? Infinity : MAX_CALLS_IN_FLIGHT,
-      this.p.requestScoped ? "request" : "turn",
+      MAX_SETS_PER_CALL,
     );
     this.#batches = { db, batcher };
     return batcher;

@@ -1,6 +1,5 @@
-import { Batcher } from "./batcher";
+import type { Batcher } from "./batcher";
 import type { RedisDatabase } from "./database";
-import { RedisCommandError } from "./errors";
 import { publishMode } from "./lock-batches";
 import {
   SEMAPHORE_ACQUIRE,
@@ -10,11 +9,7 @@ import {
   type SemaphoreAcquireRequest,
 } from "./scripts/semaphore-acquire";
 import { SEMAPHORE_RELEASE, decodeSemaphoreReleaseReply, semaphoreReleaseCall, type SemaphoreReleaseRequest } from "./scripts/semaphore-release";
-import { withTimeout } from "./timers";
-
-/** As for locks (src/lock-batches.ts): up to 100 per script call, 2 calls in flight. */
-const MAX_BATCH = 100;
-const MAX_BATCHES_IN_FLIGHT = 2;
+import { boundedRelease, scriptBatcher } from "./script-batcher";
 
 /**
  * A Locker's permit acquisitions and releases, sent in batches of one script call each, as its lock calls are
@@ -27,35 +22,24 @@ export class SemaphoreBatches {
 
   constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
     const cluster = !!db.transport.isCluster;
-    const [size, inFlight] = cluster ? [1, Infinity] : [MAX_BATCH, MAX_BATCHES_IN_FLIGHT];
-    const scope = options.requestScoped ? "request" : "turn";
-    this.#acquire = new Batcher<SemaphoreAcquireRequest, SemaphoreAcquireOutcome>(
+    this.#acquire = scriptBatcher<SemaphoreAcquireRequest, SemaphoreAcquireOutcome>(
+      db,
+      options.requestScoped,
       async (requests) => {
         // On a single Redis the script also checks our liveness record (a cluster cannot: another slot).
         const { keys, args } = semaphoreAcquireCall(requests, options.lockTtlMs, cluster ? undefined : db.processKey(requests[0]!.owner.processHash));
         return decodeSemaphoreAcquireReply(await db.run(SEMAPHORE_ACQUIRE, keys, args), requests.length);
       },
       (first, r) => r.owner.processHash === first.owner.processHash,
-      size,
-      inFlight,
-      scope,
     );
-    const timeoutMs = options.lockRecheckMs;
-    this.#release = new Batcher<SemaphoreReleaseRequest, unknown>(
+    this.#release = scriptBatcher<SemaphoreReleaseRequest, unknown>(
+      db,
+      options.requestScoped,
       async (requests) => {
-        // Bounded: a release that times out and lands later is harmless (an HDEL of the caller's own field).
         const { keys, args } = semaphoreReleaseCall(requests, publishMode(db));
-        const reply = await withTimeout(
-          db.run(SEMAPHORE_RELEASE, keys, args),
-          timeoutMs,
-          () => new RedisCommandError("semaphore-release", "TIMEOUT", true, `no reply within ${timeoutMs} ms`),
-        );
-        return decodeSemaphoreReleaseReply(reply, requests.length);
+        return decodeSemaphoreReleaseReply(await boundedRelease(db, SEMAPHORE_RELEASE, keys, args, options.lockRecheckMs), requests.length);
       },
       () => true,
-      size,
-      inFlight,
-      scope,
     );
   }
 
