@@ -8,7 +8,7 @@ import { decodeLockRecord, ownLockData, ownerOf } from "./lock-record";
 import { isProcessAlive } from "./lock-reads";
 import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
-import type { AcquireOutcome } from "./instrumentation";
+import type { AcquireOutcome, Instrumentation } from "./instrumentation";
 import type { ProcessIdentity, Unsent } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
@@ -37,12 +37,8 @@ export interface AcquirerParams {
   /** Throws when the Locker was terminated. */
   assertOpen: () => void;
   isTerminated: () => boolean;
-  /** Instrumentation: a dead holder's lock was taken over. */
-  onTakeover?: () => void;
-  /** Instrumentation only: an acquisition ended, how and after how long (ms). */
-  onAcquired?: (outcome: AcquireOutcome, durationMs: number) => void;
-  /** Instrumentation only: whether this acquisition is worth timing (nothing records it otherwise). */
-  timesAcquisitions?: () => boolean;
+  /** Where acquisitions and takeovers are reported, if anywhere. */
+  instrumentation?: Instrumentation;
 }
 
 /**
@@ -74,8 +70,9 @@ export class Acquirer {
     this.p.assertOpen();
     this.p.held.acquireStarted();
     // Timed here rather than by a wrapper: no promise of its own, and no clock read without instrumentation.
-    const onAcquired = this.p.onAcquired && (this.p.timesAcquisitions?.() ?? true) ? this.p.onAcquired : undefined;
-    const startedAt = onAcquired ? monotonicNow() : 0;
+    const instrumentation = this.p.instrumentation;
+    const timed = !!instrumentation && (instrumentation.timesAcquisitions?.() ?? true);
+    const startedAt = timed ? monotonicNow() : 0;
     let outcome: AcquireOutcome = "error";
     try {
       // Known values are not awaited: each await costs a promise and a microtask on every acquire.
@@ -112,7 +109,7 @@ export class Acquirer {
       }
     } finally {
       this.p.held.acquireEnded(waitUntil);
-      onAcquired?.(outcome, monotonicNow() - startedAt);
+      if (timed) instrumentation!.acquired(outcome, monotonicNow() - startedAt);
     }
   }
 
@@ -169,7 +166,7 @@ export class Acquirer {
         throw error;
       }
       if (res.kind === "lapsed") return { status: "LAPSED" };
-      if (victim && res.kind === "taken") this.p.onTakeover?.();
+      if (victim && res.kind === "taken") this.p.instrumentation?.tookOver();
       if (res.kind === "taken") return { status: LockStatus.SUCCESS, lockData: ownLockData(owner, res.token, res.ms), sentAt };
       const lockData = decodeLockRecord(key, redisKey, res.record);
       // Our own record under this very seq: the call ran twice (a client resent it after a reconnect), and the first took the lock.

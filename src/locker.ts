@@ -102,9 +102,7 @@ export class Locker {
       releaser,
       assertOpen: () => this.#assertOpen(),
       isTerminated: () => this.#terminated,
-      onTakeover: instrumentation && (() => instrumentation.tookOver()),
-      onAcquired: instrumentation && ((outcome, ms) => instrumentation.acquired(outcome, ms)),
-      timesAcquisitions: instrumentation?.timesAcquisitions && (() => instrumentation.timesAcquisitions!()),
+      instrumentation,
     }));
     let onLost = emit("lost_lock");
     if (instrumentation) {
