@@ -1,5 +1,5 @@
 import Redis from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RedisDatabase } from "pulselock";
 import { isRedisCommandError } from "../../src/errors";
 import { decodeLockRecord, ownLockData } from "../../src/lock-record";
@@ -7,7 +7,7 @@ import { ACQUIRE_ALL, acquireAllCall, decodeAcquireAllReply, type AcquireAllRequ
 import { RELEASE, releaseCall } from "../../src/scripts/release";
 import { randomHex } from "../../src/timers";
 import { waitFlagKey } from "../../src/wait-flag-key";
-import { startRedis } from "../support/redis-server.mjs";
+import { FUTURE, useScriptServer } from "../support/script-server";
 
 /**
  * ACQUIRE_ALL end to end on a real redis-server, through its encoder, the
@@ -15,28 +15,14 @@ import { startRedis } from "../support/redis-server.mjs";
  * what the keys hold afterwards, and records that decodeLockRecord() reads
  * back as the lock asked for.
  */
-let server: Awaited<ReturnType<typeof startRedis>>;
+
+const redis = useScriptServer("aa");
+const { liveProcess } = redis;
 let client: Redis;
 let db: RedisDatabase;
-/** A token beyond any Redis TIME in µs of this century: where the script must pass a previous token, not take TIME. */
-const FUTURE = 9_000_000_000_000_000;
-
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Redis(server.url);
-  db = new RedisDatabase(new Redis(server.url), { prefix: `aa${randomHex(3)}:` });
+beforeAll(() => {
+  ({ client, db } = redis);
 });
-afterAll(async () => {
-  client?.disconnect();
-  await db?.close();
-  await server?.close();
-});
-
-async function liveProcess(): Promise<string> {
-  const processHash = randomHex(16);
-  await client.set(db.processKey(processHash), "1", "PX", 60_000);
-  return processHash;
-}
 
 const names = (label: string, n: number) => Array.from({ length: n }, (_, i) => `${label}-${i}-${randomHex(4)}`);
 const record = (token: number | string, processHash: string, seq: string, traceField = "") =>

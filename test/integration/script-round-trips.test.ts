@@ -1,5 +1,5 @@
 import Redis from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RedisDatabase } from "pulselock";
 import { isCorruptRecordError, isRedisCommandError } from "../../src/errors";
 import { LockBatches, waitFlagKey } from "../../src/lock-batches";
@@ -11,7 +11,7 @@ import { releaseResult, type ReleaseRequest } from "../../src/scripts/release";
 import { REPORT, reportArgs, reportLapsed } from "../../src/scripts/report";
 import { LockStatus } from "../../src/statuses";
 import { randomHex } from "../../src/timers";
-import { startRedis } from "../support/redis-server.mjs";
+import { FUTURE, uniqueName, useScriptServer } from "../support/script-server";
 import { waitFor } from "../support/wait-for";
 
 /**
@@ -21,33 +21,18 @@ import { waitFor } from "../support/wait-for";
  * records the scripts write are read back with decodeLockRecord(), so the
  * layout of src/lock-record.ts and the Lua side of it must agree.
  */
-let server: Awaited<ReturnType<typeof startRedis>>;
+let batches: LockBatches;
+
+const redis = useScriptServer("rt");
+const { liveProcess } = redis;
 let client: Redis;
 let db: RedisDatabase;
-let batches: LockBatches;
-/** A token beyond any Redis TIME in µs of this century: where a script must pass a previous token, not take TIME. */
-const FUTURE = 9_000_000_000_000_000;
-
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Redis(server.url);
-  db = new RedisDatabase(new Redis(server.url), { prefix: `rt${randomHex(3)}:` });
+beforeAll(() => {
+  ({ client, db } = redis);
   batches = new LockBatches(db, { lockTtlMs: 60_000, lockRecheckMs: 5_000, requestScoped: false });
 });
-afterAll(async () => {
-  client?.disconnect();
-  await db?.close();
-  await server?.close();
-});
 
-/** A fresh process identity whose liveness record exists, as the acquire script checks. */
-async function liveProcess(): Promise<string> {
-  const processHash = randomHex(16);
-  await client.set(db.processKey(processHash), "1", "PX", 60_000);
-  return processHash;
-}
-
-const name = (label: string) => `${label}-${randomHex(4)}`;
+const name = uniqueName;
 const record = (token: number | string, processHash: string, seq: string, traceField = "") =>
   `pl1|${token}|1700000000000|1700000000000|${processHash}|${seq}|${traceField}`;
 
@@ -153,7 +138,7 @@ describe("RELEASE through LockBatches", () => {
     const taken = await batches.acquire({ redisKey, processHash, seq: "1", trace: undefined, waitFlagMs: "" });
     expect(taken.kind).toBe("taken");
     await batches.acquire({ redisKey, processHash: await liveProcess(), seq: "9", trace: undefined, waitFlagMs: "5000" }); // a waiter flags it
-    const subscriber = new Redis(server.url);
+    const subscriber = client.duplicate();
     const woken: string[] = [];
     try {
       subscriber.on("message", (channel: string) => woken.push(channel));

@@ -1,5 +1,5 @@
 import Redis from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RedisDatabase } from "pulselock";
 import { isCorruptRecordError } from "../../src/errors";
 import { semaphoreKey } from "../../src/keys";
@@ -11,36 +11,24 @@ import { decodePermit, permitField } from "../../src/semaphore-record";
 import { LockStatus } from "../../src/statuses";
 import { randomHex } from "../../src/timers";
 import { waitFlagKey } from "../../src/wait-flag-key";
-import { startRedis } from "../support/redis-server.mjs";
+import { uniqueName, useScriptServer } from "../support/script-server";
 
 /**
  * The semaphore scripts end to end on a real redis-server, through their own encoders and decoders and db.run:
  * the decoded answers and what the hash holds afterwards. Permits the scripts write are read back with
  * decodePermit(), so the layout of src/semaphore-record.ts and its Lua side must agree.
  */
-let server: Awaited<ReturnType<typeof startRedis>>;
-let client: Redis;
-let db: RedisDatabase;
 const TTL = 60_000;
 
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Redis(server.url);
-  db = new RedisDatabase(new Redis(server.url), { prefix: `srt${randomHex(3)}:` });
-});
-afterAll(async () => {
-  client?.disconnect();
-  await db?.close();
-  await server?.close();
+const redis = useScriptServer("srt");
+const { liveProcess } = redis;
+let client: Redis;
+let db: RedisDatabase;
+beforeAll(() => {
+  ({ client, db } = redis);
 });
 
-async function liveProcess(): Promise<string> {
-  const processHash = randomHex(16);
-  await client.set(db.processKey(processHash), "1", "PX", 60_000);
-  return processHash;
-}
-
-const name = (label: string) => `${label}-${randomHex(4)}`;
+const name = uniqueName;
 
 type Ask = Partial<Omit<SemaphoreAcquireRequest, "redisKey">> & { owner: SemaphoreAcquireRequest["owner"]; lockTtlMs?: number };
 
@@ -188,7 +176,7 @@ describe("SEMAPHORE_EXTEND, SEMAPHORE_READ and SEMAPHORE_RELEASE", () => {
     expect(decodeSemaphoreReadReply(await db.run(SEMAPHORE_READ, [redisKey], [`${a}|1`]))).toHaveLength(1);
     expect(decodeSemaphoreReadReply(await db.run(SEMAPHORE_READ, [redisKey], [`${a}|2`]))).toEqual([]);
 
-    const subscriber = new Redis(server.url);
+    const subscriber = client.duplicate();
     const woken: string[] = [];
     subscriber.on("message", (channel: string) => woken.push(channel));
     await subscriber.subscribe(redisKey);
