@@ -65,6 +65,23 @@ export function faultsSuite(h: Harness): void {
       expect(await h.ctx.admin("TYPE", h.fullKey(db, key))).toBe("hash");
     });
 
+    it("a lock key overwritten with another type fails its own release with WRONGTYPE, while its batch's other releases succeed", async () => {
+      const db = h.ctx.database();
+      const locker = h.locker({ db });
+      const [bad, good] = [uniqueKey("wrongtype-release"), uniqueKey("wrongtype-neighbour")];
+      const [a, b] = [await locker.acquire(bad), await locker.acquire(good)];
+      if (a.status !== LockStatus.SUCCESS || b.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      await h.ctx.admin("DEL", h.fullKey(db, bad));
+      await h.ctx.admin("HSET", h.fullKey(db, bad), "field", "value");
+      // Released in one turn: on a single Redis both travel in one script call.
+      const [refused, released] = await Promise.all([locker.release(bad, a.lockData).catch((e: unknown) => e), locker.release(good, b.lockData)]);
+      expect(isRedisCommandError(refused)).toBe(true);
+      expect((refused as { code?: string }).code).toBe("WRONGTYPE");
+      expect(released.status).toBe(LockStatus.SUCCESS);
+      expect(await h.ctx.admin("TYPE", h.fullKey(db, bad))).toBe("hash");
+      expect(await h.ctx.admin("EXISTS", h.fullKey(db, good))).toBe(0);
+    });
+
     it("NOSCRIPT after SCRIPT FLUSH falls back to EVAL, in the main thread and the liveness thread", async () => {
       const locker = h.locker();
       const key = uniqueKey("noscript");
