@@ -71,9 +71,10 @@ export class Batcher<E, R> {
   /**
    * @param send runs one batch; it resolves with one result per entry, in order.
    * @param sameBatch whether an entry may join the batch that `first` opens.
-   * @param maxSize at most this many entries per batch (1 on a cluster, where keys of several slots cannot share a script).
+   * @param maxSize at most this much per batch, counted by `sizeOf` (1 on a cluster, where keys of several slots cannot share a script).
    * @param maxInFlight at most this many batches out at once; ignored in "request" scope, where no call waits for another's batch.
    * @param scope "request" on runtimes with request contexts (see above).
+   * @param sizeOf what an entry counts towards maxSize (1 each by default; a batch's first entry goes in whatever its size).
    */
   constructor(
     readonly send: (entries: E[]) => Promise<(R | Error)[]>,
@@ -81,6 +82,7 @@ export class Batcher<E, R> {
     readonly maxSize: number,
     readonly maxInFlight: number,
     readonly scope: BatchScope = "turn",
+    readonly sizeOf: (entry: E) => number = () => 1,
   ) {
     if (scope === "request") this.maxInFlight = Infinity;
   }
@@ -106,9 +108,15 @@ export class Batcher<E, R> {
     while (this.#inFlight < this.maxInFlight && this.#queue.length > 0) {
       const first = this.#queue[0]!.entry;
       const batch: Pending<E, R>[] = [];
-      for (let i = 0; i < this.#queue.length && batch.length < this.maxSize;) {
-        if (this.sameBatch(first, this.#queue[i]!.entry)) batch.push(...this.#queue.splice(i, 1));
-        else i++;
+      for (let i = 0, size = 0; i < this.#queue.length && size < this.maxSize;) {
+        const entry = this.#queue[i]!.entry;
+        if (!this.sameBatch(first, entry)) {
+          i++;
+          continue;
+        }
+        size += this.sizeOf(entry);
+        if (batch.length > 0 && size > this.maxSize) break;
+        batch.push(...this.#queue.splice(i, 1));
       }
       this.#inFlight++;
       // Sent here, not a microtask later: a lone call's batch leaves a hop sooner, and costs two promises fewer.

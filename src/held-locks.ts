@@ -81,7 +81,7 @@ export class HeldLocks {
       stopWriting();
       release();
     };
-    this.#held.set(ownerHash, { ...own, byRun, end, waitUntil });
+    this.#held.set(ownerHash, { key: own.key, owner: own.owner, byRun, end, waitUntil });
   }
 
   /**

@@ -13,7 +13,7 @@ import type { ProcessIdentity } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
-import { scriptBatcher } from "./script-batcher";
+import { MAX_BATCH, scriptBatcher } from "./script-batcher";
 import { ACQUIRE_ALL, acquireAllCall, decodeAcquireAllReply, type AcquireAllOutcome, type AcquireAllRequest } from "./scripts/acquire-all";
 import { LockStatus } from "./statuses";
 
@@ -36,10 +36,11 @@ type GroupAttempt =
 const ROLLBACK_ATTEMPTS = 3;
 
 /**
- * Concurrent sets share one ACQUIRE_ALL call (as single acquisitions share one ACQUIRE, src/lock-batches.ts): at
- * most 10 sets, so that a call of sets of the largest size (100 keys) stays at 1,000 keys; 2 calls in flight.
+ * Concurrent sets share one ACQUIRE_ALL call (as single acquisitions share one ACQUIRE, src/lock-batches.ts), counted
+ * by their keys: at most as many keys as a batch of single locks has locks (MAX_BATCH), which bounds one call's Redis
+ * time the same way, but at least one set (of up to 100 keys); 2 calls in flight.
  */
-const MAX_SETS_PER_CALL = 10;
+const setKeys = (set: AcquireAllRequest): number => set.redisKeys.length;
 
 export interface MultiLockAcquirerParams {
   database: DatabaseHandle;
@@ -87,7 +88,8 @@ export class MultiLockAcquirer {
         );
       },
       (first, set) => set.processHash === first.processHash,
-      MAX_SETS_PER_CALL,
+      MAX_BATCH,
+      setKeys,
     );
     this.#batches = { db, batcher };
     return batcher;

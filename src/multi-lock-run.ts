@@ -20,6 +20,23 @@ export interface MultiLockRunParams {
   onError: (error: unknown) => void;
 }
 
+const SET_RUN = Symbol("pulselock.setRun");
+
+/** What every set's heartbeat inherits, as a single lock's does (lock-run.ts): accessors on a shared prototype, not defined per job. */
+const MULTI_HEARTBEAT_PROTO: object = Object.create(Function.prototype, {
+  signal: {
+    get(this: { [SET_RUN]: MultiLockRun }) {
+      return this[SET_RUN].signal;
+    },
+  },
+  lockData: {
+    get(this: { [SET_RUN]: MultiLockRun }) {
+      return new Map<string, LockData>(this[SET_RUN].runs.map(({ key, run }) => [key, run.lockData]));
+    },
+    enumerable: true,
+  },
+});
+
 /**
  * The life of a held set inside acquireAllAndRun(): one LockRun per key (each
  * with its own extensions, rechecks and self-fencing deadline, counted from
@@ -38,7 +55,18 @@ export class MultiLockRun {
     this.#p = p;
     for (const { key, lockData, sentAt } of p.locks) {
       const ops = lockHoldOps(p.db, key, { processHash: p.identity.processHash, seq: p.seq }, p.options.lockTtlMs);
-      const run = new LockRun({ ...p, key, ops, lockData, sentAt, onLost: (error) => this.#keyLost(error) });
+      const run = new LockRun({
+        key,
+        ops,
+        lockData,
+        identity: p.identity,
+        seq: p.seq,
+        sentAt,
+        options: p.options,
+        liveness: p.liveness,
+        onLost: (error) => this.#keyLost(error),
+        onError: p.onError,
+      });
       this.runs.push({ key, run });
     }
     // A key whose deadline had passed already was lost while the others were still being set up.
@@ -68,14 +96,15 @@ export class MultiLockRun {
 
   /** The heartbeat function handed to the user's job. */
   createHeartbeat(): MultiHeartbeat {
-    const heartbeat = (() => this.heartbeat()) as MultiHeartbeat & { heartbeat: () => Promise<void>; delay: (ms: number) => Promise<void> };
+    const heartbeat = (() => this.heartbeat()) as MultiHeartbeat & {
+      heartbeat: () => Promise<void>;
+      delay: (ms: number) => Promise<void>;
+      [SET_RUN]: MultiLockRun;
+    };
     heartbeat.heartbeat = heartbeat;
     heartbeat.delay = (ms: number) => this.delay(ms);
-    Object.defineProperties(heartbeat, {
-      signal: { get: () => this.signal },
-      lockData: { get: () => new Map<string, LockData>(this.runs.map(({ key, run }) => [key, run.lockData])), enumerable: true },
-    });
-    return heartbeat;
+    heartbeat[SET_RUN] = this;
+    return Object.setPrototypeOf(heartbeat, MULTI_HEARTBEAT_PROTO) as MultiHeartbeat;
   }
 
   /** Heartbeats every key (their extensions and rechecks go out together); throws the first lost key's LockError. */

@@ -16,7 +16,7 @@ const MAX_BATCHES_IN_FLIGHT = 2;
 
 /**
  * The Batcher of one script's calls on `db`, as every batched call of a Locker is shaped: up to `maxSize` entries
- * per call and 2 calls in flight; one entry per call on a cluster, where keys of several slots cannot share a
+ * (or keys, when `sizeOf` counts an entry's keys) per call and 2 calls in flight; one entry per call on a cluster, where keys of several slots cannot share a
  * script; batches of one request only where requests are scoped (Cloudflare Workers).
  */
 export function scriptBatcher<E, R>(
@@ -25,9 +25,10 @@ export function scriptBatcher<E, R>(
   send: (entries: E[]) => Promise<(R | Error)[]>,
   sameBatch: (first: E, entry: E) => boolean,
   maxSize = MAX_BATCH,
+  sizeOf?: (entry: E) => number,
 ): Batcher<E, R> {
   const cluster = !!db.transport.isCluster;
-  return new Batcher<E, R>(send, sameBatch, cluster ? 1 : maxSize, cluster ? Infinity : MAX_BATCHES_IN_FLIGHT, requestScoped ? "request" : "turn");
+  return new Batcher<E, R>(send, sameBatch, cluster ? 1 : maxSize, cluster ? Infinity : MAX_BATCHES_IN_FLIGHT, requestScoped ? "request" : "turn", sizeOf);
 }
 
 /**

@@ -52,6 +52,24 @@ describe("Batcher", () => {
     expect(await Promise.all(calls)).toEqual(["A", "B", "C", "D", "E", "F"]);
   });
 
+  it("counts entries by sizeOf against maxSize (a multi-key set by its keys): a batch stops before the entry that would pass it, and an entry larger than maxSize still goes, alone", async () => {
+    const { batches, send } = manualSend();
+    // The size of "k5" is 5: a set of 5 keys.
+    const b = new Batcher<string, string>(
+      send,
+      () => true,
+      6,
+      4,
+      "turn",
+      (e) => Number(e.slice(1)),
+    );
+    const calls = ["k3", "k2", "k2", "k9", "k1"].map((e) => b.call(e));
+    await nextTurn();
+    expect(batches.map((x) => x.entries)).toEqual([["k3", "k2"], ["k2"], ["k9"], ["k1"]]);
+    batches.forEach((x) => x.settle(x.entries.map((e) => e.toUpperCase())));
+    expect(await Promise.all(calls)).toEqual(["K3", "K2", "K2", "K9", "K1"]);
+  });
+
   it("puts only entries that may share a batch together, in order, and leaves the rest for the next", async () => {
     const { batches, send } = manualSend();
     const b = new Batcher<string, string>(send, (first, e) => first[0] === e[0], 100, 1);
