@@ -126,7 +126,7 @@ export class MultiLockAcquirer {
         }
         if (!refused && !this.p.isTerminated() && this.p.identity.isAlive(identity)) {
           try {
-            for (const { key } of taken) await db.replicated("acquire", db.lockKey(key));
+            if (db.waitForReplicas > 0) for (const { key } of taken) await db.replicated("acquire", db.lockKey(key));
           } catch (error) {
             // Not on enough replicas: a failover could lose it, so the set does not count as held.
             await this.#rollback(taken, identity, seq, trace);
