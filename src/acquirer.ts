@@ -9,14 +9,12 @@ import { isProcessAlive } from "./lock-reads";
 import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { AcquireOutcome, Instrumentation } from "./instrumentation";
-import type { ProcessIdentity, Unsent } from "./process-identity";
+import { isUnsent, type ProcessIdentity, type Unsent } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
 import { monotonicNow } from "./timers";
-
-const isUnsent = (next: Identity | Promise<Identity> | Unsent): next is Unsent => "send" in next;
 
 /** What an acquisition found: the lock is ours now (with the identity and seq it is held under), or someone else's. */
 export type Acquired =

@@ -7,9 +7,9 @@ import type { HeldLocks } from "./held-locks";
 import type { LockData } from "./lock-data";
 import { decodeLockRecord, formatOwnerHash, ownLockData, ownerOf, type Owner } from "./lock-record";
 import { isProcessAlive } from "./lock-reads";
-import type { Identity, Liveness } from "./liveness";
+import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { slotGroups } from "./multi-lock-keys";
-import type { ProcessIdentity } from "./process-identity";
+import { isUnsent, type ProcessIdentity, type Unsent } from "./process-identity";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
@@ -103,13 +103,19 @@ export class MultiLockAcquirer {
       const db = await this.p.database.get();
       const seq = this.p.acquirer.nextSeq();
       for (let attempt = 0; ; attempt++) {
-        const identity = await (this.p.identity.live() as Identity | Promise<Identity>);
+        // A new identity's first write goes out with the set's call, as with a single lock (Acquirer): where
+        // inOrderWithCalls holds there is no cluster, so the set is one group.
+        const next = this.p.identity.live(inOrderWithCalls(this.p.liveness, db));
+        const unsent = isUnsent(next) ? next : undefined;
+        const identity = isUnsent(next) ? next.identity : await next;
         const taken: TakenKey[] = [];
         let refused: GroupAttempt | undefined;
         for (const group of slotGroups(db, keys)) {
           let res: GroupAttempt;
           try {
-            res = await this.#tryGroup(db, group, identity, seq, trace, waitFlagMs);
+            res = unsent
+              ? await this.#tryGroupWithFirstWrite(db, group, unsent, seq, trace, waitFlagMs)
+              : await this.#tryGroup(db, group, identity, seq, trace, waitFlagMs);
           } catch (error) {
             await this.#rollback(taken, identity, seq, trace);
             throw error;
@@ -151,17 +157,56 @@ export class MultiLockAcquirer {
   }
 
   /**
-   * One slot group, all or nothing: 1 call when every key is free, 2 more (liveness reads of the holders, then a
-   * compare-and-set on them) when each held key's holder is dead.
+   * The first try under a new identity, sent behind its first liveness write (one HTTP request): the script checks
+   * that record after the write, in the same atomic step. It counts once the write succeeded; a try that failed or
+   * found no record is made again after it, as it would have been sent then.
    */
-  async #tryGroup(db: RedisDatabase, group: string[], identity: Identity, seq: string, trace: string | undefined, waitFlagMs: string): Promise<GroupAttempt> {
+  async #tryGroupWithFirstWrite(
+    db: RedisDatabase,
+    group: string[],
+    unsent: Unsent,
+    seq: string,
+    trace: string | undefined,
+    waitFlagMs: string,
+  ): Promise<GroupAttempt> {
+    const { identity, send, written } = unsent;
+    let res: GroupAttempt | undefined;
+    try {
+      res = await this.#tryGroup(db, group, identity, seq, trace, waitFlagMs, send);
+    } catch {
+      res = undefined; // #tryGroup freed what it may have taken; the try is made again once the record is written
+    } finally {
+      send();
+    }
+    try {
+      await written;
+    } catch (error) {
+      if (res?.status === LockStatus.SUCCESS) await this.#rollback(res.locks, identity, seq, trace);
+      throw error;
+    }
+    return res && res.status !== "LAPSED" ? res : this.#tryGroup(db, group, identity, seq, trace, waitFlagMs);
+  }
+
+  /**
+   * One slot group, all or nothing: 1 call when every key is free, 2 more (liveness reads of the holders, then a
+   * compare-and-set on them) when each held key's holder is dead. `before`: sends the identity's first write ahead.
+   */
+  async #tryGroup(
+    db: RedisDatabase,
+    group: string[],
+    identity: Identity,
+    seq: string,
+    trace: string | undefined,
+    waitFlagMs: string,
+    before?: () => void,
+  ): Promise<GroupAttempt> {
     const redisKeys = group.map((key) => db.lockKey(key));
     let victims: (Owner | undefined)[] = [];
     for (let round = 0; ; round++) {
       const sentAt = this.p.liveness.now();
       let reply;
       try {
-        reply = await this.#batcher(db).call({ redisKeys, processHash: identity.processHash, seq, trace, victims, waitFlagMs });
+        reply = await this.#batcher(db).call({ redisKeys, processHash: identity.processHash, seq, trace, victims, waitFlagMs }, before && { before });
       } catch (error) {
         // The script may have run although no reply says so: free what it may have taken (a compare-and-delete on our seq).
         if (mayHaveRun(error))

@@ -18,6 +18,9 @@ export interface Unsent {
   written: Promise<Identity>;
 }
 
+/** Whether live(true) gave a new identity whose first write waits for the caller's call. */
+export const isUnsent = (next: Identity | Promise<Identity> | Unsent): next is Unsent => "send" in next;
+
 export interface ProcessIdentityParams {
   liveness: Liveness;
   reportTtlMs: number;
@@ -62,11 +65,21 @@ export class ProcessIdentity {
    * The identity to acquire under: the current one while alive; else a new one, once its record is written. With
    * `withCall`, a new identity's first write waits for the caller's own call (Unsent): see Acquirer.
    */
+  live(): Identity | Promise<Identity>;
+  live(withCall: boolean): Identity | Promise<Identity> | Unsent;
   live(withCall = false): Identity | Promise<Identity> | Unsent {
     const current = this.#current;
     if (current && this.isAlive(current)) return current;
-    // Not sent yet: a call made meanwhile (in the same task) rides along with it too.
-    if (this.#unsent) return this.#unsent;
+    const unsent = this.#unsent;
+    if (unsent) {
+      // Not sent yet: a call made meanwhile (in the same task) rides along with it too.
+      if (withCall) return unsent;
+      // A caller with no call to carry the write wants an Identity (an Unsent is none): it sends the write now. Where
+      // requests have contexts, batches leave within the task that made their calls, so this caller runs in the
+      // request that made the Unsent and waits on no other's I/O; the call the Unsent waited for still goes behind it.
+      unsent.send();
+      return unsent.written;
+    }
     // Concurrent acquires share one start; where a request must not wait on another's I/O, each writes it itself.
     const pending = this.#pending;
     if (pending) return this.p.liveness.join && this.#starting ? this.#join(this.#starting, pending) : pending;

@@ -1,16 +1,8 @@
-import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { build } from "esbuild";
-import { WORKERD_BUNDLE } from "../support/workerd-bundle.mjs";
-import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Miniflare } from "miniflare";
 import { useUpstashStack } from "../support/upstash-stack";
 import { type ScenarioApp, backgroundJob, concurrentRounds, expectNoCrossRequestTrouble, noKeysLeft } from "../support/lock-scenario";
+import { bundleWorker, exampleWranglerToml, startWorker, usePackedProject } from "../support/packed-worker";
 
 /**
  * examples/cloudflare-worker, bundled against the *packed* package (npm pack,
@@ -20,45 +12,9 @@ import { type ScenarioApp, backgroundJob, concurrentRounds, expectNoCrossRequest
  * waitUntil its own way (per call from ctx, or the global one of
  * "cloudflare:workers" as the Locker's option).
  */
-const run = promisify(execFile);
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const stack = useUpstashStack();
-let scratch: string;
-
-/** The example's wrangler.toml, read as wrangler would for the fields the test needs (flat `key = "value"` lines). */
-function wranglerToml(): Record<string, string> {
-  const text = readFileSync(join(root, "examples/cloudflare-worker/wrangler.toml"), "utf8");
-  return Object.fromEntries([...text.matchAll(/^(\w+) = "([^"]*)"$/gm)].map((m) => [m[1]!, m[2]!]));
-}
-const wrangler = wranglerToml();
-
-beforeAll(async () => {
-  scratch = mkdtempSync(join(tmpdir(), "pulselock-worker-"));
-  const { stdout } = await run("npm", ["pack", "--silent", "--pack-destination", scratch], { cwd: root });
-  const tarball = join(scratch, stdout.trim().split("\n").pop()!);
-  const pkg = join(scratch, "node_modules", "pulselock");
-  mkdirSync(pkg, { recursive: true });
-  await run("tar", ["-xzf", tarball, "-C", pkg, "--strip-components=1"]);
-  cpSync(join(root, "examples/cloudflare-worker/src"), join(scratch, "src"), { recursive: true });
-}, 120_000);
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
-
-async function bundle(entry: string): Promise<string> {
-  const out = await build({
-    entryPoints: [join(scratch, entry)],
-    ...WORKERD_BUNDLE,
-    nodePaths: [join(root, "node_modules")], // @upstash/redis comes from the repo; pulselock from the tarball
-  });
-  return out.outputFiles[0]!.text;
-}
-
-/** Collects what workerd prints (console.log of the Worker, and its own warnings). */
-function collect(stream: Readable, into: string[]): void {
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => into.push(chunk));
-}
+const project = usePackedProject(["examples/cloudflare-worker/src"]);
+const wrangler = exampleWranglerToml();
 
 describe.each([
   { entry: wrangler.main!, how: "ctx.waitUntil passed per call" },
@@ -69,15 +25,9 @@ describe.each([
   let app: ScenarioApp;
 
   beforeAll(async () => {
-    mf = new Miniflare({
-      modules: true,
-      script: await bundle(entry),
-      compatibilityDate: wrangler.compatibility_date,
-      // wrangler.toml sets no compatibility_flags: no nodejs_compat, which the test would otherwise pass on.
-      compatibilityFlags: [],
-      bindings: { UPSTASH_REDIS_REST_URL: stack.rest.url, UPSTASH_REDIS_REST_TOKEN: stack.rest.token },
-      handleRuntimeStdio: (stdout: Readable, stderr: Readable) => (collect(stdout, output), collect(stderr, output)),
-    });
+    // wrangler.toml sets no compatibility_flags, and startWorker passes none.
+    const script = await bundleWorker(project.dir(), entry);
+    mf = startWorker(script, { UPSTASH_REDIS_REST_URL: stack.rest.url, UPSTASH_REDIS_REST_TOKEN: stack.rest.token }, output);
     app = {
       call: async (query) => (await (await mf.dispatchFetch(`http://localhost/?${query}`)).json()) as never,
       output: () => output.join(""),

@@ -1,7 +1,7 @@
-import { EdgeVM } from "@edge-runtime/vm";
 import { bundleForEdge } from "./bundle-for-edge";
 import { describe, expect, it } from "vitest";
 import { createJobHandler } from "../../examples/vercel-edge/handler";
+import { edgeVmWithWaitUntil } from "../support/edge-vm";
 import { useUpstashStack } from "../support/upstash-stack";
 import { waitFor } from "../support/wait-for";
 
@@ -13,24 +13,6 @@ import { waitFor } from "../support/wait-for";
  */
 const CONTEXT = Symbol.for("@vercel/request-context");
 const stack = useUpstashStack();
-
-/**
- * An edge runtime whose request context collects waitUntil promises; `settleWaitUntil()` inside it waits for all of
- * them, including those handed over meanwhile, as the platform does before it stops the isolate.
- */
-function edgeVmWithWaitUntil(): EdgeVM {
-  const vm = new EdgeVM();
-  vm.evaluate(`
-    globalThis.__pending = [];
-    globalThis[Symbol.for("@vercel/request-context")] = { get: () => ({ waitUntil: (p) => globalThis.__pending.push(p) }) };
-    globalThis.settleWaitUntil = async () => {
-      for (let seen = -1; seen !== __pending.length; ) {
-        seen = __pending.length;
-        await Promise.all(__pending);
-      }
-    };`);
-  return vm;
-}
 
 describe("examples/vercel-edge", () => {
   it("runs on the edge runtime: the request returns at once, the job keeps its lock through waitUntil", async () => {

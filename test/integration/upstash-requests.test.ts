@@ -1,42 +1,17 @@
 import { Redis as Upstash } from "@upstash/redis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Locker, LockStatus, RedisDatabase, isLivenessError } from "pulselock/core";
+import { useRequestCount } from "../support/request-count";
 import { useUpstashStack } from "../support/upstash-stack";
 import { uniqueKey } from "../support/wait-for";
 
 /**
  * HTTP requests per acquireAndRun from an idle isolate (issue 19): the first liveness write goes out with the
  * acquire, and the delete of the record with the release, so a job costs 2 requests and starts after the first.
- * Requests are counted twice: by upstash-dev (those that reached Redis) and by a wrapper around the global fetch,
- * which @upstash/redis calls for every request (when each one started and was answered).
+ * Requests are counted at upstash-dev and at the global fetch (test/support/request-count.ts).
  */
 const stack = useUpstashStack();
-
-interface Sent {
-  started: number;
-  answered: number | undefined;
-}
-
-let sent: Sent[] = [];
-let realFetch: typeof fetch;
-beforeEach(() => {
-  sent = [];
-  realFetch = globalThis.fetch;
-  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
-    const entry: Sent = { started: performance.now(), answered: undefined };
-    sent.push(entry);
-    try {
-      return await realFetch(...args);
-    } finally {
-      entry.answered = performance.now();
-    }
-  };
-});
-afterEach(() => {
-  globalThis.fetch = realFetch;
-});
-
-const reachedRedis = () => Object.values(stack.rest.stats().requests).reduce((sum, n) => sum + n, 0);
+const { countedJob } = useRequestCount(stack);
 
 function fresh(prefix: string, options: { reporterWorkerSpawnTimeoutMs?: number } = {}) {
   const client = new Upstash({ url: stack.rest.url, token: stack.rest.token, enableTelemetry: false, retry: false });
@@ -45,22 +20,6 @@ function fresh(prefix: string, options: { reporterWorkerSpawnTimeoutMs?: number 
 
 async function keysUnder(prefix: string): Promise<string[]> {
   return (await stack.admin.keys(`${prefix}*`)).sort();
-}
-
-/** One job; what the requests looked like when it started, and once everything it sent was answered. */
-async function countedJob(locker: Locker, key: string) {
-  const atStart = sent.length;
-  const serverAtStart = reachedRedis();
-  let seen: { started: number; answered: number } | undefined;
-  const res = await locker.acquireAndRun(key, () => {
-    const mine = sent.slice(atStart);
-    seen = { started: mine.length, answered: mine.filter((r) => r.answered !== undefined).length };
-  });
-  expect(res.status).toBe(LockStatus.SUCCESS);
-  // Anything the job set off (a late delete, a rewrite) would show within this.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(sent.slice(atStart).every((r) => r.answered !== undefined)).toBe(true);
-  return { seen: seen!, total: sent.length - atStart, reachedRedis: reachedRedis() - serverAtStart };
 }
 
 describe("HTTP requests per acquireAndRun over Upstash (pulselock/core, liveness in this isolate)", () => {
@@ -74,7 +33,7 @@ describe("HTTP requests per acquireAndRun over Upstash (pulselock/core, liveness
     const locker = fresh(prefix);
     try {
       for (const job of ["first", "after idle"]) {
-        const counted = await countedJob(locker, uniqueKey(job));
+        const counted = await countedJob((inside) => locker.acquireAndRun(uniqueKey(job), inside));
         expect({ job, ...counted }).toEqual({ job, seen: { started: 1, answered: 1 }, total: 2, reachedRedis: 2 });
         // Idle again: the release and the delete of the liveness record both ran.
         expect(await keysUnder(prefix)).toEqual([]);
