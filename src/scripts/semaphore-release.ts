@@ -17,7 +17,9 @@ import { compactLua, type LuaScript } from "./script";
  * so the next token still grows.
  *
  * Concurrent releases of one Locker travel together (one script call per
- * batch; one release per call on a cluster).
+ * batch; one release per call on a cluster). The flags of the whole batch are
+ * read with one MGET and the ones to clear deleted with one DEL: a nested
+ * command costs far more than the Lua around it.
  *
  * KEYS: per permit its semaphore and that one's wait flag. ARGV: publish
  * ("0", "1" PUBLISH, "2" SPUBLISH), then per permit its field.
@@ -32,37 +34,84 @@ export const SEMAPHORE_RELEASE: LuaScript = {
 local publishMode = ARGV[1]
 local time = redis.call('TIME')
 local nowUs = time[1] * 1000000 + time[2]
+local nowMs = math.floor(nowUs / 1000)
 
--- One permit: 1 released, -1 gone or expired, the value when it is not a permit, {-3, error} when Redis refused.
-local function releaseOne(k, field)
-  local semKey = KEYS[k + 1]
-  local flagKey = KEYS[k + 2]
-  local value = redis.pcall('HGET', semKey, field)
-  if type(value) == 'table' then return {-3, value.err} end
-  if not value then return -1 end
-  local expiresAt = permitExpiresAt(value)
-  if not expiresAt then return value end
-  redis.call('HDEL', semKey, field)
-  if redis.call('HLEN', semKey) == 1 and redis.call('HEXISTS', semKey, 't') == 1 then
-    -- The last permit: the hash goes, or keeps the last token until TIME has passed it (whole ms, plus one).
-    local token = tonumber(redis.call('HGET', semKey, 't'))
-    if token and nowUs <= token then redis.call('PEXPIRE', semKey, math.floor((token - nowUs) / 1000) + 2)
-    else redis.call('DEL', semKey) end
+-- Every wait flag of the batch in one read (a flag of another type reads as none: nobody set it).
+local flagKeys = {}
+for i = 1, #KEYS / 2 do
+  flagKeys[i] = KEYS[2 * i]
+end
+local flags = redis.call('MGET', unpack(flagKeys))
+-- The flags to clear, once each, and the semaphores whose waiters to wake.
+local deletes = {}
+local flagged = {}
+
+-- What this call has read of each semaphore: {its field count once read (false until then), its last token}.
+-- Nothing else writes while the script runs.
+local known = {}
+
+-- Permit i (its field at its semaphore): 1 released, -1 gone or expired, the value when it is not a permit,
+-- {-3, error} when Redis refused; and whether the permit left the hash (released, or dropped as expired).
+local function releaseOne(i)
+  local semKey = KEYS[2 * i - 1]
+  local field = ARGV[i + 1]
+  local seen = known[semKey]
+  local value
+  if seen then
+    value = redis.call('HGET', semKey, field)
+  else
+    local read = redis.pcall('HMGET', semKey, field, 't')
+    if read.err then return {-3, read.err}, false end
+    value = read[1]
+    seen = {false, read[2]}
+    known[semKey] = seen
   end
-  -- A waiter flagged the semaphore: wake it (a refused PUBLISH is ignored, the waiter polls anyway).
-  if redis.call('DEL', flagKey) > 0 then
-    if publishMode == '1' then redis.pcall('PUBLISH', semKey, '')
-    elseif publishMode == '2' then redis.pcall('SPUBLISH', semKey, '') end
+  if not value then return -1, false end
+  local expiresAt = permitExpiresAt(value)
+  if not expiresAt then return value, false end
+  local last = seen[2]
+  local fields = last and (seen[1] or redis.call('HLEN', semKey))
+  if fields == 2 then
+    -- The last permit ("t" is all that stays): the hash goes, or keeps only the last token until TIME has
+    -- passed it (whole ms, plus one).
+    local token = tonumber(last)
+    if token and nowUs <= token then
+      redis.call('HDEL', semKey, field)
+      redis.call('PEXPIRE', semKey, math.floor((token - nowUs) / 1000) + 2)
+      seen[1] = 1
+    else
+      redis.call('DEL', semKey)
+      known[semKey] = {0, false}
+    end
+  else
+    redis.call('HDEL', semKey, field)
+    if fields then seen[1] = fields - 1 end
   end
   -- An expired permit was not held any more, although nobody took it: the caller must learn it.
-  if expiresAt <= math.floor(nowUs / 1000) then return -1 end
-  return 1
+  if expiresAt <= nowMs then return -1, true end
+  return 1, true
 end
 
-local replies = {}
-for i = 2, #ARGV do replies[i - 1] = releaseOne((i - 2) * 2, ARGV[i]) end
+local replies, cleared = {}, {}
+for i = 1, #ARGV - 1 do
+  local freed
+  replies[i], freed = releaseOne(i)
+  -- A permit left the hash and a waiter flagged its semaphore: clear the flag and wake the waiters, once each.
+  local flagKey = KEYS[2 * i]
+  if freed and flags[i] and not cleared[flagKey] then
+    cleared[flagKey] = true
+    deletes[#deletes + 1] = flagKey
+    flagged[#flagged + 1] = KEYS[2 * i - 1]
+  end
+end
+if #deletes > 0 then redis.call('DEL', unpack(deletes)) end
+-- A refused PUBLISH is ignored: the waiters poll anyway.
+for _, semKey in ipairs(flagged) do
+  if publishMode == '1' then redis.pcall('PUBLISH', semKey, '')
+  elseif publishMode == '2' then redis.pcall('SPUBLISH', semKey, '') end
+end
 return replies`),
-  sha: "cfbe18571ab094be541a75fb9fba9d4879113155",
+  sha: "4866dd511d10001c33df89a58b2e05c0fe48f7d8",
 };
 
 /** One permit to release: the semaphore's Redis key and the permit's field. */

@@ -11,7 +11,8 @@ import { decodePermit, permitField } from "../../src/semaphore-record";
 import { LockStatus } from "../../src/statuses";
 import { randomHex } from "../../src/timers";
 import { waitFlagKey } from "../../src/wait-flag-key";
-import { uniqueName, useScriptServer } from "../support/script-server";
+import { FUTURE, uniqueName, useScriptServer } from "../support/script-server";
+import { waitFor } from "../support/wait-for";
 
 /**
  * The semaphore scripts end to end on a real redis-server, through their own encoders and decoders and db.run:
@@ -133,6 +134,134 @@ describe("SEMAPHORE_ACQUIRE", () => {
   });
 });
 
+/** Waits until Redis TIME has passed every permit of `key` but `live` (SEMAPHORE_READ drops the expired ones). */
+const allExpiredBut = (key: string, live: number) => waitFor(`the permits of ${key} to expire`, async () => (await readAll(key)).length === live);
+
+describe("counting: O(1) while not full, every permit read once full", () => {
+  it("a full semaphore whose holder's permit expired is taken by the next acquire, which drops the expired permit", async () => {
+    const [dead, live] = [await liveProcess(), await liveProcess()];
+    const key = name("full-expired");
+    const redisKey = semaphoreKey(db.prefix, key);
+    const old = await acquire(key, { owner: { key, processHash: dead, seq: "1", trace: undefined }, limit: 2, lockTtlMs: 30 });
+    const kept = await acquire(key, { owner: { key, processHash: live, seq: "1", trace: undefined }, limit: 2 });
+    await allExpiredBut(key, 1);
+    // Two fields for a limit of 2: full by count, so every permit is read; the expired one is free.
+    const next = await acquire(key, { owner: { key, processHash: live, seq: "2", trace: undefined }, limit: 2 });
+    if (old.kind !== "taken" || kept.kind !== "taken" || next.kind !== "taken") throw new Error("not taken");
+    expect(next.token).toBeGreaterThan(kept.token);
+    expect((await client.hkeys(redisKey)).sort()).toEqual([`${live}|1`, `${live}|2`, "t"].sort());
+    // Full again, with live holders only: refused, and both are named.
+    const refused = await acquire(key, { owner: { key, processHash: dead, seq: "3", trace: undefined }, limit: 2 });
+    expect(refused.kind).toBe("full");
+    expect(refused.kind === "full" && refused.permits).toHaveLength(2);
+  });
+
+  it("an expired permit under the limit is left for later: the count is at least the live permits, never fewer", async () => {
+    const [a, b] = [await liveProcess(), await liveProcess()];
+    const key = name("lazy");
+    const redisKey = semaphoreKey(db.prefix, key);
+    // b's permit keeps the hash (and a's expired permit in it) alive.
+    await acquire(key, { owner: { key, processHash: b, seq: "1", trace: undefined }, limit: 3 });
+    await acquire(key, { owner: { key, processHash: a, seq: "1", trace: undefined }, limit: 3, lockTtlMs: 30 });
+    await allExpiredBut(key, 1);
+    expect((await acquire(key, { owner: { key, processHash: b, seq: "2", trace: undefined }, limit: 3 })).kind).toBe("taken");
+    expect(await client.hexists(redisKey, `${a}|1`)).toBe(1); // not read, not dropped
+    expect((await readAll(key)).map((h) => h.processHash)).toEqual([b, b]);
+    // With it the fields reach the limit: every permit is read, and the expired one does not count.
+    expect((await acquire(key, { owner: { key, processHash: b, seq: "3", trace: undefined }, limit: 3 })).kind).toBe("taken");
+    expect(await client.hexists(redisKey, `${a}|1`)).toBe(0);
+    expect(await client.hlen(redisKey)).toBe(4);
+  });
+
+  it("a resent acquire answers its first token and acquiredAt, whether the semaphore is full or not, alone or after a permit of its batch", async () => {
+    const [a, b] = [await liveProcess(), await liveProcess()];
+    const key = name("resent");
+    const owner = (processHash: string, seq: string) => ({ key, processHash, seq, trace: undefined });
+    const first = await acquire(key, { owner: owner(a, "1"), limit: 3 });
+    if (first.kind !== "taken") throw new Error("not taken");
+    expect(await acquire(key, { owner: owner(a, "1"), limit: 3 })).toEqual(first); // not full
+    await acquire(key, { owner: owner(b, "1"), limit: 3 });
+    await acquire(key, { owner: owner(b, "2"), limit: 3 });
+    expect(await acquire(key, { owner: owner(a, "1"), limit: 3 })).toEqual(first); // full
+    expect(await acquire(key, { owner: owner(a, "1"), limit: 1 })).toEqual(first); // over a lowered limit
+    // In a batch after another permit of the same semaphore (what the batch knows of it then).
+    const other = name("resent-batch");
+    const [x] = await acquireBatch([{ key: other, ask: { owner: { key: other, processHash: a, seq: "1", trace: undefined }, limit: 5 } }]);
+    const [y, again] = await acquireBatch([
+      { key: other, ask: { owner: { key: other, processHash: a, seq: "2", trace: undefined }, limit: 5 } },
+      { key: other, ask: { owner: { key: other, processHash: a, seq: "1", trace: undefined }, limit: 5 } },
+    ]);
+    expect(y).toMatchObject({ kind: "taken" });
+    expect(again).toEqual(x);
+    expect(await client.hlen(semaphoreKey(db.prefix, other))).toBe(3); // two permits and "t": the resend took nothing
+  });
+
+  it("lowering the limit refuses new permits and evicts nobody", async () => {
+    const [a, b] = [await liveProcess(), await liveProcess()];
+    const key = name("lower");
+    for (const seq of ["1", "2", "3"]) expect((await acquire(key, { owner: { key, processHash: a, seq, trace: undefined }, limit: 3 })).kind).toBe("taken");
+    const refused = await acquire(key, { owner: { key, processHash: b, seq: "1", trace: undefined }, limit: 2 });
+    expect(refused.kind).toBe("full");
+    expect(refused.kind === "full" && refused.permits).toHaveLength(3);
+    expect((await readAll(key)).map((h) => h.ownerHash).sort()).toEqual(["1", "2", "3"].map((seq) => `${key}@${a}.${seq}`).sort());
+    // In one batch too: the second request of the batch counts the first one's permit.
+    const other = name("lower-batch");
+    const out = await acquireBatch([
+      { key: other, ask: { owner: { key: other, processHash: a, seq: "1", trace: undefined }, limit: 2 } },
+      { key: other, ask: { owner: { key: other, processHash: a, seq: "2", trace: undefined }, limit: 2 } },
+      { key: other, ask: { owner: { key: other, processHash: a, seq: "3", trace: undefined }, limit: 1 } },
+      { key: other, ask: { owner: { key: other, processHash: a, seq: "4", trace: undefined }, limit: 3 } },
+    ]);
+    expect(out.map((o) => (o as { kind: string }).kind)).toEqual(["taken", "taken", "full", "taken"]);
+  });
+
+  it("tokens strictly increase across the O(1) path, the full read and a batch's permits of one semaphore", async () => {
+    const [a, b] = [await liveProcess(), await liveProcess()];
+    const key = name("tokens");
+    const redisKey = semaphoreKey(db.prefix, key);
+    const tokens: number[] = [];
+    const take = async (processHash: string, seq: string, limit: number, lockTtlMs?: number) => {
+      const got = await acquire(key, { owner: { key, processHash, seq, trace: undefined }, limit, lockTtlMs });
+      if (got.kind !== "taken") throw new Error(`not taken: ${JSON.stringify(got)}`);
+      tokens.push(got.token);
+    };
+    await take(a, "1", 2, 30); // O(1): a fresh hash
+    await take(b, "1", 2); // O(1): one field under the limit
+    await allExpiredBut(key, 1);
+    await take(b, "2", 2); // full by count: every permit read, the expired one dropped
+    const batch = await acquireBatch(["3", "4", "5"].map((seq) => ({ key, ask: { owner: { key, processHash: b, seq, trace: undefined }, limit: 10 } })));
+    for (const got of batch) tokens.push((got as { token: number }).token);
+    // A last token ahead of TIME (many takes in one µs) is passed by the O(1) path and within the batch alike.
+    await client.hset(redisKey, "t", String(FUTURE));
+    const ahead = await acquireBatch(["6", "7"].map((seq) => ({ key, ask: { owner: { key, processHash: b, seq, trace: undefined }, limit: 10 } })));
+    expect(ahead).toEqual([expect.objectContaining({ token: FUTURE + 1 }), expect.objectContaining({ token: FUTURE + 2 })]);
+    expect(tokens.every((t, i) => i === 0 || t > tokens[i - 1]!)).toBe(true);
+    expect(Number(await client.hget(redisKey, "t"))).toBe(FUTURE + 2);
+  });
+
+  it("the hash keeps the TTL of its longest permit: a holder with a shorter lockTtlMs never shortens it", async () => {
+    const [a, b] = [await liveProcess(), await liveProcess()];
+    const key = name("ttl");
+    const redisKey = semaphoreKey(db.prefix, key);
+    await acquire(key, { owner: { key, processHash: a, seq: "1", trace: undefined }, limit: 5, lockTtlMs: 60_000 });
+    await acquire(key, { owner: { key, processHash: b, seq: "1", trace: undefined }, limit: 5, lockTtlMs: 1_000 });
+    expect(await client.pttl(redisKey)).toBeGreaterThan(50_000);
+    // A short hash TTL (a last token kept after the last release) is raised to the new permit's.
+    await client.pexpire(redisKey, 100);
+    await acquire(key, { owner: { key, processHash: b, seq: "2", trace: undefined }, limit: 5, lockTtlMs: 1_000 });
+    expect(await client.pttl(redisKey)).toBeGreaterThan(500);
+  });
+
+  it("a value that is not a permit under the caller's own field is reported and left alone, not overwritten", async () => {
+    const a = await liveProcess();
+    const key = name("own-foreign");
+    const redisKey = semaphoreKey(db.prefix, key);
+    await client.hset(redisKey, `${a}|1`, "garbage");
+    expect(await acquire(key, { owner: { key, processHash: a, seq: "1", trace: undefined }, limit: 5 })).toEqual({ kind: "full", permits: ["garbage"] });
+    expect(await client.hget(redisKey, `${a}|1`)).toBe("garbage");
+  });
+});
+
 describe("batches", () => {
   it("one call takes permits of several semaphores with one TIME, counts two of one semaphore one after the other, and a key of another type fails alone", async () => {
     const a = await liveProcess();
@@ -199,6 +328,41 @@ describe("SEMAPHORE_EXTEND, SEMAPHORE_READ and SEMAPHORE_RELEASE", () => {
     const left = await client.hgetall(redisKey);
     expect(Object.keys(left).filter((f) => f !== "t")).toEqual([]);
     if (Object.keys(left).length > 0) expect(await client.pttl(redisKey)).toBeLessThanOrEqual(3);
+  });
+
+  it("a batch frees several permits of one semaphore: the hash goes with the last one, a flag publishes once, a permit named twice answers -1 the second time", async () => {
+    const [a, b] = [await liveProcess(), await liveProcess()];
+    const [key, other] = [name("rel-batch"), name("rel-other")];
+    const [redisKey, otherKey] = [semaphoreKey(db.prefix, key), semaphoreKey(db.prefix, other)];
+    for (const seq of ["1", "2", "3"]) await acquire(key, { owner: { key, processHash: a, seq, trace: undefined }, limit: 5 });
+    await acquire(key, { owner: { key, processHash: b, seq: "1", trace: undefined }, limit: 5 });
+    await acquire(other, { owner: { key: other, processHash: a, seq: "9", trace: undefined }, limit: 5 });
+    const subscriber = client.duplicate();
+    const woken: string[] = [];
+    subscriber.on("message", (channel: string) => woken.push(channel));
+    await subscriber.subscribe(redisKey, otherKey);
+    try {
+      await client.set(waitFlagKey(redisKey), "", "PX", 5000);
+      const released = await releaseBatch([
+        { key, processHash: a, seq: "1" },
+        { key: other, processHash: a, seq: "9" },
+        { key, processHash: a, seq: "2" },
+        { key, processHash: a, seq: "2" },
+        { key, processHash: a, seq: "3" },
+      ]);
+      expect(released).toEqual([1, 1, 1, -1, 1]);
+      expect(await client.exists(waitFlagKey(redisKey))).toBe(0);
+      // b's permit is left, with "t"; the other semaphore's only permit took its hash along (or left a token ahead of TIME).
+      expect((await client.hkeys(redisKey)).sort()).toEqual([`${b}|1`, "t"].sort());
+      expect((await client.hkeys(otherKey)).filter((f) => f !== "t")).toEqual([]);
+      expect(await releaseBatch([{ key, processHash: b, seq: "1" }])).toEqual([1]);
+      expect((await client.hkeys(redisKey)).filter((f) => f !== "t")).toEqual([]);
+      expect(await client.publish(redisKey, "marker")).toBe(1);
+      await waitFor("the marker", () => woken.length >= 2);
+      expect(woken).toEqual([redisKey, redisKey]); // the one flagged release and our marker
+    } finally {
+      subscriber.disconnect();
+    }
   });
 
   it("the last token survives the last release while TIME has not passed it, so the next token still grows", async () => {
