@@ -5,6 +5,7 @@ import { LivenessError } from "./errors";
 import type { Heartbeat } from "./heartbeater";
 import type { HeldLocks } from "./held-locks";
 import type { Hold, Job, JobRunner } from "./job-runner";
+import type { HoldOps } from "./lock-run";
 import type { LockData } from "./lock-data";
 import { ownLockData, ownerOf, type OwnerParts } from "./lock-record";
 import { isProcessAlive } from "./lock-reads";
@@ -64,6 +65,9 @@ type Attempt = { status: LockStatus.SUCCESS; lockData: LockData; sentAt: number 
 const NOT_A_LOCK_NAME = "";
 
 const byToken = (a: LockData, b: LockData) => a.fencingToken - b.fencingToken;
+const NO_VICTIMS: readonly string[] = Object.freeze([]);
+/** A release's `heldAt` for a permit no run holds. */
+const NOT_HELD = () => false;
 
 /**
  * Semaphore permits (src/semaphore-record.ts has the layout, src/scripts/semaphore-*.ts the protocol): taken
@@ -124,24 +128,26 @@ export class Permits {
     this.p.assertOpen();
     this.p.held.acquireStarted();
     try {
-      const db = await this.p.database.get();
+      // Known values are not awaited: each await costs a promise and a microtask on every acquire.
+      const db = this.p.database.known ?? (await this.p.database.get());
       const redisKey = semaphoreKey(db.prefix, sem.key);
       const seq = this.p.acquirer.nextSeq();
       for (let attempt = 0; ; attempt++) {
-        const identity = await (this.p.identity.live() as Identity | Promise<Identity>);
+        const next = this.p.identity.live() as Identity | Promise<Identity>;
+        const identity = next instanceof Promise ? await next : next;
         const owner: OwnerParts = { key: sem.key, processHash: identity.processHash, seq, trace };
         const res = await this.#try(db, redisKey, owner, sem.limit, waitFlagMs);
         if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
         if (res.status === LockStatus.SUCCESS) {
           if (!this.p.isTerminated() && this.p.identity.isAlive(identity)) {
             try {
-              await db.replicated("semaphore-acquire", redisKey);
+              if (db.waitForReplicas > 0) await db.replicated("semaphore-acquire", redisKey);
             } catch (error) {
               await this.#quietly(db, redisKey, owner);
               throw error;
             }
             this.p.held.hold(res.lockData.ownerHash, { key: NOT_A_LOCK_NAME, owner }, byRun, waitUntil);
-            return this.#hold(db, redisKey, owner, identity, res.lockData, res.sentAt);
+            return new PermitHold(this, db, redisKey, owner, identity, res.lockData, res.sentAt);
           }
           await this.#quietly(db, redisKey, owner);
         }
@@ -189,7 +195,7 @@ export class Permits {
       return ownerOf(key, lockData.ownerHash) ? { status: LockStatus.NO_KEY, lockData: null } : { status: LockStatus.SOMEONE_ELSE_HOLDS_LOCK, lockData };
     }
     try {
-      const res = await hold.release(Infinity, () => false);
+      const res = await hold.release(Infinity, NOT_HELD);
       this.#own.delete(lockData.ownerHash);
       return res;
     } finally {
@@ -216,7 +222,7 @@ export class Permits {
 
   /** One try for a permit; a full semaphore whose holders include dead processes is tried once more, taking theirs over. */
   async #try(db: RedisDatabase, redisKey: string, owner: OwnerParts, limit: number, waitFlagMs: string): Promise<Attempt> {
-    let victims: string[] = [];
+    let victims: readonly string[] = NO_VICTIMS;
     for (;;) {
       const sentAt = this.p.liveness.now();
       let reply;
@@ -240,36 +246,24 @@ export class Permits {
     }
   }
 
-  /** A held permit as the JobRunner runs it: extended and rechecked by its own field, freed by an HDEL of it. */
-  #hold(db: RedisDatabase, redisKey: string, owner: OwnerParts, identity: Identity, lockData: LockData, sentAt: number): Hold {
-    const field = permitField(owner);
-    const { key } = owner;
-    return {
-      status: LockStatus.SUCCESS,
-      key,
-      lockData,
-      identity,
-      seq: owner.seq,
-      sentAt,
-      ops: {
-        extend: async () => {
-          const result = decodeSemaphoreExtendReply(key, redisKey, await db.run(SEMAPHORE_EXTEND, [redisKey], [field, String(this.p.lockTtlMs)]));
-          if (result.status === LockStatus.SUCCESS) await db.replicated("semaphore-extend", redisKey);
-          return result;
-        },
-        holder: async () => {
-          const [raw] = decodeSemaphoreReadReply(await db.run(SEMAPHORE_READ, [redisKey], [field]));
-          return raw === undefined ? null : decodePermit(key, redisKey, raw);
-        },
-      },
-      release: (attempts, heldAt, onSent) => this.#release(db, redisKey, field, attempts, heldAt, onSent),
-    };
+  /** The Locker's lockTtlMs: what an extension adds to a permit. */
+  get lockTtlMs(): number {
+    return this.p.lockTtlMs;
   }
 
-  #release(db: RedisDatabase, redisKey: string, field: string, attempts: number, heldAt: (at: number) => boolean, onSent?: () => void): Promise<ReleaseResult> {
+  /** Frees the permit at `field` of the semaphore at `redisKey` (see Releaser.retrying for `attempts`, `heldAt` and `onSent`). */
+  releasePermit(
+    db: RedisDatabase,
+    redisKey: string,
+    field: string,
+    attempts: number,
+    heldAt: (at: number) => boolean,
+    onSent?: () => void,
+  ): Promise<ReleaseResult> {
+    const batches = this.#batchesOf(db);
     return this.p.releaser.retrying(
       "semaphore-release",
-      (first) => this.#batchesOf(db).release({ redisKey, field }, first ? onSent : undefined),
+      (first) => batches.release({ redisKey, field }, first ? onSent : undefined),
       (reply) => semaphoreReleaseResult(redisKey, reply),
       attempts,
       heldAt,
@@ -286,6 +280,49 @@ export class Permits {
 
   /** One try to free a permit we may have written but do not hold; a failure leaves it to expire (lockTtlMs). */
   async #quietly(db: RedisDatabase, redisKey: string, owner: OwnerParts): Promise<void> {
-    await this.#release(db, redisKey, permitField(owner), 1, () => false).catch(this.p.onError);
+    await this.releasePermit(db, redisKey, permitField(owner), 1, NOT_HELD).catch(this.p.onError);
+  }
+}
+
+/**
+ * A held permit as the JobRunner runs it (a {@link Hold}): extended and rechecked by its own field, freed by an HDEL
+ * of it. A class rather than closures: one object per permit, which every acquire makes.
+ */
+class PermitHold implements Hold {
+  readonly status = LockStatus.SUCCESS;
+  readonly key: string;
+  readonly seq: string;
+  readonly ops: HoldOps = this;
+  readonly #field: string;
+
+  constructor(
+    private readonly permits: Permits,
+    private readonly db: RedisDatabase,
+    private readonly redisKey: string,
+    owner: OwnerParts,
+    readonly identity: Identity,
+    readonly lockData: LockData,
+    readonly sentAt: number,
+  ) {
+    this.key = owner.key;
+    this.seq = owner.seq;
+    this.#field = permitField(owner);
+  }
+
+  async extend(): Promise<ExtendResult> {
+    const { db, redisKey } = this;
+    const reply = await db.run(SEMAPHORE_EXTEND, [redisKey], [this.#field, String(this.permits.lockTtlMs)]);
+    const result = decodeSemaphoreExtendReply(this.key, redisKey, reply);
+    if (result.status === LockStatus.SUCCESS) await db.replicated("semaphore-extend", redisKey);
+    return result;
+  }
+
+  async holder(): Promise<LockData | null> {
+    const [raw] = decodeSemaphoreReadReply(await this.db.run(SEMAPHORE_READ, [this.redisKey], [this.#field]));
+    return raw === undefined ? null : decodePermit(this.key, this.redisKey, raw);
+  }
+
+  release(attempts: number, heldAt: (sentAt: number) => boolean, onSent?: () => void): Promise<ReleaseResult> {
+    return this.permits.releasePermit(this.db, this.redisKey, this.#field, attempts, heldAt, onSent);
   }
 }

@@ -12,6 +12,15 @@ const asyncDispose: typeof Symbol.asyncDispose =
   (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
 /**
+ * `value`, made AsyncDisposable by `dispose`. Assigned rather than written as a computed key of the literal: on
+ * Node 20 a literal with a computed key takes V8's slow path (~0.6 µs, on every acquire).
+ */
+function disposable<T extends object>(value: T, dispose: () => Promise<void>): T & AsyncDisposable {
+  (value as T & AsyncDisposable)[asyncDispose] = dispose;
+  return value as T & AsyncDisposable;
+}
+
+/**
  * The largest `limit` of a semaphore. Each acquisition reads every permit in one script step, and a refusal
  * carries every holder's record back; a thousand keeps both well under a millisecond of Redis time and a reply
  * of ~100 kB. A larger pool of workers rarely needs a count held in Redis.
@@ -127,14 +136,14 @@ export class Semaphore {
   async acquire(traceOrOptions?: string | RunOptions): Promise<PermitResult> {
     const { trace, waitUntil } = this.#c.callOptions(traceOrOptions);
     const res = await this.#c.permits.acquireOwn(this.#ref, trace, waitUntil);
-    if (res.status !== LockStatus.SUCCESS) return { status: res.status, holders: res.holders, [asyncDispose]: async () => {} };
+    if (res.status !== LockStatus.SUCCESS) return disposable({ status: res.status, holders: res.holders }, async () => {});
     let lockData = res.lockData;
     const extend: Extend = async () => {
       const result = await this.#c.permits.extendOwn(res);
       if (result.status === LockStatus.SUCCESS) lockData = result.lockData;
       return result;
     };
-    return { status: LockStatus.SUCCESS, lockData, extend, [asyncDispose]: async () => void (await this.release(lockData)) };
+    return disposable({ status: LockStatus.SUCCESS, lockData, extend }, async () => void (await this.release(lockData)));
   }
 
   /**
