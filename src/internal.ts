@@ -12,3 +12,5 @@ export type { LivenessLoopOptions } from "./liveness-loop";
 export type { ReleaseWakeups } from "./release-wakeups";
 export { ACQUIRE, acquireCall } from "./scripts/acquire";
 export { RELEASE, releaseCall } from "./scripts/release";
+export { SEMAPHORE_ACQUIRE, semaphoreAcquireCall } from "./scripts/semaphore-acquire";
+export { SEMAPHORE_RELEASE, semaphoreReleaseCall } from "./scripts/semaphore-release";
