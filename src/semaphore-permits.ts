@@ -133,7 +133,7 @@ export class Permits {
       const redisKey = semaphoreKey(db.prefix, sem.key);
       const seq = this.p.acquirer.nextSeq();
       for (let attempt = 0; ; attempt++) {
-        const next = this.p.identity.live() as Identity | Promise<Identity>;
+        const next = this.p.identity.live();
         const identity = next instanceof Promise ? await next : next;
         const owner: OwnerParts = { key: sem.key, processHash: identity.processHash, seq, trace };
         const res = await this.#try(db, redisKey, owner, sem.limit, waitFlagMs);
