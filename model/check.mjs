@@ -14,6 +14,8 @@ const models = ["pulselock.pml", "semaphore.pml"];
 // bounded in memory and time on a 2-core machine (about 80 s in all; every broken variant is still caught at
 // 2^23). PULSELOCK_MODEL_BITS=26 searches about 4 times as many states (about 6 minutes).
 const BITS = process.env.PULSELOCK_MODEL_BITS ?? "24";
+// `node model/check.mjs semaphore.pml` checks the variants of one model file only.
+const only = process.argv[2];
 
 const variants = [
   { name: "protocol as built (single Redis)", defines: [], expect: "pass" },
@@ -70,7 +72,7 @@ const dir = mkdtempSync(join(tmpdir(), "pulselock-model-"));
 let surprises = 0;
 try {
   for (const m of models) copyFileSync(fileURLToPath(new URL(`./${m}`, import.meta.url)), join(dir, m));
-  for (const v of variants) {
+  for (const v of variants.filter((x) => only === undefined || (x.model ?? "pulselock.pml") === only)) {
     const t0 = performance.now();
     const run = (cmd, args) => execFileSync(cmd, args, { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
     run("spin", [...v.defines.map((d) => `-D${d}`), "-a", v.model ?? "pulselock.pml"]);

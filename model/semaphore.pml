@@ -7,7 +7,10 @@
  * what Redis stores and the scripts that touch it differ:
  *   acquire  src/scripts/semaphore-acquire.ts, Permits.#try (count the live
  *            permits and take one below the limit: 1 trip; full: read the
- *            holders' liveness; some dead: once more, naming their fields)
+ *            holders' liveness; some dead: once more, naming their fields).
+ *            The script counts the hash's fields first (at least the live
+ *            permits) and reads the permits only when those reach the limit,
+ *            so it admits exactly when fewer than LIMIT are live, as here.
  *   extend   src/scripts/semaphore-extend.ts (its own field; expired is gone)
  *   release  src/scripts/semaphore-release.ts (HDEL of its own field; the last
  *            one deletes the hash unless TIME has not passed the last token)
@@ -121,14 +124,12 @@ inline count_live() {
   i = 0
 }
 
-/* The hash's TTL after a write: its longest permit's, at least lockTtl from now. */
+/* The hash's TTL after a write: raised to lockTtl from now when shorter, never lowered (so never below its longest permit's). */
 inline expire_hash() {
-  sem_exp = now + LT; i = 0;
-  do
-  :: i < NS -> if :: PM_LIVE(i) && pm_exp[i] > sem_exp -> sem_exp = pm_exp[i] :: else -> skip fi; i++
-  :: else -> break
-  od;
-  i = 0
+  if
+  :: sem_exp < now + LT -> sem_exp = now + LT
+  :: else -> skip
+  fi
 }
 
 /* Takes a permit with token max(TIME, t + 1), t kept while the hash lives. */

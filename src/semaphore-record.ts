@@ -12,8 +12,9 @@ import { compactLua } from "./scripts/script";
  *
  * The field names the holder, so a takeover of a dead holder's permit is an HDEL of that very field: a compare on
  * its processHash and seq, never a blind delete. A permit expires lockTtlMs after its last extension (expiresAtMs,
- * Redis TIME): the scripts drop expired permits as they meet them, and the hash itself expires with its longest
- * permit, so nothing stays in Redis once nothing is held.
+ * Redis TIME): an acquisition that finds the semaphore at its limit drops the expired ones, and every write keeps
+ * the hash's TTL at least lockTtlMs (never shortening it), so the hash outlives its longest permit and expires at
+ * most lockTtlMs after its last write: nothing stays in Redis once nothing is held.
  */
 
 /** The Lua side of the permit layout, spliced into the semaphore scripts (with the lock record's helpers). */

@@ -21,9 +21,9 @@ function disposable<T extends object>(value: T, dispose: () => Promise<void>): T
 }
 
 /**
- * The largest `limit` of a semaphore. Each acquisition reads every permit in one script step, and a refusal
- * carries every holder's record back; a thousand keeps both well under a millisecond of Redis time and a reply
- * of ~100 kB. A larger pool of workers rarely needs a count held in Redis.
+ * The largest `limit` of a semaphore. An acquisition that finds the semaphore at its limit reads every permit in
+ * one script step, and a refusal carries every holder's record back; a thousand keeps both well under a
+ * millisecond of Redis time and a reply of ~100 kB. A larger pool of workers rarely needs a count held in Redis.
  */
 export const MAX_SEMAPHORE_LIMIT = 1000;
 
