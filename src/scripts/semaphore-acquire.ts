@@ -83,18 +83,19 @@ local function holders(k, limit)
   return nil, #permits - 1
 end
 
--- What this call knows of each semaphore it took a permit of: {at least its fields other than "t", its last token}.
--- Nothing else writes while the script runs, and its TTL is at least lockTtlMs from then on.
-local known = {}
+-- The semaphore this call last took a permit of, and what it knows of it since: at least its fields other than "t",
+-- and its last token; its TTL is at least lockTtlMs. Nothing else writes while the script runs (a drop made since
+-- only makes the count high, which costs a look), so the next request of that semaphore reads only its own field.
+local lastKey, lastFields, lastToken
 
 -- One permit of the semaphore at KEYS[k] (its flag at KEYS[k + 1] when waitFlagMs is not ''): the request's entry of the reply.
 local function acquireOne(k, seq, limit, waitFlagMs, victims, traceField)
   local semKey = KEYS[k]
   local own = processHash .. '|' .. seq
-  local seen = known[semKey]
+  local seen = semKey == lastKey
   local fields, mine, last
   if seen then
-    fields, last = seen[1], seen[2]
+    fields, last = lastFields, lastToken
   else
     fields = redis.pcall('HLEN', semKey)
     if type(fields) == 'table' then return {-3, fields.err} end
@@ -136,7 +137,7 @@ local function acquireOne(k, seq, limit, waitFlagMs, victims, traceField)
   -- The hash lives as long as its longest permit (another holder's lockTtlMs may be longer than ours), "t" with it.
   if not existed or not seen and redis.call('PTTL', semKey) < lockTtlMs then redis.call('PEXPIRE', semKey, lockTtlMs) end
   -- One more field (or the same count, when ours replaced our own expired permit: counting it again only costs a look).
-  known[semKey] = {fields + 1, token}
+  lastKey, lastFields, lastToken = semKey, fields + 1, token
   if token == nowUs then return 1 end
   return token
 end
@@ -157,7 +158,7 @@ for i = 4, #ARGV do
   end
 end
 return replies`),
-  sha: "0db8edaa4bb7c6c5d4d5bf8bb15e17d1c71933c7",
+  sha: "912aaabe5645bcee23e78c65a3a8109daecc08c7",
 };
 
 /** One permit to take: who asks, under which limit, and the dead holders' fields to drop first. */

@@ -46,46 +46,43 @@ local flags = redis.call('MGET', unpack(flagKeys))
 local deletes = {}
 local flagged = {}
 
--- What this call has read of each semaphore: {its field count once read (false until then), its last token}.
--- Nothing else writes while the script runs.
-local known = {}
+-- The semaphore of the previous permit, and what this call knows of it: its field count (false until read) and its
+-- last token. Nothing else writes while the script runs, so the next permit of it reads only its own field.
+local lastKey, lastFields, lastToken
 
 -- Permit i (its field at its semaphore): 1 released, -1 gone or expired, the value when it is not a permit,
 -- {-3, error} when Redis refused; and whether the permit left the hash (released, or dropped as expired).
 local function releaseOne(i)
   local semKey = KEYS[2 * i - 1]
   local field = ARGV[i + 1]
-  local seen = known[semKey]
   local value
-  if seen then
+  if semKey == lastKey then
     value = redis.call('HGET', semKey, field)
   else
     local read = redis.pcall('HMGET', semKey, field, 't')
     if read.err then return {-3, read.err}, false end
     value = read[1]
-    seen = {false, read[2]}
-    known[semKey] = seen
+    lastKey, lastFields, lastToken = semKey, false, read[2]
   end
   if not value then return -1, false end
   local expiresAt = permitExpiresAt(value)
   if not expiresAt then return value, false end
-  local last = seen[2]
-  local fields = last and (seen[1] or redis.call('HLEN', semKey))
+  local fields = lastToken and (lastFields or redis.call('HLEN', semKey))
   if fields == 2 then
     -- The last permit ("t" is all that stays): the hash goes, or keeps only the last token until TIME has
     -- passed it (whole ms, plus one).
-    local token = tonumber(last)
+    local token = tonumber(lastToken)
     if token and nowUs <= token then
       redis.call('HDEL', semKey, field)
       redis.call('PEXPIRE', semKey, math.floor((token - nowUs) / 1000) + 2)
-      seen[1] = 1
+      lastFields = 1
     else
       redis.call('DEL', semKey)
-      known[semKey] = {0, false}
+      lastFields, lastToken = 0, false
     end
   else
     redis.call('HDEL', semKey, field)
-    if fields then seen[1] = fields - 1 end
+    if fields then lastFields = fields - 1 end
   end
   -- An expired permit was not held any more, although nobody took it: the caller must learn it.
   if expiresAt <= nowMs then return -1, true end
@@ -111,7 +108,7 @@ for _, semKey in ipairs(flagged) do
   elseif publishMode == '2' then redis.pcall('SPUBLISH', semKey, '') end
 end
 return replies`),
-  sha: "4866dd511d10001c33df89a58b2e05c0fe48f7d8",
+  sha: "9d5903971d370d06ad34d39dca26b48300ca7c7a",
 };
 
 /** One permit to release: the semaphore's Redis key and the permit's field. */
