@@ -9,7 +9,8 @@ import { isProcessAlive } from "./lock-reads";
 import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { AcquireOutcome, Instrumentation } from "./instrumentation";
-import { isUnsent, type ProcessIdentity, type Unsent } from "./process-identity";
+import { isUnsent, type ProcessIdentity } from "./process-identity";
+import { withFirstWrite } from "./first-write";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
@@ -80,7 +81,11 @@ export class Acquirer {
         const next = this.p.identity.live(inOrderWithCalls(this.p.liveness, db));
         const identity = isUnsent(next) ? next.identity : next instanceof Promise ? await next : next;
         const res = isUnsent(next)
-          ? await this.#tryWithFirstWrite(db, key, next, seq, trace, waitFlagMs)
+          ? await withFirstWrite<Attempt>(
+              next,
+              (before) => this.#try(db, key, identity, seq, trace, waitFlagMs, before),
+              async () => void (await this.p.releaser.quietly({ key, processHash: identity.processHash, seq, trace })),
+            )
           : await this.#try(db, key, identity, seq, trace, waitFlagMs);
         if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) {
           outcome = "held";
@@ -109,31 +114,6 @@ export class Acquirer {
       this.p.held.acquireEnded(waitUntil);
       if (timed) instrumentation!.acquired(outcome, monotonicNow() - startedAt);
     }
-  }
-
-  /**
-   * The first attempt under a new identity goes out with its first liveness write (one HTTP request): on a single
-   * Redis the script checks that record in the same atomic step, after the write, so no lock is taken without it.
-   * The attempt counts once the write succeeded; one that failed or found no record is made again after it, as it
-   * would have been sent then. A lock taken although the write failed (it cannot be) is freed.
-   */
-  async #tryWithFirstWrite(db: RedisDatabase, key: string, unsent: Unsent, seq: string, trace: string | undefined, waitFlagMs: string): Promise<Attempt> {
-    const { identity, send, written } = unsent;
-    let res: Attempt | undefined;
-    try {
-      res = await this.#try(db, key, identity, seq, trace, waitFlagMs, send);
-    } catch {
-      res = undefined; // #try freed what it may have taken; the attempt is made again once the record is written
-    } finally {
-      send();
-    }
-    try {
-      await written;
-    } catch (error) {
-      if (res?.status === LockStatus.SUCCESS) await this.p.releaser.quietly({ key, processHash: identity.processHash, seq, trace });
-      throw error;
-    }
-    return res && res.status !== "LAPSED" ? res : this.#try(db, key, identity, seq, trace, waitFlagMs);
   }
 
   /** One acquisition attempt under `identity`; "LAPSED" when Redis has no liveness record for it. `before`: sends the identity's first write ahead of the call. */

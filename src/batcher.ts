@@ -11,6 +11,12 @@
  * - While a batch is out, more calls are coming (its reply resumes its
  *   callers), so new calls gather until the end of the turn (setImmediate, a
  *   few µs), and while `maxInFlight` batches are out, until one comes back.
+ * - Many calls due at once leave as two batches, not one (while two may be
+ *   out): Redis runs the first while the client still writes the second, and
+ *   the client resumes the first one's callers while Redis runs the second.
+ *   With one batch, busy callers fall into lockstep (all of them wait on
+ *   Redis, then Redis waits on all of them), and the client's and Redis's
+ *   work per call add up instead of overlapping.
  *
  * On runtimes with request contexts (Cloudflare Workers), a batch must hold
  * the calls of one request only: a promise of one request settled by another
@@ -21,6 +27,12 @@
  * flight.
  */
 import { runAfterTask, runAtEndOfTask } from "./timers";
+
+/**
+ * Below this many calls due at once, they leave as one batch: the overlap of two halves (see above) does not pay for
+ * a second script call yet.
+ */
+export const SPLIT_FROM = 64;
 
 /** How a batcher groups calls: by turns of the event loop, or by request (see above). */
 export type BatchScope = "turn" | "request";
@@ -108,14 +120,15 @@ export class Batcher<E, R> {
     while (this.#inFlight < this.maxInFlight && this.#queue.length > 0) {
       const first = this.#queue[0]!.entry;
       const batch: Pending<E, R>[] = [];
-      for (let i = 0, size = 0; i < this.#queue.length && size < this.maxSize;) {
+      const maxSize = this.#splitSize();
+      for (let i = 0, size = 0; i < this.#queue.length && size < maxSize;) {
         const entry = this.#queue[i]!.entry;
         if (!this.sameBatch(first, entry)) {
           i++;
           continue;
         }
         size += this.sizeOf(entry);
-        if (batch.length > 0 && size > this.maxSize) break;
+        if (batch.length > 0 && size > maxSize) break;
         batch.push(...this.#queue.splice(i, 1));
       }
       this.#inFlight++;
@@ -141,6 +154,18 @@ export class Batcher<E, R> {
         },
       );
     }
+  }
+
+  /**
+   * How much the next batch may take: half of what is due when that is at least SPLIT_FROM and a second batch may
+   * leave too (see above), else maxSize. Not per request: a request's batches go out together, and split in two
+   * they would only cost an HTTP transport a second script call in the same request.
+   */
+  #splitSize(): number {
+    if (this.scope === "request" || this.#queue.length < SPLIT_FROM || this.maxInFlight - this.#inFlight < 2) return this.maxSize;
+    let due = 0;
+    for (const { entry } of this.#queue) due += this.sizeOf(entry);
+    return Math.min(this.maxSize, Math.ceil(due / 2));
   }
 
   /** Before its callers resume, so that a call they make next finds this batch no longer out. */

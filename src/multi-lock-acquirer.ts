@@ -9,7 +9,8 @@ import { decodeLockRecord, formatOwnerHash, ownLockData, ownerOf, type Owner } f
 import { isProcessAlive } from "./lock-reads";
 import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { slotGroups } from "./multi-lock-keys";
-import { isUnsent, type ProcessIdentity, type Unsent } from "./process-identity";
+import { isUnsent, type ProcessIdentity } from "./process-identity";
+import { withFirstWrite } from "./first-write";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
@@ -114,7 +115,11 @@ export class MultiLockAcquirer {
           let res: GroupAttempt;
           try {
             res = unsent
-              ? await this.#tryGroupWithFirstWrite(db, group, unsent, seq, trace, waitFlagMs)
+              ? await withFirstWrite(
+                  unsent,
+                  (before) => this.#tryGroup(db, group, identity, seq, trace, waitFlagMs, before),
+                  (taken) => this.#rollback(taken.locks, identity, seq, trace),
+                )
               : await this.#tryGroup(db, group, identity, seq, trace, waitFlagMs);
           } catch (error) {
             await this.#rollback(taken, identity, seq, trace);
@@ -154,37 +159,6 @@ export class MultiLockAcquirer {
     } finally {
       this.p.held.acquireEnded(waitUntil);
     }
-  }
-
-  /**
-   * The first try under a new identity, sent behind its first liveness write (one HTTP request): the script checks
-   * that record after the write, in the same atomic step. It counts once the write succeeded; a try that failed or
-   * found no record is made again after it, as it would have been sent then.
-   */
-  async #tryGroupWithFirstWrite(
-    db: RedisDatabase,
-    group: string[],
-    unsent: Unsent,
-    seq: string,
-    trace: string | undefined,
-    waitFlagMs: string,
-  ): Promise<GroupAttempt> {
-    const { identity, send, written } = unsent;
-    let res: GroupAttempt | undefined;
-    try {
-      res = await this.#tryGroup(db, group, identity, seq, trace, waitFlagMs, send);
-    } catch {
-      res = undefined; // #tryGroup freed what it may have taken; the try is made again once the record is written
-    } finally {
-      send();
-    }
-    try {
-      await written;
-    } catch (error) {
-      if (res?.status === LockStatus.SUCCESS) await this.#rollback(res.locks, identity, seq, trace);
-      throw error;
-    }
-    return res && res.status !== "LAPSED" ? res : this.#tryGroup(db, group, identity, seq, trace, waitFlagMs);
   }
 
   /**

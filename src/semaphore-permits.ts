@@ -9,10 +9,11 @@ import type { HoldOps } from "./lock-run";
 import type { LockData } from "./lock-data";
 import { ownLockData, ownerOf, type OwnerParts } from "./lock-record";
 import { isProcessAlive } from "./lock-reads";
-import type { Identity, Liveness } from "./liveness";
+import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { MutexCall, MutexWaiter } from "./mutex-waiter";
-import type { ProcessIdentity } from "./process-identity";
+import { isUnsent, type ProcessIdentity } from "./process-identity";
+import { withFirstWrite } from "./first-write";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { ExtendResult, ReleaseResult, RunResult, WaitUntil } from "./results";
@@ -133,10 +134,17 @@ export class Permits {
       const redisKey = semaphoreKey(db.prefix, sem.key);
       const seq = this.p.acquirer.nextSeq();
       for (let attempt = 0; ; attempt++) {
-        const next = this.p.identity.live();
-        const identity = next instanceof Promise ? await next : next;
+        // A new identity's first write goes out with the permit's call where they travel in order (one HTTP request).
+        const next = this.p.identity.live(inOrderWithCalls(this.p.liveness, db));
+        const identity = isUnsent(next) ? next.identity : next instanceof Promise ? await next : next;
         const owner: OwnerParts = { key: sem.key, processHash: identity.processHash, seq, trace };
-        const res = await this.#try(db, redisKey, owner, sem.limit, waitFlagMs);
+        const res = isUnsent(next)
+          ? await withFirstWrite<Attempt>(
+              next,
+              (before) => this.#try(db, redisKey, owner, sem.limit, waitFlagMs, before),
+              () => this.#quietly(db, redisKey, owner),
+            )
+          : await this.#try(db, redisKey, owner, sem.limit, waitFlagMs);
         if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
         if (res.status === LockStatus.SUCCESS) {
           if (!this.p.isTerminated() && this.p.identity.isAlive(identity)) {
@@ -221,13 +229,13 @@ export class Permits {
   }
 
   /** One try for a permit; a full semaphore whose holders include dead processes is tried once more, taking theirs over. */
-  async #try(db: RedisDatabase, redisKey: string, owner: OwnerParts, limit: number, waitFlagMs: string): Promise<Attempt> {
+  async #try(db: RedisDatabase, redisKey: string, owner: OwnerParts, limit: number, waitFlagMs: string, before?: () => void): Promise<Attempt> {
     let victims: readonly string[] = NO_VICTIMS;
     for (;;) {
       const sentAt = this.p.liveness.now();
       let reply;
       try {
-        reply = await this.#batchesOf(db).acquire({ redisKey, owner, limit, waitFlagMs, victims });
+        reply = await this.#batchesOf(db).acquire({ redisKey, owner, limit, waitFlagMs, victims }, before && { before });
       } catch (error) {
         // The script may have run without a reply saying so: free what it may have taken (harmless if it did not).
         if (mayHaveRun(error)) await this.#quietly(db, redisKey, owner);

@@ -70,6 +70,28 @@ describe("Batcher", () => {
     expect(await Promise.all(calls)).toEqual(["K3", "K2", "K2", "K9", "K1"]);
   });
 
+  it("splits many calls due at once into two batches while two may be out (Redis runs one while the client writes or resumes the other), but not a few calls, nor when one batch may be out, nor per request", async () => {
+    const sizes = async (count: number, maxInFlight: number, scope: "turn" | "request" = "turn") => {
+      const { batches, send } = manualSend();
+      const b = new Batcher<string, string>(send, () => true, 100, maxInFlight, scope);
+      const calls = Array.from({ length: count }, (_, i) => b.call(`c${i}`));
+      await nextTurn();
+      const out = batches.map((x) => x.entries.length);
+      // Settle every batch, also those that leave once one is back, until every call has its answer.
+      let finished = false;
+      void Promise.all(calls).then(() => (finished = true));
+      for (let settled = 0; !finished; await nextTurn()) {
+        while (settled < batches.length) batches[settled]!.settle(batches[settled++]!.entries);
+      }
+      return out;
+    };
+    expect(await sizes(64, 2)).toEqual([32, 32]);
+    expect(await sizes(15, 2)).toEqual([15]);
+    expect(await sizes(64, 1)).toEqual([64]);
+    expect(await sizes(64, 2, "request")).toEqual([64]);
+    expect(await sizes(250, 2)).toEqual([100, 100]); // then 50 once one is back
+  });
+
   it("puts only entries that may share a batch together, in order, and leaves the rest for the next", async () => {
     const { batches, send } = manualSend();
     const b = new Batcher<string, string>(send, (first, e) => first[0] === e[0], 100, 1);

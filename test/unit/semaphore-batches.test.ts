@@ -16,7 +16,7 @@ function recordingTransport(calls: number[]): Transport {
 }
 
 describe("SemaphoreBatches", () => {
-  it("64 acquisitions of one task leave as two calls of 32, both at once, so that one's callers run while Redis works on the other", async () => {
+  it("64 acquisitions of one task leave as two calls of 32, both at once, so that one's callers run while Redis works on the other (the Batcher's split)", async () => {
     const calls: number[] = [];
     const batches = new SemaphoreBatches(new RedisDatabase(recordingTransport(calls)), { lockTtlMs: 60_000, lockRecheckMs: 5_000, requestScoped: false });
     const outcomes = await Promise.all(
