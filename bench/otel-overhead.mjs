@@ -78,7 +78,9 @@ async function compare(lockers, op, { rounds, roundMs, warmupMs }) {
 }
 
 export async function measureOtelOverhead({ redis, quick, warmupMs, log }) {
-  const settings = { rounds: quick ? 5 : 15, roundMs: quick ? 200 : 400, warmupMs };
+  // 25 rounds of 600 ms: c=64 throughput on a shared 2-core VM swings by ±20 % from one 400 ms window to the next
+  // (two batches in flight drift in and out of step), and 15 rounds of 400 ms let a 3 % cost read anywhere from −2 to +6 %.
+  const settings = { rounds: quick ? 5 : 25, roundMs: quick ? 200 : 600, warmupMs };
   const clients = [];
   const lockers = { redis: {}, instant: {} };
   NAMES.forEach((name, i) => {

@@ -1,9 +1,9 @@
 import type { EdgeVM } from "@edge-runtime/vm";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { bundleForEdge } from "./bundle-for-edge";
 import { edgeVmWithWaitUntil } from "../support/edge-vm";
 import { noKeysLeft } from "../support/lock-scenario";
-import { type PermitApp, backgroundPermit, semaphoreRounds, semaphoreWaiting, setsRefused, setsWaiting, togetherWhenIdle } from "../support/permit-scenario";
+import { type PermitApp, permitScenarioTests } from "../support/permit-scenario";
 import { useUpstashStack } from "../support/upstash-stack";
 
 /**
@@ -46,33 +46,8 @@ async function quietAfterwards(): Promise<void> {
   expect(stack.rest.stats().requests).toEqual(before);
 }
 
-it("semaphore of limit 3, 10 concurrent acquireAndRun requests: 3 run at once, 7 are refused, round after round, tokens growing", async () => {
-  await semaphoreRounds(app, `sem-${crypto.randomUUID()}`);
-  await quietAfterwards();
-});
-
-it("semaphore of limit 3, 10 concurrent waitAndRun requests: all run, never more than 3 at once", async () => {
-  await semaphoreWaiting(app, `sem-wait-${crypto.randomUUID()}`);
-  await quietAfterwards();
-});
-
-it("acquireAllAndRun on overlapping sets [a,b] [b,c] [c,a], 9 concurrent requests: one runs, the others are refused, no key has two holders", async () => {
-  await setsRefused(app);
-  await quietAfterwards();
-});
-
-it("mutexAll on overlapping sets, 6 concurrent requests: all run, never two holders of a key, tokens growing per key", async () => {
-  await setsWaiting(app);
-  await quietAfterwards();
-});
-
-it("a background permit outlives its response through waitUntil, completes and frees its permit; nothing is left", async () => {
-  await backgroundPermit(app, `sem-background-${crypto.randomUUID()}`);
-  await quietAfterwards();
-});
-
-it("a lock, a permit and a set asked for in one request of an idle isolate all run, under one identity", async () => {
-  await noKeysLeft(stack.admin);
-  await togetherWhenIdle(app);
-  await quietAfterwards();
-});
+permitScenarioTests(
+  () => app,
+  () => stack.admin,
+  quietAfterwards,
+);

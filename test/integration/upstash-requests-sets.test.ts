@@ -66,18 +66,34 @@ describe("HTTP requests per semaphore and multi-key job over Upstash (pulselock/
   });
 });
 
-describe("a set's first write that Redis refuses (out of memory)", () => {
-  it("the set's acquire fails, the job never runs, no key is left, and the set is free", async () => {
-    const prefix = "req-set-refused:";
-    const keys = [uniqueKey("refused-a"), uniqueKey("refused-b"), uniqueKey("refused-c")];
+describe.each([
+  {
+    what: "a set",
+    prefix: "req-set-refused:",
+    job: (locker: Locker): ((fn: () => unknown) => Promise<unknown>) => {
+      const keys = [uniqueKey("refused-a"), uniqueKey("refused-b"), uniqueKey("refused-c")];
+      return (fn) => locker.acquireAllAndRun(keys, fn);
+    },
+  },
+  {
+    what: "a semaphore permit",
+    prefix: "req-sem-refused:",
+    job: (locker: Locker): ((fn: () => unknown) => Promise<unknown>) => {
+      const sem = locker.semaphore(uniqueKey("refused-sem"), { limit: 1 });
+      return (fn) => sem.acquireAndRun(fn);
+    },
+  },
+])("$what whose first liveness write Redis refuses (out of memory)", ({ prefix, job }) => {
+  it("the acquire fails, the job never runs, nothing is left, and the keys are free", async () => {
     const client = new Upstash({ url: stack.rest.url, token: stack.rest.token, enableTelemetry: false, retry: false });
     const locker = new Locker({ database: new RedisDatabase(client, { prefix }), reporterWorkerSpawnTimeoutMs: 1500 });
+    const run = job(locker);
     let ran = false;
     await stack.admin.config("SET", "maxmemory-policy", "noeviction");
     await stack.admin.config("SET", "maxmemory", "1");
     try {
       await expect(stack.admin.set("probe", "1")).rejects.toThrow(/^OOM/);
-      const error = await locker.acquireAllAndRun(keys, () => void (ran = true)).catch((e: unknown) => e);
+      const error = await run(() => void (ran = true)).catch((e: unknown) => e);
       expect(isLivenessError(error), String(error)).toBe(true);
       expect(String(error)).toMatch(/OOM/);
     } finally {
@@ -86,36 +102,7 @@ describe("a set's first write that Redis refuses (out of memory)", () => {
     try {
       expect(ran).toBe(false);
       expect(await keysUnder(prefix)).toEqual([]);
-      expect(await locker.acquireAllAndRun(keys, async () => "again")).toEqual({ status: LockStatus.SUCCESS, result: "again" });
-      await waitFor("no key left under the prefix", async () => (await keysUnder(prefix)).length === 0);
-    } finally {
-      await locker.terminate();
-    }
-  });
-});
-
-describe("a permit's first write that Redis refuses (out of memory)", () => {
-  it("the permit's acquire fails, the job never runs, nothing is left, and the semaphore is free", async () => {
-    const prefix = "req-sem-refused:";
-    const key = uniqueKey("refused-sem");
-    const client = new Upstash({ url: stack.rest.url, token: stack.rest.token, enableTelemetry: false, retry: false });
-    const locker = new Locker({ database: new RedisDatabase(client, { prefix }), reporterWorkerSpawnTimeoutMs: 1500 });
-    const sem = locker.semaphore(key, { limit: 1 });
-    let ran = false;
-    await stack.admin.config("SET", "maxmemory-policy", "noeviction");
-    await stack.admin.config("SET", "maxmemory", "1");
-    try {
-      await expect(stack.admin.set("probe", "1")).rejects.toThrow(/^OOM/);
-      const error = await sem.acquireAndRun(() => void (ran = true)).catch((e: unknown) => e);
-      expect(isLivenessError(error), String(error)).toBe(true);
-      expect(String(error)).toMatch(/OOM/);
-    } finally {
-      await stack.admin.config("SET", "maxmemory", "0");
-    }
-    try {
-      expect(ran).toBe(false);
-      expect(await keysUnder(prefix)).toEqual([]);
-      expect(await sem.acquireAndRun(async () => "again")).toEqual({ status: LockStatus.SUCCESS, result: "again" });
+      expect(await run(async () => "again")).toEqual({ status: LockStatus.SUCCESS, result: "again" });
       await waitFor("no key left under the prefix", async () => (await keysUnder(prefix)).length === 0);
     } finally {
       await locker.terminate();

@@ -6,9 +6,9 @@
  * fewer holders at once than there were, never more: a count above the limit is a real one.
  */
 import type Redis from "ioredis";
-import { expect } from "vitest";
+import { expect, it } from "vitest";
 import type { JobLogLine } from "../edge/fixtures/permit-routes";
-import { watchKeyEnds } from "./lock-scenario";
+import { noKeysLeft, watchKeyEnds } from "./lock-scenario";
 import { uniqueKey, waitFor } from "./wait-for";
 
 export interface PermitReply {
@@ -187,4 +187,41 @@ export async function togetherWhenIdle(app: PermitApp): Promise<void> {
   expect(reply.statuses, JSON.stringify(reply)).toEqual(["SUCCESS", "SUCCESS", "SUCCESS"]);
   expect(reply.processHashes[0]).toMatch(/^[0-9a-f]{32}$/);
   expect(reply.processHashes).toEqual(Array(3).fill(reply.processHashes[0]));
+}
+
+/**
+ * The permit and set scenarios every edge runtime runs, each followed by `quietAfterwards` (the runtime's own check that
+ * nothing is left and nothing keeps running). `app` is read when a test runs: the runtime starts in beforeAll.
+ */
+export function permitScenarioTests(app: () => PermitApp, admin: () => Redis, quietAfterwards: () => Promise<void>): void {
+  it("semaphore of limit 3, 10 concurrent acquireAndRun requests: 3 run at once, 7 are refused, round after round, tokens growing", async () => {
+    await semaphoreRounds(app(), `sem-${crypto.randomUUID()}`);
+    await quietAfterwards();
+  });
+
+  it("semaphore of limit 3, 10 concurrent waitAndRun requests: all run, never more than 3 at once", async () => {
+    await semaphoreWaiting(app(), `sem-wait-${crypto.randomUUID()}`);
+    await quietAfterwards();
+  });
+
+  it("acquireAllAndRun on overlapping sets [a,b] [b,c] [c,a], 9 concurrent requests: one runs, the others are refused, no key has two holders", async () => {
+    await setsRefused(app());
+    await quietAfterwards();
+  });
+
+  it("mutexAll on overlapping sets, 6 concurrent requests: all run, never two holders of a key, tokens growing per key", async () => {
+    await setsWaiting(app());
+    await quietAfterwards();
+  });
+
+  it("a background permit outlives its response through waitUntil, completes and frees its permit; nothing is left", async () => {
+    await backgroundPermit(app(), `sem-background-${crypto.randomUUID()}`);
+    await quietAfterwards();
+  });
+
+  it("a lock, a permit and a set asked for in one request of an idle isolate all run, under one identity", async () => {
+    await noKeysLeft(admin()); // idle: the liveness record was deleted, so this request makes a new identity
+    await togetherWhenIdle(app());
+    await quietAfterwards();
+  });
 }
