@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { configDefaults, defineConfig } from "vitest/config";
 import { MODEL_CHECK_TEST, modelCheckSkipReason } from "./test/model/model-tools.mjs";
+import LongFirstSequencer from "./test/support/long-first-sequencer";
 
 const dist = (file: string) => fileURLToPath(new URL(`./dist/${file}`, import.meta.url));
 
@@ -29,6 +30,8 @@ export default defineConfig({
     // Vitest's default (one fewer than the cores) runs the files one by one on 2 cores, which took the suite to
     // 9 min there; the tests wait for conditions rather than time, so two files at once are safe (5.7 min).
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    // The files that take minutes start first (test/support/long-first-sequencer.ts).
+    sequence: { sequencer: LongFirstSequencer },
     // Reporters belong to the root: one final "N passed, N failed" line covers both projects.
     reporters: ["default", "./test/support/count-reporter.ts"],
     server: { deps: { external: [/\/dist\//] } },
