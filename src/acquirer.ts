@@ -9,8 +9,8 @@ import { isProcessAlive } from "./lock-reads";
 import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { AcquireOutcome, Instrumentation } from "./instrumentation";
-import { isUnsent, type ProcessIdentity } from "./process-identity";
-import { withFirstWrite } from "./first-write";
+import type { ProcessIdentity } from "./process-identity";
+import { identityOf, withFirstWrite } from "./first-write";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
@@ -79,14 +79,13 @@ export class Acquirer {
       const seq = this.nextSeq();
       for (let attempt = 0; ; attempt++) {
         const next = this.p.identity.live(inOrderWithCalls(this.p.liveness, db));
-        const identity = isUnsent(next) ? next.identity : next instanceof Promise ? await next : next;
-        const res = isUnsent(next)
-          ? await withFirstWrite<Attempt>(
-              next,
-              (before) => this.#try(db, key, identity, seq, trace, waitFlagMs, before),
-              async () => void (await this.p.releaser.quietly({ key, processHash: identity.processHash, seq, trace })),
-            )
-          : await this.#try(db, key, identity, seq, trace, waitFlagMs);
+        const known = identityOf(next);
+        const identity = known instanceof Promise ? await known : known;
+        const res = await withFirstWrite<Attempt>(
+          next,
+          (before) => this.#try(db, key, identity, seq, trace, waitFlagMs, before),
+          async () => void (await this.p.releaser.quietly({ key, processHash: identity.processHash, seq, trace })),
+        );
         if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) {
           outcome = "held";
           return res;

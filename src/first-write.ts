@@ -1,4 +1,5 @@
-import type { Unsent } from "./process-identity";
+import type { Identity } from "./liveness";
+import { isUnsent, type Unsent } from "./process-identity";
 import { LockStatus } from "./statuses";
 
 /**
@@ -8,14 +9,26 @@ import { LockStatus } from "./statuses";
  * or found no record ("LAPSED") is made again after it, as it would have been sent then. What was taken although the
  * write failed (it cannot be) is freed by `undo`. Used by a lock's, a set's and a permit's acquisition alike.
  *
+ * Any other identity (known, or being written) gets the attempt as it is.
+ *
+ * @param next what ProcessIdentity.live(withCall) gave.
  * @param attempt one attempt; `before`, when given, sends the first write ahead of the attempt's call (a Batcher hook).
  */
-export async function withFirstWrite<A extends { status: string }>(
-  unsent: Unsent,
+export function withFirstWrite<A extends { status: string }>(
+  next: Identity | Promise<Identity> | Unsent,
   attempt: (before?: () => void) => Promise<A>,
   undo: (taken: Extract<A, { status: LockStatus.SUCCESS }>) => Promise<void>,
 ): Promise<A> {
-  const { send, written } = unsent;
+  // Not async itself: the common case (an identity that is known) costs no promise of its own on every acquire.
+  return isUnsent(next) ? firstAttempt(next, attempt, undo) : attempt();
+}
+
+async function firstAttempt<A extends { status: string }>(
+  next: Unsent,
+  attempt: (before?: () => void) => Promise<A>,
+  undo: (taken: Extract<A, { status: LockStatus.SUCCESS }>) => Promise<void>,
+): Promise<A> {
+  const { send, written } = next;
   let res: A | undefined;
   try {
     res = await attempt(send);
@@ -31,4 +44,9 @@ export async function withFirstWrite<A extends { status: string }>(
     throw error;
   }
   return res && res.status !== "LAPSED" ? res : attempt();
+}
+
+/** The identity an attempt runs under, from what ProcessIdentity.live(withCall) gave; not awaited when known. */
+export function identityOf(next: Identity | Promise<Identity> | Unsent): Identity | Promise<Identity> {
+  return isUnsent(next) ? next.identity : next;
 }

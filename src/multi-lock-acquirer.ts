@@ -9,8 +9,8 @@ import { decodeLockRecord, formatOwnerHash, ownLockData, ownerOf, type Owner } f
 import { isProcessAlive } from "./lock-reads";
 import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { slotGroups } from "./multi-lock-keys";
-import { isUnsent, type ProcessIdentity } from "./process-identity";
-import { withFirstWrite } from "./first-write";
+import type { ProcessIdentity } from "./process-identity";
+import { identityOf, withFirstWrite } from "./first-write";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
@@ -107,20 +107,17 @@ export class MultiLockAcquirer {
         // A new identity's first write goes out with the set's call, as with a single lock (Acquirer): where
         // inOrderWithCalls holds there is no cluster, so the set is one group.
         const next = this.p.identity.live(inOrderWithCalls(this.p.liveness, db));
-        const unsent = isUnsent(next) ? next : undefined;
-        const identity = isUnsent(next) ? next.identity : await next;
+        const identity = await identityOf(next);
         const taken: TakenKey[] = [];
         let refused: GroupAttempt | undefined;
         for (const group of slotGroups(db, keys)) {
           let res: GroupAttempt;
           try {
-            res = unsent
-              ? await withFirstWrite(
-                  unsent,
-                  (before) => this.#tryGroup(db, group, identity, seq, trace, waitFlagMs, before),
-                  (taken) => this.#rollback(taken.locks, identity, seq, trace),
-                )
-              : await this.#tryGroup(db, group, identity, seq, trace, waitFlagMs);
+            res = await withFirstWrite(
+              next,
+              (before) => this.#tryGroup(db, group, identity, seq, trace, waitFlagMs, before),
+              (held) => this.#rollback(held.locks, identity, seq, trace),
+            );
           } catch (error) {
             await this.#rollback(taken, identity, seq, trace);
             throw error;

@@ -12,8 +12,8 @@ import { isProcessAlive } from "./lock-reads";
 import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { describe } from "./describe-value";
 import type { MutexCall, MutexWaiter } from "./mutex-waiter";
-import { isUnsent, type ProcessIdentity } from "./process-identity";
-import { withFirstWrite } from "./first-write";
+import type { ProcessIdentity } from "./process-identity";
+import { identityOf, withFirstWrite } from "./first-write";
 import { mayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { ExtendResult, ReleaseResult, RunResult, WaitUntil } from "./results";
@@ -136,15 +136,14 @@ export class Permits {
       for (let attempt = 0; ; attempt++) {
         // A new identity's first write goes out with the permit's call where they travel in order (one HTTP request).
         const next = this.p.identity.live(inOrderWithCalls(this.p.liveness, db));
-        const identity = isUnsent(next) ? next.identity : next instanceof Promise ? await next : next;
+        const known = identityOf(next);
+        const identity = known instanceof Promise ? await known : known;
         const owner: OwnerParts = { key: sem.key, processHash: identity.processHash, seq, trace };
-        const res = isUnsent(next)
-          ? await withFirstWrite<Attempt>(
-              next,
-              (before) => this.#try(db, redisKey, owner, sem.limit, waitFlagMs, before),
-              () => this.#quietly(db, redisKey, owner),
-            )
-          : await this.#try(db, redisKey, owner, sem.limit, waitFlagMs);
+        const res = await withFirstWrite<Attempt>(
+          next,
+          (before) => this.#try(db, redisKey, owner, sem.limit, waitFlagMs, before),
+          () => this.#quietly(db, redisKey, owner),
+        );
         if (res.status === LockStatus.SOMEONE_ELSE_HOLDS_LOCK) return res;
         if (res.status === LockStatus.SUCCESS) {
           if (!this.p.isTerminated() && this.p.identity.isAlive(identity)) {
