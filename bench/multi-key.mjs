@@ -18,7 +18,7 @@ const CONCURRENCIES = [1, 64];
 /** How long a lock is held at most when its holder forgets it; the same for every library (as in lib/peers.mjs). */
 const LEASE_MS = 30_000;
 
-const PEERS = {
+export const PEERS = {
   pulselock: {
     label: "pulselock acquireAllAndRun",
     ours: true,

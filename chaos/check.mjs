@@ -209,6 +209,25 @@ function staleAccepted(events) {
   return found;
 }
 
+/**
+ * G5 for permits: tokens grow in the order the permits were acquired, and permits of one key are held at once by
+ * design, so a run may start after a later permit's run (its acquire's reply was delayed, say) with a smaller token.
+ * What can be checked from the runs is that no two permits of one key share a token.
+ */
+function permitTokenRepeats(runs) {
+  const found = [];
+  const seen = new Map();
+  for (const run of runs) {
+    if (!run.limit) continue;
+    const id = `${run.key}\u0000${run.token}`;
+    const first = seen.get(id);
+    if (first) found.push({ key: run.key, detail: `${run.run} got the token ${run.token} of ${first.run} on semaphore ${run.key}` });
+    else seen.set(id, run);
+  }
+  return found;
+}
+
+/** G5 for locks: a run that started after another run of its key has a larger token. */
 function tokenOrder(groups, slackMs) {
   const found = [];
   for (const [key, runs] of groups) {
@@ -271,7 +290,7 @@ export function checkHistory(events) {
     falseLockError: falseLockErrors(groups, events, slackMs),
     setActedAfterLoss: setActedAfterLoss(runs, slackMs),
     staleAccepted: staleAccepted(events),
-    tokenOrder: tokenOrder(byKey(runs.values()), slackMs),
+    tokenOrder: [...tokenOrder(groups, slackMs), ...permitTokenRepeats(runs.values())],
     deadHolder: events
       .filter((e) => e.type === "probe" && e.held)
       .map((e) => ({

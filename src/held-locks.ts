@@ -70,6 +70,11 @@ export class HeldLocks {
    * liveness is written from the holders' own timers (request contexts), this call's beat keeps it fresh.
    */
   hold(ownerHash: string, own: OwnLock, byRun: boolean, waitUntil: WaitUntil | undefined): void {
+    // Nothing to end (no isolate to keep alive, liveness written by its own thread): no closure per lock.
+    if (!waitUntil && !this.p.liveness.keepWriting) {
+      this.#held.set(ownerHash, { key: own.key, owner: own.owner, byRun, end: noop, waitUntil });
+      return;
+    }
     let release = noop;
     waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
     const stopWriting = this.p.liveness.keepWriting?.() ?? noop;

@@ -323,17 +323,22 @@ export class LockRun {
     try {
       return await fn();
     } catch (error) {
-      if (isCorruptRecordError(error)) {
-        this.lose(new LockError(this.#p.key, this.lockData.ownerHash, null, OVERWRITTEN_REASON));
-        return undefined;
-      }
-      const e = toRedisCommandError(what, error);
-      if (e.transient) {
-        this.#p.onError(e);
-        return undefined;
-      }
-      this.lose(new LockError(this.#p.key, this.lockData.ownerHash, null, `Redis refused the ${what}: ${e.message}`, { cause: e }));
+      const lost = heartbeatCallLoss(what, error, this.#p.key, this.lockData.ownerHash);
+      if (lost) this.lose(lost);
+      else this.#p.onError(toRedisCommandError(what, error));
       return undefined;
     }
   }
+}
+
+/**
+ * What a failed heartbeat call (`what`: extend, recheck) of the lock `key` means: the LockError that loses it (a
+ * record that is not pulselock's any more, a command Redis refuses), or undefined for a transient failure, which
+ * is reported and left to the self-fencing deadline.
+ */
+export function heartbeatCallLoss(what: string, error: unknown, key: string, ownerHash: string): LockError | undefined {
+  if (isCorruptRecordError(error)) return new LockError(key, ownerHash, null, OVERWRITTEN_REASON);
+  const e = toRedisCommandError(what, error);
+  if (e.transient) return undefined;
+  return new LockError(key, ownerHash, null, `Redis refused the ${what}: ${e.message}`, { cause: e });
 }

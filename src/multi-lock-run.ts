@@ -3,10 +3,12 @@ import { LockError } from "./errors";
 import type { Identity, Liveness } from "./liveness";
 import type { LockData } from "./lock-data";
 import { lockHoldOps } from "./lock-ops";
-import { LockRun, delayWithHeartbeats, exactSignal } from "./lock-run";
+import { LockRun, heartbeatCallLoss, type HoldOps } from "./lock-run";
 import type { TakenKey } from "./multi-lock-acquirer";
 import type { MultiHeartbeat } from "./multi-lock-types";
 import type { ResolvedOptions } from "./options";
+import type { ExtendResult } from "./results";
+import { LockStatus } from "./statuses";
 
 export interface MultiLockRunParams {
   db: RedisDatabase;
@@ -26,121 +28,137 @@ const SET_RUN = Symbol("pulselock.setRun");
 const MULTI_HEARTBEAT_PROTO: object = Object.create(Function.prototype, {
   signal: {
     get(this: { [SET_RUN]: MultiLockRun }) {
-      return this[SET_RUN].signal;
+      return this[SET_RUN].run.signal;
     },
   },
   lockData: {
     get(this: { [SET_RUN]: MultiLockRun }) {
-      return new Map<string, LockData>(this[SET_RUN].runs.map(({ key, run }) => [key, run.lockData]));
+      const set = this[SET_RUN];
+      return new Map<string, LockData>(set.keys.map((key, i) => [key, set.lockData[i]!]));
     },
     enumerable: true,
   },
 });
 
 /**
- * The life of a held set inside acquireAllAndRun(): one LockRun per key (each
- * with its own extensions, rechecks and self-fencing deadline, counted from
- * the send time of the call that took that key), bound together so that
- * losing any key loses the set: every other key's run is marked lost at once,
- * the set's signal aborts with the first key's LockError, and every later
- * heartbeat throws it. The caller then releases every key.
+ * The life of a held set inside acquireAllAndRun(): one LockRun for the whole
+ * set, whose HoldOps extend and recheck every key (docs/decisions.md,
+ * "Multi-key locks"). Its self-fencing deadline counts from the earliest send
+ * time of the calls that took the keys (on a cluster an earlier slot group's),
+ * and an extension moves it only when every key was extended: so the set
+ * stops no later than its earliest single-key deadline. The first key found
+ * lost loses the run with that key's LockError: the signal aborts with it, and
+ * every later heartbeat throws it. The caller then releases every key.
  */
-export class MultiLockRun {
-  readonly runs: { key: string; run: LockRun }[] = [];
-  #lost: LockError | undefined;
-  #controller: AbortController | undefined;
+export class MultiLockRun implements HoldOps {
+  /** The set's keys, in the caller's order. */
+  readonly keys: string[];
+  /** Each key's current record (moved by extensions), in the order of `keys`. */
+  readonly lockData: LockData[];
+  readonly run: LockRun;
   readonly #p: MultiLockRunParams;
+  /** Each key's extend and recheck, made on the first heartbeat that calls Redis: most jobs end before one does. */
+  #ops: HoldOps[] | undefined;
 
   constructor(p: MultiLockRunParams) {
     this.#p = p;
-    for (const { key, lockData, sentAt } of p.locks) {
-      const ops = lockHoldOps(p.db, key, { processHash: p.identity.processHash, seq: p.seq }, p.options.lockTtlMs);
-      const run = new LockRun({
-        key,
-        ops,
-        lockData,
-        identity: p.identity,
-        seq: p.seq,
-        sentAt,
-        options: p.options,
-        liveness: p.liveness,
-        onLost: (error) => this.#keyLost(error),
-        onError: p.onError,
-      });
-      this.runs.push({ key, run });
-    }
-    // A key whose deadline had passed already was lost while the others were still being set up.
-    if (this.#lost) this.#keyLost(this.#lost);
+    const { locks } = p;
+    this.keys = locks.map((lock) => lock.key);
+    this.lockData = locks.map((lock) => lock.lockData);
+    let sentAt = Infinity;
+    for (const lock of locks) if (lock.sentAt < sentAt) sentAt = lock.sentAt;
+    this.run = new LockRun({
+      key: this.keys[0]!,
+      ops: this,
+      lockData: this.lockData[0]!,
+      identity: p.identity,
+      seq: p.seq,
+      sentAt,
+      options: p.options,
+      liveness: p.liveness,
+      onLost: p.onLost,
+      onError: p.onError,
+    });
   }
 
   /** The LockError of the key lost first, once any key of the set is lost. */
   get lost(): LockError | undefined {
-    return this.#lost;
-  }
-
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      const controller = (this.#controller = new AbortController());
-      for (const { run } of this.runs) {
-        const signal = run.signal;
-        if (signal.aborted) controller.abort(this.#lost ?? signal.reason);
-        else signal.addEventListener("abort", () => controller.abort(this.#lost ?? signal.reason), { once: true });
-      }
-      // Exact like a single lock's signal: reading it first checks every key's deadline.
-      exactSignal(controller.signal, () => {
-        for (const { run } of this.runs) void run.signal.aborted;
-      });
-    }
-    return this.#controller.signal;
+    return this.run.lost;
   }
 
   /** The heartbeat function handed to the user's job. */
   createHeartbeat(): MultiHeartbeat {
-    const heartbeat = (() => this.heartbeat()) as MultiHeartbeat & {
+    const run = this.run;
+    const heartbeat = (() => run.heartbeat()) as MultiHeartbeat & {
       heartbeat: () => Promise<void>;
       delay: (ms: number) => Promise<void>;
       [SET_RUN]: MultiLockRun;
     };
     heartbeat.heartbeat = heartbeat;
-    heartbeat.delay = (ms: number) => this.delay(ms);
+    heartbeat.delay = (ms: number) => run.delay(ms);
     heartbeat[SET_RUN] = this;
     return Object.setPrototypeOf(heartbeat, MULTI_HEARTBEAT_PROTO) as MultiHeartbeat;
   }
 
-  /** Heartbeats every key (their extensions and rechecks go out together); throws the first lost key's LockError. */
-  async heartbeat(): Promise<void> {
-    try {
-      await Promise.all(this.runs.map(({ run }) => run.heartbeat()));
-    } catch (error) {
-      throw this.#lost ?? error;
-    }
-  }
-
-  delay(ms: number): Promise<void> {
-    return delayWithHeartbeats(ms, this, this.#p.liveness, this.#p.options.lockRecheckMs);
-  }
-
   /** Loses the whole set for `reason` (the identity lapsed, the Locker was terminated). */
   lose(reason: string): void {
-    const first = this.runs.find(({ run }) => !run.lost);
-    first?.run.lose(new LockError(first.key, first.run.lockData.ownerHash, null, reason));
+    this.run.lose(new LockError(this.keys[0]!, this.lockData[0]!.ownerHash, null, reason));
   }
 
-  /** The job is over: every key's run stops (their signals abort with RunEndedError, later heartbeats throw it). */
+  /** The job is over (LockRun.finish()): the signal aborts with RunEndedError, later heartbeats throw it. */
   finish(): void {
-    for (const { run } of this.runs) run.finish();
+    this.run.finish();
   }
 
-  /** A key was lost: the first loss is the set's, and every other key of the set is lost with it. */
-  #keyLost(error: LockError): void {
-    if (!this.#lost) {
-      this.#lost = error;
-      this.#p.onLost(error);
+  /** Whether `at` came before the set's self-fencing deadline: nobody else could hold any of its keys yet. */
+  heldAt(at: number): boolean {
+    return this.run.heldAt(at);
+  }
+
+  /** HoldOps: every key extended in parallel; the set's result is SUCCESS only when every key's is. */
+  async extend(): Promise<ExtendResult> {
+    const results = await this.#eachKey("extend", (ops) => ops.extend());
+    let first: ExtendResult | undefined;
+    results.forEach((result, i) => {
+      if (result.status === LockStatus.SUCCESS) this.lockData[i] = result.lockData;
+      else if (!first) {
+        // Lost with this key's own error before LockRun sees the result (its own, naming the first key, then comes second).
+        this.run.lose(new LockError(this.keys[i]!, this.lockData[i]!.ownerHash, result.lockData));
+        first = result;
+      }
+    });
+    return first ?? { status: LockStatus.SUCCESS, lockData: this.lockData[0]! };
+  }
+
+  /** HoldOps: every key's current holder; the first key's record while the set holds every key, else null. */
+  async holder(): Promise<LockData | null> {
+    const holders = await this.#eachKey("recheck", (ops) => ops.holder());
+    for (let i = 0; i < holders.length; i++) {
+      const holder = holders[i]!;
+      if (holder?.ownerHash !== this.lockData[i]!.ownerHash) {
+        this.run.lose(new LockError(this.keys[i]!, this.lockData[i]!.ownerHash, holder));
+        return null;
+      }
     }
-    const root = this.#lost;
-    for (const { key, run } of this.runs) {
-      if (!run.lost)
-        run.lose(new LockError(key, run.lockData.ownerHash, null, `another key of its set, ${JSON.stringify(root.key)}, was lost: ${root.message}`));
-    }
+    return holders[0]!;
+  }
+
+  /**
+   * `call` on every key at once. A key whose call means the set is lost (a record overwritten, a command refused)
+   * loses it with that key's error; any failure rejects, and LockRun treats it as it treats a single lock's.
+   */
+  #eachKey<R>(what: string, call: (ops: HoldOps) => Promise<R>): Promise<R[]> {
+    const { db, identity, seq, options } = this.#p;
+    const owner = { processHash: identity.processHash, seq };
+    this.#ops ??= this.keys.map((key) => lockHoldOps(db, key, owner, options.lockTtlMs));
+    return Promise.all(
+      this.#ops.map((ops, i) =>
+        call(ops).catch((error: unknown) => {
+          const lost = heartbeatCallLoss(what, error, this.keys[i]!, this.lockData[i]!.ownerHash);
+          if (lost) this.run.lose(lost);
+          throw error;
+        }),
+      ),
+    );
   }
 }

@@ -8,7 +8,7 @@ import { MultiLockRun } from "./multi-lock-run";
 import type { MultiHeartbeat, MultiRunResult } from "./multi-lock-types";
 import type { ResolvedOptions } from "./options";
 import type { Releaser } from "./releaser";
-import type { ReleaseResult, WaitUntil } from "./results";
+import type { WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
 
 const noop = (): void => {};
@@ -92,33 +92,30 @@ export class MultiLockRunner {
     let releaseError: { error: unknown } | undefined;
     const owner = { processHash: identity.processHash, seq };
     const inOrder = inOrderWithCalls(this.p.liveness, db);
+    const { lockData } = run; // in the order of `keys`, as acquireAll() returned the locks
     try {
       // Every key at once (one script call on a single Redis: the releases of one turn share a batch), each as
       // JobRunner releases one lock: a retry that finds it gone counts as released when its first try left in time.
-      const released = await Promise.allSettled(
-        run.runs.map(({ key, run: keyRun }) =>
-          this.p.releaser.release(
-            key,
-            owner,
-            keyRun.lost ? 1 : Infinity,
-            (at) => keyRun.heldAt(at),
-            inOrder ? () => this.p.held.releasing(keyRun.lockData.ownerHash) : undefined,
-          ),
-        ),
+      const released = await this.p.releaser.releaseAll(
+        keys,
+        owner,
+        lost ? 1 : Infinity,
+        (at) => run.heldAt(at),
+        inOrder ? (i) => this.p.held.releasing(lockData[i]!.ownerHash) : undefined,
       );
-      released.forEach((outcome: PromiseSettledResult<ReleaseResult>, i) => {
-        const { key, run: keyRun } = run.runs[i]!;
+      for (let i = 0; i < released.length; i++) {
+        const outcome = released[i]!;
         if (outcome.status === "rejected") {
           if (!failure && !lost && !releaseError) releaseError = { error: outcome.reason };
           else this.p.onError(outcome.reason);
         } else if (!lost && outcome.value.status !== LockStatus.SUCCESS) {
           // A key was gone by the end although no check noticed in time: the caller must still learn it.
-          lost = new LockError(key, keyRun.lockData.ownerHash, outcome.value.lockData, "the lock was no longer held when the job ended");
+          lost = new LockError(keys[i]!, lockData[i]!.ownerHash, outcome.value.lockData, "the lock was no longer held when the job ended");
           this.p.onLost(lost);
         }
-      });
+      }
     } finally {
-      for (const { run: keyRun } of run.runs) this.p.held.forget(keyRun.lockData.ownerHash);
+      for (const { ownerHash } of lockData) this.p.held.forget(ownerHash);
     }
     if (failure) throw failure.error;
     if (lost) throw lost;

@@ -50,6 +50,51 @@ export class Releaser {
   }
 
   /**
+   * Releases the locks of a set (`keys`, one owner), all sent at once, each as {@link release} releases one:
+   * the first tries share a batch (one script call on a single Redis), and only a key whose first try failed
+   * goes on to retries of its own. `onSent(i)` runs once key i's first try was handed to the transport.
+   * Resolves with one outcome per key, in the order of `keys`.
+   */
+  async releaseAll(
+    keys: readonly string[],
+    owner: Owner,
+    attempts: number,
+    heldAt: (sentAt: number) => boolean,
+    onSent?: (index: number) => void,
+  ): Promise<PromiseSettledResult<ReleaseResult>[]> {
+    const db = this.p.database.known ?? (await this.p.database.get());
+    const batches = this.p.database.batches(db);
+    const start = this.p.liveness.now();
+    const oursAtStart = heldAt(start);
+    const requests = keys.map((key) => ({ key, redisKey: db.lockKey(key), owner }));
+    const firstTries = await Promise.allSettled(requests.map((request, i) => batches.release(request, onSent && { after: () => onSent(i) })));
+    const outcomes = new Array<PromiseSettledResult<ReleaseResult>>(keys.length);
+    let retried: Promise<void>[] | undefined;
+    firstTries.forEach((first, i) => {
+      const { key, redisKey } = requests[i]!;
+      const decode = (reply: unknown) => releaseResult(key, redisKey, reply);
+      if (first.status === "rejected") {
+        const retry = this.#retries("release", () => batches.release(requests[i]!), decode, attempts, start, oursAtStart, first.reason);
+        (retried ??= []).push(
+          retry.then(
+            (value) => void (outcomes[i] = { status: "fulfilled", value }),
+            (reason: unknown) => void (outcomes[i] = { status: "rejected", reason }),
+          ),
+        );
+        return;
+      }
+      // Decoded outside the retries, as in retrying(): a reply that cannot be read fails its own key.
+      try {
+        outcomes[i] = { status: "fulfilled", value: decode(first.value) };
+      } catch (reason) {
+        outcomes[i] = { status: "rejected", reason };
+      }
+    });
+    if (retried) await Promise.all(retried);
+    return outcomes;
+  }
+
+  /**
    * The retries of any release (a lock's, a semaphore permit's): `send` makes one try (`first` for the first),
    * `decode` reads its reply outside the retries (a reply that cannot be read is not transient).
    */
@@ -62,22 +107,45 @@ export class Releaser {
   ): Promise<ReleaseResult> {
     const start = this.p.liveness.now();
     const oursAtStart = heldAt?.(start) ?? false;
-    for (let attempt = 0; ; attempt++) {
+    let reply: unknown;
+    try {
+      // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
+      reply = await send(true);
+    } catch (error) {
+      return this.#retries(operation, () => send(false), decode, attempts, start, oursAtStart, error);
+    }
+    // Decoded outside the retries: a reply that is not a release's answer, or a corrupt record, is not transient.
+    return decode(reply);
+  }
+
+  /**
+   * What follows a first try that failed with `error`: more tries while the error is transient, up to `attempts`
+   * in all or until lockTtlMs has passed since `start`. A retry that finds the lock gone or taken is a SUCCESS when
+   * the lock was still certainly ours as the first try left (`oursAtStart`): that try may have deleted it.
+   */
+  async #retries(
+    operation: string,
+    send: () => Promise<unknown>,
+    decode: (reply: unknown) => ReleaseResult,
+    attempts: number,
+    start: number,
+    oursAtStart: boolean,
+    error: unknown,
+  ): Promise<ReleaseResult> {
+    for (let attempt = 1; ; attempt++) {
+      const e = toRedisCommandError(operation, error);
+      if (!e.transient || attempt >= attempts || this.p.liveness.now() - start >= this.p.lockTtlMs) throw e;
+      this.p.onError(e);
+      await sleep(backoffMs(attempt - 1, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
       let reply: unknown;
       try {
-        // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
-        reply = await send(attempt === 0);
-      } catch (error) {
-        const e = toRedisCommandError(operation, error);
-        if (!e.transient || attempt + 1 >= attempts || this.p.liveness.now() - start >= this.p.lockTtlMs) throw e;
-        this.p.onError(e);
-        await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
+        reply = await send();
+      } catch (next) {
+        error = next;
         continue;
       }
-      // Decoded outside the retries: a reply that is not a release's answer, or a corrupt record, is not transient.
       const result = decode(reply);
-      if (attempt > 0 && result.status !== LockStatus.SUCCESS && oursAtStart) return { status: LockStatus.SUCCESS, lockData: null };
-      return result;
+      return result.status !== LockStatus.SUCCESS && oursAtStart ? { status: LockStatus.SUCCESS, lockData: null } : result;
     }
   }
 

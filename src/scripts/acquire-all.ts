@@ -29,8 +29,12 @@ import { compactLua, type LuaScript } from "./script";
  * liveness key (a single Redis; on a cluster it lives in another slot) or "";
  * then per set its head "n|waitFlagMs|seq|traceField" (waitFlagMs "" for no
  * flags; traceField last: a trace may hold "|") and, per key of the set, the
- * dead holder to take over as "processHash|seq", or "" for none.
- * KEYS: per set, per key its key and its wait flag; then the liveness key.
+ * dead holder to take over as "processHash|seq", or "" for none. A set with
+ * no flags and no holder to take over (most sets) takes the short form
+ * instead: the head ":n|seq|traceField" alone, and its keys without flags
+ * (a client library's cost, and Redis's parsing, grow with every argument).
+ * KEYS: per set, per key its key and its wait flag (the short form: its key
+ * only); then the liveness key.
  * Returns {-2} when the caller's own liveness record is gone (nothing taken);
  * otherwise TIME in µs, then per set: 1 and one token per key when all were
  * taken (each max(TIME in µs, previous token + 1), as in scripts/acquire.ts);
@@ -51,14 +55,15 @@ local nowUs = time[1] * 1000000 + time[2]
 local nowMs = string.format('%.0f', math.floor(nowUs / 1000))
 local replies = {nowUs}
 
--- Takes one set: its keys from KEYS[keyBase + 1], its victims from ARGV[argBase + 1], n of each.
-local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase)
+-- Takes one set: its n keys from KEYS[keyBase + 1], every stride-th (2: each key is followed by its wait flag), and
+-- its n victims from ARGV[argBase + 1], or none when argBase is nil (the short form).
+local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
   local ownOwner = processHash .. '|' .. seq
   -- First pass, no lock written: the previous token of every key, or every key that someone else holds.
   local previous = {}
   local refused = {}
   for i = 1, n do
-    local lockKey = KEYS[keyBase + 2 * i - 1]
+    local lockKey = KEYS[keyBase + stride * i - stride + 1]
     local current = redis.pcall('GET', lockKey)
     if type(current) == 'table' then
       replies[#replies + 1] = -3
@@ -73,11 +78,12 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase)
         previous[i] = tombstone
       else
         local token, owner = recordOwner(current)
-        if token and (owner == ARGV[argBase + i] or owner == ownOwner) then
+        if token and (owner == ownOwner or (argBase and owner == ARGV[argBase + i])) then
           -- The dead holder we named, or our own record from a first run of this very call.
           previous[i] = tonumber(token)
         else
-          -- Held: flag it for our waiter (a pulselock record only: nothing would release anything else).
+          -- Held: flag it for our waiter (a pulselock record only: nothing would release anything else). Only the
+          -- full form has flags (stride 2).
           if token and waitFlagMs ~= '' then redis.pcall('SET', KEYS[keyBase + 2 * i], '', 'PX', waitFlagMs) end
           refused[#refused + 1] = i
           refused[#refused + 1] = current
@@ -96,7 +102,7 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase)
   local tail = seq .. '|' .. traceField
   for i = 1, n do
     local token = math.max(nowUs, previous[i] + 1)
-    redis.call('SET', KEYS[keyBase + 2 * i - 1], recordHead(string.format('%.0f', token), nowMs, nowMs, processHash) .. tail, 'PX', lockTtlMs)
+    redis.call('SET', KEYS[keyBase + stride * i - stride + 1], recordHead(string.format('%.0f', token), nowMs, nowMs, processHash) .. tail, 'PX', lockTtlMs)
     replies[#replies + 1] = token
   end
 end
@@ -104,14 +110,24 @@ end
 local argIndex, keyBase = 4, 0
 local lastArg = #ARGV
 while argIndex <= lastArg do
-  local n, waitFlagMs, seq, traceField = string.match(ARGV[argIndex], '^(%d+)|(%d*)|(%d+)|(.*)$')
-  n = tonumber(n)
-  takeSet(n, waitFlagMs, seq, traceField, keyBase, argIndex)
-  argIndex = argIndex + n + 1
-  keyBase = keyBase + 2 * n
+  local head = ARGV[argIndex]
+  if string.byte(head) == 58 then
+    -- The short form (":" first): no flags, no victims, so its keys come alone and no victim arguments follow.
+    local n, seq, traceField = string.match(head, '^:(%d+)|(%d+)|(.*)$')
+    n = tonumber(n)
+    takeSet(n, '', seq, traceField, keyBase, nil, 1)
+    argIndex = argIndex + 1
+    keyBase = keyBase + n
+  else
+    local n, waitFlagMs, seq, traceField = string.match(head, '^(%d+)|(%d*)|(%d+)|(.*)$')
+    n = tonumber(n)
+    takeSet(n, waitFlagMs, seq, traceField, keyBase, argIndex, 2)
+    argIndex = argIndex + n + 1
+    keyBase = keyBase + 2 * n
+  end
 end
 return replies`),
-  sha: "2cc7b46148cf7cf1bcddd0dda4936500b0322904",
+  sha: "7daebd6d8c1a3ad5f155c9469ed614e7e4713515",
 };
 
 /** One set of an ACQUIRE_ALL call: its Redis keys (one slot on a cluster), who asks, and the dead holder to take over per key. */
@@ -134,7 +150,14 @@ export function acquireAllCall(sets: readonly AcquireAllRequest[], lockTtlMs: st
   const keys: string[] = [];
   const args = [sets[0]!.processHash, lockTtlMs, livenessKey === undefined ? "" : "1"];
   for (const set of sets) {
-    args.push(`${set.redisKeys.length}|${set.waitFlagMs}|${set.seq}|${encodeTraceField(set.trace)}`);
+    const traceField = encodeTraceField(set.trace);
+    if (set.waitFlagMs === "" && !set.victims.some(Boolean)) {
+      // The short form: no flag to set and no holder to take over, so neither flag keys nor victims go.
+      args.push(`:${set.redisKeys.length}|${set.seq}|${traceField}`);
+      for (const redisKey of set.redisKeys) keys.push(redisKey);
+      continue;
+    }
+    args.push(`${set.redisKeys.length}|${set.waitFlagMs}|${set.seq}|${traceField}`);
     set.redisKeys.forEach((redisKey, i) => {
       keys.push(redisKey, waitFlagKey(redisKey));
       const victim = set.victims[i];

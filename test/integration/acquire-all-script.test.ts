@@ -169,6 +169,47 @@ describe("ACQUIRE_ALL with several sets in one call", () => {
   });
 });
 
+describe("ACQUIRE_ALL's two forms of a set", () => {
+  it("a plain set sends its keys alone (no flags, no victims), and short and full sets mix in one call", async () => {
+    const processHash = await liveProcess();
+    const dead = "d".repeat(32);
+    const [a, b, c, d, e] = names("forms", 5);
+    await client.set(db.lockKey(e!), record(FUTURE, dead, "9"), "PX", 60_000);
+    const sets = [
+      setOf([a!, b!], { processHash, seq: "1" }), // short
+      setOf([b!, c!], { processHash, seq: "2", waitFlagMs: "5000" }), // full: b is held, so it gets a flag
+      setOf([d!], { processHash, seq: "3" }), // short
+      setOf([e!], { processHash, seq: "4", victims: [{ processHash: dead, seq: "9" }] }), // full: takes over e
+    ];
+    const { keys, args } = acquireAllCall(sets, "60000", db.processKey(processHash));
+    // Short sets: ":n|seq|trace" and their keys only; full sets: a flag key per key and a victim per key.
+    expect(args.slice(3)).toEqual([":2|1|", "2|5000|2|", "", "", ":1|3|", "1||4|", `${dead}|9`]);
+    expect(keys).toEqual([
+      db.lockKey(a!),
+      db.lockKey(b!),
+      db.lockKey(b!),
+      waitFlagKey(db.lockKey(b!)),
+      db.lockKey(c!),
+      waitFlagKey(db.lockKey(c!)),
+      db.lockKey(d!),
+      db.lockKey(e!),
+      waitFlagKey(db.lockKey(e!)),
+      db.processKey(processHash),
+    ]);
+    const [first, second, third, fourth] = await acquireSets(sets);
+    expect(first).toMatchObject({ kind: "taken" });
+    expect(second).toMatchObject({ kind: "held", held: [{ index: 0 }] });
+    expect(third).toMatchObject({ kind: "taken" });
+    expect(fourth).toMatchObject({ kind: "taken" });
+    if (!fourth || fourth instanceof Error || fourth.kind !== "taken") throw new Error(JSON.stringify(fourth));
+    expect(fourth.tokens[0]).toBe(FUTURE + 1);
+    const owners = (await values([a!, b!, c!, d!, e!])).map((v) => v?.split("|")[5] ?? null);
+    expect(owners).toEqual(["1", "1", null, "3", "4"]);
+    expect(await client.exists(waitFlagKey(db.lockKey(b!)))).toBe(1);
+    expect(await client.exists(waitFlagKey(db.lockKey(c!)))).toBe(0);
+  });
+});
+
 describe("decodeAcquireAllReply", () => {
   it.each([[null], [[]], [[1e15, 1, "x"]], [[1e15, 1, 1e15, 3]], [[1e15, 0, 1]], [[1e15, 0, 1, 9, "v"]], [[1e15, 0, 1, 1, 2]], [[1e15, 7]], [[1e15]]])(
     "rejects %j as BAD_RESPONSE",
