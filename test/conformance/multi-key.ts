@@ -25,6 +25,8 @@ export function multiKeySuite(h: Harness): void {
       return names.sort((a, b) => slotOf(a) - slotOf(b));
     };
     const isFree = async (locker: Locker, key: string) => (await locker.readLockData(key)) === "maybe_unlocked";
+    /** A token far above any TIME-based one: a record written behind a holder's back. */
+    const FOREIGN_TOKEN = 5_000_000_000_000_000;
 
     it("takes every key at once, each an ordinary lock with its own fencing token, and releases them all", async () => {
       const locker = h.locker();
@@ -227,6 +229,62 @@ export function multiKeySuite(h: Harness): void {
       expect(isLockError(error) && error.key).toBe(keys[1]);
       expect(lost).toEqual([error]);
       for (const key of keys) expect(await isFree(owner, key)).toBe(true);
+    });
+
+    it("G4 on extension: another owner's record over one key loses the set with that key's LockError naming the holder; extensions move every key's extendedAt", async () => {
+      const db = h.ctx.database();
+      const owner = h.locker({ db, lockExtendMs: 100, lockRecheckMs: 10_000 });
+      const keys = spreadNames("stolen", 3);
+      const other = "e".repeat(32);
+      const run = owner.acquireAllAndRun(keys, async (heartbeat) => {
+        const before = heartbeat.lockData;
+        await waitFor("every key to be extended", async () => {
+          await heartbeat();
+          const now = heartbeat.lockData;
+          return keys.every((k) => Date.parse(now.get(k)!.extendedAt) > Date.parse(before.get(k)!.extendedAt)) || undefined;
+        });
+        for (const k of keys) expect(heartbeat.lockData.get(k)!.fencingToken).toBe(before.get(k)!.fencingToken);
+        await h.ctx.admin("SET", h.fullKey(db, keys[2]!), `pl1|${FOREIGN_TOKEN}|1|1|${other}|5|`, "PX", "60000");
+        for (;;) await heartbeat.delay(20);
+      });
+      const error = await run.catch((e: unknown) => e);
+      expect(isLockError(error) && error.key).toBe(keys[2]);
+      expect(isLockError(error) && error.lockData?.processHash).toBe(other);
+      // The stolen key stays its new holder's; the others are free.
+      expect(await h.ctx.admin("GET", h.fullKey(db, keys[2]!))).toBe(`pl1|${FOREIGN_TOKEN}|1|1|${other}|5|`);
+      for (const key of [keys[0]!, keys[1]!]) expect(await isFree(owner, key)).toBe(true);
+    });
+
+    it("G4 on recheck: garbage over one key loses the set with that key's LockError (overwritten), and the garbage stays", async () => {
+      const db = h.ctx.database();
+      const owner = h.locker({ db });
+      const keys = spreadNames("garbage", 3);
+      const run = owner.acquireAllAndRun(keys, async (heartbeat) => {
+        await h.ctx.admin("SET", h.fullKey(db, keys[1]!), "{oops}", "PX", "60000");
+        for (;;) await heartbeat.delay(20);
+      });
+      const error = await run.catch((e: unknown) => e);
+      expect(isLockError(error) && error.key).toBe(keys[1]);
+      expect((error as Error).message).toMatch(/overwritten/);
+      expect(await h.ctx.admin("GET", h.fullKey(db, keys[1]!))).toBe("{oops}");
+      for (const key of [keys[0]!, keys[2]!]) expect(await isFree(owner, key)).toBe(true);
+    });
+
+    it("a set whose job blocks its thread past lockTtlMs ends with LockError, not SUCCESS (the set's deadline, no timer needed)", async () => {
+      const owner = h.locker({ lockTtlMs: 1500, lockExtendMs: 500 });
+      const keys = spreadNames("blocked", 3);
+      let abortedAfterBlock: boolean | undefined;
+      const run = owner.acquireAllAndRun(keys, (heartbeat) => {
+        const end = Date.now() + 2000;
+        while (Date.now() < end) {
+          // no heartbeat, no timers: every record expires meanwhile
+        }
+        // What a job checks before it acts: the signal, exact even though no timer could run.
+        abortedAfterBlock = heartbeat.signal.aborted;
+        return "finished";
+      });
+      expect(isLockError(await run.catch((e: unknown) => e))).toBe(true);
+      expect(abortedAfterBlock).toBe(true);
     });
 
     it("keys left by a process that died part-way through taking a set (no liveness record) are taken over at once", async () => {
