@@ -66,32 +66,17 @@ export class Releaser {
     const batches = this.p.database.batches(db);
     const start = this.p.liveness.now();
     const oursAtStart = heldAt(start);
-    const requests = keys.map((key) => ({ key, redisKey: db.lockKey(key), owner }));
-    const firstTries = await Promise.allSettled(requests.map((request, i) => batches.release(request, onSent && { after: () => onSent(i) })));
-    const outcomes = new Array<PromiseSettledResult<ReleaseResult>>(keys.length);
-    let retried: Promise<void>[] | undefined;
-    firstTries.forEach((first, i) => {
-      const { key, redisKey } = requests[i]!;
-      const decode = (reply: unknown) => releaseResult(key, redisKey, reply);
-      if (first.status === "rejected") {
-        const retry = this.#retries("release", () => batches.release(requests[i]!), decode, attempts, start, oursAtStart, first.reason);
-        (retried ??= []).push(
-          retry.then(
-            (value) => void (outcomes[i] = { status: "fulfilled", value }),
-            (reason: unknown) => void (outcomes[i] = { status: "rejected", reason }),
-          ),
-        );
-        return;
-      }
-      // Decoded outside the retries, as in retrying(): a reply that cannot be read fails its own key.
-      try {
-        outcomes[i] = { status: "fulfilled", value: decode(first.value) };
-      } catch (reason) {
-        outcomes[i] = { status: "rejected", reason };
-      }
-    });
-    if (retried) await Promise.all(retried);
-    return outcomes;
+    return Promise.allSettled(
+      keys.map((key, i) => {
+        const redisKey = db.lockKey(key);
+        const request = { key, redisKey, owner };
+        // Decoded outside the retries, as in retrying(): a reply that cannot be read fails its own key.
+        const decode = (reply: unknown) => releaseResult(key, redisKey, reply);
+        return batches
+          .release(request, onSent && { after: () => onSent(i) })
+          .then(decode, (error: unknown) => this.#retries("release", () => batches.release(request), decode, attempts, start, oursAtStart, error));
+      }),
+    );
   }
 
   /**

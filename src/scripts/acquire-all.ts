@@ -31,7 +31,7 @@ import { compactLua, type LuaScript } from "./script";
  * flags; traceField last: a trace may hold "|") and, per key of the set, the
  * dead holder to take over as "processHash|seq", or "" for none. A set with
  * no flags and no holder to take over (most sets) takes the short form
- * instead: the head ":n|seq|traceField" alone, and its keys without flags
+ * instead: the head ":n||seq|traceField" alone, and its keys without flags
  * (a client library's cost, and Redis's parsing, grow with every argument).
  * KEYS: per set, per key its key and its wait flag (the short form: its key
  * only); then the liveness key.
@@ -110,24 +110,16 @@ end
 local argIndex, keyBase = 4, 0
 local lastArg = #ARGV
 while argIndex <= lastArg do
-  local head = ARGV[argIndex]
-  if string.byte(head) == 58 then
-    -- The short form (":" first): no flags, no victims, so its keys come alone and no victim arguments follow.
-    local n, seq, traceField = string.match(head, '^:(%d+)|(%d+)|(.*)$')
-    n = tonumber(n)
-    takeSet(n, '', seq, traceField, keyBase, nil, 1)
-    argIndex = argIndex + 1
-    keyBase = keyBase + n
-  else
-    local n, waitFlagMs, seq, traceField = string.match(head, '^(%d+)|(%d*)|(%d+)|(.*)$')
-    n = tonumber(n)
-    takeSet(n, waitFlagMs, seq, traceField, keyBase, argIndex, 2)
-    argIndex = argIndex + n + 1
-    keyBase = keyBase + 2 * n
-  end
+  -- The short form (":" first) has no flags and no victims: its keys come alone, and no victim arguments follow.
+  local short, n, waitFlagMs, seq, traceField = string.match(ARGV[argIndex], '^(:?)(%d+)|(%d*)|(%d+)|(.*)$')
+  n = tonumber(n)
+  local stride = short == ':' and 1 or 2
+  takeSet(n, waitFlagMs, seq, traceField, keyBase, stride == 2 and argIndex or nil, stride)
+  argIndex = argIndex + 1 + (stride - 1) * n
+  keyBase = keyBase + stride * n
 end
 return replies`),
-  sha: "7daebd6d8c1a3ad5f155c9469ed614e7e4713515",
+  sha: "c9c00d225a69a9039cfd9f7f80e734923fe3ad02",
 };
 
 /** One set of an ACQUIRE_ALL call: its Redis keys (one slot on a cluster), who asks, and the dead holder to take over per key. */
@@ -153,7 +145,7 @@ export function acquireAllCall(sets: readonly AcquireAllRequest[], lockTtlMs: st
     const traceField = encodeTraceField(set.trace);
     if (set.waitFlagMs === "" && !set.victims.some(Boolean)) {
       // The short form: no flag to set and no holder to take over, so neither flag keys nor victims go.
-      args.push(`:${set.redisKeys.length}|${set.seq}|${traceField}`);
+      args.push(`:${set.redisKeys.length}||${set.seq}|${traceField}`);
       for (const redisKey of set.redisKeys) keys.push(redisKey);
       continue;
     }

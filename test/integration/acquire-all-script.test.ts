@@ -182,8 +182,8 @@ describe("ACQUIRE_ALL's two forms of a set", () => {
       setOf([e!], { processHash, seq: "4", victims: [{ processHash: dead, seq: "9" }] }), // full: takes over e
     ];
     const { keys, args } = acquireAllCall(sets, "60000", db.processKey(processHash));
-    // Short sets: ":n|seq|trace" and their keys only; full sets: a flag key per key and a victim per key.
-    expect(args.slice(3)).toEqual([":2|1|", "2|5000|2|", "", "", ":1|3|", "1||4|", `${dead}|9`]);
+    // Short sets: ":n||seq|trace" and their keys only; full sets: a flag key per key and a victim per key.
+    expect(args.slice(3)).toEqual([":2||1|", "2|5000|2|", "", "", ":1||3|", "1||4|", `${dead}|9`]);
     expect(keys).toEqual([
       db.lockKey(a!),
       db.lockKey(b!),
