@@ -28,14 +28,17 @@ afterAll(async () => {
   await redis?.close();
 });
 
-it("release() through Upstash retries while Redis restarts, then frees the lock", async () => {
-  const locker = new Locker({
+const lockerOverRest = () =>
+  new Locker({
     database: new RedisDatabase(new Redis({ url: rest.url, token: rest.token, enableTelemetry: false }), { prefix: `${uniqueKey("p")}:` }),
     reportWriteMs: 200,
     reportTtlMs: 5000,
     lockTtlMs: 20_000,
     lockExtendMs: 5000,
   });
+
+it("release() through Upstash retries while Redis restarts, then frees the lock", async () => {
+  const locker = lockerOverRest();
   try {
     const key = uniqueKey("release-restart");
     const lock = await locker.acquire(key);
@@ -45,6 +48,25 @@ it("release() through Upstash retries while Redis restarts, then frees the lock"
     await new Promise((r) => setTimeout(r, 700)); // the release meets the outage for this long
     await redis.restart();
     expect(await released).toMatchObject({ status: LockStatus.SUCCESS });
+  } finally {
+    await locker.terminate();
+  }
+});
+
+it("a set's releases (one try each, together) retry while Redis restarts, then free every key, and the run succeeds", async () => {
+  const locker = lockerOverRest();
+  try {
+    const keys = [uniqueKey("set-restart-a"), uniqueKey("set-restart-b"), uniqueKey("set-restart-c")];
+    let restarted!: Promise<void>;
+    const run = locker.acquireAllAndRun(keys, async () => {
+      await redis.stop();
+      // The job ends while Redis is down: the set's first release tries fail, their retries meet it back.
+      restarted = new Promise((r) => setTimeout(r, 700)).then(() => redis.restart());
+      return "done";
+    });
+    expect(await run).toMatchObject({ status: LockStatus.SUCCESS, result: "done" });
+    await restarted;
+    for (const key of keys) expect(await locker.readLockData(key)).toBe("maybe_unlocked");
   } finally {
     await locker.terminate();
   }
