@@ -268,9 +268,12 @@ export class LockRun {
     return Math.min(live + fencedTtl(reportTtlMs), this.#lastExtendSentAt + fencedTtl(lockTtlMs));
   }
 
-  #checkDeadline(): void {
-    if (this.#lostError || this.#finished) return;
-    if (this.#p.liveness.now() >= this.#deadline()) {
+  /** Loses the lock when its deadline has passed; otherwise answers how long until it does (ms), for the timer. */
+  #checkDeadline(): number {
+    if (this.#lostError || this.#finished) return Infinity;
+    // Read once each: every run reads them as it starts and ends (a clock read and the shared write time cost µs).
+    const left = this.#deadline() - this.#p.liveness.now();
+    if (left <= 0) {
       const live = this.#p.liveness.lastWriteSentAt(this.#p.identity.generation);
       this.lose(
         new LockError(
@@ -281,14 +284,15 @@ export class LockRun {
         ),
       );
     }
+    return left;
   }
 
   /** Re-arms itself at each deadline: a deadline that moved (fresh writes) just re-arms. */
   #armDeadline(): void {
     clearTimeout(this.#timer);
-    this.#checkDeadline();
+    const left = this.#checkDeadline();
     if (this.#lostError || this.#finished) return;
-    const wait = Math.min(this.#deadline() - this.#p.liveness.now() + 1, 2 ** 31 - 1);
+    const wait = Math.min(left + 1, 2 ** 31 - 1);
     this.#timer = unrefTimer(setTimeout(() => this.#armDeadline(), Math.max(1, wait)));
   }
 

@@ -14,16 +14,22 @@ import { compactLua, type LuaScript } from "./script";
  * one call shares a slot: the caller splits a set into slot groups
  * (src/multi-lock-acquirer.ts), one call each.
  *
- * Two passes per set. The first reads every key and writes nothing: a key is
- * takeable when it is free, holds a release's tombstone, still holds the dead
- * holder the caller named for it (a compare-and-set on processHash and seq,
- * never a blind take), or holds the caller's own record under this very seq
- * (the call ran twice: a client resent it). If any key is not, the set's
- * answer lists every key that is not, and the set writes nothing but wait
- * flags. The second pass writes every record of the set. Redis refuses only a
- * script's first write when it is out of memory (later writes of a script
- * that has written go through, so that a script is never cut in half): a
- * refusal therefore leaves nothing held.
+ * Two passes per set. The first looks at every key: a key is takeable when
+ * it is free, holds a release's tombstone, still holds the dead holder the
+ * caller named for it (a compare-and-set on processHash and seq, never a
+ * blind take), or holds the caller's own record under this very seq (the call
+ * ran twice: a client resent it). A free key is written at once by the SET NX
+ * GET that looks at it (one command instead of a GET and a SET; a server
+ * without that form gets GET and a write in the second pass). If any key is
+ * not takeable, or Redis refuses a command on one, the keys this set wrote are
+ * deleted again (they were free), so the set holds nothing, writes nothing
+ * else but wait flags, and its answer lists every key that is not takeable.
+ * The script runs alone, so nobody sees the keys in between; replicas and the
+ * AOF see a refused set's SET and DEL. The second pass writes every other key
+ * of the set. Redis refuses only a script's first write when it is out of
+ * memory (later writes of a script that has written go through, so that a
+ * script is never cut in half): that refusal fails the set, and leaves
+ * nothing held.
  *
  * ARGV: processHash, lockTtlMs, "1" when the last key is the caller's own
  * liveness key (a single Redis; on a cluster it lives in another slot) or "";
@@ -53,26 +59,45 @@ if ARGV[3] == '1' and redis.call('EXISTS', KEYS[#KEYS]) == 0 then return {-2} en
 local time = redis.call('TIME')
 local nowUs = time[1] * 1000000 + time[2]
 local nowMs = string.format('%.0f', math.floor(nowUs / 1000))
+-- The head of every record written fresh by this call (its token is the call's TIME).
+local freshHead = recordHead(string.format('%.0f', nowUs), nowMs, nowMs, processHash)
 local replies = {nowUs}
+-- SET NX GET (Redis 7.0+) until the server refuses its syntax; from then on GET, and every write in the second pass.
+local setNxGet = true
 
 -- Takes one set: its n keys from KEYS[keyBase + 1], every stride-th (2: each key is followed by its wait flag), and
 -- its n victims from ARGV[argBase + 1], or none when argBase is nil (the short form).
 local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
   local ownOwner = processHash .. '|' .. seq
-  -- First pass, no lock written: the previous token of every key, or every key that someone else holds.
+  local tail = seq .. '|' .. traceField
+  -- First pass: a free key gets its record at once (SET NX GET: one command, not a GET and a SET), written[] keeps
+  -- them so that a refused set can delete them again (they were free); any other key's previous token goes to
+  -- previous[] for the second pass, or the key is someone else's.
   local previous = {}
+  local written = {}
   local refused = {}
+  local failed
   for i = 1, n do
     local lockKey = KEYS[keyBase + stride * i - stride + 1]
-    local current = redis.pcall('GET', lockKey)
-    if type(current) == 'table' then
-      replies[#replies + 1] = -3
-      replies[#replies + 1] = i
-      replies[#replies + 1] = current.err
-      return
+    local current
+    if setNxGet then
+      current = redis.pcall('SET', lockKey, freshHead .. tail, 'PX', lockTtlMs, 'NX', 'GET')
+      if type(current) == 'table' and string.find(current.err, 'syntax') then setNxGet = false end
     end
-    previous[i] = 0
-    if current then
+    if not setNxGet then current = redis.pcall('GET', lockKey) end
+    if type(current) == 'table' then
+      -- Redis refused a command on this key (a value of another type; out of memory before the call's first write).
+      failed = current.err
+      refused = {i}
+      break
+    end
+    if not current then
+      if setNxGet then
+        written[#written + 1] = lockKey
+      else
+        previous[i] = 0
+      end
+    else
       local tombstone = tombstoneToken(current)
       if tombstone then
         previous[i] = tombstone
@@ -92,17 +117,28 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
     end
   end
   if #refused > 0 then
+    -- All or nothing: what this set wrote goes again (those keys were free), and the set answers why.
+    if #written > 0 then redis.call('DEL', unpack(written)) end
+    if failed then
+      replies[#replies + 1] = -3
+      replies[#replies + 1] = refused[1]
+      replies[#replies + 1] = failed
+      return
+    end
     replies[#replies + 1] = 0
     replies[#replies + 1] = #refused / 2
     for _, v in ipairs(refused) do replies[#replies + 1] = v end
     return
   end
-  -- Second pass: every key of the set is takeable, so all are written.
+  -- Second pass: every key of the set is takeable. A key that held something (or every key, without SET NX GET) is
+  -- written now, with a token past the one it held.
   replies[#replies + 1] = 1
-  local tail = seq .. '|' .. traceField
   for i = 1, n do
-    local token = math.max(nowUs, previous[i] + 1)
-    redis.call('SET', KEYS[keyBase + stride * i - stride + 1], recordHead(string.format('%.0f', token), nowMs, nowMs, processHash) .. tail, 'PX', lockTtlMs)
+    local token = nowUs
+    if previous[i] then
+      token = math.max(nowUs, previous[i] + 1)
+      redis.call('SET', KEYS[keyBase + stride * i - stride + 1], recordHead(string.format('%.0f', token), nowMs, nowMs, processHash) .. tail, 'PX', lockTtlMs)
+    end
     replies[#replies + 1] = token
   end
 end
@@ -119,7 +155,7 @@ while argIndex <= lastArg do
   keyBase = keyBase + stride * n
 end
 return replies`),
-  sha: "c9c00d225a69a9039cfd9f7f80e734923fe3ad02",
+  sha: "e91511d741c161c07d57804b07dfbf285e679ca9",
 };
 
 /** One set of an ACQUIRE_ALL call: its Redis keys (one slot on a cluster), who asks, and the dead holder to take over per key. */
