@@ -1,6 +1,7 @@
 import { LUA_RECORD_LAYOUT, encodeTraceField, type Owner } from "../lock-record";
 import { keyError, malformedReply } from "../malformed-reply";
 import { waitFlagKey } from "../wait-flag-key";
+import { LUA_CLAIM } from "../lua-claim";
 import { compactLua, type LuaScript } from "./script";
 
 /**
@@ -59,11 +60,8 @@ if ARGV[3] == '1' and redis.call('EXISTS', KEYS[#KEYS]) == 0 then return {-2} en
 local time = redis.call('TIME')
 local nowUs = time[1] * 1000000 + time[2]
 local nowMs = string.format('%.0f', math.floor(nowUs / 1000))
--- The head of every record written fresh by this call (its token is the call's TIME).
-local freshHead = recordHead(string.format('%.0f', nowUs), nowMs, nowMs, processHash)
+${LUA_CLAIM}
 local replies = {nowUs}
--- SET NX GET (Redis 7.0+) until the server refuses its syntax; from then on GET, and every write in the second pass.
-local setNxGet = true
 
 -- Takes one set: its n keys from KEYS[keyBase + 1], every stride-th (2: each key is followed by its wait flag), and
 -- its n victims from ARGV[argBase + 1], or none when argBase is nil (the short form).
@@ -79,12 +77,7 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
   local failed
   for i = 1, n do
     local lockKey = KEYS[keyBase + stride * i - stride + 1]
-    local current
-    if setNxGet then
-      current = redis.pcall('SET', lockKey, freshHead .. tail, 'PX', lockTtlMs, 'NX', 'GET')
-      if type(current) == 'table' and string.find(current.err, 'syntax') then setNxGet = false end
-    end
-    if not setNxGet then current = redis.pcall('GET', lockKey) end
+    local current, claimed = claim(lockKey, tail)
     if type(current) == 'table' then
       -- Redis refused a command on this key (a value of another type; out of memory before the call's first write).
       failed = current.err
@@ -92,7 +85,7 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
       break
     end
     if not current then
-      if setNxGet then
+      if claimed then
         written[#written + 1] = lockKey
       else
         previous[i] = 0
@@ -155,7 +148,7 @@ while argIndex <= lastArg do
   keyBase = keyBase + stride * n
 end
 return replies`),
-  sha: "e91511d741c161c07d57804b07dfbf285e679ca9",
+  sha: "610eda849bc6cf7166ec9b186cb048611f4f81ac",
 };
 
 /** One set of an ACQUIRE_ALL call: its Redis keys (one slot on a cluster), who asks, and the dead holder to take over per key. */

@@ -1,6 +1,7 @@
 import { LUA_RECORD_LAYOUT, encodeTraceField } from "../lock-record";
 import { keyError, malformedReply } from "../malformed-reply";
 import { waitFlagKey } from "../wait-flag-key";
+import { LUA_CLAIM } from "../lua-claim";
 import { compactLua, type LuaScript } from "./script";
 
 /**
@@ -63,10 +64,7 @@ if ARGV[3] == '1' and redis.call('EXISTS', KEYS[#KEYS]) == 0 then return {-2} en
 local time = redis.call('TIME')
 local nowUs = time[1] * 1000000 + time[2]
 local nowMs = string.format('%.0f', math.floor(nowUs / 1000))
-local freshHead = recordHead(string.format('%.0f', nowUs), nowMs, nowMs, processHash)
-
--- SET NX GET (Redis 7.0+) until the server refuses its syntax; from then on GET, then SET.
-local setNxGet = true
+${LUA_CLAIM}
 local replies = {nowUs}
 
 -- Writes our record with this token over what was there, and answers for lock i: 1 when the token is the
@@ -99,20 +97,15 @@ for i = 1, lockCount do
     flagKey = KEYS[keyIndex]
   end
 
-  -- What the key holds: SET NX GET writes a fresh record only where there was none, and says what was there.
-  local current
-  if setNxGet then
-    current = redis.pcall('SET', lockKey, freshHead .. tail, 'PX', lockTtlMs, 'NX', 'GET')
-    if type(current) == 'table' and string.find(current.err, 'syntax') then setNxGet = false end
-  end
-  if not setNxGet then current = redis.pcall('GET', lockKey) end
+  -- What the key holds; a free one has our fresh record already when claimed says so.
+  local current, claimed = claim(lockKey, tail)
 
   if type(current) == 'table' then
     -- Redis refused a command on this key (a value of another type): this lock fails alone.
     replies[i + 1] = {-3, current.err}
   elseif not current then
     -- Free: SET NX GET has written our record; after a plain GET we write it now.
-    if setNxGet then replies[i + 1] = 1 else writeRecord(i, lockKey, nowUs, tail) end
+    if claimed then replies[i + 1] = 1 else writeRecord(i, lockKey, nowUs, tail) end
   else
     local previousToken = tombstoneToken(current)
     if previousToken then
@@ -136,7 +129,7 @@ for i = 1, lockCount do
   end
 end
 return replies`),
-  sha: "77f874782c5f8a2c8bc5d345a97df9b62ad4e2dd",
+  sha: "fad0018870411c6efa7568e147c73fe077817c2c",
 };
 
 /** One lock to acquire: its Redis key, who asks (processHash and seq) with which trace, and what the short form leaves out. */

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { LUA_RECORD_LAYOUT } from "../../src/lock-record";
+import { LUA_CLAIM } from "../../src/lua-claim";
 import { ACQUIRE } from "../../src/scripts/acquire";
 import { ACQUIRE_ALL } from "../../src/scripts/acquire-all";
 import { EXTEND } from "../../src/scripts/extend";
@@ -24,22 +25,26 @@ const shipped = built.join("\n");
 
 /** The comment lines of the readable Lua in src/ (every line of a compactLua(`…`) literal that starts with "--"). */
 function readableComments(): string[] {
-  const files = ["lock-record.ts", ...readdirSync(`${src}scripts`).map((f) => `scripts/${f}`)];
+  const files = ["lock-record.ts", "lua-claim.ts", ...readdirSync(`${src}scripts`).map((f) => `scripts/${f}`)];
   const literals = files.flatMap((f) => [...readFileSync(src + f, "utf8").matchAll(/compactLua\(`([^`]*)`\)/g)].map((m) => m[1]!));
   return literals.flatMap((text) => text.split("\n").map((line) => line.trim())).filter((line) => line.startsWith("--"));
 }
 
 it("dist/ holds each script's text exactly as src/ sends it, with its SHA1", () => {
-  expect(shipped).toContain(LUA_RECORD_LAYOUT);
+  const spliced = [LUA_RECORD_LAYOUT, LUA_CLAIM];
+  for (const piece of spliced) expect(shipped).toContain(piece);
   for (const script of [ACQUIRE, ACQUIRE_ALL, EXTEND, READ, RELEASE, REMOVE, REPORT]) {
-    // A script that splices in the record layout carries it as an interpolation; the rest is one literal.
-    const own = script.source.startsWith(`${LUA_RECORD_LAYOUT}\n`) ? script.source.slice(LUA_RECORD_LAYOUT.length + 1) : script.source;
+    // A script carries the shared pieces it splices in (the record layout, the claim) as interpolations, each on
+    // lines of its own; the literal text around them must be in dist/ as it is.
+    let own = [script.source];
+    for (const piece of spliced) own = own.flatMap((part) => part.split(`${piece}\n`));
+    own = own.filter((part) => part.length > 0);
     for (const format of [".js", ".cjs"]) {
       const files = readdirSync(dist)
         .filter((f) => f.endsWith(format))
         .map((f) => readFileSync(dist + f, "utf8"));
       expect(
-        files.some((text) => text.includes(own) && text.includes(script.sha)),
+        files.some((text) => own.every((part) => text.includes(part)) && text.includes(script.sha)),
         `${script.name} in dist/*${format}`,
       ).toBe(true);
     }
