@@ -198,6 +198,9 @@ export class LockRun {
       }
     }
     await Promise.race([this.#inflight, this.#lost()]);
+    // Judged again as it returns: a reply read after the thread was blocked past the deadline (and before the
+    // overdue deadline timer ran) says "ours" about a time when others could already take the lock.
+    this.#checkDeadline();
     if (this.#lostError) throw this.#lostError;
   }
 
