@@ -70,23 +70,26 @@ export class HeldLocks {
    * liveness is written from the holders' own timers (request contexts), this call's beat keeps it fresh.
    */
   hold(ownerHash: string, own: OwnLock, byRun: boolean, waitUntil: WaitUntil | undefined): void {
-    // Nothing to end (no isolate to keep alive, liveness written by its own thread): no closure per lock.
-    if (!waitUntil && !this.p.liveness.keepWriting) {
-      this.#held.set(ownerHash, { key: own.key, owner: own.owner, byRun, end: noop, waitUntil });
-      return;
-    }
+    this.#held.set(ownerHash, { key: own.key, owner: own.owner, byRun, end: this.#ender(waitUntil), waitUntil });
+  }
+
+  /**
+   * What ends one held lock: lets its waitUntil promise settle and stops the liveness beats it keeps. Once only:
+   * terminate() ends every lock, and a later release() of an acquire() lock forgets it again. Nothing to end (no
+   * isolate to keep alive, liveness written by its own thread) is one shared no-op, not a closure per lock.
+   */
+  #ender(waitUntil: WaitUntil | undefined): () => void {
+    if (!waitUntil && !this.p.liveness.keepWriting) return noop;
     let release = noop;
     waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
     const stopWriting = this.p.liveness.keepWriting?.() ?? noop;
     let ended = false;
-    // Once only: terminate() ends every lock, and a later release() of an acquire() lock forgets it again.
-    const end = () => {
+    return () => {
       if (ended) return;
       ended = true;
       stopWriting();
       release();
     };
-    this.#held.set(ownerHash, { key: own.key, owner: own.owner, byRun, end, waitUntil });
   }
 
   /**

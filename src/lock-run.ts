@@ -1,4 +1,4 @@
-import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, RunEndedError, isCorruptRecordError } from "./errors";
+import { DrainingSignal, LAPSED_REASON, LockError, OVERWRITTEN_REASON, RunEndedError, isCorruptRecordError, isLockError } from "./errors";
 import { fencedTtl } from "./fencing";
 import { Heartbeater, type Heartbeat } from "./heartbeater";
 import type { LockData } from "./lock-data";
@@ -11,8 +11,9 @@ import { LockStatus } from "./statuses";
 import { sleep, unrefTimer } from "./timers";
 
 /**
- * What a run does to what it holds (a lock, or a semaphore permit): extend it, and read who holds it now. Both
- * throw CorruptRecordError when the record is not pulselock's, and RedisCommandError when Redis fails.
+ * What a run does to what it holds (a lock, a semaphore permit, a set of locks): extend it, and read who holds it
+ * now. Both throw CorruptRecordError when the record is not pulselock's, and RedisCommandError when Redis fails; ops
+ * that know better than the run which part was lost (a set: which key) throw that LockError, and the run loses with it.
  */
 export interface HoldOps {
   /** Extends it by lockTtlMs: SUCCESS with the new record, or who (if anyone) holds it now. */
@@ -339,11 +340,12 @@ export class LockRun {
 }
 
 /**
- * What a failed heartbeat call (`what`: extend, recheck) of the lock `key` means: the LockError that loses it (a
- * record that is not pulselock's any more, a command Redis refuses), or undefined for a transient failure, which
- * is reported and left to the self-fencing deadline.
+ * What a failed heartbeat call (`what`: extend, recheck) of the lock `key` means: the LockError that loses it (the
+ * one the ops threw, a record that is not pulselock's any more, a command Redis refuses), or undefined for a
+ * transient failure, which is reported and left to the self-fencing deadline.
  */
 export function heartbeatCallLoss(what: string, error: unknown, key: string, ownerHash: string): LockError | undefined {
+  if (isLockError(error)) return error;
   if (isCorruptRecordError(error)) return new LockError(key, ownerHash, null, OVERWRITTEN_REASON);
   const e = toRedisCommandError(what, error);
   if (e.transient) return undefined;

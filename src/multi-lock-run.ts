@@ -115,50 +115,45 @@ export class MultiLockRun implements HoldOps {
     return this.run.heldAt(at);
   }
 
-  /** HoldOps: every key extended in parallel; the set's result is SUCCESS only when every key's is. */
+  /** HoldOps: every key extended at once; SUCCESS with the first key's record only when every key's is. */
   async extend(): Promise<ExtendResult> {
-    const results = await this.#eachKey("extend", (ops) => ops.extend());
-    let first: ExtendResult | undefined;
-    results.forEach((result, i) => {
-      if (result.status === LockStatus.SUCCESS) this.lockData[i] = result.lockData;
-      else if (!first) {
-        // Lost with this key's own error before LockRun sees the result (its own, naming the first key, then comes second).
-        this.run.lose(new LockError(this.keys[i]!, this.lockData[i]!.ownerHash, result.lockData));
-        first = result;
-      }
-    });
-    return first ?? { status: LockStatus.SUCCESS, lockData: this.lockData[0]! };
+    await this.#eachKey("extend", (ops, i) =>
+      ops.extend().then((result) => {
+        if (result.status !== LockStatus.SUCCESS) throw new LockError(this.keys[i]!, this.lockData[i]!.ownerHash, result.lockData);
+        this.lockData[i] = result.lockData;
+      }),
+    );
+    return { status: LockStatus.SUCCESS, lockData: this.lockData[0]! };
   }
 
-  /** HoldOps: every key's current holder; the first key's record while the set holds every key, else null. */
+  /** HoldOps: the first key's record while the set still holds every key. */
   async holder(): Promise<LockData | null> {
-    const holders = await this.#eachKey("recheck", (ops) => ops.holder());
-    for (let i = 0; i < holders.length; i++) {
-      const holder = holders[i]!;
-      if (holder?.ownerHash !== this.lockData[i]!.ownerHash) {
-        this.run.lose(new LockError(this.keys[i]!, this.lockData[i]!.ownerHash, holder));
-        return null;
-      }
-    }
-    return holders[0]!;
+    await this.#eachKey("recheck", (ops, i) =>
+      ops.holder().then((holder) => {
+        if (holder?.ownerHash !== this.lockData[i]!.ownerHash) throw new LockError(this.keys[i]!, this.lockData[i]!.ownerHash, holder);
+      }),
+    );
+    return this.lockData[0]!;
   }
 
   /**
-   * `call` on every key at once. A key whose call means the set is lost (a record overwritten, a command refused)
-   * loses it with that key's error; any failure rejects, and LockRun treats it as it treats a single lock's.
+   * `call` on every key at once, each settled. A key found lost (its own LockError, or a record overwritten or a
+   * command refused on it) makes the set's call throw that key's LockError, which the run loses with; else the
+   * first failure (transient) is thrown, which the run reports and leaves to its deadline.
    */
-  #eachKey<R>(what: string, call: (ops: HoldOps) => Promise<R>): Promise<R[]> {
+  async #eachKey(what: string, call: (ops: HoldOps, i: number) => Promise<void>): Promise<void> {
     const { db, identity, seq, options } = this.#p;
     const owner = { processHash: identity.processHash, seq };
     this.#ops ??= this.keys.map((key) => lockHoldOps(db, key, owner, options.lockTtlMs));
-    return Promise.all(
-      this.#ops.map((ops, i) =>
-        call(ops).catch((error: unknown) => {
-          const lost = heartbeatCallLoss(what, error, this.keys[i]!, this.lockData[i]!.ownerHash);
-          if (lost) this.run.lose(lost);
-          throw error;
-        }),
-      ),
-    );
+    const settled = await Promise.allSettled(this.#ops.map(call));
+    let failure: { error: unknown } | undefined;
+    for (let i = 0; i < settled.length; i++) {
+      const outcome = settled[i]!;
+      if (outcome.status === "fulfilled") continue;
+      const lost = heartbeatCallLoss(what, outcome.reason, this.keys[i]!, this.lockData[i]!.ownerHash);
+      if (lost) throw lost;
+      failure ??= { error: outcome.reason };
+    }
+    if (failure) throw failure.error;
   }
 }

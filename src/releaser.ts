@@ -1,4 +1,5 @@
 import { backoffMs } from "./backoff";
+import type { RedisDatabase } from "./database";
 import type { DatabaseHandle } from "./database-handle";
 import { DEFAULTS } from "./defaults";
 import type { HeldLocks } from "./held-locks";
@@ -9,6 +10,12 @@ import { toRedisCommandError } from "./redis-errors";
 import type { ReleaseResult } from "./results";
 import { LockStatus } from "./statuses";
 import { sleep } from "./timers";
+
+/** When a release started, on the liveness clock, and whether the lock was still certainly ours then. */
+interface ReleaseStart {
+  at: number;
+  ours: boolean;
+}
 
 export interface ReleaserParams {
   database: DatabaseHandle;
@@ -37,23 +44,13 @@ export class Releaser {
    */
   async release(key: string, owner: Owner, attempts: number, heldAt?: (sentAt: number) => boolean, onSent?: () => void): Promise<ReleaseResult> {
     const db = this.p.database.known ?? (await this.p.database.get());
-    const redisKey = db.lockKey(key);
-    const request = { key, redisKey, owner };
-    const batches = this.p.database.batches(db);
-    return this.retrying(
-      "release",
-      (first) => batches.release(request, first ? { after: onSent } : undefined),
-      (reply) => releaseResult(key, redisKey, reply),
-      attempts,
-      heldAt,
-    );
+    return this.#releaseKey(db, key, owner, attempts, this.#startOf(heldAt), onSent);
   }
 
   /**
-   * Releases the locks of a set (`keys`, one owner), all sent at once, each as {@link release} releases one:
-   * the first tries share a batch (one script call on a single Redis), and only a key whose first try failed
-   * goes on to retries of its own. `onSent(i)` runs once key i's first try was handed to the transport.
-   * Resolves with one outcome per key, in the order of `keys`.
+   * Releases the locks of a set (`keys`, one owner), each as {@link release} releases one, from one start: their
+   * first tries leave together (one script call on a single Redis). `onSent(i)` runs once key i's first try was
+   * handed to the transport. Resolves with one outcome per key, in the order of `keys`.
    */
   async releaseAll(
     keys: readonly string[],
@@ -63,74 +60,67 @@ export class Releaser {
     onSent?: (index: number) => void,
   ): Promise<PromiseSettledResult<ReleaseResult>[]> {
     const db = this.p.database.known ?? (await this.p.database.get());
-    const batches = this.p.database.batches(db);
-    const start = this.p.liveness.now();
-    const oursAtStart = heldAt(start);
-    return Promise.allSettled(
-      keys.map((key, i) => {
-        const redisKey = db.lockKey(key);
-        const request = { key, redisKey, owner };
-        // Decoded outside the retries, as in retrying(): a reply that cannot be read fails its own key.
-        const decode = (reply: unknown) => releaseResult(key, redisKey, reply);
-        return batches
-          .release(request, onSent && { after: () => onSent(i) })
-          .then(decode, (error: unknown) => this.#retries("release", () => batches.release(request), decode, attempts, start, oursAtStart, error));
-      }),
-    );
+    const start = this.#startOf(heldAt);
+    return Promise.allSettled(keys.map((key, i) => this.#releaseKey(db, key, owner, attempts, start, onSent && (() => onSent(i)))));
   }
 
   /**
    * The retries of any release (a lock's, a semaphore permit's): `send` makes one try (`first` for the first),
    * `decode` reads its reply outside the retries (a reply that cannot be read is not transient).
    */
-  async retrying(
+  retrying(
     operation: string,
     send: (first: boolean) => Promise<unknown>,
     decode: (reply: unknown) => ReleaseResult,
     attempts: number,
     heldAt?: (sentAt: number) => boolean,
   ): Promise<ReleaseResult> {
-    const start = this.p.liveness.now();
-    const oursAtStart = heldAt?.(start) ?? false;
-    let reply: unknown;
-    try {
-      // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
-      reply = await send(true);
-    } catch (error) {
-      return this.#retries(operation, () => send(false), decode, attempts, start, oursAtStart, error);
-    }
-    // Decoded outside the retries: a reply that is not a release's answer, or a corrupt record, is not transient.
-    return decode(reply);
+    return this.#tries(operation, send, decode, attempts, this.#startOf(heldAt));
   }
 
-  /**
-   * What follows a first try that failed with `error`: more tries while the error is transient, up to `attempts`
-   * in all or until lockTtlMs has passed since `start`. A retry that finds the lock gone or taken is a SUCCESS when
-   * the lock was still certainly ours as the first try left (`oursAtStart`): that try may have deleted it.
-   */
-  async #retries(
+  /** When a release starts, and whether the lock was still certainly ours then (see {@link release}). */
+  #startOf(heldAt: ((sentAt: number) => boolean) | undefined): ReleaseStart {
+    const at = this.p.liveness.now();
+    return { at, ours: heldAt?.(at) ?? false };
+  }
+
+  /** One lock's compare-and-delete, through the release batches, with the retries of {@link release}. */
+  #releaseKey(db: RedisDatabase, key: string, owner: Owner, attempts: number, start: ReleaseStart, onSent: (() => void) | undefined): Promise<ReleaseResult> {
+    const redisKey = db.lockKey(key);
+    const request = { key, redisKey, owner };
+    const batches = this.p.database.batches(db);
+    return this.#tries(
+      "release",
+      (first) => batches.release(request, first ? { after: onSent } : undefined),
+      (reply) => releaseResult(key, redisKey, reply),
+      attempts,
+      start,
+    );
+  }
+
+  async #tries(
     operation: string,
-    send: () => Promise<unknown>,
+    send: (first: boolean) => Promise<unknown>,
     decode: (reply: unknown) => ReleaseResult,
     attempts: number,
-    start: number,
-    oursAtStart: boolean,
-    error: unknown,
+    start: ReleaseStart,
   ): Promise<ReleaseResult> {
-    for (let attempt = 1; ; attempt++) {
-      const e = toRedisCommandError(operation, error);
-      if (!e.transient || attempt >= attempts || this.p.liveness.now() - start >= this.p.lockTtlMs) throw e;
-      this.p.onError(e);
-      await sleep(backoffMs(attempt - 1, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
+    for (let attempt = 0; ; attempt++) {
       let reply: unknown;
       try {
-        reply = await send();
-      } catch (next) {
-        error = next;
+        // Bounded: a release that times out and lands later is harmless (it is a compare-and-delete).
+        reply = await send(attempt === 0);
+      } catch (error) {
+        const e = toRedisCommandError(operation, error);
+        if (!e.transient || attempt + 1 >= attempts || this.p.liveness.now() - start.at >= this.p.lockTtlMs) throw e;
+        this.p.onError(e);
+        await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
         continue;
       }
+      // Decoded outside the retries: a reply that is not a release's answer, or a corrupt record, is not transient.
       const result = decode(reply);
-      return result.status !== LockStatus.SUCCESS && oursAtStart ? { status: LockStatus.SUCCESS, lockData: null } : result;
+      if (attempt > 0 && result.status !== LockStatus.SUCCESS && start.ours) return { status: LockStatus.SUCCESS, lockData: null };
+      return result;
     }
   }
 

@@ -80,8 +80,7 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
     local current, claimed = claim(lockKey, tail)
     if type(current) == 'table' then
       -- Redis refused a command on this key (a value of another type; out of memory before the call's first write).
-      failed = current.err
-      refused = {i}
+      failed = {i, current.err}
       break
     end
     if not current then
@@ -109,18 +108,18 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
       end
     end
   end
-  if #refused > 0 then
+  if failed or #refused > 0 then
     -- All or nothing: what this set wrote goes again (those keys were free), and the set answers why.
     if #written > 0 then redis.call('DEL', unpack(written)) end
     if failed then
       replies[#replies + 1] = -3
-      replies[#replies + 1] = refused[1]
-      replies[#replies + 1] = failed
-      return
+      replies[#replies + 1] = failed[1]
+      replies[#replies + 1] = failed[2]
+    else
+      replies[#replies + 1] = 0
+      replies[#replies + 1] = #refused / 2
+      for _, v in ipairs(refused) do replies[#replies + 1] = v end
     end
-    replies[#replies + 1] = 0
-    replies[#replies + 1] = #refused / 2
-    for _, v in ipairs(refused) do replies[#replies + 1] = v end
     return
   end
   -- Second pass: every key of the set is takeable. A key that held something (or every key, without SET NX GET) is
@@ -130,7 +129,7 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
     local token = nowUs
     if previous[i] then
       token = math.max(nowUs, previous[i] + 1)
-      redis.call('SET', KEYS[keyBase + stride * i - stride + 1], recordHead(string.format('%.0f', token), nowMs, nowMs, processHash) .. tail, 'PX', lockTtlMs)
+      redis.call('SET', KEYS[keyBase + stride * i - stride + 1], ownRecord(token, tail), 'PX', lockTtlMs)
     end
     replies[#replies + 1] = token
   end
@@ -148,7 +147,7 @@ while argIndex <= lastArg do
   keyBase = keyBase + stride * n
 end
 return replies`),
-  sha: "610eda849bc6cf7166ec9b186cb048611f4f81ac",
+  sha: "e7316683134bc31c2c9725c6b136efbd6c30ffd1",
 };
 
 /** One set of an ACQUIRE_ALL call: its Redis keys (one slot on a cluster), who asks, and the dead holder to take over per key. */

@@ -70,7 +70,7 @@ local replies = {nowUs}
 -- Writes our record with this token over what was there, and answers for lock i: 1 when the token is the
 -- batch's time, the token itself when it had to pass a previous one, {-3, error} when Redis refused the SET.
 local function writeRecord(i, lockKey, token, tail)
-  local written = redis.pcall('SET', lockKey, recordHead(string.format('%.0f', token), nowMs, nowMs, processHash) .. tail, 'PX', lockTtlMs)
+  local written = redis.pcall('SET', lockKey, ownRecord(token, tail), 'PX', lockTtlMs)
   if type(written) == 'table' and written.err then replies[i + 1] = {-3, written.err}
   elseif token == nowUs then replies[i + 1] = 1
   else replies[i + 1] = token end
@@ -129,7 +129,7 @@ for i = 1, lockCount do
   end
 end
 return replies`),
-  sha: "fad0018870411c6efa7568e147c73fe077817c2c",
+  sha: "8eb1c8cea23b81d9abb6f8ef5cbd609e2f7a87e5",
 };
 
 /** One lock to acquire: its Redis key, who asks (processHash and seq) with which trace, and what the short form leaves out. */
