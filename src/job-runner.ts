@@ -123,7 +123,9 @@ export class JobRunner {
     let value: T | undefined;
     let failure: { error: unknown } | undefined;
     try {
-      value = await fn(run.createHeartbeat(), lockData.ownerHash);
+      // A run whose deadline passed before its job began (the thread stalled between the acquire's send and its
+      // reply) is lost already: others may hold the lock by now, so the job does not start at all.
+      if (!run.lost) value = await fn(run.createHeartbeat(), lockData.ownerHash);
     } catch (error) {
       failure = { error };
     }

@@ -82,7 +82,8 @@ export class MultiLockRunner {
     let value: T | undefined;
     let failure: { error: unknown } | undefined;
     try {
-      value = await fn(run.createHeartbeat());
+      // Lost already (the thread stalled past the set's deadline before the job began): the job does not start.
+      if (!run.lost) value = await fn(run.createHeartbeat());
     } catch (error) {
       failure = { error };
     }
