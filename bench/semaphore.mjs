@@ -20,7 +20,7 @@ const LIMIT = 3;
 const SHARED_LIMIT = 64;
 
 /** `shared`: every loop uses one semaphore key (limit SHARED_LIMIT) instead of its own. */
-function peers(shared) {
+export function semaphorePeers(shared) {
   const keyOf = (key) => (shared ? "shared" : key);
   const limit = shared ? SHARED_LIMIT : LIMIT;
   const suffix = shared ? `, one key, limit ${SHARED_LIMIT}` : `, a key per loop, limit ${LIMIT}`;
@@ -73,7 +73,7 @@ export async function measureSemaphore({ redis, ...ctx }) {
     ["perLoop", false],
     ["shared", true],
   ]) {
-    out[scenario] = await measurePeerGroups({ ...ctx, prefix: `s${scenario}`, groups: [{ peers: peers(shared), target: redis.url, transport: "ioredis" }] });
+    out[scenario] = await measurePeerGroups({ ...ctx, prefix: `s${scenario}`, groups: [{ peers: semaphorePeers(shared), target: redis.url, transport: "ioredis" }] });
   }
   return out;
 }
