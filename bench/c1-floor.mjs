@@ -97,7 +97,9 @@ try {
   const x = (a, b) => `${(rate(a) / rate(b)).toFixed(2)}×`;
   console.log(`scripts bare / SET + CAD: ${x("scripts bare", "SET + CAD")}; Locker / scripts bare: ${x("Locker", "scripts bare")}`);
   for (const [ours, peer, target] of TARGETS) {
-    console.log(`${ours} / ${peer}: ${x(ours, peer)} (target ${target}×); 2 × PING / ${peer}: ${x("2 × PING", peer)} (the most any two-round-trip pair can lead by)`);
+    console.log(
+      `${ours} / ${peer}: ${x(ours, peer)} (target ${target}×); 2 × PING / ${peer}: ${x("2 × PING", peer)} (the most any two-round-trip pair can lead by)`,
+    );
   }
 } finally {
   for (const entry of Object.values(entries)) await entry.close();

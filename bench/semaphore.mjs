@@ -73,7 +73,11 @@ export async function measureSemaphore({ redis, ...ctx }) {
     ["perLoop", false],
     ["shared", true],
   ]) {
-    out[scenario] = await measurePeerGroups({ ...ctx, prefix: `s${scenario}`, groups: [{ peers: semaphorePeers(shared), target: redis.url, transport: "ioredis" }] });
+    out[scenario] = await measurePeerGroups({
+      ...ctx,
+      prefix: `s${scenario}`,
+      groups: [{ peers: semaphorePeers(shared), target: redis.url, transport: "ioredis" }],
+    });
   }
   return out;
 }
