@@ -15,7 +15,12 @@
 // once, so nothing local can stop the owner in time; pulselock's bound there is
 // the self-fencing deadline itself (README "A lapse is final"): the last
 // liveness write that counted was sent before the loss, so the owner stops at
-// most reportTtlMs after it.
+// most reportTtlMs after it. On a cluster the wiped master may hold lock
+// records but not the owner's liveness record, which lives on in another
+// slot: no lapse, and the owner learns of the loss at its next recheck or
+// extension that reaches the restarted master; while those fail (left to the
+// deadline as transient), it stops at its lock's own deadline, lockTtlMs after
+// its last extension, which was sent before the loss (docs/model.md A4).
 //
 // Three checks come from issue 14: release() called with lockData that is not
 // the caller's own must never free a lock; a job that acts on its own timer
@@ -93,7 +98,7 @@ function freezes(events) {
 }
 
 /** Overlaps beyond the bound, apart by what the older run did: acted (heartbeat writes, abort) or its own timer acted. */
-function overlaps(groups, losses, frozen, { reportTtlMs, slackMs, resumeMs }) {
+function overlaps(groups, losses, frozen, { lossBoundMs, slackMs, resumeMs }) {
   const found = [];
   const timerActs = [];
   for (const [key, runs] of groups) {
@@ -102,7 +107,7 @@ function overlaps(groups, losses, frozen, { reportTtlMs, slackMs, resumeMs }) {
         if (a.token >= b.token) continue;
         let allowedUntil = b.start + slackMs;
         for (const t of losses) {
-          if (t >= a.start - slackMs && t <= b.start + slackMs) allowedUntil = Math.max(allowedUntil, t + reportTtlMs + slackMs);
+          if (t >= a.start - slackMs && t <= b.start + slackMs) allowedUntil = Math.max(allowedUntil, t + lossBoundMs + slackMs);
         }
         const report = (what, at, into = found) =>
           into.push({
@@ -274,13 +279,15 @@ const round = (ms) => Math.round(ms * 10) / 10;
 export function checkHistory(events) {
   const meta = events.find((e) => e.type === "meta");
   if (!meta) throw new Error("chaos history has no meta event");
-  const { reportTtlMs } = meta.options;
+  const { reportTtlMs, lockTtlMs } = meta.options;
+  // How long after a data-losing restart an owner may still believe it holds its key (see the top of this file).
+  const lossBoundMs = meta.cluster ? Math.max(reportTtlMs, lockTtlMs ?? reportTtlMs) : reportTtlMs;
   const slackMs = meta.slackMs ?? 5;
   const runs = collectRuns(events);
   // Runs under a semaphore permit overlap by design: the semaphore check counts them (chaos/check-semaphore.mjs).
   const groups = byKey([...runs.values()].filter((r) => !r.limit));
   const losses = events.filter((e) => e.type === "fault" && e.kind === DATA_LOSS).map((e) => e.t);
-  const overlap = overlaps(groups, losses, freezes(events), { reportTtlMs, slackMs, resumeMs: meta.resumeMs ?? 200 });
+  const overlap = overlaps(groups, losses, freezes(events), { lossBoundMs, slackMs, resumeMs: meta.resumeMs ?? 200 });
   const semaphore = semaphoreOverlaps(runs.values(), losses, { slackMs });
   const violations = {
     overlap: overlap.found,
