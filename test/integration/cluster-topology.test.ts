@@ -89,7 +89,8 @@ describe("Redis Cluster", () => {
       const reply = (await ctx.adminClient.call("PUBSUB", "SHARDNUMSUB", channel)) as [string, number];
       return reply[1] >= 1;
     });
-    await new Promise((r) => setTimeout(r, 300)); // its first try has failed by now; it sleeps ≥ 10 s unless woken
+    // Its first try has failed once it flagged the held lock for the release to announce; then it sleeps ≥ 10 s unless woken.
+    await waitFor("the waiter's first try flagged the held lock", async () => (await ctx.adminClient.exists(`${channel}:w`)) === 1);
     const releasedAt = performance.now();
     await holder.release(name, held.lockData);
     expect((await waited) - releasedAt).toBeLessThan(5_000); // a poll would come ≥ 10 s later (half of recheckDelayMs at least)
