@@ -17,6 +17,7 @@ import type { MultiHeartbeat, MultiRunResult } from "./multi-lock-types";
 import { MutexWaiter, mutexCall } from "./mutex-waiter";
 import { describe } from "./describe-value";
 import { resolveOptions, type LockerOptions, type ResolvedOptions } from "./options";
+import { assertKnownOptions, RUN_OPTION_NAMES } from "./option-names";
 import { ProcessIdentity } from "./process-identity";
 import { Releaser } from "./releaser";
 import type { AcquireResult, Extend, LockerErrorEvent, MutexOptions, OwnerHashStatusResult, ReleaseResult, RunOptions, RunResult, WaitUntil } from "./results";
@@ -135,7 +136,11 @@ export class Locker {
    * nothing until one of its methods takes a permit.
    */
   semaphore(key: string, options: SemaphoreOptions): Semaphore {
-    return new Semaphore({ permits: this.#permits, callOptions: (t) => this.#callOptions(t), assertOpen: () => this.#assertOpen() }, key, options);
+    return new Semaphore(
+      { permits: this.#permits, callOptions: (t, method) => this.#callOptions(t, method), assertOpen: () => this.#assertOpen() },
+      key,
+      options,
+    );
   }
 
   /**
@@ -147,7 +152,7 @@ export class Locker {
    */
   acquireAndRun<T>(key: string, fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, traceOrOptions?: string | RunOptions): Promise<RunResult<T>> {
     try {
-      const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+      const { trace, waitUntil } = this.#callOptions(traceOrOptions, "acquireAndRun");
       const instrumentation = this.#options.instrumentation;
       if (instrumentation) return tracedRun(instrumentation, key, trace, fn, (job) => this.#runner.run(key, job, trace, "", waitUntil));
       return this.#runner.run(key, fn, trace, "", waitUntil);
@@ -203,7 +208,7 @@ export class Locker {
     traceOrOptions?: string | RunOptions,
   ): Promise<MultiRunResult<T>> {
     try {
-      const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+      const { trace, waitUntil } = this.#callOptions(traceOrOptions, "acquireAllAndRun");
       return this.#multi.run(keys, fn, trace, waitUntil);
     } catch (error) {
       return Promise.reject(error);
@@ -227,7 +232,7 @@ export class Locker {
    * `await using` on the result.
    */
   async acquire(key: string, traceOrOptions?: string | RunOptions): Promise<AcquireResult> {
-    const { trace, waitUntil } = this.#callOptions(traceOrOptions);
+    const { trace, waitUntil } = this.#callOptions(traceOrOptions, "acquire");
     const res = await this.#acquirer.acquire(key, trace, "acquire", "", waitUntil);
     if (res.status !== LockStatus.SUCCESS) {
       return { status: res.status, lockData: res.lockData, [asyncDispose]: async () => {} };
@@ -314,8 +319,9 @@ export class Locker {
   }
 
   /** A call's trace and waitUntil (its own, else the Locker's); a bad waitUntil is a TypeError. */
-  #callOptions(traceOrOptions: string | RunOptions | undefined): { trace: string | undefined; waitUntil: WaitUntil | undefined } {
+  #callOptions(traceOrOptions: string | RunOptions | undefined, method: string): { trace: string | undefined; waitUntil: WaitUntil | undefined } {
     if (typeof traceOrOptions !== "object" || traceOrOptions === null) return { trace: traceOrOptions, waitUntil: this.#options.waitUntil };
+    assertKnownOptions(`${method}()`, traceOrOptions, RUN_OPTION_NAMES);
     const { trace, waitUntil } = traceOrOptions;
     if (waitUntil !== undefined && typeof waitUntil !== "function") {
       throw new TypeError(`pulselock: option waitUntil must be a function, got ${describe(waitUntil)}`);

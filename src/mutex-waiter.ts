@@ -8,6 +8,7 @@ import type { JobRunner } from "./job-runner";
 import { assertLockName } from "./keys";
 import type { LockData } from "./lock-data";
 import { publishMode, waitFlagKey } from "./lock-batches";
+import { assertKnownOptions, MUTEX_OPTION_NAMES } from "./option-names";
 import type { Liveness, Platform } from "./liveness";
 import { MAX_TIMER_MS } from "./arguments";
 import { describe } from "./describe-value";
@@ -42,6 +43,7 @@ export function mutexCall(
     typeof timeoutOrOptions === "object" && timeoutOrOptions !== null
       ? timeoutOrOptions
       : { timeoutMs: timeoutOrOptions, recheckDelayMs: typeof recheckDelay === "function" ? undefined : recheckDelay, trace };
+  if (o === timeoutOrOptions) assertKnownOptions(`${method}()`, o, MUTEX_OPTION_NAMES);
   const bad = (what: string, value: unknown) => new TypeError(`pulselock: ${method}() needs ${what}, got ${describe(value)}`);
   if (o.waitUntil !== undefined && typeof o.waitUntil !== "function") {
     throw new TypeError(`pulselock: option waitUntil must be a function, got ${describe(o.waitUntil)}`);

@@ -41,3 +41,9 @@ export function assertKnownOptions(owner: string, options: object, known: readon
     );
   }
 }
+
+/** The option names of a call's options object: acquireAndRun(), acquire(), acquireAllAndRun() and a semaphore's. */
+export const RUN_OPTION_NAMES = ["trace", "waitUntil"] as const;
+
+/** The option names of a waiting call: mutex(), mutexAll() and a semaphore's waitAndRun(). */
+export const MUTEX_OPTION_NAMES = ["timeoutMs", "signal", "trace", "waitUntil", "recheckDelayMs"] as const;

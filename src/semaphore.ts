@@ -6,6 +6,7 @@ import type { LockData } from "./lock-data";
 import { mutexCall } from "./mutex-waiter";
 import type { Extend, MutexOptions, ReleaseResult, RunOptions, WaitUntil } from "./results";
 import type { Permits } from "./semaphore-permits";
+import { assertKnownOptions } from "./option-names";
 import { LockStatus } from "./statuses";
 
 const asyncDispose: typeof Symbol.asyncDispose =
@@ -58,7 +59,8 @@ export type PermitResult =
 interface SemaphoreContext {
   permits: Permits;
   /** A call's trace and waitUntil (the Locker's waitUntil when the call names none); a TypeError for bad ones. */
-  callOptions(traceOrOptions: string | RunOptions | undefined): { trace: string | undefined; waitUntil: WaitUntil | undefined };
+  /** `method` names the call in the TypeError for an unknown option name. */
+  callOptions(traceOrOptions: string | RunOptions | undefined, method: string): { trace: string | undefined; waitUntil: WaitUntil | undefined };
   assertOpen(): void;
 }
 
@@ -71,6 +73,7 @@ export function semaphoreLimit(options: unknown): number {
       typeof options === "object" && options !== null ? limit : options,
     );
   }
+  assertKnownOptions("semaphore()", options, ["limit"]);
   return limit!;
 }
 
@@ -111,7 +114,7 @@ export class Semaphore {
    */
   acquireAndRun<T>(fn: (heartbeat: Heartbeat, ownerHash: string) => Promise<T> | T, traceOrOptions?: string | RunOptions): Promise<SemaphoreRunResult<T>> {
     try {
-      const { trace, waitUntil } = this.#c.callOptions(traceOrOptions);
+      const { trace, waitUntil } = this.#c.callOptions(traceOrOptions, "acquireAndRun");
       return this.#c.permits.run(this.#ref, fn as Job<T>, trace, "", waitUntil);
     } catch (error) {
       return Promise.reject(error);
@@ -126,7 +129,7 @@ export class Semaphore {
   async waitAndRun<T>(options: MutexOptions, fn: (heartbeat: Heartbeat) => Promise<T> | T): Promise<T> {
     const call = mutexCall(this.#ref.key, options, fn, undefined, undefined, "waitAndRun");
     this.#c.assertOpen();
-    return this.#c.permits.wait(this.#ref, call, fn, call.options.waitUntil ?? this.#c.callOptions(undefined).waitUntil);
+    return this.#c.permits.wait(this.#ref, call, fn, call.options.waitUntil ?? this.#c.callOptions(undefined, "waitAndRun").waitUntil);
   }
 
   /**
@@ -134,7 +137,7 @@ export class Semaphore {
    * extend() yourself (more often than lockTtlMs) and release() at the end, or use `await using` on the result.
    */
   async acquire(traceOrOptions?: string | RunOptions): Promise<PermitResult> {
-    const { trace, waitUntil } = this.#c.callOptions(traceOrOptions);
+    const { trace, waitUntil } = this.#c.callOptions(traceOrOptions, "acquire");
     const res = await this.#c.permits.acquireOwn(this.#ref, trace, waitUntil);
     if (res.status !== LockStatus.SUCCESS) return disposable({ status: res.status, holders: res.holders }, async () => {});
     let lockData = res.lockData;

@@ -207,6 +207,18 @@ describe("Locker methods with invalid arguments: TypeError, nothing sent, nothin
     });
   }
 
+  it("a misspelt call option names the closest valid one (mutex, semaphore)", async () => {
+    const { locker } = counted();
+    try {
+      const mutex = await typeErrorOf(() => locker.mutex(uniqueKey("k"), { timeoutMs: 10, recheckDelay: 5 } as never, noop));
+      expect(mutex.message).toMatch(/mutex\(\) has no option "recheckDelay"; did you mean recheckDelayMs\?/);
+      const semaphore = await typeErrorOf(() => locker.semaphore(uniqueKey("k"), { limit: 2, limt: 3 } as never));
+      expect(semaphore.message).toMatch(/semaphore\(\) has no option "limt"; did you mean limit\?/);
+    } finally {
+      await locker.terminate();
+    }
+  });
+
   it.each(otherCalls)("%s() with %s", async (method, _label, call, bad) => {
     const { prefix, transport, locker } = counted();
     try {

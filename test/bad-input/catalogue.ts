@@ -103,4 +103,14 @@ export const otherCalls: Array<[string, string, (l: core.Locker, key: string) =>
   ["release", "lockData a string", (l, k) => l.release(k, "lock" as never), "lock"],
   ["release", "lockData {}", (l, k) => l.release(k, {} as never), {}],
   ["release", "a numeric ownerHash", (l, k) => l.release(k, { ownerHash: 5 } as never), 5],
+  // A misspelt option would be ignored silently, and its default used: every options object refuses unknown names.
+  ["acquire", "an unknown option waituntil", (l, k) => l.acquire(k, { waituntil: noop } as never), "waituntil"],
+  ["acquireAndRun", "an unknown option trce", (l, k) => l.acquireAndRun(k, noop, { trce: "x" } as never), "trce"],
+  ["acquireAllAndRun", "an unknown option tracee", (l, k) => l.acquireAllAndRun([k], noop, { tracee: "x" } as never), "tracee"],
+  ["mutex", "an unknown option recheckDelay", (l, k) => l.mutex(k, { timeoutMs: 10, recheckDelay: 5 } as never, noop), "recheckDelay"],
+  ["mutexAll", "an unknown option timeout", (l, k) => l.mutexAll([k], { timeout: 10 } as never, noop), "timeout"],
+  ["semaphore", "an unknown option limt", (l, k) => l.semaphore(k, { limit: 2, limt: 3 } as never), "limt"],
+  ["acquireAndRun", "a semaphore's unknown option trce", (l, k) => l.semaphore(k, { limit: 2 }).acquireAndRun(noop, { trce: "x" } as never), "trce"],
+  ["acquire", "a semaphore's unknown option waituntil", (l, k) => l.semaphore(k, { limit: 2 }).acquire({ waituntil: noop } as never), "waituntil"],
+  ["waitAndRun", "an unknown option sigal", (l, k) => l.semaphore(k, { limit: 2 }).waitAndRun({ timeoutMs: 10, sigal: undefined } as never, noop), "sigal"],
 ];
