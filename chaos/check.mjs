@@ -64,8 +64,9 @@ function collectRuns(events) {
   for (const run of runs.values()) {
     // What the run acted on: its start and every write made right after a successful heartbeat ...
     run.lastOk = Math.max(run.start, ...run.writes.filter((w) => !w.afterAbort && !w.timer).map((w) => w.at));
-    // ... and, apart, every write its own timer made after reading signal.aborted === false.
-    run.lastTimerAct = Math.max(-Infinity, ...run.writes.filter((w) => w.timer).map((w) => w.at));
+    // ... and, apart, every write its own timer made after reading signal.aborted === false, as of the moment just
+    // before that read (checkedAt): a freeze between the read and the write makes the write late, not the decision.
+    run.lastTimerAct = Math.max(-Infinity, ...run.writes.filter((w) => w.timer).map((w) => w.checkedAt ?? w.at));
   }
   return runs;
 }

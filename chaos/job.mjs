@@ -78,8 +78,11 @@ export function chaosJob({ run, key, workMs, stepMs, now, report, sleep, style =
       const start = begin(heartbeat, ownerHash);
       const tick = setInterval(
         () => {
+          // Read before the signal: a SIGSTOP that lands between the check and the write delays the write, not the
+          // decision, and the checker judges the decision (the fenced store still refuses such a late write).
+          const checkedAt = now();
           if (heartbeat.signal.aborted) return;
-          write({ start, end: null, at: now(), timer: true });
+          write({ start, end: null, at: now(), timer: true, checkedAt });
         },
         Math.max(1, stepMs / 2),
       );

@@ -116,13 +116,14 @@ describe("chaos checker", () => {
   });
 
   it("flags a write made by a job's own timer after a newer run of its key started, and only that", () => {
-    const timerWrite = (at: number) => ({
+    const timerWrite = (at: number, checkedAt = at) => ({
       type: "write",
       run: "w0.1/0",
       worker: "w0.1",
       key: "k",
       token: 100,
       at,
+      checkedAt,
       timer: true,
       accepted: false,
       seq: seq++,
@@ -141,6 +142,12 @@ describe("chaos checker", () => {
     expect(late.overlap).toHaveLength(0);
     // Before the newer run started (the freeze did not hide the takeover from it), the same write is fine.
     expect(violationsOf([...events, timerWrite(1350)]).timerActs).toHaveLength(0);
+    // Found by the chaos run: the SIGSTOP landed inside the timer callback, after its read of signal.aborted (before
+    // the freeze, before the newer run) and before its write, which came right after SIGCONT. The decision was on
+    // time; the late write is what the fenced store refuses.
+    expect(violationsOf([...events, timerWrite(2001, 1399)]).timerActs).toHaveLength(0);
+    // Read after the newer run started: flagged, whenever the write came.
+    expect(violationsOf([...events, timerWrite(2001, 1950)]).timerActs).toHaveLength(1);
   });
 
   it("flags a misuse release that answered SUCCESS, and no other answer", () => {
