@@ -14,8 +14,9 @@ export const MAX_KEYS_PER_SET = 100;
 /**
  * Checks a multi-key lock's key set before any Redis call: an array of 1 to
  * MAX_KEYS_PER_SET non-empty strings, no two alike (a duplicate would make
- * the set hold one key twice, or refuse itself). Each problem is a TypeError
- * that names it.
+ * the set hold one key twice, or refuse itself). Alike as Redis sees them:
+ * two names that differ only in lone surrogates are one key once encoded.
+ * Each problem is a TypeError that names it.
  */
 export function assertKeySet(keys: unknown, method: string): asserts keys is readonly string[] {
   const bad = (what: string) => new TypeError(`pulselock: ${method}() ${what}`);
@@ -24,14 +25,22 @@ export function assertKeySet(keys: unknown, method: string): asserts keys is rea
   if (keys.length > MAX_KEYS_PER_SET) {
     throw bad(`takes at most ${MAX_KEYS_PER_SET} lock names in one set (one script call holds Redis while it takes them), got ${keys.length}`);
   }
-  const seen = new Set<string>();
-  keys.forEach((key: unknown, i) => {
+  const seen = new Map<string, string>();
+  // Indexed, not forEach: a sparse array's holes must be refused, not skipped.
+  for (let i = 0; i < keys.length; i++) {
+    const key: unknown = keys[i];
     if (typeof key !== "string" || key.length === 0) {
       throw bad(`needs non-empty string lock names, got ${typeof key === "string" ? "an empty string" : `${describe(key)} (${typeof key})`} at index ${i}`);
     }
-    if (seen.has(key)) throw bad(`got the lock name ${JSON.stringify(key)} twice (at index ${i}): each key of a set must differ`);
-    seen.add(key);
-  });
+    // Redis gets names as UTF-8, where a lone surrogate becomes U+FFFD (a runtime without toWellFormed compares as is).
+    const asRedisSeesIt = (key as { toWellFormed?: () => string }).toWellFormed?.() ?? key;
+    const earlier = seen.get(asRedisSeesIt);
+    if (earlier !== undefined) {
+      const as = earlier === key ? "" : ` (as ${JSON.stringify(earlier)}, in UTF-8)`;
+      throw bad(`got the lock name ${JSON.stringify(key)} twice${as} (at index ${i}): each key of a set must differ`);
+    }
+    seen.set(asRedisSeesIt, key);
+  }
 }
 
 /**

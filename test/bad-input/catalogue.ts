@@ -64,6 +64,12 @@ export const otherCalls: Array<[string, string, (l: core.Locker, key: string) =>
   ["acquireAllAndRun", "keys not an array", (l) => l.acquireAllAndRun("a-key" as never, noop), "a-key"],
   ["acquireAllAndRun", "keys []", (l) => l.acquireAllAndRun([], noop), /empty array/],
   ["acquireAllAndRun", "a key twice", (l, k) => l.acquireAllAndRun([k, "other", k], noop), /twice \(at index 2\)/],
+  // Found by an attack pass: forEach skipped the holes of a sparse array, which then locked the name "undefined".
+  // eslint-disable-next-line no-sparse-arrays
+  ["acquireAllAndRun", "a sparse array", (l, k) => l.acquireAllAndRun([k, , "other"] as string[], noop), /undefined.*at index 1/],
+  ["mutexAll", "a sparse array", (l) => l.mutexAll(new Array(3) as string[], { timeoutMs: 10 }, noop), /undefined.*at index 0/],
+  // Two names that differ only in lone surrogates are one Redis key (UTF-8 makes each U+FFFD): the set would hold it twice.
+  ["acquireAllAndRun", "two names that are one Redis key", (l, k) => l.acquireAllAndRun([`${k}\uD800`, `${k}\uDBFF`], noop), /twice \(as .*, in UTF-8\)/],
   [
     "acquireAllAndRun",
     "101 keys",
