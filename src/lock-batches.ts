@@ -42,7 +42,7 @@ export class LockBatches {
         const { keys, args } = releaseCall(locks, publishMode(db));
         return decodeReleaseReply(await boundedRelease(db, RELEASE, keys, args, options.lockRecheckMs), locks.length);
       },
-      () => true,
+      (first, lock) => lock.owner.processHash === first.owner.processHash,
     );
   }
 

@@ -18,7 +18,8 @@ import { compactLua, type LuaScript } from "./script";
  * ignored: the waiters poll anyway, and the deletes of the batch must stand.
  *
  * KEYS: per lock its key and its wait flag. ARGV: publish ("0" none, "1"
- * PUBLISH, "2" SPUBLISH), then per lock "processHash|seq".
+ * PUBLISH, "2" SPUBLISH), the processHash of every lock of the call (the
+ * batches group by it), then per lock its seq: the owner is "processHash|seq".
  * Returns one reply per lock, flat: 1 released, -1 when the key is gone, a
  * string (the current value) when someone else holds it, {-3, error} when
  * Redis refused to read the key (a foreign value of another type). The owner
@@ -40,7 +41,8 @@ export const RELEASE: LuaScript = {
   name: "release",
   source: compactLua(`${LUA_RECORD_LAYOUT}
 -- ARGV[1] how to announce a release that a waiter flagged: '0' not at all, '1' PUBLISH, '2' SPUBLISH.
-local publishMode = ARGV[1]
+-- ARGV[2] the owners' processHash: every lock of a batch is one process's.
+local publishMode, processHash = ARGV[1], ARGV[2]
 local replies = {}
 -- Every lock and flag of the batch in one read: a nested command costs far more than the Lua around it.
 -- MGET answers nil for a value of another type too; such a key is read again on its own (below).
@@ -54,8 +56,8 @@ local nowUs
 for i = 1, #KEYS / 2 do
   local lockKey = KEYS[2 * i - 1]
   local current = values[2 * i - 1]
-  -- ARGV[i + 1] is the owner, "processHash|seq".
-  local owner = ARGV[i + 1]
+  -- ARGV[i + 2] is the lock's seq; its owner is "processHash|seq".
+  local owner = processHash .. '|' .. ARGV[i + 2]
 
   if not current then
     -- Gone, or a value of another type: only the second needs a read of its own, and fails this lock alone.
@@ -99,7 +101,7 @@ for _, lockKey in ipairs(flagged) do
   elseif publishMode == '2' then redis.pcall('SPUBLISH', lockKey, '') end
 end
 return replies`),
-  sha: "4afdbd53783e9b564dd27a1714a8d0829e19f104",
+  sha: "5dabc5fc9b5a2d70c278d140d485c71f34fa7ea7",
 };
 
 /** Our own lock to release: its name, its Redis key, and who holds it. */
@@ -112,10 +114,13 @@ export interface ReleaseRequest {
 /** The KEYS and ARGV of one RELEASE call for `locks` (plain loops: this runs for every lock). */
 export function releaseCall(locks: readonly ReleaseRequest[], publishMode: string): { keys: string[]; args: string[] } {
   const keys: string[] = [];
-  const args = [publishMode];
+  const processHash = locks[0]!.owner.processHash;
+  // The processHash goes once (a client library's cost grows with every byte and argument); the batches group by it.
+  const args = [publishMode, processHash];
   for (const lock of locks) {
+    if (lock.owner.processHash !== processHash) throw new Error("pulselock: one RELEASE call holds the locks of one processHash");
     keys.push(lock.redisKey, waitFlagKey(lock.redisKey));
-    args.push(`${lock.owner.processHash}|${lock.owner.seq}`);
+    args.push(lock.owner.seq);
   }
   return { keys, args };
 }

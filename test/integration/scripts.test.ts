@@ -119,12 +119,12 @@ it("RELEASE: deletes only the caller's own record (compared as a whole owner, no
   await client.set(`${p}theirs`, `pl1|5|1|1|${DEAD}|1|#${PH}|1|`); // our owner inside their trace
   await client.hset(`${p}hash`, "f", "v");
   const keys = ["mine", "theirs", "gone", "hash"].flatMap((k) => [`${p}${k}`, `${p}${k}:w`]);
-  const reply = (await client.eval(RELEASE.source, keys.length, ...keys, "0", `${PH}|1`, `${PH}|1`, `${PH}|1`, `${PH}|1`)) as unknown[];
+  const reply = (await client.eval(RELEASE.source, keys.length, ...keys, "0", PH, "1", "1", "1", "1")) as unknown[];
   expect(reply.slice(0, 3)).toEqual([1, `pl1|5|1|1|${DEAD}|1|#${PH}|1|`, -1]);
   expect((reply[3] as unknown[])[0]).toBe(-3);
   expect(await client.exists(`${p}mine`, `${p}theirs`)).toBe(1);
   // A pattern character in the owner must not match anything but itself.
-  const reply2 = (await client.eval(RELEASE.source, 2, `${p}theirs`, `${p}theirs:w`, "0", `${".".repeat(32)}|1`)) as unknown[];
+  const reply2 = (await client.eval(RELEASE.source, 2, `${p}theirs`, `${p}theirs:w`, "0", ".".repeat(32), "1")) as unknown[];
   expect(reply2).toEqual([`pl1|5|1|1|${DEAD}|1|#${PH}|1|`]);
 });
 
@@ -138,7 +138,7 @@ it("RELEASE: a PUBLISH that Redis refuses (an ACL without it) leaves every delet
     await client.set(`${p}a`, own("1"));
     await client.set(`${p}a:w`, ""); // a waiter flagged it: the release tries to publish
     await client.set(`${p}b`, own("2"));
-    const reply = await restricted.eval(RELEASE.source, 4, `${p}a`, `${p}a:w`, `${p}b`, `${p}b:w`, "1", `${PH}|1`, `${PH}|2`);
+    const reply = await restricted.eval(RELEASE.source, 4, `${p}a`, `${p}a:w`, `${p}b`, `${p}b:w`, "1", PH, "1", "2");
     expect(reply).toEqual([1, 1]);
     expect(await client.exists(`${p}a`, `${p}a:w`, `${p}b`)).toBe(0);
   } finally {
