@@ -82,7 +82,7 @@ export class HeldLocks {
     if (!waitUntil && !this.p.liveness.keepWriting) return noop;
     let release = noop;
     waitUntil?.(new Promise<void>((resolve) => (release = resolve)));
-    const stopWriting = this.p.liveness.keepWriting?.() ?? noop;
+    const stopWriting = this.p.liveness.keepWriting?.(waitUntil) ?? noop;
     let ended = false;
     return () => {
       if (ended) return;

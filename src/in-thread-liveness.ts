@@ -1,5 +1,6 @@
 import { DatabaseLoadError, LivenessError, LockerTerminatedError } from "./errors";
 import type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
+import type { WaitUntil } from "./results";
 import { LivenessLoop } from "./liveness-loop";
 import { monotonicNow, unrefTimer } from "./timers";
 
@@ -48,8 +49,10 @@ export class InThreadLiveness implements Liveness {
       now: () => this.now(),
       data: "in-thread",
       paced: true,
-      onWritten: ({ generation }, sentAt) => {
-        this.#written.set(generation, sentAt);
+      onWritten: ({ generation }, sentAt, byLoop) => {
+        if (sentAt > (this.#written.get(generation) ?? -Infinity)) this.#written.set(generation, sentAt);
+        // start()'s own writes only: its waiter belongs to its request, and a beat's write may be another request's.
+        if (!byLoop) return;
         this.#waiters.get(generation)?.resolve();
         this.#waiters.delete(generation);
       },
@@ -80,12 +83,15 @@ export class InThreadLiveness implements Liveness {
     if (sentAt > (this.#written.get(identity.generation) ?? -Infinity)) this.#written.set(identity.generation, sentAt);
   }
 
-  keepWriting(): () => void {
+  keepWriting(waitUntil: WaitUntil | undefined): () => void {
     // A quarter of the interval: a rewrite is at most that late, far inside reportTtlMs.
     const periodMs = Math.max(1, this.#p.reportWriteMs / 4);
     let timer: ReturnType<typeof setTimeout>;
     const beat = () => {
-      this.#loop?.beat();
+      // The rewrite this beat sends keeps its request alive until the reply: a request that ended first would
+      // leave it unsettled for good (workerd), and the loop would wait reportWriteMs before it sends another.
+      const sent = this.#loop?.beat();
+      if (sent) waitUntil?.(sent);
       timer = unrefTimer(setTimeout(beat, periodMs));
     };
     timer = unrefTimer(setTimeout(beat, periodMs));

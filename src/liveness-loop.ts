@@ -16,8 +16,13 @@ export interface LivenessLoopOptions {
   now: () => number;
   /** The liveness record's value: who the process is, for people reading Redis. */
   data: string;
-  /** A write succeeded; `sentAt` (its send time, not its reply time) moves the owner's self-fencing deadline. */
-  onWritten: (identity: Identity, sentAt: number) => void;
+  /**
+   * A write succeeded; `sentAt` (its send time, not its reply time) moves the owner's self-fencing deadline. Called
+   * for the newest success only, and for every success of the loop's own timer chain (`byLoop`: the writes start()
+   * began, in the caller's context), so that a start waiting for its first write learns of it even when a caller's
+   * own write (writeOnce) came back first; a beat's write (byLoop false) may come from any request.
+   */
+  onWritten: (identity: Identity, sentAt: number, byLoop: boolean) => void;
   /** The record may have expired: every lock held under `identity` is lost, whatever happens next. */
   onLapse: (identity: Identity) => void;
   /** A write failed without (yet) being a lapse; reported to `locker.errors` rather than thrown. */
@@ -56,8 +61,12 @@ export class LivenessLoop {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #failures = 0;
-  /** The identity whose write is out: one at a time, whoever asks for it. */
-  #inFlight: Identity | undefined;
+  /**
+   * The write that is out, and when it left: one at a time, whoever asks for it. One out for longer than
+   * reportWriteMs no longer holds the next back: on Cloudflare Workers a write whose request ended before its reply
+   * never settles, and waiting for it would stop the rewrites for good.
+   */
+  #inFlight: { identity: Identity; sentAt: number } | undefined;
 
   readonly #db: RedisDatabase;
   readonly #o: LivenessLoopOptions;
@@ -73,7 +82,7 @@ export class LivenessLoop {
     this.#lastSentAt = undefined;
     this.#failures = 0;
     clearTimeout(this.#timer);
-    void this.#tick(identity);
+    void this.#tick(identity, true);
   }
 
   /** Stops, and deletes the current record so that its locks are free at once. */
@@ -85,11 +94,27 @@ export class LivenessLoop {
     if (identity) await this.#db.run(REMOVE, [this.#db.processKey(identity.processHash)], []);
   }
 
-  /** Paced loops: rewrites now if a rewrite is due and none is out. Cheap: no network call otherwise. */
-  beat(): void {
+  /**
+   * Paced loops: rewrites now if a rewrite is due and none is out, and gives the write (it never rejects). Cheap: no
+   * network call otherwise.
+   */
+  beat(): Promise<void> | undefined {
     const identity = this.#identity;
-    if (!identity || this.#stopped || this.#inFlight === identity || this.#lastSentAt === undefined) return;
-    if (this.#o.now() >= this.#lastSentAt + this.#o.reportWriteMs) void this.#tick(identity);
+    if (!identity || this.#stopped || this.#busy(identity) || this.#lastSentAt === undefined) return undefined;
+    return this.#o.now() >= this.#lastSentAt + this.#o.reportWriteMs ? this.#tick(identity, false) : undefined;
+  }
+
+  /** Whether a write of `identity` is out and not yet overdue (see #inFlight). */
+  #busy(identity: Identity): boolean {
+    const out = this.#inFlight;
+    return out !== undefined && out.identity === identity && this.#o.now() - out.sentAt < this.#o.reportWriteMs;
+  }
+
+  /** A write of `identity` sent at `sentAt` succeeded: the newest success moves the deadline, an older one nothing. */
+  #succeeded(identity: Identity, sentAt: number): boolean {
+    if (this.#lastSentAt !== undefined && sentAt <= this.#lastSentAt) return false;
+    this.#lastSentAt = sentAt;
+    return true;
   }
 
   /**
@@ -107,6 +132,8 @@ export class LivenessLoop {
       if (this.#identity === identity) this.#lapse(identity);
       throw new LivenessError("pulselock: this process's liveness record lapsed");
     }
+    // It counts for the loop too: rewrites (XX) follow it, even when the loop's own first write never came back.
+    if (this.#identity === identity) this.#succeeded(identity, sentAt);
     return sentAt;
   }
 
@@ -120,39 +147,43 @@ export class LivenessLoop {
     return "written";
   }
 
-  async #tick(identity: Identity): Promise<void> {
-    if (this.#stopped || this.#identity !== identity || this.#inFlight === identity) return;
+  /** One write; `byLoop`: sent by the loop's own timer chain (start() and its retries), not by a beat. */
+  async #tick(identity: Identity, byLoop: boolean): Promise<void> {
+    if (this.#stopped || this.#identity !== identity || this.#busy(identity)) return;
     const { now, reportTtlMs, reportWriteMs } = this.#o;
     const sentAt = now();
-    const previous = this.#lastSentAt;
-    this.#inFlight = identity;
+    const rewrite = this.#lastSentAt !== undefined;
+    const out = (this.#inFlight = { identity, sentAt });
     try {
-      const outcome = await this.#write(identity, previous !== undefined);
+      const outcome = await this.#write(identity, rewrite);
       this.#o.onWriteTime?.(now() - sentAt, outcome === "written");
       if (this.#identity !== identity) return;
-      if (previous !== undefined && (outcome === "lapsed" || now() >= previous + fencedTtl(reportTtlMs))) {
+      // Late against the newest success so far (another write may have succeeded meanwhile): the record may have
+      // expired in between, and a lapse is final.
+      const previous = this.#lastSentAt;
+      if (rewrite && (outcome === "lapsed" || (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)))) {
         return this.#lapse(identity);
       }
-      this.#lastSentAt = sentAt;
-      this.#o.onWritten(identity, sentAt);
+      if (this.#succeeded(identity, sentAt) || byLoop) this.#o.onWritten(identity, sentAt, byLoop);
     } catch (error) {
       this.#o.onWriteTime?.(now() - sentAt, false);
       if (this.#identity !== identity) return;
-      if (previous === undefined && isRedisCommandError(error) && !error.transient) {
+      const previous = this.#lastSentAt;
+      if (!rewrite && previous === undefined && isRedisCommandError(error) && !error.transient) {
         this.#identity = undefined;
         return this.#o.onRefused(identity, error);
       }
       this.#o.onError(error);
       if (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)) return this.#lapse(identity);
     } finally {
-      if (this.#inFlight === identity) this.#inFlight = undefined;
+      if (this.#inFlight === out) this.#inFlight = undefined;
     }
     if (this.#stopped || this.#identity !== identity) return;
     // Paced: the holders' beats take it from here (also the retries of a failed rewrite).
     if (this.#o.paced && this.#lastSentAt !== undefined) return;
     // Before the first success, retry soon and then back off; afterwards keep the cadence from the send time.
     const next = this.#lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(++this.#failures, 10)) : sentAt + reportWriteMs - now();
-    this.#timer = unrefTimer(setTimeout(() => void this.#tick(identity), Math.max(0, next)));
+    this.#timer = unrefTimer(setTimeout(() => void this.#tick(identity, byLoop), Math.max(0, next)));
   }
 
   #lapse(identity: Identity): void {

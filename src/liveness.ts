@@ -1,3 +1,4 @@
+import type { WaitUntil } from "./results";
 import type { DatabaseModule, RedisDatabase } from "./database";
 import type { ReleaseWakeups } from "./release-wakeups";
 
@@ -59,8 +60,10 @@ export interface Liveness {
    * calling request until the returned function is called. Liveness writes
    * then go on from this request's own timers, so that they stop with no
    * request that ended before the lock's release (its timers die with it).
+   * A write a beat sends goes to `waitUntil`: the request lives until its
+   * reply, since workerd never settles the I/O of a request that ended.
    */
-  keepWriting?(): () => void;
+  keepWriting?(waitUntil: WaitUntil | undefined): () => void;
   /**
    * Stops writing and deletes the liveness record, which frees the process's
    * locks at once. A start() waiting for its first write rejects; later ones too.

@@ -82,9 +82,12 @@ export class ProcessIdentity {
     }
     // Concurrent acquires share one start; where a request must not wait on another's I/O, each writes it itself.
     const pending = this.#pending;
-    if (pending) return this.p.liveness.join && this.#starting ? this.#join(this.#starting, pending) : pending;
-    // The old identity is over (its deadline may simply have passed): retire it before a new one is written.
+    const starting = this.#starting;
+    if (pending && starting && starting !== current) return this.p.liveness.join ? this.#join(starting, pending) : pending;
+    // The old identity is over (its deadline may simply have passed): retire it before a new one is written. A start
+    // still pending for it is dropped: where requests have contexts, one whose request ended never settles.
     if (current) this.p.liveness.retire(current.generation);
+    if (starting === current) this.#pending = this.#starting = undefined;
     return this.#start({ processHash: randomHex(16), generation: ++this.#generation }, withCall);
   }
 
@@ -126,10 +129,15 @@ export class ProcessIdentity {
     });
     // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.
     const pending = (this.#pending = failWhenUnreachable(firstWrite, this.p.transport(), this.p.onWriterError, this.p.onError)
-      .then(() => (this.#current = identity))
+      .then(() => {
+        // Unless a later start replaced it (this one was dropped, see live()).
+        if (this.#starting === identity) this.#current = identity;
+        return identity;
+      })
       .finally(() => {
         // Failed before it was sent (terminated, timed out): it must never be sent now.
         over = true;
+        if (this.#starting !== identity) return;
         this.#pending = this.#starting = this.#unsent = undefined;
       }));
     if (!withCall) {
@@ -139,10 +147,22 @@ export class ProcessIdentity {
     return (this.#unsent = { identity, send, written: pending });
   }
 
-  /** Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for failure. */
+  /**
+   * Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for
+   * failure. The caller's write is as good as the start's: the identity is current from then on, for the start's
+   * request may have ended before its reply (Cloudflare Workers), and then its start never settles.
+   */
   async #join(identity: Identity, pending: Promise<Identity>): Promise<Identity> {
     pending.catch(noop); // its own caller handles it
-    await this.p.liveness.join!(identity);
+    try {
+      await this.p.liveness.join!(identity);
+    } catch (error) {
+      // The loop no longer writes it (stopped, lapsed, replaced): as the current identity, and not alive, it makes
+      // the next live() drop its start and begin a new identity (see live()).
+      if (this.#starting === identity) this.#current = identity;
+      throw error;
+    }
+    if (this.#starting === identity && identity.generation > this.#lapsedGeneration) this.#current = identity;
     return identity;
   }
 }

@@ -20,7 +20,7 @@ interface Call {
   reject(error: unknown): void;
 }
 
-function setup() {
+function setup(paced = false) {
   const calls: Call[] = [];
   const db = {
     run: vi.fn((script: LuaScript, keys: string[], args: string[]) => {
@@ -31,7 +31,7 @@ function setup() {
   const T0 = Date.now();
   // The injected clock; fake timers move it (Date is faked), in ms since setup.
   const now = vi.fn(() => Date.now() - T0 + 1_000);
-  const onWritten = vi.fn<(identity: Identity, sentAt: number) => void>();
+  const onWritten = vi.fn<(identity: Identity, sentAt: number, byLoop: boolean) => void>();
   const onLapse = vi.fn<(identity: Identity) => void>();
   const onError = vi.fn<(error: unknown) => void>();
   const onRefused = vi.fn<(identity: Identity, error: unknown) => void>();
@@ -44,6 +44,7 @@ function setup() {
     onLapse,
     onError,
     onRefused,
+    paced,
   });
   const reports = () => calls.filter((c) => c.script === REPORT);
   return { calls, reports, db, now, onWritten, onLapse, onError, onRefused, loop };
@@ -96,7 +97,7 @@ describe("LivenessLoop", () => {
     await advance(700); // the reply takes 700 ms
     s.calls[0]!.resolve("OK");
     await flush();
-    expect(s.onWritten).toHaveBeenCalledExactlyOnceWith(A, sent0);
+    expect(s.onWritten).toHaveBeenCalledExactlyOnceWith(A, sent0, true);
 
     // The next write is due reportWriteMs after the send time, i.e. 1300 ms after the reply.
     await advance(WRITE_MS - 700 - 1);
@@ -107,7 +108,7 @@ describe("LivenessLoop", () => {
     await advance(1234);
     s.calls[1]!.resolve("OK");
     await flush();
-    expect(s.onWritten).toHaveBeenLastCalledWith(A, sent1);
+    expect(s.onWritten).toHaveBeenLastCalledWith(A, sent1, true);
     expect(s.onWritten).toHaveBeenCalledTimes(2);
   });
 
@@ -158,7 +159,7 @@ describe("LivenessLoop", () => {
     s.calls[1]!.resolve("OK");
     await flush();
     expect(s.onLapse).not.toHaveBeenCalled();
-    expect(s.onWritten).toHaveBeenLastCalledWith(A, sent0 + WRITE_MS);
+    expect(s.onWritten).toHaveBeenLastCalledWith(A, sent0 + WRITE_MS, true);
     // Late, so the next write goes out at once (its due time has passed).
     await flush();
     expect(s.calls).toHaveLength(3);
@@ -277,13 +278,13 @@ describe("LivenessLoop", () => {
     await advance(TTL_MS);
     expect(s.onLapse).not.toHaveBeenCalled();
     expect(s.onWritten).toHaveBeenCalledTimes(1);
-    expect(s.onWritten).toHaveBeenLastCalledWith(A, expect.any(Number));
+    expect(s.onWritten).toHaveBeenLastCalledWith(A, expect.any(Number), true);
     expect(s.calls).toHaveLength(3);
 
     s.calls[2]!.resolve("OK");
     await flush();
     expect(s.onWritten).toHaveBeenCalledTimes(2);
-    expect(s.onWritten).toHaveBeenLastCalledWith(B, expect.any(Number));
+    expect(s.onWritten).toHaveBeenLastCalledWith(B, expect.any(Number), true);
     await advance(WRITE_MS);
     expect(s.calls).toHaveLength(4);
     expect(s.calls[3]!.keys).toEqual([`p:${B.processHash}`]);
@@ -307,7 +308,7 @@ describe("LivenessLoop", () => {
 
     s.calls[1]!.resolve("OK"); // B's first write
     await flush();
-    expect(s.onWritten).toHaveBeenCalledExactlyOnceWith(B, expect.any(Number));
+    expect(s.onWritten).toHaveBeenCalledExactlyOnceWith(B, expect.any(Number), true);
 
     const s2 = setup();
     s2.loop.start(A);
@@ -333,7 +334,7 @@ describe("LivenessLoop", () => {
     expect(s.calls[2]!.args[2]).toBe("");
     s.calls[2]!.resolve("OK");
     await flush();
-    expect(s.onWritten).toHaveBeenLastCalledWith(B, expect.any(Number));
+    expect(s.onWritten).toHaveBeenLastCalledWith(B, expect.any(Number), true);
   });
 
   it("a first write refused for good (not transient) gives the identity up at once; a transient one is retried", async () => {
@@ -366,5 +367,64 @@ describe("LivenessLoop", () => {
     await flush();
     expect(s.onRefused).not.toHaveBeenCalled();
     expect(s.onError).toHaveBeenCalledTimes(1);
+  });
+
+  describe("paced by beats (Cloudflare Workers), where a request that ended never settles the write it sent", () => {
+    it("a beat's write that never comes back holds the next one back for reportWriteMs, no longer", async () => {
+      const s = setup(true);
+      s.loop.start(A);
+      s.calls[0]!.resolve("OK");
+      await flush();
+      await advance(WRITE_MS);
+      expect(s.loop.beat()).toBeInstanceOf(Promise); // due: sent, and never answered (its request ended)
+      expect(s.reports()).toHaveLength(2);
+      await advance(WRITE_MS - 1);
+      expect(s.loop.beat()).toBeUndefined(); // still out, not yet overdue
+      expect(s.reports()).toHaveLength(2);
+      await advance(1);
+      const sent = s.now();
+      void s.loop.beat();
+      expect(s.reports()).toHaveLength(3);
+      expect(s.reports()[2]!.args[2]).toBe("XX");
+      s.reports()[2]!.resolve("OK");
+      await flush();
+      // A beat's write moves the deadline and is no start's first write.
+      expect(s.onWritten).toHaveBeenLastCalledWith(A, sent, false);
+      expect(s.onLapse).not.toHaveBeenCalled();
+    });
+
+    it("a caller's own write (writeOnce) starts the rewrites when the loop's first write never came back", async () => {
+      const s = setup(true);
+      s.loop.start(A); // its request ended: this write is never answered
+      expect(s.loop.beat()).toBeUndefined(); // nothing written yet: nothing to rewrite
+      const own = s.loop.writeOnce(A);
+      expect(s.reports()[1]!.args[2]).toBe(""); // no success yet: it creates the record
+      s.reports()[1]!.resolve("OK");
+      await own;
+      await advance(WRITE_MS);
+      void s.loop.beat();
+      expect(s.reports()).toHaveLength(3);
+      expect(s.reports()[2]!.args[2]).toBe("XX"); // a rewrite: a lapsed record is never brought back
+    });
+
+    it("an older write that succeeds after a newer one moves nothing back, and is no lapse", async () => {
+      const s = setup(true);
+      s.loop.start(A);
+      s.calls[0]!.resolve("OK");
+      await flush();
+      await advance(WRITE_MS);
+      void s.loop.beat(); // write 1, slow
+      await advance(WRITE_MS);
+      const sent2 = s.now();
+      void s.loop.beat(); // write 2: write 1 is overdue
+      s.reports()[2]!.resolve("OK");
+      await flush();
+      expect(s.onWritten).toHaveBeenLastCalledWith(A, sent2, false);
+      await advance(FENCED - WRITE_MS - 1); // write 1 answers late against write 0, in time against write 2
+      s.reports()[1]!.resolve("OK");
+      await flush();
+      expect(s.onWritten).toHaveBeenCalledTimes(2);
+      expect(s.onLapse).not.toHaveBeenCalled();
+    });
   });
 });

@@ -64,7 +64,7 @@ describe("decodeAcquireReply", () => {
 });
 
 describe("releaseCall and decodeReleaseReply", () => {
-  it("per lock its key and wait flag, and 'processHash|seq' after the publish mode", () => {
+  it("per lock its key and wait flag; the publish mode, the processHash once, then each lock's seq", () => {
     const owner = { processHash: PH, seq: "9" };
     expect(
       releaseCall(
@@ -76,8 +76,18 @@ describe("releaseCall and decodeReleaseReply", () => {
       ),
     ).toEqual({
       keys: ["pl:{a}", "pl:{a}:w", "pl:{b}", "pl:{b}:w"],
-      args: ["2", `${PH}|9`, `${PH}|10`],
+      args: ["2", PH, "9", "10"],
     });
+    // One call holds one process's locks (the release batches group by processHash).
+    expect(() =>
+      releaseCall(
+        [
+          { key: "a", redisKey: "pl:{a}", owner },
+          { key: "b", redisKey: "pl:{b}", owner: { processHash: "f".repeat(32), seq: "1" } },
+        ],
+        "1",
+      ),
+    ).toThrow(/one processHash/);
   });
 
   it("passes each entry on and turns {-3, error} into that lock's own error", () => {
