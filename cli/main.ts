@@ -65,6 +65,13 @@ function unknown(name: string): number {
   return 2;
 }
 
+// A reader that stops early (`pulselock inspect | head`) closes the pipe: that ends the output, quietly, as for any
+// command-line tool, instead of an EPIPE stack.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -67,7 +67,15 @@ export async function release(store: Store, prefix: string, name: string, force:
     throw new CliError(`${shown} is not a pulselock lock: ${shownKey} holds a value that is not a lock record; left untouched`);
   }
   const owner = ownerOf(name, lockData.ownerHash)!;
-  const [liveness] = await store.run([["GET", processKey(prefix, owner.processHash)]]);
+  const livenessKey = processKey(prefix, owner.processHash);
+  const [liveness] = await store.run([["GET", livenessKey]]);
+  if (liveness instanceof Error && !force) {
+    // Not a liveness record (another type): nobody can tell whether the owner lives, and the library refuses the lock too.
+    throw new CliError(
+      `refused: the liveness key of ${shown}'s owner, ${JSON.stringify(livenessKey)}, holds a value pulselock did not write (${liveness.message.split("\n")[0]}), ` +
+        "so whether its process is alive is unknown; left untouched. Find the other writer; --force frees the lock anyway.",
+    );
+  }
   const alive = typeof liveness === "string";
   const who = `${alive ? liveness : "a dead process"} (process ${owner.processHash}${owner.trace === undefined ? "" : `, trace ${JSON.stringify(owner.trace)}`})`;
   const heldFor = duration(Math.max(0, (await redisNowMs(store)) - Date.parse(lockData.acquiredAt)));

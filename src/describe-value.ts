@@ -10,9 +10,15 @@ const MAX_KEYS = 6;
 /** Keys whose values are credentials or may carry them; their values are never shown. */
 const SECRET_KEY = /pass|secret|token|auth|credential|cookie|session|api.?key|private|sentinel|tls|url/i;
 
-/** `scheme://user:password@host` → `scheme://user:***@host`, and a bare `://secret@host` likewise. */
+/**
+ * `scheme://user:password@host` → `scheme://user:***@host`, a bare `://secret@host` likewise, and a `password=`
+ * (or `token=`) query parameter, which ioredis honours too.
+ */
 function redactUrlCredentials(text: string): string {
-  return text.replace(/(\/\/[^/\s:@]*:)[^/\s@]*@/g, "$1***@").replace(/(\/\/)[^/\s:@]+@/g, "$1***@");
+  return text
+    .replace(/(\/\/[^/\s:@]*:)[^/\s@]*@/g, "$1***@")
+    .replace(/(\/\/)[^/\s:@]+@/g, "$1***@")
+    .replace(/([?&](?:password|pass|token)=)[^&\s"]*/gi, "$1***");
 }
 
 function quoteString(text: string): string {

@@ -50,6 +50,7 @@ export class Locker {
   readonly #multi: MultiLocks;
   readonly #permits: Permits;
   #terminated = false;
+  #terminating: Promise<void> | undefined;
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
     const o = (this.#options = resolveOptions(options));
@@ -308,8 +309,12 @@ export class Locker {
    * every lock of this Locker at once, and the thread and connections it
    * opened are closed. The Locker cannot be used afterwards.
    */
-  async terminate(): Promise<void> {
-    if (this.#terminated) return;
+  terminate(): Promise<void> {
+    // A second call (two shutdown handlers) waits for the first one's work, so that closing the client after it is safe.
+    return (this.#terminating ??= this.#terminate());
+  }
+
+  async #terminate(): Promise<void> {
     this.#terminated = true;
     this.#detach();
     this.#identity.lapse(Infinity, "the Locker was terminated");

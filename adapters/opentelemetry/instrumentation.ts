@@ -53,6 +53,13 @@ interface Instruments {
   writeFailures: Counter;
 }
 
+/**
+ * Every Locker's count of held locks, whichever openTelemetry() instance it has: the gauge is one instrument per
+ * meter, and each instance's callback observes the sum of them all, so that Lockers with separate instances (one
+ * automatic, one given) add up instead of the last callback's Lockers hiding the others'.
+ */
+const HELD_SOURCES = new Set<() => number>();
+
 class OpenTelemetryInstrumentation implements Instrumentation {
   /** Made on first use, not when openTelemetry() is called: an application often builds its Locker before it starts the SDK. */
   #instruments: Instruments | undefined;
@@ -60,7 +67,6 @@ class OpenTelemetryInstrumentation implements Instrumentation {
   /** The meter is the API's no-op one (no SDK registered): acquisitions need not even be timed. */
   #noopMeter = false;
   #tracer: Tracer | undefined;
-  readonly #heldSources = new Set<() => number>();
 
   constructor(
     private readonly api: OpenTelemetryApi,
@@ -68,8 +74,8 @@ class OpenTelemetryInstrumentation implements Instrumentation {
   ) {}
 
   attach(heldLocks: () => number): () => void {
-    this.#heldSources.add(heldLocks);
-    return () => void this.#heldSources.delete(heldLocks);
+    HELD_SOURCES.add(heldLocks);
+    return () => void HELD_SOURCES.delete(heldLocks);
   }
 
   // Each hook runs inside the lock machinery: a meter or SDK that throws must not fail an acquire or a release, so
@@ -160,7 +166,7 @@ class OpenTelemetryInstrumentation implements Instrumentation {
     const held = meter.createObservableUpDownCounter(METRICS.held, { unit: "{lock}", description: "Locks held by this process's Lockers" });
     held.addCallback((result: ObservableResult) => {
       let n = 0;
-      for (const source of this.#heldSources) n += source();
+      for (const source of HELD_SOURCES) n += source();
       result.observe(n);
     });
     return {

@@ -84,7 +84,8 @@ export function parseArgs(argv: readonly string[], valueNames: string[], flagNam
 
 /** The connection options' help, shared by both commands. */
 export const CONNECT_HELP = `  --redis <url>           redis://[user:password@]host:port[/db] or rediss://… (a cluster node works too)
-  --cluster               the URL is a Redis Cluster node (found out by itself when left out)
+  --cluster               the URL is a Redis Cluster node (found out from INFO when left out; a user whose ACL
+                          refuses INFO is taken for a single Redis)
   --upstash-url <url>     an Upstash REST URL (or UPSTASH_REDIS_REST_URL)
   --upstash-token <t>     its token (or UPSTASH_REDIS_REST_TOKEN)
   --prefix <p>            everything in front of "pl:" in the keys: the client's keyPrefix and

@@ -11,6 +11,15 @@ import { SCAN_COUNT, parseUrl, redactUrl, scrub, type Store } from "./store";
 
 /** A dead host must fail the command in seconds, not be retried forever. */
 const CONNECT_TIMEOUT_MS = 5000;
+/** A host that takes the connection but never answers (a frozen redis-server, another service) too. */
+const COMMAND_TIMEOUT_MS = 5000;
+
+/** `promise`, or a rejection once `ms` passed (ioredis waits for a frozen server's first reply without end). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 async function loadIoredis(): Promise<typeof import("ioredis")> {
   try {
@@ -36,6 +45,9 @@ export async function connectRedis(text: string, forceCluster: boolean): Promise
     tls: url.protocol === "rediss:" ? {} : undefined,
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    // The ready check sends INFO, which a tenant ACL without @dangerous refuses (SECURITY.md): the first command tells.
+    enableReadyCheck: false,
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
     enableAutoPipelining: true,
@@ -49,8 +61,8 @@ export async function connectRedis(text: string, forceCluster: boolean): Promise
   single.on("error", (error: unknown) => (cause ??= error));
   let isCluster = forceCluster;
   try {
-    await single.connect();
-    isCluster ||= /cluster_enabled:1/.test(await single.info("cluster"));
+    await within(single.connect(), CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS);
+    isCluster ||= await clusterEnabled(single);
   } catch (error) {
     single.disconnect();
     fail(error);
@@ -73,6 +85,19 @@ export async function connectRedis(text: string, forceCluster: boolean): Promise
     fail(error);
   }
   return redisStore(cluster, where, true, secrets);
+}
+
+/**
+ * Whether the server is a cluster node, from INFO cluster. A user whose ACL refuses INFO (`-@dangerous`, SECURITY.md)
+ * gets a single Redis: on a cluster, --cluster says so.
+ */
+async function clusterEnabled(client: Redis): Promise<boolean> {
+  try {
+    return /cluster_enabled:1/.test(await client.info("cluster"));
+  } catch (error) {
+    if (isReplyError(error) && /NOPERM/.test(error.message)) return false;
+    throw error;
+  }
 }
 
 function redisStore(client: Redis | Cluster, where: string, isCluster: boolean, secrets: (string | undefined)[]): Store {

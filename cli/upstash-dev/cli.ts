@@ -7,6 +7,7 @@
  * as UPSTASH_REDIS_REST_URL / _TOKEN lines, ready for an .env file.
  * No dependencies: argument parsing is done by hand.
  */
+import { redactUrl } from "../ops/store";
 import { randomUUID } from "node:crypto";
 import { parseRedisUrl, RedisErrorReply, RespConnection } from "./resp";
 import { startUpstashDevServer } from "./server";
@@ -95,7 +96,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
   const problem = await redisReachable(options.redisUrl);
   if (problem) console.error(`pulselock upstash-dev: warning: ${problem}; requests get HTTP 502 until Redis answers`);
-  console.log(`upstash-dev: Upstash REST protocol on ${server.url} -> ${options.redisUrl}`);
+  // The Redis URL without its password: the banner ends up in terminals and logs (the REST token is printed on purpose).
+  console.log(`upstash-dev: Upstash REST protocol on ${server.url} -> ${redactUrl(new URL(options.redisUrl))}`);
   console.log(`UPSTASH_REDIS_REST_URL=${server.url}`);
   console.log(`UPSTASH_REDIS_REST_TOKEN=${server.token}`);
 

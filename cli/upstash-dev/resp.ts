@@ -50,10 +50,11 @@ export function parseRedisUrl(url: string): RespConnectionOptions {
   try {
     u = new URL(url);
   } catch {
-    throw new Error(`invalid Redis URL "${url}" (expected redis://host:port)`);
+    // Not echoed: it may hold a password.
+    throw new Error("invalid Redis URL (expected redis://host:port)");
   }
   if (u.protocol !== "redis:") throw new Error(`unsupported Redis URL scheme "${u.protocol}" (only redis:// is supported)`);
-  if (!u.hostname) throw new Error(`Redis URL "${url}" has no host`);
+  if (!u.hostname) throw new Error("the Redis URL has no host (expected redis://host:port)");
   const port = u.port ? Number(u.port) : 6379;
   const dbText = u.pathname.replace(/^\//, "");
   if (dbText !== "" && !/^\d+$/.test(dbText)) throw new Error(`Redis URL "${url}" has an invalid database number`);

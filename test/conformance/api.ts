@@ -138,6 +138,18 @@ export function apiSuite(h: Harness): void {
       expect(await locker.readLockData(key)).toBe("maybe_unlocked");
     });
 
+    it("a second terminate() while the first runs waits for it: its liveness record is gone once either resolves", async () => {
+      // Two shutdown handlers, each `await locker.terminate(); await client.quit()` (found by an attack pass: the
+      // second resolved at once, and its quit cut the first one's work short).
+      const dying = h.locker();
+      const held = await dying.acquire(uniqueKey("twice"));
+      if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      const first = dying.terminate();
+      await dying.terminate();
+      expect((await h.locker().readOwnerHashStatus(held.lockData.ownerHash)).status).toBe(OwnerHashStatus.NO_RUNNING_PROCESS);
+      await first;
+    });
+
     it("keys may hold any characters", async () => {
       const locker = h.locker();
       for (const name of ["{", "}", "{}", "a}b{c", "with space", "new\nline", "ключ-🔒", "%7B", "x@y.1#z", "{tag}rest"]) {

@@ -1,4 +1,8 @@
+import { spawn } from "node:child_process";
+import { createServer, type Server, type Socket } from "node:net";
+import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "../support/run-cli";
 import { freePort, startRedis } from "../support/redis-server.mjs";
 import { useUpstashStack } from "../support/upstash-stack";
 import { runCli } from "../support/run-cli";
@@ -65,6 +69,29 @@ describe("unreachable hosts and malformed URLs", () => {
     expect(r.stderr).toContain("is the host and port right");
   });
 
+  it.each(["inspect", "release"])(
+    "%s against a host that takes the connection and never answers fails in seconds",
+    async (command) => {
+      // A frozen redis-server, or a --redis URL that points at some other, silent service (found by an attack pass).
+      const sockets = new Set<Socket>();
+      const silent: Server = createServer((socket) => sockets.add(socket.on("error", () => {})));
+      await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+      try {
+        const port = (silent.address() as { port: number }).port;
+        const args = command === "release" ? ["release", "some-lock"] : ["inspect"];
+        const started = performance.now();
+        const r = await runCli([...args, "--redis", `redis://:${PASSWORD}@127.0.0.1:${port}`]);
+        expectCleanFailure(r);
+        expect(r.stderr).toMatch(/timed out|no reply/);
+        expect(performance.now() - started).toBeLessThan(20_000);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    },
+    30_000,
+  );
+
   it("a host that does not resolve", async () => {
     const r = await runCli(["inspect", "--redis", "redis://no-such-host.invalid:6390"]);
     expectCleanFailure(r);
@@ -119,5 +146,65 @@ describe("against Upstash", () => {
     expectCleanFailure(r);
     expect(r.stderr).toContain("cannot reach Upstash");
     expect(r.stderr).toContain("ECONNREFUSED");
+  });
+});
+
+describe("what the operations tools meet on a working Redis", () => {
+  let server: Awaited<ReturnType<typeof startRedis>>;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await startRedis();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.close();
+  });
+
+  it("a tenant user whose ACL leaves out @dangerous (SECURITY.md) can inspect and release: no INFO is needed", async () => {
+    const user = `tenant${Math.random().toString(36).slice(2, 8)}`;
+    await admin.call("ACL", "SETUSER", user, "on", `>${PASSWORD}`, "~*", "&*", "+@all", "-@dangerous");
+    try {
+      const url = `redis://${user}:${PASSWORD}@127.0.0.1:${server.port}`;
+      const inspected = await runCli(["inspect", "--redis", url]);
+      expect(inspected.code, inspected.stderr).toBe(0);
+      expect(inspected.stderr).toBe("");
+      const released = await runCli(["release", "nothing-held", "--redis", url]);
+      expect(released.code).toBe(1);
+      expect(released.stderr).toMatch(/no lock "nothing-held" is held/);
+    } finally {
+      await admin.call("ACL", "DELUSER", user);
+    }
+  });
+
+  it("release refuses a lock whose owner's liveness key holds another type: whether it lives is unknown", async () => {
+    const processHash = "ab".repeat(16);
+    const key = `wt-${Math.random().toString(36).slice(2, 8)}`;
+    await admin.set(`pl:{${key}}`, `pl1|5|1|1|${processHash}|1|`, "PX", 60_000);
+    await admin.hset(`pl:proc:${processHash}`, "f", "v");
+    const r = await runCli(["release", key, "--redis", server.url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/holds a value pulselock did not write .*WRONGTYPE.*left untouched/);
+    expect(await admin.exists(`pl:{${key}}`)).toBe(1);
+    await admin.del(`pl:{${key}}`, `pl:proc:${processHash}`);
+  });
+
+  it("inspect into a reader that stops early (| head) ends quietly", async () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => `many-${i}`);
+    const pipeline = admin.pipeline();
+    for (const k of keys) pipeline.set(`pl:{${k}}`, `pl1|5|1|1|${"cd".repeat(16)}|1|`, "PX", 60_000);
+    await pipeline.exec();
+    try {
+      // `pulselock inspect | head -1`: the reader closes the pipe after the first line.
+      const child = spawn(process.execPath, [CLI, "inspect", "--redis", server.url], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.stdout.once("data", () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+      expect(code).toBe(0);
+    } finally {
+      await admin.del(...keys.map((k) => `pl:{${k}}`));
+    }
   });
 });

@@ -43,7 +43,7 @@ function telemetry() {
     const { resourceMetrics } = await reader.collect();
     return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name)?.descriptor.unit;
   };
-  return { instrumentation, points, total, unit, spans };
+  return { instrumentation, meterProvider, points, total, unit, spans };
 }
 
 const livenessKey = (lockData: LockData) => `${h.ctx.prefix}pl:proc:${lockData.processHash}`;
@@ -67,6 +67,22 @@ describe("OpenTelemetry metrics", () => {
     expect((duration!.value as Histogram).sum).toBeLessThan(10);
     expect(await t.total(METRICS.held)).toBe(1);
     await a.release(key, first.lockData);
+    expect(await t.total(METRICS.held)).toBe(0);
+  });
+
+  it("the locks held now add up over Lockers with separate openTelemetry() instances on one meter", async () => {
+    // Found by an attack pass: each instance's callback observed its own Lockers only, and the last one won.
+    const t = telemetry();
+    const a = h.locker({ instrumentation: t.instrumentation });
+    const b = h.locker({ instrumentation: openTelemetry({ meterProvider: t.meterProvider }) });
+    const taken = [{ locker: a, key: uniqueKey("otel-sum-a") }, ...[1, 2, 3].map((i) => ({ locker: b, key: uniqueKey(`otel-sum-b${i}`) }))];
+    const held = await Promise.all(taken.map(({ locker, key }) => locker.acquire(key)));
+    expect(held.map((r) => r.status)).toEqual(Array(4).fill(LockStatus.SUCCESS));
+    expect(await t.total(METRICS.held)).toBe(4);
+    for (const [i, { locker, key }] of taken.entries()) {
+      const res = held[i]!;
+      if (res.status === LockStatus.SUCCESS) await locker.release(key, res.lockData);
+    }
     expect(await t.total(METRICS.held)).toBe(0);
   });
 

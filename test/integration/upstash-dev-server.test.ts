@@ -453,6 +453,17 @@ describe("the CLI (pulselock upstash-dev)", () => {
     expect(await cli.exited).toBe(0);
   });
 
+  it("prints the Redis URL without its password (found by an attack pass: the banner showed it)", async () => {
+    const password = "banner-s3cret-pass";
+    const withPassword = redisServer.url.replace("redis://", `redis://:${password}@`);
+    const cli = runCli(["upstash-dev", "--redis", withPassword, "--port", "0"]);
+    const [banner] = await cli.line(/^upstash-dev: Upstash REST protocol on .*$/);
+    expect(banner).toContain("redis://:***@127.0.0.1:");
+    expect(banner).not.toContain(password);
+    cli.kill("SIGTERM");
+    await cli.exited;
+  });
+
   it("generates a random token when none is given (SIGINT also exits 0)", async () => {
     const cli = runCli(["--redis", redisServer.url, "--port", "0"]);
     const [, url] = await cli.line(/^UPSTASH_REDIS_REST_URL=(\S+)$/);

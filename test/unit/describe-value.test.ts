@@ -18,6 +18,8 @@ group("describe()", () => {
     expect(describe("redis://default:hunter2@h:6379")).toBe('"redis://default:***@h:6379"');
     expect(describe("redis://:hunter2@h:6379")).toBe('"redis://:***@h:6379"');
     expect(describe("rediss://hunter2@h")).toBe('"rediss://***@h"');
+    // ioredis also takes the password from the query (found by an attack pass).
+    expect(describe("redis://h:6379?password=hunter2&db=1")).toBe('"redis://h:6379?password=***&db=1"');
   });
 
   it("shows a plain object one level deep, with credential-like keys masked", () => {
