@@ -78,9 +78,8 @@ export class InThreadLiveness implements Liveness {
     await this.#p.loadDatabase();
     const loop = this.#loop;
     if (!loop) throw new LivenessError("pulselock: the liveness loop stopped before its first write");
-    const sentAt = await loop.writeOnce(identity);
-    // Only a newer write moves the deadline; the waiter of start() is left to its own request.
-    if (sentAt > (this.#written.get(identity.generation) ?? -Infinity)) this.#written.set(identity.generation, sentAt);
+    // Reported through onWritten (not byLoop): the deadline moves, and the waiter of start() is left to its own request.
+    await loop.writeOnce(identity);
   }
 
   keepWriting(waitUntil: WaitUntil | undefined): () => void {

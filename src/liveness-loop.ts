@@ -110,8 +110,8 @@ export class LivenessLoop {
     return out !== undefined && out.identity === identity && this.#o.now() - out.sentAt < this.#o.reportWriteMs;
   }
 
-  /** A write of `identity` sent at `sentAt` succeeded: the newest success moves the deadline, an older one nothing. */
-  #succeeded(identity: Identity, sentAt: number): boolean {
+  /** A write sent at `sentAt` succeeded: the newest success moves the deadline, an older one nothing. */
+  #succeeded(sentAt: number): boolean {
     if (this.#lastSentAt !== undefined && sentAt <= this.#lastSentAt) return false;
     this.#lastSentAt = sentAt;
     return true;
@@ -119,11 +119,11 @@ export class LivenessLoop {
 
   /**
    * One write of `identity` from the caller (its request's I/O), for a caller
-   * that must not wait on the write of another request; resolves with its send
-   * time. A rewrite (XX) once the loop has written the identity, so that a lapsed
-   * record is never brought back.
+   * that must not wait on the write of another request. A rewrite (XX) once the
+   * loop has written the identity, so that a lapsed record is never brought
+   * back. Its success is reported as the loop's own are (onWritten, not byLoop).
    */
-  async writeOnce(identity: Identity): Promise<number> {
+  async writeOnce(identity: Identity): Promise<void> {
     // An identity the loop no longer writes is over: writing it again could bring a lapsed record back.
     if (this.#identity !== identity) throw new LivenessError("pulselock: this process's liveness record was replaced or lapsed");
     const sentAt = this.#o.now();
@@ -133,8 +133,7 @@ export class LivenessLoop {
       throw new LivenessError("pulselock: this process's liveness record lapsed");
     }
     // It counts for the loop too: rewrites (XX) follow it, even when the loop's own first write never came back.
-    if (this.#identity === identity) this.#succeeded(identity, sentAt);
-    return sentAt;
+    if (this.#identity === identity && this.#succeeded(sentAt)) this.#o.onWritten(identity, sentAt, false);
   }
 
   /** One REPORT (and the replicas' WAIT): "lapsed" when a rewrite found the record gone. */
@@ -158,18 +157,15 @@ export class LivenessLoop {
       const outcome = await this.#write(identity, rewrite);
       this.#o.onWriteTime?.(now() - sentAt, outcome === "written");
       if (this.#identity !== identity) return;
-      // Late against the newest success so far (another write may have succeeded meanwhile): the record may have
-      // expired in between, and a lapse is final.
-      const previous = this.#lastSentAt;
-      if (rewrite && (outcome === "lapsed" || (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)))) {
-        return this.#lapse(identity);
-      }
-      if (this.#succeeded(identity, sentAt) || byLoop) this.#o.onWritten(identity, sentAt, byLoop);
+      // Late against the newest success so far (another write may have succeeded meanwhile; a rewrite follows one):
+      // the record may have expired in between, and a lapse is final.
+      if (rewrite && (outcome === "lapsed" || now() >= this.#lastSentAt! + fencedTtl(reportTtlMs))) return this.#lapse(identity);
+      if (this.#succeeded(sentAt) || byLoop) this.#o.onWritten(identity, sentAt, byLoop);
     } catch (error) {
       this.#o.onWriteTime?.(now() - sentAt, false);
       if (this.#identity !== identity) return;
       const previous = this.#lastSentAt;
-      if (!rewrite && previous === undefined && isRedisCommandError(error) && !error.transient) {
+      if (previous === undefined && isRedisCommandError(error) && !error.transient) {
         this.#identity = undefined;
         return this.#o.onRefused(identity, error);
       }

@@ -49,7 +49,9 @@ export class Locker {
   readonly #detach: () => void = () => {};
   readonly #multi: MultiLocks;
   readonly #permits: Permits;
+  /** Set as terminate() begins, before any of its work (which calls back into this Locker) runs. */
   #terminated = false;
+  /** terminate()'s work: a second call waits for the same. */
   #terminating: Promise<void> | undefined;
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {

@@ -86,8 +86,10 @@ export class ProcessIdentity {
     if (pending && starting && starting !== current) return this.p.liveness.join ? this.#join(starting, pending) : pending;
     // The old identity is over (its deadline may simply have passed): retire it before a new one is written. A start
     // still pending for it is dropped: where requests have contexts, one whose request ended never settles.
-    if (current) this.p.liveness.retire(current.generation);
-    if (starting === current) this.#pending = this.#starting = undefined;
+    if (current) {
+      this.p.liveness.retire(current.generation);
+      this.#drop(current);
+    }
     return this.#start({ processHash: randomHex(16), generation: ++this.#generation }, withCall);
   }
 
@@ -148,6 +150,14 @@ export class ProcessIdentity {
   }
 
   /**
+   * Forgets the start of `identity`, which may never settle (its request ended, on Cloudflare Workers): a later
+   * settle changes nothing (see #start), and the next live() begins a new identity.
+   */
+  #drop(identity: Identity): void {
+    if (this.#starting === identity) this.#pending = this.#starting = undefined;
+  }
+
+  /**
    * Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for
    * failure. The caller's write is as good as the start's: the identity is current from then on, for the start's
    * request may have ended before its reply (Cloudflare Workers), and then its start never settles.
@@ -157,9 +167,8 @@ export class ProcessIdentity {
     try {
       await this.p.liveness.join!(identity);
     } catch (error) {
-      // The loop no longer writes it (stopped, lapsed, replaced): as the current identity, and not alive, it makes
-      // the next live() drop its start and begin a new identity (see live()).
-      if (this.#starting === identity) this.#current = identity;
+      // The loop no longer writes it (stopped, lapsed, replaced): the next live() begins a new identity.
+      this.#drop(identity);
       throw error;
     }
     if (this.#starting === identity && identity.generation > this.#lapsedGeneration) this.#current = identity;

@@ -6,6 +6,7 @@
  */
 import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { ioredisTransport } from "../../adapters/ioredis/transport";
+import { withTimeout } from "../../src/timers";
 import { CliError } from "./args";
 import { SCAN_COUNT, parseUrl, redactUrl, scrub, type Store } from "./store";
 
@@ -13,13 +14,6 @@ import { SCAN_COUNT, parseUrl, redactUrl, scrub, type Store } from "./store";
 const CONNECT_TIMEOUT_MS = 5000;
 /** A host that takes the connection but never answers (a frozen redis-server, another service) too. */
 const COMMAND_TIMEOUT_MS = 5000;
-
-/** `promise`, or a rejection once `ms` passed (ioredis waits for a frozen server's first reply without end). */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 async function loadIoredis(): Promise<typeof import("ioredis")> {
   try {
@@ -61,7 +55,9 @@ export async function connectRedis(text: string, forceCluster: boolean): Promise
   single.on("error", (error: unknown) => (cause ??= error));
   let isCluster = forceCluster;
   try {
-    await within(single.connect(), CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS);
+    // ioredis waits for a frozen server's first reply without end.
+    const budget = CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS;
+    await withTimeout(single.connect(), budget, () => new Error(`no reply within ${budget} ms`));
     isCluster ||= await clusterEnabled(single);
   } catch (error) {
     single.disconnect();

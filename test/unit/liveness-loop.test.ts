@@ -370,12 +370,18 @@ describe("LivenessLoop", () => {
   });
 
   describe("paced by beats (Cloudflare Workers), where a request that ended never settles the write it sent", () => {
-    it("a beat's write that never comes back holds the next one back for reportWriteMs, no longer", async () => {
+    /** A paced loop whose first write of A succeeded, reportWriteMs ago: a rewrite is due. */
+    async function rewriteDue() {
       const s = setup(true);
       s.loop.start(A);
       s.calls[0]!.resolve("OK");
       await flush();
       await advance(WRITE_MS);
+      return s;
+    }
+
+    it("a beat's write that never comes back holds the next one back for reportWriteMs, no longer", async () => {
+      const s = await rewriteDue();
       expect(s.loop.beat()).toBeInstanceOf(Promise); // due: sent, and never answered (its request ended)
       expect(s.reports()).toHaveLength(2);
       await advance(WRITE_MS - 1);
@@ -408,11 +414,7 @@ describe("LivenessLoop", () => {
     });
 
     it("an older write that succeeds after a newer one moves nothing back, and is no lapse", async () => {
-      const s = setup(true);
-      s.loop.start(A);
-      s.calls[0]!.resolve("OK");
-      await flush();
-      await advance(WRITE_MS);
+      const s = await rewriteDue();
       void s.loop.beat(); // write 1, slow
       await advance(WRITE_MS);
       const sent2 = s.now();
