@@ -8,7 +8,7 @@
  */
 import { CONNECT_HELP, UsageError, parseArgs } from "./ops/args";
 import { table } from "./ops/format";
-import { readLiveness, redisNowMs } from "./ops/liveness";
+import { UNKNOWN, readLiveness, redisNowMs } from "./ops/liveness";
 import { lockKind, type RecordKind, type Row } from "./ops/lock-kind";
 import { semaphoreKind } from "./ops/semaphore-kind";
 import { connect } from "./ops/connect";
@@ -19,7 +19,8 @@ const USAGE = `usage: pulselock inspect [NAME-OR-GLOB] (--redis <url> | --upstas
 
 Lists held locks and semaphore permits (a row per permit, its key marked "(permit)"): key, owner
 (host:pid while alive, else its process hash), trace, whether the owner
-is alive (its liveness record exists), held for, last extended, expires in (the record's PTTL),
+is alive (its liveness record exists; "unknown" when its key holds another type), held for, last
+extended, expires in (the record's PTTL),
 fencing token, and waiters ("yes": a mutex() waiter asked to be woken by the release; polling
 waiters on HTTP and edge runtimes leave no trace, and the number of waiters is not recorded).
 
@@ -60,15 +61,15 @@ export async function inspect(store: Store, prefix: string, names: string, deadO
   const liveness = await readLiveness(store, prefix, [...processHashes]);
   for (const row of rows) {
     const record = liveness.get(row.owner.processHash);
-    row.alive = record != null;
-    if (record != null) row.owner.process = record;
+    row.alive = record === UNKNOWN ? null : record != null;
+    if (typeof record === "string") row.owner.process = record;
   }
-  const locks = (deadOnly ? rows.filter((r) => !r.alive) : rows).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const locks = (deadOnly ? rows.filter((r) => r.alive === false) : rows).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { at: new Date(nowMs).toISOString(), locks, skipped, tookMs: Math.round(performance.now() - started) };
 }
 
 function render(result: Inspection, where: string): string {
-  const dead = result.locks.filter((r) => !r.alive).length;
+  const dead = result.locks.filter((r) => r.alive === false).length;
   const permits = result.locks.filter((r) => r.kind === "permit").length;
   const locks = result.locks.length - permits;
   const held = `${locks} lock${locks === 1 ? "" : "s"}${permits ? ` and ${permits} semaphore permit${permits === 1 ? "" : "s"}` : ""}`;

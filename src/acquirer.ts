@@ -11,7 +11,7 @@ import { describe } from "./describe-value";
 import type { AcquireOutcome, Instrumentation } from "./instrumentation";
 import type { ProcessIdentity } from "./process-identity";
 import { identityOf, withFirstWrite } from "./first-write";
-import { mayHaveRun } from "./redis-errors";
+import { freeWhatMayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
@@ -139,7 +139,7 @@ export class Acquirer {
         // dropped connection), so the lock may have been written: free it rather than leave it held for lockTtlMs
         // (a compare-and-delete on our own seq, harmless if it was not; bounded like every release). Best effort: over
         // HTTP the release may overtake a delayed acquire. Awaited, so a caller that retries at once finds it done.
-        if (mayHaveRun(error)) await this.p.releaser.quietly(owner);
+        await freeWhatMayHaveRun(error, () => this.p.releaser.quietly(owner));
         throw error;
       }
       if (res.kind === "lapsed") return { status: "LAPSED" };

@@ -77,6 +77,8 @@ interface Pending<E, R> {
 
 export class Batcher<E, R> {
   readonly #queue: Pending<E, R>[] = [];
+  /** The batches sent and not yet answered, so that failAll() can reach their callers. */
+  readonly #out = new Set<Pending<E, R>[]>();
   #inFlight = 0;
   #scheduled = false;
 
@@ -132,6 +134,7 @@ export class Batcher<E, R> {
         batch.push(...this.#queue.splice(i, 1));
       }
       this.#inFlight++;
+      this.#out.add(batch);
       // Sent here, not a microtask later: a lone call's batch leaves a hop sooner, and costs two promises fewer.
       let sent: Promise<(R | Error)[]> | undefined;
       try {
@@ -145,11 +148,11 @@ export class Batcher<E, R> {
       }
       sent.then(
         (results) => {
-          this.#landed();
+          this.#landed(batch);
           batch.forEach((b, i) => (results[i] instanceof Error ? b.reject(results[i]) : b.resolve(results[i] as R)));
         },
         (error) => {
-          this.#landed();
+          this.#landed(batch);
           batch.forEach((b) => b.reject(error));
         },
       );
@@ -168,8 +171,19 @@ export class Batcher<E, R> {
     return Math.min(this.maxSize, Math.ceil(due / 2));
   }
 
+  /**
+   * Rejects every call not answered yet, queued or out, with `error` (the Locker was terminated: nobody may wait on
+   * a reply that a stalled connection may never bring). A reply that lands later settles nothing; the batch still
+   * counts as out until then.
+   */
+  failAll(error: unknown): void {
+    for (const pending of this.#queue.splice(0)) pending.reject(error);
+    for (const batch of this.#out) for (const pending of batch) pending.reject(error);
+  }
+
   /** Before its callers resume, so that a call they make next finds this batch no longer out. */
-  #landed(): void {
+  #landed(batch: Pending<E, R>[]): void {
+    this.#out.delete(batch);
     this.#inFlight--;
     if (this.#queue.length > 0) this.#schedule();
   }

@@ -1,4 +1,5 @@
 import { isDatabase, type DatabaseModule, type RedisDatabase } from "./database";
+import { Ended } from "./ended";
 import { LockBatches } from "./lock-batches";
 import type { Platform } from "./liveness";
 
@@ -11,6 +12,8 @@ export class DatabaseHandle {
   #known: RedisDatabase | undefined;
   #loading: Promise<RedisDatabase> | undefined;
   #batches: LockBatches | undefined;
+  /** Ends when the Locker is terminated (see Ended): the batchers of acquisitions and the waits listen to it. */
+  readonly ended = new Ended();
 
   constructor(
     private readonly source: RedisDatabase | DatabaseModule,
@@ -44,6 +47,7 @@ export class DatabaseHandle {
       lockTtlMs: this.options.lockTtlMs,
       lockRecheckMs: this.options.lockRecheckMs,
       requestScoped: !!this.platform.requestScoped,
+      stop: this.ended,
     }));
   }
 }

@@ -43,8 +43,11 @@ function shallow(value: unknown): string {
   if (typeof value !== "object" || value === null) return String(value);
   if (Array.isArray(value)) return `[${value.length} items]`;
   const name = className(value);
-  return name ? `a ${name}` : "{…}";
+  return name ? `${article(name)} ${name}` : "{…}";
 }
+
+/** "an EventEmitter", "a Map": by the first letter, which is right for class names often enough. */
+const article = (word: string): string => (/^[aeiou]/i.test(word) ? "an" : "a");
 
 /**
  * A value as an error message shows it: primitives as they are (strings
@@ -57,7 +60,7 @@ export function describe(value: unknown): string {
   if (typeof value === "string") return quoteString(value);
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     const name = className(value);
-    if (name) return `a ${name} object`;
+    if (name) return `${article(name)} ${name} object`;
     const keys = Object.keys(value);
     if (keys.length === 0) return "an empty object {}";
     const entries = keys.slice(0, MAX_KEYS).map((key) => {

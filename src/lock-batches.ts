@@ -1,5 +1,6 @@
 import type { Batcher, SendHooks } from "./batcher";
 import type { RedisDatabase } from "./database";
+import type { Ended } from "./ended";
 import { ACQUIRE, acquireCall, decodeAcquireReply, type AcquireOutcome, type AcquireRequest } from "./scripts/acquire";
 import { RELEASE, decodeReleaseReply, releaseCall, type ReleaseRequest } from "./scripts/release";
 import { boundedRelease, scriptBatcher } from "./script-batcher";
@@ -22,7 +23,8 @@ export class LockBatches {
   readonly #acquire: Batcher<AcquireRequest, AcquireOutcome>;
   readonly #release: Batcher<ReleaseRequest, unknown>;
 
-  constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
+  /** `stop`: see scriptBatcher (acquisitions only: a release is bounded, and harmless when it lands late). */
+  constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean; stop?: Ended }) {
     const cluster = !!db.transport.isCluster;
     const ttl = String(options.lockTtlMs);
     this.#acquire = scriptBatcher<AcquireRequest, AcquireOutcome>(
@@ -34,6 +36,9 @@ export class LockBatches {
         return decodeAcquireReply(await db.run(ACQUIRE, keys, args), locks.length);
       },
       (first, lock) => lock.processHash === first.processHash,
+      undefined,
+      undefined,
+      options.stop,
     );
     this.#release = scriptBatcher<ReleaseRequest, unknown>(
       db,

@@ -51,6 +51,8 @@ export class Locker {
   readonly #permits: Permits;
   /** Set as terminate() begins, before any of its work (which calls back into this Locker) runs. */
   #terminated = false;
+  /** The release() calls out, by owner hash (see release()). */
+  readonly #releasing = new Map<string, Promise<ReleaseResult>>();
   /** terminate()'s work: a second call waits for the same. */
   #terminating: Promise<void> | undefined;
 
@@ -282,14 +284,24 @@ export class Locker {
           "acquireAndRun() or mutex() of this Locker, which releases it when its function returns; make the job return instead",
       );
     }
+    // A release of this very lock already out: this call answers as it would right after that one (NO_KEY, say), not
+    // with a second SUCCESS for one lock (both would read the record before either deletes it).
+    const running = this.#releasing.get(lockData.ownerHash);
+    if (running) {
+      await running.catch(() => {});
+      return this.release(key, lockData);
+    }
     this.#held.unorphan(lockData.ownerHash);
+    const releasing = this.#releaser.release(key, own.owner, Infinity);
+    this.#releasing.set(lockData.ownerHash, releasing);
     try {
-      return await this.#releaser.release(key, own.owner, Infinity);
+      return await releasing;
     } catch (error) {
       // After an error the lock may still be ours: a later release() must still be able to free it.
       this.#held.orphaned(lockData.ownerHash, own);
       throw error;
     } finally {
+      this.#releasing.delete(lockData.ownerHash);
       this.#held.forget(lockData.ownerHash);
     }
   }
@@ -320,6 +332,9 @@ export class Locker {
     this.#terminated = true;
     this.#detach();
     this.#identity.lapse(Infinity, "the Locker was terminated");
+    // An acquisition still waiting for Redis (a stalled connection may never answer) rejects now; a lock its script
+    // wrote anyway is under an identity that is over, so the fleet takes it over at once.
+    this.#database.ended.end(new LockerTerminatedError());
     this.#held.endAll();
     await this.#mutex.close();
     await this.#liveness.terminate();

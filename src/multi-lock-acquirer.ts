@@ -11,7 +11,7 @@ import { inOrderWithCalls, type Identity, type Liveness } from "./liveness";
 import { slotGroups } from "./multi-lock-keys";
 import type { ProcessIdentity } from "./process-identity";
 import { identityOf, withFirstWrite } from "./first-write";
-import { mayHaveRun } from "./redis-errors";
+import { freeWhatMayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
 import { MAX_BATCH, scriptBatcher } from "./script-batcher";
@@ -97,6 +97,7 @@ export class MultiLockAcquirer {
       (first, set) => set.processHash === first.processHash,
       MAX_BATCH,
       setKeys,
+      this.p.database.ended,
     );
     this.#batches = { db, batcher };
     return batcher;
@@ -187,13 +188,14 @@ export class MultiLockAcquirer {
         reply = await this.#batcher(db).call({ redisKeys, processHash: identity.processHash, seq, trace, victims, waitFlagMs }, before && { before });
       } catch (error) {
         // The script may have run although no reply says so: free what it may have taken (a compare-and-delete on our seq).
-        if (mayHaveRun(error))
-          await this.#rollback(
+        await freeWhatMayHaveRun(error, () =>
+          this.#rollback(
             group.map((key) => ({ key })),
             identity,
             seq,
             trace,
-          );
+          ),
+        );
         throw error;
       }
       if (reply.kind === "lapsed") return { status: "LAPSED" };

@@ -20,6 +20,12 @@ import { withTimeout } from "./timers";
 
 const noop = (): void => {};
 
+/**
+ * How much longer than a leaving waiter's own flagging a flag may last and still be deleted with it: its last try set
+ * the flag to its remaining time, counted from when Redis ran the script, a round trip or so after.
+ */
+const FLAG_SLACK_MS = 100;
+
 /** A mutex() call's arguments, checked: the seed's positional form and the options form become one. */
 export interface MutexCall {
   options: MutexOptions;
@@ -141,28 +147,42 @@ export class MutexWaiter {
       wake?.();
     };
     const waitingFor = targets(db);
-    const stops = wakeups ? await Promise.all(waitingFor.map((t) => wakeups.listen(t.channel, onWake))) : [];
+    const subscriptions = wakeups ? waitingFor.map((t) => wakeups.listen(t.channel, onWake)) : [];
+    // The first try does not wait for a subscription on its way: a pub/sub connection can stall while Redis answers
+    // (a NAT that dropped an idle socket), and a wait on a free key least of all may hang on it. Once they are all in
+    // place, the subscriptions wake the waiter once, and that retry catches a release announced before anyone listened.
+    const readies = subscriptions.flatMap(({ ready }) => (ready ? [ready] : []));
+    if (readies.length > 0) void Promise.all(readies).then(onWake);
+    // terminate(): the wait ends at once with LockerTerminatedError, not at its next try.
+    const ended = this.p.database.ended;
     let flagged = false;
     try {
       for (let tries = 0; ; tries++) {
+        if (ended.reason) throw ended.reason;
         signal?.throwIfAborted();
         woken = false;
         // With wake-ups, a failed try flags the lock, so that its release publishes.
         const flagMs =
           publishMode(db) === "0" || !wakeups ? "" : String(Math.ceil(Math.min(Math.max(1, start + o.timeoutMs - this.p.liveness.now()), MAX_TIMER_MS)));
         flagged ||= flagMs !== "";
-        // Once the lock is ours, its release takes the flag along, whatever the job does.
-        const res = await attempt(flagMs, () => (flagged = false));
+        // Once the lock is ours, its release takes the flag along, whatever the job does; a caller that gave up while
+        // the last try was out does not have its job run (the lock is released at once).
+        const res = await attempt(flagMs, () => {
+          flagged = false;
+          signal?.throwIfAborted();
+        });
         if (res.status === LockStatus.SUCCESS) return res.result;
         const left = start + o.timeoutMs - this.p.liveness.now();
         if (left <= 0) throw new MutexError(res.key, res.lockData, o.timeoutMs);
         if (woken) continue;
         await new Promise<void>((resolve, reject) => {
           const wait = Math.min(left, backoffMs(tries, base, Math.max(base, DEFAULTS.mutexMaxBackoffMs)));
+          let stopListening = noop;
           const done = () => {
             wake = undefined;
             clearTimeout(timer);
             signal?.removeEventListener("abort", onAbort);
+            stopListening();
           };
           const onAbort = () => (done(), reject(signal!.reason));
           // A caller's pause ends the wait (or its rejection ends mutex()); the timer then only bounds it by the timeout.
@@ -178,16 +198,22 @@ export class MutexWaiter {
               );
           }
           signal?.addEventListener("abort", onAbort, { once: true });
+          stopListening = ended.listen((reason) => (done(), reject(reason)));
           if (signal?.aborted) onAbort();
         });
       }
     } finally {
-      for (const stop of stops) stop();
-      // A waiter that leaves without the lock (timeout, abort, error) takes its flags along: no key outlives the call.
-      // Another waiter flags the lock again on its next try; should a delete fail, the flag's TTL ends it anyway.
+      for (const { stop } of subscriptions) stop();
+      // A waiter that leaves without the lock (timeout, abort, error) takes its flags along, so that no key outlives
+      // the call, but not a flag that lasts longer than its own could (by FLAG_SLACK_MS): another waiter raised that
+      // one, and its release still needs to publish. Should a delete fail, the flag's TTL ends it anyway.
+      // After terminate() nobody waits for the deletes (the connection may be the reason it ended).
       if (flagged) {
-        const remove = ({ flagKey }: WaitTarget) => withTimeout(db.run(REMOVE, [flagKey], []), this.p.lockRecheckMs, () => new Error("timed out")).catch(noop);
-        await Promise.all(waitingFor.map(remove));
+        const ownMs = String(Math.ceil(Math.max(0, start + o.timeoutMs - this.p.liveness.now())) + FLAG_SLACK_MS);
+        const remove = ({ flagKey }: WaitTarget) =>
+          withTimeout(db.run(REMOVE, [flagKey], [ownMs]), this.p.lockRecheckMs, () => new Error("timed out")).catch(noop);
+        const removing = Promise.all(waitingFor.map(remove));
+        if (!ended.reason) await removing;
       }
     }
   }

@@ -72,7 +72,17 @@ const LOCKER_OPTION_NAMES = ["database", "waitUntil", ...TIMING_KEYS, "instrumen
  * RedisDatabase, which knows ioredis; the core one knows @upstash/redis.
  */
 export function databaseOption(database: unknown, Db: typeof RedisDatabase): RedisDatabase | DatabaseModule {
-  if (isDatabase(database) || isDatabaseModule(database)) return database;
+  if (isDatabase(database)) return database;
+  if (isDatabaseModule(database)) {
+    // The liveness thread imports it from another module's directory: a relative name would find another file, or none.
+    if (database.moduleName.startsWith(".")) {
+      throw badArgument(
+        "option database.moduleName must not be relative; use an absolute path (__filename in CJS), a file: URL (import.meta.url in ESM) or a package name",
+        database.moduleName,
+      );
+    }
+    return database;
+  }
   // Typed only to reach the constructor: its shape check tells which client it is, or refuses it.
   if (looksLikeClient(database)) return new Db(database as RedisClientLike);
   throw badArgument("option database must be a RedisDatabase, a Redis client (ioredis, @upstash/redis) or { moduleName, exportName }", database);

@@ -1,4 +1,4 @@
-import { RedisCommandError, isRedisCommandError, messageOf } from "./errors";
+import { RedisCommandError, isLockerTerminatedError, isRedisCommandError, messageOf } from "./errors";
 
 /**
  * The error codes pulselock knows. 1: Redis's, and the same command may
@@ -124,4 +124,15 @@ const MAY_HAVE_RUN = new Set(["BAD_RESPONSE", "TIMEOUT", "CONNECTION", "UNKNOWN"
 
 export function mayHaveRun(error: unknown): boolean {
   return isRedisCommandError(error) && MAY_HAVE_RUN.has(error.code);
+}
+
+/**
+ * After an acquisition's script call failed: frees what the script may have written (`cleanUp`, a compare-and-delete
+ * on our own seq, harmless if it wrote nothing) when it may have run. Awaited, so that a caller that retries at once
+ * finds it done; but not when terminate() cut the wait short (LockerTerminatedError): the script may still run on a
+ * connection that may never answer, so the release goes out behind it and nobody waits for it.
+ */
+export async function freeWhatMayHaveRun(error: unknown, cleanUp: () => Promise<unknown>): Promise<void> {
+  if (isLockerTerminatedError(error)) void cleanUp().catch(() => {});
+  else if (mayHaveRun(error)) await cleanUp();
 }

@@ -5,8 +5,12 @@
  * pub/sub (HTTP on edge) have none, and their waiters poll.
  */
 export interface ReleaseWakeups {
-  /** Calls `onWake` on each release announced on `channel` (db.wakeChannel() of a lock) until the returned function is called. */
-  listen(channel: string, onWake: () => void): Promise<() => void>;
+  /**
+   * Calls `onWake` on each release announced on `channel` (db.wakeChannel() of a lock) until `stop` is called.
+   * `ready` settles once the subscription is in place (or failed), when it is not yet: a release announced before
+   * then is not heard. Nobody should wait for it (a pub/sub connection can stall while Redis still answers).
+   */
+  listen(channel: string, onWake: () => void): { stop: () => void; ready?: Promise<void> };
   /** Stops every subscription and closes the connection. */
   close(): Promise<void>;
 }

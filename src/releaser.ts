@@ -9,7 +9,11 @@ import { releaseResult } from "./scripts/release";
 import { toRedisCommandError } from "./redis-errors";
 import type { ReleaseResult } from "./results";
 import { LockStatus } from "./statuses";
-import { sleep } from "./timers";
+import { sleep, unrefTimer } from "./timers";
+import { isRedisCommandError } from "./errors";
+
+/** A pause that does not keep the process alive. */
+const pauseUnref = (ms: number): Promise<void> => new Promise((resolve) => unrefTimer(setTimeout(resolve, ms)));
 
 /** When a release started, on the liveness clock, and whether the lock was still certainly ours then. */
 interface ReleaseStart {
@@ -98,12 +102,14 @@ export class Releaser {
     );
   }
 
+  /** `pause` waits between tries: `sleep` for a caller that awaits the release, an unref'd timer in the background. */
   async #tries(
     operation: string,
     send: (first: boolean) => Promise<unknown>,
     decode: (reply: unknown) => ReleaseResult,
     attempts: number,
     start: ReleaseStart,
+    pause: (ms: number) => Promise<void> = sleep,
   ): Promise<ReleaseResult> {
     for (let attempt = 0; ; attempt++) {
       let reply: unknown;
@@ -114,7 +120,7 @@ export class Releaser {
         const e = toRedisCommandError(operation, error);
         if (!e.transient || attempt + 1 >= attempts || this.p.liveness.now() - start.at >= this.p.lockTtlMs) throw e;
         this.p.onError(e);
-        await sleep(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
+        await pause(backoffMs(attempt, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
         continue;
       }
       // Decoded outside the retries: a reply that is not a release's answer, or a corrupt record, is not transient.
@@ -125,13 +131,34 @@ export class Releaser {
   }
 
   /**
-   * One try to free a lock we may have written but do not hold. Should it fail, the lock stays releasable by its
-   * lockData (a refusal shows it) until it expires.
+   * Frees a lock we may have written but do not hold (an acquire whose reply was lost, say), for a caller that is
+   * told it failed: that caller must not find the lock held for lockTtlMs under our live identity. One try is
+   * awaited, so that a caller that retries at once finds it done. Should it fail, the lock stays releasable by its
+   * lockData (a refusal shows it), and a transient failure is retried in the background until the lock is freed or
+   * has expired; those retries do not keep a process alive (one that exits leaves the lock to takeover).
    */
   quietly(owner: OwnerParts): Promise<unknown> {
     return this.release(owner.key, owner, 1).catch((error: unknown) => {
-      this.p.held.orphaned(formatOwnerHash(owner), { key: owner.key, owner });
+      const ownerHash = formatOwnerHash(owner);
+      this.p.held.orphaned(ownerHash, { key: owner.key, owner });
       this.p.onError(error);
+      if (!isRedisCommandError(error) || !error.transient) return;
+      void (async () => {
+        const db = this.p.database.known ?? (await this.p.database.get());
+        const redisKey = db.lockKey(owner.key);
+        const batches = this.p.database.batches(db);
+        await pauseUnref(backoffMs(0, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
+        await this.#tries(
+          "release",
+          () => batches.release({ key: owner.key, redisKey, owner }),
+          (reply) => releaseResult(owner.key, redisKey, reply),
+          Infinity,
+          this.#startOf(undefined),
+          pauseUnref,
+        );
+        // Freed, or gone, or someone else's by now: not ours to release any more.
+        this.p.held.unorphan(ownerHash);
+      })().catch(() => {}); // past lockTtlMs, or refused: it expires (each transient failure was reported)
     });
   }
 }

@@ -1,5 +1,6 @@
 import { Batcher } from "./batcher";
 import type { RedisDatabase } from "./database";
+import type { Ended } from "./ended";
 import { RedisCommandError } from "./errors";
 import type { LuaScript } from "./scripts/script";
 import { withTimeout } from "./timers";
@@ -17,7 +18,8 @@ const MAX_BATCHES_IN_FLIGHT = 2;
 /**
  * The Batcher of one script's calls on `db`, as every batched call of a Locker is shaped: up to `maxSize` entries
  * (or keys, when `sizeOf` counts an entry's keys) per call and 2 calls in flight; one entry per call on a cluster, where keys of several slots cannot share a
- * script; batches of one request only where requests are scoped (Cloudflare Workers).
+ * script; batches of one request only where requests are scoped (Cloudflare Workers). When `stop` ends, every call
+ * not answered yet rejects with its reason (for the calls that take locks: terminate() must not leave one pending).
  */
 export function scriptBatcher<E, R>(
   db: RedisDatabase,
@@ -26,9 +28,19 @@ export function scriptBatcher<E, R>(
   sameBatch: (first: E, entry: E) => boolean,
   maxSize = MAX_BATCH,
   sizeOf?: (entry: E) => number,
+  stop?: Ended,
 ): Batcher<E, R> {
   const cluster = !!db.transport.isCluster;
-  return new Batcher<E, R>(send, sameBatch, cluster ? 1 : maxSize, cluster ? Infinity : MAX_BATCHES_IN_FLIGHT, requestScoped ? "request" : "turn", sizeOf);
+  const batcher = new Batcher<E, R>(
+    send,
+    sameBatch,
+    cluster ? 1 : maxSize,
+    cluster ? Infinity : MAX_BATCHES_IN_FLIGHT,
+    requestScoped ? "request" : "turn",
+    sizeOf,
+  );
+  stop?.listen((reason) => batcher.failAll(reason));
+  return batcher;
 }
 
 /**

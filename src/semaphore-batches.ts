@@ -1,5 +1,6 @@
 import type { Batcher, SendHooks } from "./batcher";
 import type { RedisDatabase } from "./database";
+import type { Ended } from "./ended";
 import { publishMode } from "./lock-batches";
 import {
   SEMAPHORE_ACQUIRE,
@@ -20,7 +21,8 @@ export class SemaphoreBatches {
   readonly #acquire: Batcher<SemaphoreAcquireRequest, SemaphoreAcquireOutcome>;
   readonly #release: Batcher<SemaphoreReleaseRequest, unknown>;
 
-  constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean }) {
+  /** `stop`: see scriptBatcher (acquisitions only, as in LockBatches). */
+  constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean; stop?: Ended }) {
     const cluster = !!db.transport.isCluster;
     this.#acquire = scriptBatcher<SemaphoreAcquireRequest, SemaphoreAcquireOutcome>(
       db,
@@ -31,6 +33,9 @@ export class SemaphoreBatches {
         return decodeSemaphoreAcquireReply(await db.run(SEMAPHORE_ACQUIRE, keys, args), requests.length);
       },
       (first, r) => r.owner.processHash === first.owner.processHash,
+      undefined,
+      undefined,
+      options.stop,
     );
     this.#release = scriptBatcher<SemaphoreReleaseRequest, unknown>(
       db,

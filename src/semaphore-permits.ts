@@ -14,7 +14,7 @@ import { describe } from "./describe-value";
 import type { MutexCall, MutexWaiter } from "./mutex-waiter";
 import type { ProcessIdentity } from "./process-identity";
 import { identityOf, withFirstWrite } from "./first-write";
-import { mayHaveRun } from "./redis-errors";
+import { freeWhatMayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { ExtendResult, ReleaseResult, RunResult, WaitUntil } from "./results";
 import { SemaphoreBatches } from "./semaphore-batches";
@@ -237,7 +237,7 @@ export class Permits {
         reply = await this.#batchesOf(db).acquire({ redisKey, owner, limit, waitFlagMs, victims }, before && { before });
       } catch (error) {
         // The script may have run without a reply saying so: free what it may have taken (harmless if it did not).
-        if (mayHaveRun(error)) await this.#quietly(db, redisKey, owner);
+        await freeWhatMayHaveRun(error, () => this.#quietly(db, redisKey, owner));
         throw error;
       }
       if (reply.kind === "lapsed") return { status: "LAPSED" };
@@ -282,6 +282,7 @@ export class Permits {
       lockTtlMs: this.p.lockTtlMs,
       lockRecheckMs: this.p.lockRecheckMs,
       requestScoped: this.p.requestScoped,
+      stop: this.p.database.ended,
     }));
   }
 

@@ -8,13 +8,26 @@ import { clusterSlot } from "../../src/cluster-slot";
 import { messageOf } from "../../src/errors";
 import { hasShape } from "../../src/shape";
 import type { ClientRecipe, Subscriber, Transport } from "../../src/transport";
+import type { IoredisClientLike } from "../../src/database";
 
 /** The commands pulselock calls on ioredis, and what it reads to describe the client to a thread. */
-export type IoredisClient = Pick<Redis, "evalsha" | "eval" | "duplicate" | "options">;
+type IoredisCommands = Pick<Redis, "evalsha" | "eval" | "duplicate" | "options">;
 /** The commands pulselock calls on an ioredis Cluster, plus `isCluster`, which switches to per-slot behaviour (hash tags, sharded pub/sub). */
-export type IoredisCluster = Pick<Cluster, "evalsha" | "eval" | "duplicate" | "options" | "isCluster">;
+type IoredisClusterCommands = Pick<Cluster, "evalsha" | "eval" | "duplicate" | "options" | "isCluster">;
 
-type AnyIoredis = (IoredisClient | IoredisCluster) & { isCluster?: boolean };
+/**
+ * An ioredis `Redis` client, in the public types: by shape (the core's IoredisClientLike), not as a Pick of ioredis's
+ * class as above, so that the package's declarations import nothing from ioredis. An app that installs only
+ * @upstash/redis must still compile with `skipLibCheck: false` under node16 resolution.
+ */
+export type IoredisClient = IoredisClientLike;
+/** An ioredis `Cluster` client, in the public types (see IoredisClient). */
+export interface IoredisCluster extends IoredisClientLike {
+  /** True on an ioredis Cluster: pulselock then works per slot (hash tags, sharded pub/sub). */
+  readonly isCluster: boolean;
+}
+
+type AnyIoredis = (IoredisCommands | IoredisClusterCommands) & { isCluster?: boolean };
 
 function isIoredis(client: unknown): client is AnyIoredis {
   return hasShape(client, { evalsha: "function", eval: "function", duplicate: "function", options: "object" });

@@ -35,12 +35,23 @@ async function importClient(name: string): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * The thread's own client queues what it sends before it is connected, whatever the app's client does: with
+ * `enableOfflineQueue: false` the first liveness write, sent while the new client still connects, would fail as
+ * "Redis unreachable" and fail the acquire waiting on it. The loop judges a write by its send time anyway, so a write
+ * that waited in the queue is never trusted for longer than it should be.
+ */
+function queued(options: object): object {
+  const redisOptions = (options as { redisOptions?: object }).redisOptions;
+  return { ...options, enableOfflineQueue: true, ...(redisOptions ? { redisOptions: { ...redisOptions, enableOfflineQueue: true } } : {}) };
+}
+
 export async function databaseFromRecipe(recipe: ClientRecipe, Db: typeof RedisDatabase): Promise<RebuiltDatabase> {
   if (recipe.kind === "ioredis" || recipe.kind === "ioredis-cluster") {
     const { default: Redis } = (await importClient("ioredis")) as unknown as {
       default: { new (o: object): object; Cluster: new (nodes: unknown[], o: object) => object };
     };
-    const client = (recipe.kind === "ioredis" ? new Redis(recipe.options) : new Redis.Cluster(recipe.startupNodes, recipe.options)) as {
+    const client = (recipe.kind === "ioredis" ? new Redis(queued(recipe.options)) : new Redis.Cluster(recipe.startupNodes, queued(recipe.options))) as {
       quit(): Promise<unknown>;
       on(e: string, f: () => void): void;
     };

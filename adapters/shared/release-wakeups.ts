@@ -4,8 +4,8 @@ import type { Subscriber } from "../../src/transport";
 
 interface Channel {
   listeners: Set<() => void>;
-  /** Settles once the subscription is in place (or failed, leaving polling). */
-  ready: Promise<void>;
+  /** Settles once the subscription is in place (or failed, leaving polling); undefined once it has. */
+  ready: Promise<void> | undefined;
 }
 
 /**
@@ -28,24 +28,43 @@ export class PubSubWakeups implements ReleaseWakeups {
     this.#onError = onError;
   }
 
-  /** Calls `onWake` on each release announced on `name_` (a lock's db.wakeChannel(), a semaphore's key) until the returned function is called. */
-  async listen(name_: string, onWake: () => void): Promise<() => void> {
+  /** Calls `onWake` on each release announced on `name_` (a lock's db.wakeChannel(), a semaphore's key) until `stop`; see ReleaseWakeups. */
+  listen(name_: string, onWake: () => void): { stop: () => void; ready?: Promise<void> } {
     const open = this.#db.transport.openSubscriber;
-    if (!open || this.#closed) return () => {};
+    if (!open || this.#closed) return { stop: () => {} };
     let channel = this.#channels.get(name_);
     if (!channel) {
-      const subscriber = (this.#subscriber ??= open.call(
-        this.#db.transport,
-        (ch) => this.#channels.get(ch)?.listeners.forEach((wake) => wake()),
-        this.#onError,
-      ));
+      let opened: Subscriber | undefined;
+      const subscriber =
+        (this.#subscriber ??=
+        opened =
+          open.call(
+            this.#db.transport,
+            (ch) => this.#channels.get(ch)?.listeners.forEach((wake) => wake()),
+            (error) => this.#report(opened, error),
+          ));
       // A failed subscription only costs speed: polling still finds the release.
-      channel = { listeners: new Set(), ready: subscriber.subscribe(name_).catch(this.#onError) };
-      this.#channels.set(name_, channel);
+      const created: Channel = { listeners: new Set(), ready: undefined };
+      created.ready = subscriber.subscribe(name_).then(
+        () => void (created.ready = undefined),
+        (error: unknown) => {
+          created.ready = undefined;
+          this.#report(subscriber, error);
+        },
+      );
+      this.#channels.set(name_, (channel = created));
     }
     channel.listeners.add(onWake);
-    await channel.ready;
-    return () => this.#remove(name_, onWake);
+    return { stop: () => this.#remove(name_, onWake), ...(channel.ready ? { ready: channel.ready } : {}) };
+  }
+
+  /**
+   * A failure of the subscriber in use goes to `locker.errors`; one of a subscriber already closed (a SUBSCRIBE still
+   * out when terminate() or the last waiter closed it) is that close, not a fault, and would fire error monitors on
+   * every clean shutdown. (`sub` is undefined only while open() runs, before it can be closed.)
+   */
+  #report(sub: Subscriber | undefined, error: unknown): void {
+    if (!this.#closed && (sub === undefined || sub === this.#subscriber)) this.#onError(error);
   }
 
   async close(): Promise<void> {
@@ -67,10 +86,11 @@ export class PubSubWakeups implements ReleaseWakeups {
     this.#channels.delete(name);
     const sub = this.#subscriber;
     if (this.#channels.size > 0) {
-      sub?.unsubscribe(name).catch(this.#onError);
+      sub?.unsubscribe(name).catch((error: unknown) => this.#report(sub, error));
       return;
     }
     this.#subscriber = undefined;
-    sub?.close().catch(this.#onError);
+    // Nobody waits any more: a close that fails leaves nothing to do, and nothing anyone should be told of.
+    sub?.close().catch(() => {});
   }
 }

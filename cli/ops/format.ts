@@ -29,7 +29,7 @@ export function table(rows: Row[]): string {
     JSON.stringify(r.key).slice(1, -1) + (r.kind === "permit" ? " (permit)" : ""),
     owner(r),
     r.owner.trace === undefined ? "-" : JSON.stringify(r.owner.trace).slice(1, -1),
-    r.alive ? "yes" : "NO (dead)",
+    r.alive === null ? "unknown (liveness key of another type)" : r.alive ? "yes" : "NO (dead)",
     duration(r.heldForMs),
     `${duration(r.sinceExtendedMs)} ago`,
     duration(r.expiresInMs),

@@ -6,15 +6,30 @@
 import { processKey } from "../../src/keys";
 import { CHUNK, type Store } from "./store";
 
-/** For each process hash, its liveness record's value, or null when the record is gone (the process is dead). */
-export async function readLiveness(store: Store, prefix: string, processHashes: string[]): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
+/**
+ * What an owner's liveness key says: its record's value (the process is alive), null when the key is gone (the process
+ * is dead), or UNKNOWN when the key holds a value of another type, which pulselock never writes: whether the process
+ * lives cannot be told (the library and `release` refuse such an owner's lock too).
+ */
+export const UNKNOWN = Symbol("liveness unknown");
+export type OwnerLiveness = string | null | typeof UNKNOWN;
+
+/** For each process hash, what its liveness key says (see OwnerLiveness). */
+export async function readLiveness(store: Store, prefix: string, processHashes: string[]): Promise<Map<string, OwnerLiveness>> {
+  const out = new Map<string, OwnerLiveness>();
   for (let i = 0; i < processHashes.length; i += CHUNK) {
     const chunk = processHashes.slice(i, i + CHUNK);
     const keys = chunk.map((hash) => processKey(prefix, hash));
     // One MGET per chunk where the keys may span any slot (a single Redis, Upstash); on a cluster one GET each, pipelined per node.
     const replies = store.isCluster ? await store.run(keys.map((key) => ["GET", key])) : ((await store.run([["MGET", ...keys]]))[0] as unknown[]);
-    chunk.forEach((hash, j) => out.set(hash, typeof replies[j] === "string" ? (replies[j] as string) : null));
+    // MGET answers nil for a value of another type too: those keys are asked their TYPE (a GET answers WRONGTYPE).
+    const missing = store.isCluster ? [] : keys.filter((_, j) => replies[j] == null);
+    const types = new Map(missing.length ? (await store.run(missing.map((key) => ["TYPE", key]))).map((type, j) => [missing[j]!, type]) : []);
+    chunk.forEach((hash, j) => {
+      const reply = replies[j];
+      const type = types.get(keys[j]!);
+      out.set(hash, typeof reply === "string" ? reply : reply instanceof Error || (type !== undefined && type !== "none") ? UNKNOWN : null);
+    });
   }
   return out;
 }

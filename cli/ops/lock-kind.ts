@@ -61,8 +61,11 @@ export interface Row {
     /** What the owner's liveness record says about it ("host:pid" on Node and Bun); absent when the record is gone. */
     process?: string;
   };
-  /** The owner's liveness record exists: its process was alive within reportTtlMs. */
-  alive: boolean;
+  /**
+   * The owner's liveness record exists: its process was alive within reportTtlMs; false when it is gone (the owner is
+   * dead); null when its liveness key holds a value of another type, which pulselock never writes (unknown).
+   */
+  alive: boolean | null;
   acquiredAt: string;
   extendedAt: string;
   heldForMs: number;

@@ -2,6 +2,7 @@ import { LUA_RECORD_LAYOUT, encodeTraceField, type Owner } from "../lock-record"
 import { keyError, malformedReply } from "../malformed-reply";
 import { waitFlagKey } from "../wait-flag-key";
 import { LUA_CLAIM } from "../lua-claim";
+import { LUA_RAISE_FLAG } from "../wait-flag-key";
 import { compactLua, type LuaScript } from "./script";
 
 /**
@@ -61,6 +62,7 @@ local time = redis.call('TIME')
 local nowUs = time[1] * 1000000 + time[2]
 local nowMs = string.format('%.0f', math.floor(nowUs / 1000))
 ${LUA_CLAIM}
+${LUA_RAISE_FLAG}
 local replies = {nowUs}
 
 -- Takes one set: its n keys from KEYS[keyBase + 1], every stride-th (2: each key is followed by its wait flag), and
@@ -101,7 +103,7 @@ local function takeSet(n, waitFlagMs, seq, traceField, keyBase, argBase, stride)
         else
           -- Held: flag it for our waiter (a pulselock record only: nothing would release anything else). Only the
           -- full form has flags (stride 2).
-          if token and waitFlagMs ~= '' then redis.pcall('SET', KEYS[keyBase + 2 * i], '', 'PX', waitFlagMs) end
+          if token and waitFlagMs ~= '' then raiseFlag(KEYS[keyBase + 2 * i], waitFlagMs) end
           refused[#refused + 1] = i
           refused[#refused + 1] = current
         end
@@ -147,7 +149,7 @@ while argIndex <= lastArg do
   keyBase = keyBase + stride * n
 end
 return replies`),
-  sha: "e7316683134bc31c2c9725c6b136efbd6c30ffd1",
+  sha: "cf8417ec5c5af238cd42b929fe0cc58e2b624fb1",
 };
 
 /** One set of an ACQUIRE_ALL call: its Redis keys (one slot on a cluster), who asks, and the dead holder to take over per key. */

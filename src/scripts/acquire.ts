@@ -2,6 +2,7 @@ import { LUA_RECORD_LAYOUT, encodeTraceField } from "../lock-record";
 import { keyError, malformedReply } from "../malformed-reply";
 import { waitFlagKey } from "../wait-flag-key";
 import { LUA_CLAIM } from "../lua-claim";
+import { LUA_RAISE_FLAG } from "../wait-flag-key";
 import { compactLua, type LuaScript } from "./script";
 
 /**
@@ -65,6 +66,7 @@ local time = redis.call('TIME')
 local nowUs = time[1] * 1000000 + time[2]
 local nowMs = string.format('%.0f', math.floor(nowUs / 1000))
 ${LUA_CLAIM}
+${LUA_RAISE_FLAG}
 local replies = {nowUs}
 
 -- Writes our record with this token over what was there, and answers for lock i: 1 when the token is the
@@ -119,7 +121,7 @@ for i = 1, lockCount do
       if not holderToken or victimProcessHash == '' or holderProcessHash ~= victimProcessHash or holderSeq ~= victimSeq then
         -- Not the dead holder we named: flag it for our waiter (a pulselock record only: nothing would release
         -- anything else; a refused flag is ignored, the waiter polls anyway), and answer with what is there.
-        if holderToken and waitFlagMs ~= '' then redis.pcall('SET', flagKey, '', 'PX', waitFlagMs) end
+        if holderToken and waitFlagMs ~= '' then raiseFlag(flagKey, waitFlagMs) end
         replies[i + 1] = current
       else
         -- Still the dead holder we named: take it over with a token past its own.
@@ -129,7 +131,7 @@ for i = 1, lockCount do
   end
 end
 return replies`),
-  sha: "8eb1c8cea23b81d9abb6f8ef5cbd609e2f7a87e5",
+  sha: "0a4e249de0d1fa31f1bfa1c63ef34efaccf49429",
 };
 
 /** One lock to acquire: its Redis key, who asks (processHash and seq) with which trace, and what the short form leaves out. */

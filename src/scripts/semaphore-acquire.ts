@@ -2,6 +2,7 @@ import { encodeTraceField, type OwnerParts } from "../lock-record";
 import { keyError, malformedReply } from "../malformed-reply";
 import { waitFlagKey } from "../wait-flag-key";
 import { LUA_PERMIT_LAYOUT } from "../semaphore-record";
+import { LUA_RAISE_FLAG } from "../wait-flag-key";
 import { compactLua, type LuaScript } from "./script";
 
 /**
@@ -10,6 +11,9 @@ import { compactLua, type LuaScript } from "./script";
  * are dropped first, each an HDEL of its own field, i.e. a compare on
  * processHash and seq. The limit is the caller's: lowering it never evicts a
  * holder, it only refuses new ones until fewer than the new limit hold.
+ *
+ * A hash without a numeric "t" (which every semaphore hash pulselock writes
+ * has) is not taken from: the caller is answered as refused, with its values.
  *
  * Counting is O(1) while the semaphore is not full: the hash's fields other
  * than "t" (HLEN) are at least the live permits, so fewer of them than
@@ -53,6 +57,7 @@ import { compactLua, type LuaScript } from "./script";
 export const SEMAPHORE_ACQUIRE: LuaScript = {
   name: "semaphore-acquire",
   source: compactLua(`${LUA_PERMIT_LAYOUT}
+${LUA_RAISE_FLAG}
 local processHash, lockTtlMs = ARGV[1], tonumber(ARGV[2])
 
 -- Our own liveness record is gone (Redis lost data): a permit taken now would look abandoned at once.
@@ -108,7 +113,15 @@ local function acquireOne(k, seq, limit, waitFlagMs, victims, traceField)
   elseif fields > 0 then
     local read = redis.call('HMGET', semKey, own, 't')
     mine, last = read[1], read[2]
-    if last then fields = fields - 1 end
+    -- Every semaphore hash pulselock writes keeps its last token in "t": without one this hash is someone else's (or
+    -- garbage), and below the limit no permit would be read to notice. Left alone, and answered with its values,
+    -- which the caller reports (CorruptRecordError) as it does a value that is not a permit.
+    if not last or not string.match(last, '^%d+$') then
+      local values = redis.call('HVALS', semKey)
+      table.insert(values, 1, 0)
+      return values
+    end
+    fields = fields - 1
   end
   if mine then
     local expiresAt = permitExpiresAt(mine)
@@ -125,7 +138,7 @@ local function acquireOne(k, seq, limit, waitFlagMs, victims, traceField)
     local full, live = holders(k, limit)
     if full then
       -- Full: flag it for our waiter (a refused flag is ignored: the waiter polls anyway), answer with the holders.
-      if waitFlagMs ~= '' then redis.pcall('SET', KEYS[k + 1], '', 'PX', waitFlagMs) end
+      if waitFlagMs ~= '' then raiseFlag(KEYS[k + 1], waitFlagMs) end
       return full
     end
     fields = live
@@ -158,7 +171,7 @@ for i = 4, #ARGV do
   end
 end
 return replies`),
-  sha: "912aaabe5645bcee23e78c65a3a8109daecc08c7",
+  sha: "147afeed73f104659c41152ab0acbe206c41ed41",
 };
 
 /** One permit to take: who asks, under which limit, and the dead holders' fields to drop first. */

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { LUA_RECORD_LAYOUT } from "../../src/lock-record";
 import { LUA_CLAIM } from "../../src/lua-claim";
+import { LUA_RAISE_FLAG } from "../../src/wait-flag-key";
 import { ACQUIRE } from "../../src/scripts/acquire";
 import { ACQUIRE_ALL } from "../../src/scripts/acquire-all";
 import { EXTEND } from "../../src/scripts/extend";
@@ -25,13 +26,13 @@ const shipped = built.join("\n");
 
 /** The comment lines of the readable Lua in src/ (every line of a compactLua(`…`) literal that starts with "--"). */
 function readableComments(): string[] {
-  const files = ["lock-record.ts", "lua-claim.ts", ...readdirSync(`${src}scripts`).map((f) => `scripts/${f}`)];
+  const files = ["lock-record.ts", "lua-claim.ts", "wait-flag-key.ts", ...readdirSync(`${src}scripts`).map((f) => `scripts/${f}`)];
   const literals = files.flatMap((f) => [...readFileSync(src + f, "utf8").matchAll(/compactLua\(`([^`]*)`\)/g)].map((m) => m[1]!));
   return literals.flatMap((text) => text.split("\n").map((line) => line.trim())).filter((line) => line.startsWith("--"));
 }
 
 it("dist/ holds each script's text exactly as src/ sends it, with its SHA1", () => {
-  const spliced = [LUA_RECORD_LAYOUT, LUA_CLAIM];
+  const spliced = [LUA_RECORD_LAYOUT, LUA_CLAIM, LUA_RAISE_FLAG];
   for (const piece of spliced) expect(shipped).toContain(piece);
   for (const script of [ACQUIRE, ACQUIRE_ALL, EXTEND, READ, RELEASE, REMOVE, REPORT]) {
     // A script carries the shared pieces it splices in (the record layout, the claim) as interpolations, each on

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
@@ -48,4 +48,19 @@ it("typesVersions names every subpath of the exports map, for node10 resolution"
     .filter((p) => p !== "." && !p.endsWith(".json"))
     .map((p) => p.slice(2));
   expect(Object.keys(pkg.typesVersions["*"]).sort()).toEqual(subpaths.sort());
+});
+
+it("no declaration file imports a client library: an app that installs only the client it uses type-checks with skipLibCheck off", () => {
+  // Found by an attack pass: dist/ioredis.d.ts imported ioredis's types (a Pick of its class), and the Node entry's
+  // declarations import that file, so an Upstash-only app failed `tsc` under node16 with TS2307.
+  const files = readdirSync(`${root}dist`).filter((f) => /\.d\.c?ts$/.test(f));
+  expect(files.length).toBeGreaterThan(10);
+  for (const file of files) {
+    const imports = [...readFileSync(`${root}dist/${file}`, "utf8").matchAll(/^(?:import|export)\b[^\n]*?['"]([^'".][^'"]*)['"];?$/gm)].map((m) => m[1]);
+    // @opentelemetry/api only in the subpath whose users install it.
+    expect(
+      imports.filter((name) => !(name === "@opentelemetry/api" && file.startsWith("opentelemetry."))),
+      file,
+    ).toEqual([]);
+  }
 });

@@ -81,6 +81,17 @@ export function ownershipSuite(h: Harness): void {
       expect(await locker.release(b, heldB.lockData)).toEqual({ status: LockStatus.SUCCESS, lockData: null });
     });
 
+    it("releasing one lock several times at once frees it once: one SUCCESS, and NO_KEY for the others, as one after the other", async () => {
+      // Found by an attack pass: the calls shared one release batch, whose script reads every key before it deletes.
+      const locker = h.locker();
+      const key = uniqueKey("own-twice");
+      const held = await locker.acquire(key);
+      if (held.status !== LockStatus.SUCCESS) throw new Error("not acquired");
+      const answers = await Promise.all([1, 2, 3].map(() => locker.release(key, held.lockData)));
+      expect(answers.map((a) => a.status)).toEqual([LockStatus.SUCCESS, LockStatus.NO_KEY, LockStatus.NO_KEY]);
+      expect(await locker.readLockData(key)).toBe("maybe_unlocked");
+    });
+
     it("releasing a lock that one of the Locker's own runs holds is refused, and the run keeps it", async () => {
       const locker = h.locker();
       const key = uniqueKey("own-inside");

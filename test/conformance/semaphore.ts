@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LockStatus, isLockError, isMutexError, type LockData, type Locker } from "pulselock";
+import { LockStatus, isCorruptRecordError, isLockError, isMutexError, type LockData, type Locker } from "pulselock";
 import { killAll, startChild, type Child } from "../support/child-process";
 import { uniqueKey, waitFor } from "../support/wait-for";
 import { FAST, type Harness } from "./harness";
@@ -192,6 +192,25 @@ export function semaphoreSuite(h: Harness): void {
       const error = await run.catch((e: unknown) => e);
       expect(isLockError(error)).toBe(true);
       expect((error as Error).message).toContain("overwritten");
+    });
+
+    it("a hash at the semaphore's key that pulselock did not write is neither taken from nor changed, below the limit too", async () => {
+      // Found by an attack pass: below the limit no permit was read, so a permit went into someone else's hash.
+      for (const [label, fields] of [
+        ["no t", ["garbage", "x"]],
+        ["a t that is not a token", ["garbage", "x", "t", "abc"]],
+      ] as const) {
+        const key = uniqueKey(`sem-foreign-${label.replace(/ /g, "-")}`);
+        await h.ctx.admin("HSET", semKey(key), ...fields);
+        const error = await h
+          .locker()
+          .semaphore(key, { limit: 5 })
+          .acquire()
+          .catch((e: unknown) => e);
+        expect(isCorruptRecordError(error), label).toBe(true);
+        expect(await h.ctx.admin("HLEN", semKey(key)), label).toBe(fields.length / 2);
+        for (let i = 0; i < fields.length; i += 2) expect(await h.ctx.admin("HGET", semKey(key), fields[i]!), label).toBe(fields[i + 1]);
+      }
     });
 
     it("waitAndRun() is woken by a release, times out with MutexError, stops on its signal, and leaves no flag", async () => {

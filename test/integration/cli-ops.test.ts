@@ -29,7 +29,7 @@ function connectArgs(ctx: ConformanceContext): string[] {
 
 interface JsonRow {
   key: string;
-  alive: boolean;
+  alive: boolean | null;
   owner: { processHash: string; trace?: string; process?: string };
   fencingToken: number;
   expiresInMs: number | null;
@@ -116,6 +116,18 @@ describe.each([
     const dead = await runCli(["inspect", "table-*", "--dead", ...connectArgs(h.ctx)]);
     expect(dead.stdout).toContain(names.dead);
     expect(dead.stdout).not.toContain(names.alive);
+  });
+
+  it("inspect calls an owner whose liveness key holds another type unknown, not dead, and --dead leaves its lock out", async () => {
+    // Found in review: MGET answers nil for a hash, so the owner showed as "NO (dead)", which invites a release.
+    const { names, dead } = await someLocks("wrongtype");
+    await h.ctx.admin("HSET", `${h.ctx.prefix}pl:proc:${dead.processHash}`, "not", "pulselock");
+    const rows = (JSON.parse((await runCli(["inspect", names.dead, ...connectArgs(h.ctx), "--json"])).stdout) as { locks: JsonRow[] }).locks;
+    expect(rows).toMatchObject([{ key: names.dead, alive: null }]);
+    const table = await runCli(["inspect", names.dead, ...connectArgs(h.ctx)]);
+    expect(table.stdout).toContain("unknown (liveness key of another type)");
+    expect(table.stdout).toMatch(/1 lock held \(0 by dead owners\)/);
+    expect((await runCli(["inspect", names.dead, "--dead", ...connectArgs(h.ctx)])).stdout).not.toContain(names.dead);
   });
 
   it("release frees a dead owner's lock, so the next acquire takes it at once", async () => {

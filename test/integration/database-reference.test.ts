@@ -73,9 +73,13 @@ describe("database references", () => {
     await expect(notDb.acquire(uniqueKey("not-db"))).rejects.toThrow(/no export "notADatabase" that is a RedisDatabase/);
   });
 
-  it("a module that cannot be found or a relative path gives a DatabaseLoadError", async () => {
+  it("a module that cannot be found gives a DatabaseLoadError; a relative path is refused by the constructor", async () => {
     await expect(locker({ moduleName: "/nonexistent/db.mjs", exportName: "db" }).acquire("k")).rejects.toSatisfy(isDatabaseLoadError);
-    await expect(locker({ moduleName: "./db.mjs", exportName: "db" }).acquire("k")).rejects.toThrow(/relative/);
+    // Found by a docs audit: it used to pass the constructor and fail the first acquire.
+    for (const moduleName of ["./db.mjs", "../db.mjs"]) {
+      expect(() => locker({ moduleName, exportName: "db" })).toThrow(TypeError);
+      expect(() => locker({ moduleName, exportName: "db" })).toThrow(/moduleName must not be relative/);
+    }
   });
 
   it("an instance with cloneable ioredis options is rebuilt in the liveness thread", async () => {

@@ -7,6 +7,9 @@ import { createConnection, createServer } from "node:net";
 export async function startProxy(targetPort, targetHost = "127.0.0.1") {
   let mode = "pass";
   let delayMs = 0;
+  /** Connections accepted so far; with `stallFrom`, those numbered from it on are held as in a blackhole. */
+  let accepted = 0;
+  let stallFrom = Infinity;
   const pairs = new Set();
   const held = [];
 
@@ -25,17 +28,18 @@ export async function startProxy(targetPort, targetHost = "127.0.0.1") {
     queue.push({ chunk, due: Date.now() + pauseMs });
     if (queue.length === 1) drain(dst, queue);
   };
-  const forward = (dst) => (chunk) => {
-    if (mode === "blackhole") return held.push([dst, chunk]);
+  const forward = (dst, index) => (chunk) => {
+    if (mode === "blackhole" || index >= stallFrom) return held.push([dst, chunk]);
     send(dst, chunk, mode === "delay" ? delayMs : 0);
   };
 
   const server = createServer((client) => {
     const upstream = createConnection({ port: targetPort, host: targetHost });
     const pair = { client, upstream };
+    const index = accepted++;
     pairs.add(pair);
-    client.on("data", forward(upstream));
-    upstream.on("data", forward(client));
+    client.on("data", forward(upstream, index));
+    upstream.on("data", forward(client, index));
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -58,9 +62,18 @@ export async function startProxy(targetPort, targetHost = "127.0.0.1") {
       mode = "delay";
       delayMs = ms;
     },
+    /** How many connections the proxy has accepted so far. */
+    get accepted() {
+      return accepted;
+    },
+    /** Holds the traffic of the connections accepted from now on only (a pub/sub socket a NAT dropped, say) until pass(). */
+    stallNewConnections() {
+      stallFrom = accepted;
+    },
     /** Forwards again; held bytes are delivered unless they were dropped. */
     pass({ drop = false } = {}) {
       mode = "pass";
+      stallFrom = Infinity;
       for (const [dst, chunk] of held.splice(0)) if (!drop) send(dst, chunk, 0);
     },
     dropConnections() {

@@ -30,6 +30,24 @@ describe("Batcher", () => {
     expect(await Promise.all(later)).toEqual(["C", "D", "E"]);
   });
 
+  it("failAll() rejects the calls out and the calls queued; a reply that lands later settles nothing, and the batch then stops counting as out", async () => {
+    const { batches, send } = manualSend();
+    const b = new Batcher<string, string>(send, () => true, 1, 1);
+    const calls = ["a", "b"].map((e) => b.call(e).catch((error: unknown) => error));
+    await nextTurn();
+    expect(batches.map((x) => x.entries)).toEqual([["a"]]); // "b" waits: one batch may be out
+    const stop = new Error("terminated");
+    b.failAll(stop);
+    expect(await Promise.all(calls)).toEqual([stop, stop]);
+    batches[0]!.settle(["A"]);
+    const after = b.call("c");
+    await nextTurn();
+    await nextTurn();
+    expect(batches.map((x) => x.entries)).toEqual([["a"], ["c"]]);
+    batches[1]!.settle(["C"]);
+    expect(await after).toBe("C");
+  });
+
   it("keeps batches within maxSize and in-flight batches within maxInFlight", async () => {
     const { batches, send } = manualSend();
     const b = new Batcher<string, string>(send, () => true, 2, 2);

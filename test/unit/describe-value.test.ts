@@ -36,6 +36,7 @@ group("describe()", () => {
     }
     expect(describe(new Redis())).toBe("a Redis object");
     expect(describe(new Map([["password", "hunter2"]]))).toBe("a Map object");
+    expect(describe(new (class EventEmitter {})())).toBe("an EventEmitter object");
     expect(describe(Object.create(null))).toBe("an empty object {}");
   });
 

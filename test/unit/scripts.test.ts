@@ -67,6 +67,11 @@ describe("Lua scripts", () => {
         // Every redis.call()/pcall() names its key as KEYS[…], directly or through a local bound to KEYS[…];
         // no literal key is baked in. Whatever the spacing around "=", "(" and ",".
         const keyLocals = [...script.source.matchAll(/(?:local\s+)?(\w+)\s*=\s*KEYS\s*\[/g)].map((m) => m[1]!);
+        // A local function's first parameter is a key when every call passes one (raiseFlag(KEYS[k + 1], ms)).
+        for (const [, fn, param] of script.source.matchAll(/local\s+function\s+(\w+)\s*\(\s*(\w+)/g)) {
+          const args = [...script.source.matchAll(new RegExp(`\\b${fn}\\s*\\(\\s*([^,)]+)`, "g"))].map((c) => c[1]!.trim()).filter((a) => a !== param);
+          if (args.length > 0 && args.every((a) => /^KEYS\s*\[[\w*+\-# ]+\]$/.test(a) || keyLocals.includes(a))) keyLocals.push(param!);
+        }
         const calls = [...script.source.matchAll(/redis\s*\.\s*p?call\s*\(\s*'(\w+)'\s*,\s*([^,)]+)/g)];
         expect(calls.length).toBeGreaterThan(0);
         // Every call is seen: one that names its key, or one without arguments (TIME).
