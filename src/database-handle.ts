@@ -14,6 +14,7 @@ export class DatabaseHandle {
   #batches: LockBatches | undefined;
   /** Ends when the Locker is terminated (see Ended): the batchers of acquisitions and the waits listen to it. */
   readonly ended = new Ended();
+  #onKnown: ((db: RedisDatabase) => void) | undefined;
 
   constructor(
     private readonly source: RedisDatabase | DatabaseModule,
@@ -21,6 +22,12 @@ export class DatabaseHandle {
     private readonly options: { reporterWorkerSpawnTimeoutMs: number; lockTtlMs: number; lockRecheckMs: number },
   ) {
     if (isDatabase(source)) this.#known = source;
+  }
+
+  /** Calls `fn` with the database once it is known: now, or when a module reference has loaded. */
+  whenKnown(fn: (db: RedisDatabase) => void): void {
+    if (this.#known) fn(this.#known);
+    else this.#onKnown = fn;
   }
 
   /** The database once loaded (undefined before), e.g. for its transport's traits. */
@@ -32,7 +39,11 @@ export class DatabaseHandle {
   get(): RedisDatabase | Promise<RedisDatabase> {
     if (this.#known) return this.#known;
     this.#loading ??= this.platform.loadDatabase(this.source as DatabaseModule, this.options.reporterWorkerSpawnTimeoutMs).then(
-      (db) => (this.#known = db),
+      (db) => {
+        this.#known = db;
+        this.#onKnown?.(db);
+        return db;
+      },
       (error: unknown) => {
         this.#loading = undefined;
         throw error;

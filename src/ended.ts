@@ -4,29 +4,21 @@
  * another request throws, while one Locker serves every request of its isolate.
  */
 export class Ended {
-  #reason: Error | undefined;
+  /** The reason it ended with (a LockerTerminatedError), once it has; set by end() only. */
+  reason: Error | undefined;
   readonly #listeners = new Set<(reason: Error) => void>();
-
-  /** The reason it ended with (a LockerTerminatedError), once it has. */
-  get reason(): Error | undefined {
-    return this.#reason;
-  }
 
   /** Calls `listener` when it ends (at once if it has); returns what stops listening. */
   listen(listener: (reason: Error) => void): () => void {
-    if (this.#reason) {
-      listener(this.#reason);
-      return () => {};
-    }
-    this.#listeners.add(listener);
+    if (this.reason) listener(this.reason);
+    else this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
   }
 
   end(reason: Error): void {
-    if (this.#reason) return;
-    this.#reason = reason;
-    const listeners = [...this.#listeners];
+    if (this.reason) return;
+    this.reason = reason;
+    for (const listener of this.#listeners) listener(reason);
     this.#listeners.clear();
-    for (const listener of listeners) listener(reason);
   }
 }

@@ -61,8 +61,6 @@ export class LivenessLoop {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #failures = 0;
-  /** A write of the loop's own timer chain (byLoop) succeeded since start(): the start's waiters have heard. */
-  #loopWrote = false;
   /**
    * The write that is out, and when it left: one at a time, whoever asks for it. One out for longer than
    * reportWriteMs no longer holds the next back: on Cloudflare Workers a write whose request ended before its reply
@@ -83,7 +81,6 @@ export class LivenessLoop {
     this.#identity = identity;
     this.#lastSentAt = undefined;
     this.#failures = 0;
-    this.#loopWrote = false;
     clearTimeout(this.#timer);
     void this.#tick(identity, true);
   }
@@ -163,7 +160,6 @@ export class LivenessLoop {
       // Late against the newest success so far (another write may have succeeded meanwhile; a rewrite follows one):
       // the record may have expired in between, and a lapse is final.
       if (rewrite && (outcome === "lapsed" || now() >= this.#lastSentAt! + fencedTtl(reportTtlMs))) return this.#lapse(identity);
-      if (byLoop) this.#loopWrote = true;
       if (this.#succeeded(sentAt) || byLoop) this.#o.onWritten(identity, sentAt, byLoop);
     } catch (error) {
       this.#o.onWriteTime?.(now() - sentAt, false);
@@ -179,10 +175,8 @@ export class LivenessLoop {
       if (this.#inFlight === out) this.#inFlight = undefined;
     }
     if (this.#stopped || this.#identity !== identity) return;
-    // Paced: the holders' beats take it from here (also the retries of a failed rewrite), once the start's own chain
-    // has written: until then it keeps trying, since only its own success settles the start (a caller's writeOnce
-    // may have succeeded meanwhile, and a beat's write may come from any request).
-    if (this.#o.paced && (this.#loopWrote || !byLoop)) return;
+    // Paced: the holders' beats take it from here (also the retries of a failed rewrite).
+    if (this.#o.paced && this.#lastSentAt !== undefined) return;
     // Before the first success, retry soon and then back off; afterwards keep the cadence from the send time.
     const next = this.#lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(++this.#failures, 10)) : sentAt + reportWriteMs - now();
     this.#timer = unrefTimer(setTimeout(() => void this.#tick(identity, byLoop), Math.max(0, next)));

@@ -1,6 +1,7 @@
 import { Acquirer } from "./acquirer";
 import { DatabaseHandle } from "./database-handle";
 import { LAPSED_REASON, LockError, LockerTerminatedError } from "./errors";
+import { connectionFailure } from "./unreachable";
 import { Events } from "./events";
 import type { Heartbeat } from "./heartbeater";
 import { HeldLocks } from "./held-locks";
@@ -51,6 +52,8 @@ export class Locker {
   readonly #permits: Permits;
   /** Set as terminate() begins, before any of its work (which calls back into this Locker) runs. */
   #terminated = false;
+  /** Stops forwarding the client's background errors (terminate()). */
+  #unwatchClient: () => void = () => {};
   /** The release() calls out, by owner hash (see release()). */
   readonly #releasing = new Map<string, Promise<ReleaseResult>>();
   /** terminate()'s work: a second call waits for the same. */
@@ -73,6 +76,12 @@ export class Locker {
       onWriteTime: instrumentation && ((ms, ok) => instrumentation.livenessWritten(ms, ok)),
     }));
     const database = (this.#database = new DatabaseHandle(o.database, platform, o));
+    // The client's background errors (a dropped connection, each failed reconnect) go to locker.errors, as
+    // @clickup/distributed-locker's did, rather than to stderr as ioredis's "Unhandled error event".
+    database.whenKnown((db) => {
+      if (this.#terminated) return;
+      this.#unwatchClient = db.transport.watchErrors?.((error) => emit("locker")(connectionFailure("connection", error))) ?? this.#unwatchClient;
+    });
     this.#identity = new ProcessIdentity({
       liveness,
       reportTtlMs: o.reportTtlMs,
@@ -331,6 +340,7 @@ export class Locker {
   async #terminate(): Promise<void> {
     this.#terminated = true;
     this.#detach();
+    this.#unwatchClient();
     this.#identity.lapse(Infinity, "the Locker was terminated");
     // An acquisition still waiting for Redis (a stalled connection may never answer) rejects now; a lock its script
     // wrote anyway is under an identity that is over, so the fleet takes it over at once.

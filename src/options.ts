@@ -76,10 +76,7 @@ export function databaseOption(database: unknown, Db: typeof RedisDatabase): Red
   if (isDatabaseModule(database)) {
     // The liveness thread imports it from another module's directory: a relative name would find another file, or none.
     if (database.moduleName.startsWith(".")) {
-      throw badArgument(
-        "option database.moduleName must not be relative; use an absolute path (__filename in CJS), a file: URL (import.meta.url in ESM) or a package name",
-        database.moduleName,
-      );
+      throw badArgument("option database.moduleName must be an absolute path, a file: URL or a package name, not relative", database.moduleName);
     }
     return database;
   }

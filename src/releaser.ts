@@ -89,7 +89,15 @@ export class Releaser {
   }
 
   /** One lock's compare-and-delete, through the release batches, with the retries of {@link release}. */
-  #releaseKey(db: RedisDatabase, key: string, owner: Owner, attempts: number, start: ReleaseStart, onSent: (() => void) | undefined): Promise<ReleaseResult> {
+  #releaseKey(
+    db: RedisDatabase,
+    key: string,
+    owner: Owner,
+    attempts: number,
+    start: ReleaseStart,
+    onSent: (() => void) | undefined,
+    pause?: (ms: number) => Promise<void>,
+  ): Promise<ReleaseResult> {
     const redisKey = db.lockKey(key);
     const request = { key, redisKey, owner };
     const batches = this.p.database.batches(db);
@@ -99,6 +107,7 @@ export class Releaser {
       (reply) => releaseResult(key, redisKey, reply),
       attempts,
       start,
+      pause,
     );
   }
 
@@ -145,17 +154,8 @@ export class Releaser {
       if (!isRedisCommandError(error) || !error.transient) return;
       void (async () => {
         const db = this.p.database.known ?? (await this.p.database.get());
-        const redisKey = db.lockKey(owner.key);
-        const batches = this.p.database.batches(db);
         await pauseUnref(backoffMs(0, DEFAULTS.mutexRecheckMs, this.p.lockRecheckMs));
-        await this.#tries(
-          "release",
-          () => batches.release({ key: owner.key, redisKey, owner }),
-          (reply) => releaseResult(owner.key, redisKey, reply),
-          Infinity,
-          this.#startOf(undefined),
-          pauseUnref,
-        );
+        await this.#releaseKey(db, owner.key, owner, Infinity, this.#startOf(undefined), undefined, pauseUnref);
         // Freed, or gone, or someone else's by now: not ours to release any more.
         this.p.held.unorphan(ownerHash);
       })().catch(() => {}); // past lockTtlMs, or refused: it expires (each transient failure was reported)

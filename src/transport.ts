@@ -42,6 +42,12 @@ export interface Transport {
    * whose requests fail by themselves.
    */
   watchConnection?(onFailure: (error: unknown) => void): () => void;
+  /**
+   * Calls `onError` with every error the client emits in the background (a dropped connection, each failed
+   * reconnect), until the returned function is called: a Locker puts them on `locker.errors`, as
+   * @clickup/distributed-locker did, rather than leave the client to print them. Absent on HTTP clients.
+   */
+  watchErrors?(onError: (error: unknown) => void): () => void;
   /** The @upstash/redis client this transport wraps: a liveness thread rebuilds it from its URL and token. */
   readonly client?: unknown;
   /**

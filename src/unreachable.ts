@@ -63,7 +63,8 @@ export function failWhenUnreachable<T>(
     stopWatching =
       transport?.watchConnection?.((error) => {
         const e = connectionFailure("acquire", error);
-        report(e);
+        // A transport that hands its client's errors to the Locker (watchErrors) has put this one on locker.errors.
+        if (!transport.watchErrors) report(e);
         reject(e);
       }) ?? stopWatching;
   });

@@ -15,7 +15,6 @@ export const waitFlagKey = (lockKey: string): string => `${lockKey}:w`;
  */
 export const LUA_RAISE_FLAG = compactLua(`-- A flag for ms more, unless it lasts longer already; a refused command is ignored (the waiter polls anyway).
 local function raiseFlag(key, ms)
-  local ttl = redis.pcall('PTTL', key)
-  if type(ttl) ~= 'number' or ttl < tonumber(ms) then redis.pcall('SET', key, '', 'PX', ms) end
+  if redis.call('PTTL', key) < tonumber(ms) then redis.pcall('SET', key, '', 'PX', ms) end
 end
 `);

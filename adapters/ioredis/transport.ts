@@ -114,6 +114,30 @@ interface Connection {
   disconnect(): void;
 }
 
+/**
+ * The background-error listeners of each client, behind one "error" listener per client: many Lockers on one
+ * client must not add one each (Node warns past ten listeners).
+ */
+const ERROR_WATCHERS = new WeakMap<Connection, { watchers: Set<(error: unknown) => void>; listener: (error: unknown) => void }>();
+
+function watchClientErrors(client: Connection, onError: (error: unknown) => void): () => void {
+  let entry = ERROR_WATCHERS.get(client);
+  if (!entry) {
+    const watchers = new Set<(error: unknown) => void>();
+    entry = { watchers, listener: (error) => watchers.forEach((watch) => watch(error)) };
+    ERROR_WATCHERS.set(client, entry);
+    client.on("error", entry.listener);
+  }
+  const { watchers, listener } = entry;
+  watchers.add(onError);
+  return () => {
+    // The last Locker gone: the client's errors are the app's again (ioredis prints them when nobody listens).
+    if (!watchers.delete(onError) || watchers.size > 0) return;
+    ERROR_WATCHERS.delete(client);
+    client.off("error", listener);
+  };
+}
+
 /** QUIT waits for a connection that is up; one that is not (Redis unreachable) is dropped instead, or close() would wait for it. */
 async function closeClient(client: Connection): Promise<void> {
   if (client.status === "end") return;
@@ -170,6 +194,7 @@ export function ioredisTransport(client: unknown): Transport | undefined {
     eval: (source, keys, args) => c.eval(source, keys.length, ...keys, ...args),
     openSubscriber: (onMessage, onError) => openSubscriber(client, onMessage, onError),
     close: () => closeClient(client as unknown as Connection),
+    watchErrors: (onError) => watchClientErrors(client as unknown as Connection, onError),
     watchConnection: (onFailure) => {
       const events = client as unknown as Connection;
       events.on("error", onFailure);

@@ -149,7 +149,7 @@ while argIndex <= lastArg do
   keyBase = keyBase + stride * n
 end
 return replies`),
-  sha: "cf8417ec5c5af238cd42b929fe0cc58e2b624fb1",
+  sha: "e1f053369a1058ce3bfe7b83f22ac2fd9bdaef7a",
 };
 
 /** One set of an ACQUIRE_ALL call: its Redis keys (one slot on a cluster), who asks, and the dead holder to take over per key. */

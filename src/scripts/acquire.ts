@@ -131,7 +131,7 @@ for i = 1, lockCount do
   end
 end
 return replies`),
-  sha: "0a4e249de0d1fa31f1bfa1c63ef34efaccf49429",
+  sha: "51a116bfea77732d404b2aee158e264cd085dc4d",
 };
 
 /** One lock to acquire: its Redis key, who asks (processHash and seq) with which trace, and what the short form leaves out. */

@@ -171,7 +171,7 @@ for i = 4, #ARGV do
   end
 end
 return replies`),
-  sha: "147afeed73f104659c41152ab0acbe206c41ed41",
+  sha: "3e83feed74c7dac621d170a47de08cafd4254bd5",
 };
 
 /** One permit to take: who asks, under which limit, and the dead holders' fields to drop first. */

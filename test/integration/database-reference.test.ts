@@ -78,7 +78,7 @@ describe("database references", () => {
     // Found by a docs audit: it used to pass the constructor and fail the first acquire.
     for (const moduleName of ["./db.mjs", "../db.mjs"]) {
       expect(() => locker({ moduleName, exportName: "db" })).toThrow(TypeError);
-      expect(() => locker({ moduleName, exportName: "db" })).toThrow(/moduleName must not be relative/);
+      expect(() => locker({ moduleName, exportName: "db" })).toThrow(/moduleName must be an absolute path, a file: URL or a package name, not relative/);
     }
   });
 

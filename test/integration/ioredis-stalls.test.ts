@@ -4,8 +4,8 @@
  * the packed package, each test failed before its fix.
  */
 import Redis, { type RedisOptions } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Locker, LockStatus, isLockerTerminatedError, isMutexError, type LockerErrorEvent } from "pulselock";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { Locker, LockStatus, isLockerTerminatedError, isMutexError, isRedisCommandError, type LockerErrorEvent } from "pulselock";
 import { startRedis } from "../support/redis-server.mjs";
 import { startProxy } from "../support/tcp-proxy.mjs";
 import { uniqueKey, waitFor } from "../support/wait-for";
@@ -113,6 +113,27 @@ describe("the app's own client options", () => {
     const l = locker(c, { reportWriteMs: 200, reportTtlMs: 1000 });
     for (let i = 0; i < 3; i++) {
       await expect(l.acquireAndRun(uniqueKey("offline-queue"), async () => "ran")).resolves.toEqual({ status: LockStatus.SUCCESS, result: "ran" });
+    }
+  });
+
+  it("the client's background errors go to locker.errors, not to stderr, while a Locker uses the client", async () => {
+    // Found by a drop-in check: @clickup/distributed-locker forwarded them; ioredis printed "Unhandled error event".
+    const own = await startRedis();
+    const c = new Redis(own.url); // no error listener of the app's own
+    const printed = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const l = new Locker({ database: c, ...FAST });
+      const events: LockerErrorEvent[] = [];
+      l.errors.subscribe((event) => void events.push(event));
+      await l.acquireAndRun(uniqueKey("connected"), async () => {});
+      await own.close(); // every reconnect of the client now fails
+      await waitFor("a connection error on locker.errors", () => events.some((e) => e.type === "locker" && isRedisCommandError(e.error)));
+      expect(printed.mock.calls.filter((args) => String(args[0]).includes("Unhandled error event"))).toEqual([]);
+      await l.terminate();
+      expect(c.listenerCount("error")).toBe(0); // the app's client is left as it was given
+    } finally {
+      printed.mockRestore();
+      c.disconnect();
     }
   });
 
