@@ -36,9 +36,7 @@ export class LockBatches {
         return decodeAcquireReply(await db.run(ACQUIRE, keys, args), locks.length);
       },
       (first, lock) => lock.processHash === first.processHash,
-      undefined,
-      undefined,
-      options.stop,
+      { stop: options.stop },
     );
     this.#release = scriptBatcher<ReleaseRequest, unknown>(
       db,

@@ -14,7 +14,7 @@ import { identityOf, withFirstWrite } from "./first-write";
 import { freeWhatMayHaveRun } from "./redis-errors";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
-import { MAX_BATCH, scriptBatcher } from "./script-batcher";
+import { scriptBatcher } from "./script-batcher";
 import { ACQUIRE_ALL, acquireAllCall, decodeAcquireAllReply, type AcquireAllOutcome, type AcquireAllRequest } from "./scripts/acquire-all";
 import { LockStatus } from "./statuses";
 
@@ -95,9 +95,7 @@ export class MultiLockAcquirer {
         );
       },
       (first, set) => set.processHash === first.processHash,
-      MAX_BATCH,
-      setKeys,
-      this.p.database.ended,
+      { sizeOf: setKeys, stop: this.p.database.ended },
     );
     this.#batches = { db, batcher };
     return batcher;

@@ -26,9 +26,7 @@ export function scriptBatcher<E, R>(
   requestScoped: boolean,
   send: (entries: E[]) => Promise<(R | Error)[]>,
   sameBatch: (first: E, entry: E) => boolean,
-  maxSize = MAX_BATCH,
-  sizeOf?: (entry: E) => number,
-  stop?: Ended,
+  { maxSize = MAX_BATCH, sizeOf, stop }: { maxSize?: number; sizeOf?: (entry: E) => number; stop?: Ended } = {},
 ): Batcher<E, R> {
   const cluster = !!db.transport.isCluster;
   const batcher = new Batcher<E, R>(

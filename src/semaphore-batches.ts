@@ -33,9 +33,7 @@ export class SemaphoreBatches {
         return decodeSemaphoreAcquireReply(await db.run(SEMAPHORE_ACQUIRE, keys, args), requests.length);
       },
       (first, r) => r.owner.processHash === first.owner.processHash,
-      undefined,
-      undefined,
-      options.stop,
+      { stop: options.stop },
     );
     this.#release = scriptBatcher<SemaphoreReleaseRequest, unknown>(
       db,

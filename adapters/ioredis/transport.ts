@@ -197,10 +197,10 @@ export function ioredisTransport(client: unknown): Transport | undefined {
     watchErrors: (onError) => watchClientErrors(client as unknown as Connection, onError),
     watchConnection: (onFailure) => {
       const events = client as unknown as Connection;
-      events.on("error", onFailure);
+      const stop = watchClientErrors(events, onFailure);
       // A lazyConnect client connects on its first command, which is the acquire's anyway: connect now, to learn now.
       if (events.status === "wait") events.connect().catch(() => {});
-      return () => void events.off("error", onFailure);
+      return stop;
     },
     waitForReplicas: async (key, replicas, timeoutMs) => {
       const node = cluster ? masterOf(client as unknown as ClusterInternals, clusterSlot(clientKeyPrefix + key)) : client;
