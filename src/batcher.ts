@@ -77,9 +77,8 @@ interface Pending<E, R> {
 
 export class Batcher<E, R> {
   readonly #queue: Pending<E, R>[] = [];
-  /** The batches sent and not yet answered, so that failAll() can reach their callers. */
+  /** The batches sent and not yet answered: how many are in flight, and whose callers failAll() reaches. */
   readonly #out = new Set<Pending<E, R>[]>();
-  #inFlight = 0;
   #scheduled = false;
 
   /**
@@ -109,9 +108,9 @@ export class Batcher<E, R> {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight >= this.maxInFlight) return;
+    if (this.#scheduled || this.#out.size >= this.maxInFlight) return;
     this.#scheduled = true;
-    const at = this.#inFlight === 0 || this.scope === "request" ? AT_END_OF_TASK : AT_END_OF_TURN;
+    const at = this.#out.size === 0 || this.scope === "request" ? AT_END_OF_TASK : AT_END_OF_TURN;
     at(() => {
       this.#scheduled = false;
       this.#pump();
@@ -119,7 +118,7 @@ export class Batcher<E, R> {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.maxInFlight && this.#queue.length > 0) {
+    while (this.#out.size < this.maxInFlight && this.#queue.length > 0) {
       const first = this.#queue[0]!.entry;
       const batch: Pending<E, R>[] = [];
       const maxSize = this.#splitSize();
@@ -133,7 +132,6 @@ export class Batcher<E, R> {
         if (batch.length > 0 && size > maxSize) break;
         batch.push(...this.#queue.splice(i, 1));
       }
-      this.#inFlight++;
       this.#out.add(batch);
       // Sent here, not a microtask later: a lone call's batch leaves a hop sooner, and costs two promises fewer.
       let sent: Promise<(R | Error)[]> | undefined;
@@ -165,7 +163,7 @@ export class Batcher<E, R> {
    * they would only cost an HTTP transport a second script call in the same request.
    */
   #splitSize(): number {
-    if (this.scope === "request" || this.#queue.length < SPLIT_FROM || this.maxInFlight - this.#inFlight < 2) return this.maxSize;
+    if (this.scope === "request" || this.#queue.length < SPLIT_FROM || this.maxInFlight - this.#out.size < 2) return this.maxSize;
     let due = 0;
     for (const { entry } of this.#queue) due += this.sizeOf(entry);
     return Math.min(this.maxSize, Math.ceil(due / 2));
@@ -184,7 +182,6 @@ export class Batcher<E, R> {
   /** Before its callers resume, so that a call they make next finds this batch no longer out. */
   #landed(batch: Pending<E, R>[]): void {
     this.#out.delete(batch);
-    this.#inFlight--;
     if (this.#queue.length > 0) this.#schedule();
   }
 }

@@ -34,15 +34,16 @@ export class PubSubWakeups implements ReleaseWakeups {
     if (!open || this.#closed) return { stop: () => {} };
     let channel = this.#channels.get(name_);
     if (!channel) {
-      let opened: Subscriber | undefined;
-      const subscriber =
-        (this.#subscriber ??=
-        opened =
-          open.call(
-            this.#db.transport,
-            (ch) => this.#channels.get(ch)?.listeners.forEach((wake) => wake()),
-            (error) => this.#report(opened, error),
-          ));
+      if (!this.#subscriber) {
+        // The subscriber's own failures name it, so that those of one already closed are dropped (see #report).
+        let opened: Subscriber | undefined;
+        this.#subscriber = opened = open.call(
+          this.#db.transport,
+          (ch) => this.#channels.get(ch)?.listeners.forEach((wake) => wake()),
+          (error) => this.#report(opened, error),
+        );
+      }
+      const subscriber = this.#subscriber;
       // A failed subscription only costs speed: polling still finds the release.
       const created: Channel = { listeners: new Set(), ready: undefined };
       created.ready = subscriber.subscribe(name_).then(
