@@ -20,7 +20,8 @@ export interface LivenessLoopOptions {
    * A write succeeded; `sentAt` (its send time, not its reply time) moves the owner's self-fencing deadline. Called
    * for the newest success only, and for every success of the loop's own timer chain (`byLoop`: the writes start()
    * began, in the caller's context), so that a start waiting for its first write learns of it even when a caller's
-   * own write (writeOnce) came back first; a beat's write (byLoop false) may come from any request.
+   * own write (writeOnce) came back first; a beat's write (byLoop false) may come from any request. Paced, a failed
+   * write of that chain also reports the newest success (byLoop) when a caller's own write has written the identity.
    */
   onWritten: (identity: Identity, sentAt: number, byLoop: boolean) => void;
   /** The record may have expired: every lock held under `identity` is lost, whatever happens next. */
@@ -171,6 +172,10 @@ export class LivenessLoop {
       }
       this.#o.onError(error);
       if (previous !== undefined && now() >= previous + fencedTtl(reportTtlMs)) return this.#lapse(identity);
+      // Paced, the start's chain ends here; a caller's own write (writeOnce) has written the identity meanwhile. Its
+      // start learns of that now, from the start's own write (its request), instead of waiting for a write it will
+      // never send and timing out with the record in place.
+      if (this.#o.paced && byLoop && previous !== undefined) this.#o.onWritten(identity, previous, true);
     } finally {
       if (this.#inFlight === out) this.#inFlight = undefined;
     }

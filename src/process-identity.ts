@@ -83,7 +83,7 @@ export class ProcessIdentity {
     // Concurrent acquires share one start; where a request must not wait on another's I/O, each writes it itself.
     const pending = this.#pending;
     const starting = this.#starting;
-    if (pending && starting && starting !== current) return this.p.liveness.join ? this.#join(starting, pending) : pending;
+    if (pending && starting && starting !== current) return this.p.liveness.join ? this.#join(starting) : pending;
     // The old identity is over (its deadline may simply have passed): retire it before a new one is written. A start
     // still pending for it is dropped: where requests have contexts, one whose request ended never settles.
     if (current) {
@@ -158,12 +158,12 @@ export class ProcessIdentity {
   }
 
   /**
-   * Waits for `identity` by a write of the caller's own; `pending` (another request's start) is only watched for
-   * failure. The caller's write is as good as the start's: the identity is current from then on, for the start's
-   * request may have ended before its reply (Cloudflare Workers), and then its start never settles.
+   * Waits for `identity` by a write of the caller's own. The caller's write is as good as the start's: the identity is
+   * current from then on, for the start's request may have ended before its reply (Cloudflare Workers), and then its
+   * start never settles. The start's promise is left alone: its own caller handles it, and anything chained to it here
+   * would belong to this request but settle from the start's (workerd warns of that, and drops the continuation).
    */
-  async #join(identity: Identity, pending: Promise<Identity>): Promise<Identity> {
-    pending.catch(noop); // its own caller handles it
+  async #join(identity: Identity): Promise<Identity> {
     try {
       await this.p.liveness.join!(identity);
     } catch (error) {

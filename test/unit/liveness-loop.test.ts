@@ -413,6 +413,35 @@ describe("LivenessLoop", () => {
       expect(s.reports()[2]!.args[2]).toBe("XX"); // a rewrite: a lapsed record is never brought back
     });
 
+    it("a start whose first write fails after a caller's own write succeeded learns of that success from its own write", async () => {
+      const s = setup(true);
+      s.loop.start(A); // the start's first write, slow
+      const ownSent = s.now();
+      const own = s.loop.writeOnce(A); // another request's own write of A
+      s.reports()[1]!.resolve("OK");
+      await own;
+      expect(s.onWritten).toHaveBeenLastCalledWith(A, ownSent, false);
+      s.reports()[0]!.reject(new RedisCommandError("report", "ERR", true, "proxy: status 502"));
+      await flush();
+      // Reported to the start (byLoop), with the success that stands; no retry is sent, the beats take over.
+      expect(s.onError).toHaveBeenCalledTimes(1);
+      expect(s.onWritten).toHaveBeenLastCalledWith(A, ownSent, true);
+      await advance(WRITE_MS - 1);
+      expect(s.reports()).toHaveLength(2);
+      expect(s.onLapse).not.toHaveBeenCalled();
+    });
+
+    it("a start whose first write fails with nothing written yet retries, and reports no success", async () => {
+      const s = setup(true);
+      s.loop.start(A);
+      s.reports()[0]!.reject(new RedisCommandError("report", "ERR", true, "proxy: status 502"));
+      await flush();
+      expect(s.onWritten).not.toHaveBeenCalled();
+      await advance(WRITE_MS);
+      expect(s.reports()).toHaveLength(2);
+      expect(s.reports()[1]!.args[2]).toBe("");
+    });
+
     it("an older write that succeeds after a newer one moves nothing back, and is no lapse", async () => {
       const s = await rewriteDue();
       void s.loop.beat(); // write 1, slow
