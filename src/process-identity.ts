@@ -142,6 +142,9 @@ export class ProcessIdentity {
         if (this.#starting !== identity) return;
         this.#pending = this.#starting = this.#unsent = undefined;
       }));
+    // Its callers handle its failure, but a first write that waits for its call's reply looks at it only then: an
+    // early failure (Redis unreachable) meanwhile must not count as an unhandled rejection. Chained in this request.
+    pending.catch(noop);
     if (!withCall) {
       send();
       return pending;
