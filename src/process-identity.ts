@@ -1,7 +1,7 @@
 import { LivenessError, messageOf } from "./errors";
 import { fencedTtl } from "./fencing";
 import type { Identity, Liveness } from "./liveness";
-import { randomHex, withTimeout } from "./timers";
+import { randomHex } from "./timers";
 import type { Transport } from "./transport";
 import { failWhenUnreachable } from "./unreachable";
 
@@ -121,14 +121,20 @@ export class ProcessIdentity {
         this.p.liveness.start(identity).then(resolve, reject);
       };
     });
-    const firstWrite = withTimeout(sent, timeoutMs, () => {
-      const cause = this.#lastWriterError;
-      const why =
-        cause === undefined
-          ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)"
-          : `the last try failed: ${messageOf(cause)}`;
-      return new LivenessError(`pulselock: the liveness writer did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
+    // The timer goes when the start settles in any way: after an early failure (Redis unreachable) it would keep the
+    // process alive for the rest of timeoutMs.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const cause = this.#lastWriterError;
+        const why =
+          cause === undefined
+            ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)"
+            : `the last try failed: ${messageOf(cause)}`;
+        reject(new LivenessError(`pulselock: the liveness writer did not write its first record within ${timeoutMs} ms: ${why}`, { cause }));
+      }, timeoutMs);
     });
+    const firstWrite = Promise.race([sent, timedOut]);
     // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.
     const pending = (this.#pending = failWhenUnreachable(firstWrite, this.p.transport(), this.p.onWriterError, this.p.onError)
       .then(() => {
@@ -137,6 +143,7 @@ export class ProcessIdentity {
         return identity;
       })
       .finally(() => {
+        clearTimeout(timer);
         // Failed before it was sent (terminated, timed out): it must never be sent now.
         over = true;
         if (this.#starting !== identity) return;

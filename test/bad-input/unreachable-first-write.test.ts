@@ -18,11 +18,15 @@ function run(kind: string, endpoint: string): Promise<{ code: number | null; std
 }
 
 describe.each(["lock", "permit", "set"])("pulselock/core, the first write of a %s's call cannot reach Redis", (kind) => {
-  it.each(["silent", "closed"])("endpoint %s: the caller gets the error and nothing is left unhandled", async (endpoint) => {
-    const { code, stdout, stderr } = await run(kind, endpoint);
-    expect(stderr).not.toMatch(/unhandled|PromiseRejection/i);
-    expect(code, stderr).toBe(0);
-    const done = JSON.parse(stdout.trim().split("\n").at(-1)!) as { rejected?: string; code?: string };
-    expect(done.rejected).toBe("RedisCommandError");
-  }, 60_000);
+  it.each(["silent", "closed"])(
+    "endpoint %s: the caller gets the error and nothing is left unhandled",
+    async (endpoint) => {
+      const { code, stdout, stderr } = await run(kind, endpoint);
+      expect(stderr).not.toMatch(/unhandled|PromiseRejection/i);
+      expect(code, stderr).toBe(0);
+      const done = JSON.parse(stdout.trim().split("\n").at(-1)!) as { rejected?: string; code?: string };
+      expect(done.rejected).toBe("RedisCommandError");
+    },
+    60_000,
+  );
 });

@@ -31,6 +31,15 @@ describe("G6: nothing of pulselock keeps a finished process alive", () => {
     expect(await runToExit([`cluster:${cluster.nodes.map((n: { port: number }) => n.port).join(",")}`])).toBe(0);
   });
 
+  it.each(["ioredis", "upstash"])("after a first acquire that failed with Redis out of reach (%s), without terminate()", async (client) => {
+    const child = startChild("fails-then-exits.mjs", [client]);
+    children.push(child);
+    expect((await child.next("done")).rejected).toBe("RedisCommandError");
+    // The first write's timeout is a minute in the fixture: a timer left behind would hold the process that long.
+    const exited = await Promise.race([child.exited, new Promise<string>((resolve) => setTimeout(() => resolve("still running after 15 s"), 15_000))]);
+    expect(exited).toBe(0);
+  });
+
   it("a process that awaits terminate() last deletes its liveness record before it exits", async () => {
     const seen: { processHash?: string } = {};
     expect(await runToExit([server.url, "terminate"], seen)).toBe(0);
