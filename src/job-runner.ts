@@ -67,7 +67,7 @@ export class JobRunner {
     waitUntil: WaitUntil | undefined,
   ): Promise<RunSuccess<T> | R> {
     const run = this.#runHeld(acquire, fn);
-    waitUntil?.(run.then(noop, noop));
+    waitUntil?.(run.catch(noop));
     return run;
   }
 

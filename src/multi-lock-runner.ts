@@ -46,7 +46,7 @@ export class MultiLockRunner {
     waitUntil: WaitUntil | undefined,
   ): Promise<MultiRunResult<T>> {
     const run = this.#runHeld(keys, fn, trace, waitFlagMs, waitUntil);
-    waitUntil?.(run.then(noop, noop));
+    waitUntil?.(run.catch(noop));
     return run;
   }
 

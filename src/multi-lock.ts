@@ -70,6 +70,7 @@ export class MultiLocks {
     return this.p.mutex.wait(
       (db) => set.map((key) => lockTarget(db, key)),
       call,
+      waitUntil,
       (flagMs, taken) =>
         this.#runner.run(
           set,

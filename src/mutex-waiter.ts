@@ -109,10 +109,11 @@ export class MutexWaiter {
   constructor(private readonly p: MutexWaiterParams) {}
 
   /** Waits for the lock on `key`, then runs `fn` under it. */
-  async run<T>(key: string, call: MutexCall, fn: (heartbeat: Heartbeat) => Promise<T> | T, waitUntil: WaitUntil | undefined): Promise<T> {
+  run<T>(key: string, call: MutexCall, fn: (heartbeat: Heartbeat) => Promise<T> | T, waitUntil: WaitUntil | undefined): Promise<T> {
     return this.wait(
       (db) => [lockTarget(db, key)],
       call,
+      waitUntil,
       async (flagMs, taken) => {
         const res = await this.p.runner.run(
           key,
@@ -132,9 +133,16 @@ export class MutexWaiter {
   /**
    * Makes `attempt` until it runs its job or the timeout passes, woken by a release announced for any of `targets`
    * (mutex(): one lock; mutexAll(): a set, which holds nothing between tries; a semaphore's waitAndRun(): its
-   * permits). Once `attempt` calls `taken`, the release of what it took takes the flags along.
+   * permits). Once `attempt` calls `taken`, the release of what it took takes the flags along. The whole wait goes to
+   * `waitUntil`: on Cloudflare Workers the timers and I/O between tries die with a request that answered first.
    */
-  async wait<T>(targets: (db: RedisDatabase) => WaitTarget[], call: MutexCall, attempt: Attempt<T>): Promise<T> {
+  wait<T>(targets: (db: RedisDatabase) => WaitTarget[], call: MutexCall, waitUntil: WaitUntil | undefined, attempt: Attempt<T>): Promise<T> {
+    const waiting = this.#wait(targets, call, attempt);
+    waitUntil?.(waiting.catch(noop));
+    return waiting;
+  }
+
+  async #wait<T>(targets: (db: RedisDatabase) => WaitTarget[], call: MutexCall, attempt: Attempt<T>): Promise<T> {
     const { options: o, baseMs: base, pause } = call;
     const signal = o.signal;
     const start = this.p.liveness.now();

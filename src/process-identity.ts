@@ -121,29 +121,22 @@ export class ProcessIdentity {
         this.p.liveness.start(identity).then(resolve, reject);
       };
     });
-    // The timer goes when the start settles in any way: after an early failure (Redis unreachable) it would keep the
-    // process alive for the rest of timeoutMs.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const cause = this.#lastWriterError;
-        const why =
-          cause === undefined
-            ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)"
-            : `the last try failed: ${messageOf(cause)}`;
-        reject(new LivenessError(`pulselock: the liveness writer did not write its first record within ${timeoutMs} ms: ${why}`, { cause }));
-      }, timeoutMs);
-    });
-    const firstWrite = Promise.race([sent, timedOut]);
+    const timedOut = () => {
+      const cause = this.#lastWriterError;
+      const why =
+        cause === undefined
+          ? "no write came back (is Redis reachable? does the database module load in the liveness thread?)"
+          : `the last try failed: ${messageOf(cause)}`;
+      return new LivenessError(`pulselock: the liveness writer did not write its first record within ${timeoutMs} ms: ${why}`, { cause });
+    };
     // Unreachable Redis fails the acquire when the client says so, not after timeoutMs.
-    const pending = (this.#pending = failWhenUnreachable(firstWrite, this.p.transport(), this.p.onWriterError, this.p.onError)
+    const pending = (this.#pending = failWhenUnreachable(sent, this.p.transport(), this.p.onWriterError, this.p.onError, timeoutMs, timedOut)
       .then(() => {
         // Unless a later start replaced it (this one was dropped, see live()).
         if (this.#starting === identity) this.#current = identity;
         return identity;
       })
       .finally(() => {
-        clearTimeout(timer);
         // Failed before it was sent (terminated, timed out): it must never be sent now.
         over = true;
         if (this.#starting !== identity) return;

@@ -102,6 +102,7 @@ export class Permits {
         return [{ channel: db.transport.clientKeyPrefix + redisKey, flagKey: waitFlagKey(redisKey) }];
       },
       call,
+      waitUntil,
       async (flagMs, taken) => {
         const job = (heartbeat: Heartbeat) => {
           taken();

@@ -44,18 +44,24 @@ function unreachable(error: unknown): RedisCommandError | undefined {
 /**
  * `firstWrite`, or a rejection as soon as Redis is found unreachable: the
  * client reports a failed connection (`transport.watchConnection`), or the
- * liveness writer reports such a failure (`subscribe` delivers its errors).
- * `report` puts a client's failure on `locker.errors` (the writer's are there already).
+ * liveness writer reports such a failure (`subscribe` delivers its errors);
+ * or `timedOut()` after `timeoutMs`. `report` puts a client's failure on
+ * `locker.errors` (the writer's are there already). Its timer goes when it
+ * settles in any way: after an early failure it would keep the process alive.
  */
 export function failWhenUnreachable<T>(
   firstWrite: Promise<T>,
   transport: Transport | undefined,
   subscribe: (onWriterError: (error: unknown) => void) => () => void,
   report: (error: unknown) => void,
+  timeoutMs: number,
+  timedOut: () => Error,
 ): Promise<T> {
   let stopWatching = (): void => {};
   let unsubscribe = (): void => {};
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const failed = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut()), timeoutMs);
     unsubscribe = subscribe((error) => {
       const e = unreachable(error);
       if (e) reject(e);
@@ -70,6 +76,7 @@ export function failWhenUnreachable<T>(
   });
   failed.catch(() => {}); // settled by the race below, or never looked at once the write came back
   return Promise.race([firstWrite, failed]).finally(() => {
+    clearTimeout(timer);
     stopWatching();
     unsubscribe();
   });

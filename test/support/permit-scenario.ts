@@ -181,6 +181,27 @@ export async function backgroundPermit(app: PermitApp, key: string, workMs = 400
   expect(await waitFor("the semaphore's end", () => ends.get(semKey), { timeoutMs: 15_000 })).toBe("del");
 }
 
+/**
+ * A wait whose request answered at once (mutex(), a semaphore's waitAndRun(), mutexAll()): each waits for a holder
+ * that let go about a second later, and still runs its job, kept alive between its tries through waitUntil (on
+ * Cloudflare Workers a request's timers and I/O die with it otherwise, and the wait never ended).
+ */
+export async function backgroundWaits(app: PermitApp, workMs = 1000): Promise<void> {
+  const lock = uniqueKey("bg-lock");
+  const sem = uniqueKey("bg-sem");
+  const set = [uniqueKey("bg-set-a"), uniqueKey("bg-set-b")].map(q).join(",");
+  const holders = [`/mutex?key=${q(lock)}`, `/semaphore?key=${q(sem)}&limit=1`, `/multi?keys=${set}`];
+  for (const path of holders) expect(await app.get(`${path}&workMs=${workMs}&background=1`)).toEqual({ status: "STARTED" });
+  const logKey = uniqueKey("bg-wait-log");
+  const held = async () => (await app.admin.exists(`${app.prefix}pl:{${lock}}`, `${app.prefix}pl:sem:{${sem}}`)) === 2;
+  await waitFor("the holders to hold their lock and permit", held);
+  for (const path of holders) expect(await app.get(`${path}&workMs=0&wait=20000&background=1&log=${q(logKey)}`)).toEqual({ status: "STARTED" });
+  // Each waiter's job logs its start and end: all three ran, after their holders.
+  await waitFor("the three background waiters' jobs", async () => (await app.admin.llen(logKey)) >= 6, { timeoutMs: 30_000 });
+  const log = await readLog(app.admin, logKey);
+  expect(log.filter((line) => line.event === "end")).toHaveLength(3);
+}
+
 /** A lock, a permit and a set asked for in one request of an idle app: all run, under one process hash. */
 export async function togetherWhenIdle(app: PermitApp): Promise<void> {
   const reply = (await app.get(`/together?key=${q(uniqueKey("together"))}`)) as PermitReply & { statuses: string[]; processHashes: string[] };
@@ -216,6 +237,11 @@ export function permitScenarioTests(app: () => PermitApp, admin: () => Redis, qu
 
   it("a background permit outlives its response through waitUntil, completes and frees its permit; nothing is left", async () => {
     await backgroundPermit(app(), `sem-background-${crypto.randomUUID()}`);
+    await quietAfterwards();
+  });
+
+  it("mutex(), waitAndRun() and mutexAll() whose requests answered at once still wait, run and end through waitUntil", async () => {
+    await backgroundWaits(app());
     await quietAfterwards();
   });
 
