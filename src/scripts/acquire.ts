@@ -16,10 +16,10 @@ import { compactLua, type LuaScript } from "./script";
  * liveness key (on a single Redis; a cluster cannot check it in the same
  * script) or "" when not, then one string per lock (a client library's
  * cost grows with the number of arguments). Most locks take the short form
- * ":seq|traceField", whose tail is the end of the record as written; a lock
- * with a victim or a wait flag takes the full form
- * "seq|victimSeq|waitFlagMs|victimProcessHash|traceField" (traceField last: a
- * trace may hold "|").
+ * "seq|traceField", the end of the record as written (the script writes it
+ * as it came, no string made from it); a lock with a victim or a wait flag
+ * takes the full form "!seq|victimSeq|waitFlagMs|victimProcessHash|traceField"
+ * (traceField last: a trace may hold "|").
  * KEYS: per lock its key, and its wait flag when it takes the full form (a
  * short one has no flag to set, so the client saves a key); then, if ARGV[3]
  * says so, the caller's own liveness key.
@@ -85,15 +85,15 @@ for i = 1, lockCount do
   local lockKey = KEYS[keyIndex]
 
   -- The lock's argument. tail is the end of our record as written: "<seq>|<traceField>".
-  -- The short form (":" then the tail) names no victim and no flag, and no flag key follows.
+  -- The short form (the tail itself) names no victim and no flag, and no flag key follows; the full one starts with "!".
   local tail, victimSeq, waitFlagMs, victimProcessHash, flagKey
-  if string.byte(arg) == 58 then
-    tail = string.sub(arg, 2)
+  if string.byte(arg) ~= 33 then
+    tail = arg
     waitFlagMs = ''
     victimProcessHash = ''
   else
     local seq, traceField
-    seq, victimSeq, waitFlagMs, victimProcessHash, traceField = string.match(arg, '^(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
+    seq, victimSeq, waitFlagMs, victimProcessHash, traceField = string.match(arg, '^!(%d+)|(%d*)|(%d*)|([^|]*)|(.*)$')
     tail = seq .. '|' .. traceField
     keyIndex = keyIndex + 1
     flagKey = KEYS[keyIndex]
@@ -131,7 +131,7 @@ for i = 1, lockCount do
   end
 end
 return replies`),
-  sha: "51a116bfea77732d404b2aee158e264cd085dc4d",
+  sha: "22f26de25d58b9a6e7f26df2862fd7f4858fef6d",
 };
 
 /** One lock to acquire: its Redis key, who asks (processHash and seq) with which trace, and what the short form leaves out. */
@@ -161,9 +161,9 @@ export function acquireCall(locks: readonly AcquireRequest[], lockTtlMs: string,
     // Only the full form names the wait flag: a short one has no flag to set (one key fewer per lock).
     if (lock.victim || lock.waitFlagMs) {
       keys.push(waitFlagKey(lock.redisKey));
-      args.push(`${lock.seq}|${lock.victim?.seq ?? ""}|${lock.waitFlagMs}|${lock.victim?.processHash ?? ""}|${traceField}`);
+      args.push(`!${lock.seq}|${lock.victim?.seq ?? ""}|${lock.waitFlagMs}|${lock.victim?.processHash ?? ""}|${traceField}`);
     } else {
-      args.push(`:${lock.seq}|${traceField}`);
+      args.push(`${lock.seq}|${traceField}`);
     }
   }
   if (livenessKey !== undefined) keys.push(livenessKey);

@@ -69,18 +69,18 @@ it.each([
   const p = `s${Math.random().toString(36).slice(2, 8)}:`;
   await client.set(`${p}live`, "1");
   const run = async (locks: [string, string][]): Promise<unknown[]> => {
-    // A short-form lock (":seq|traceField") names no flag key; our liveness key comes last.
-    const keys = locks.flatMap(([k, a]) => (a.startsWith(":") ? [`${p}${k}`] : [`${p}${k}`, `${p}${k}:w`]));
+    // A short-form lock ("seq|traceField") names no flag key; our liveness key comes last.
+    const keys = locks.flatMap(([k, a]) => (a.startsWith("!") ? [`${p}${k}`, `${p}${k}:w`] : [`${p}${k}`]));
     return (await client.eval(script.source, keys.length + 1, ...keys, `${p}live`, PH, "60000", "1", ...locks.map(([, a]) => a))) as unknown[];
   };
   await client.hset(`${p}hash`, "f", "v");
   await client.set(`${p}held`, `pl1|5|1|1|${DEAD}|7|`);
-  // The short form ":seq|traceField", the full form "seq|victimSeq|waitFlagMs|victimProcessHash|traceField".
+  // The short form "seq|traceField", the full form "!seq|victimSeq|waitFlagMs|victimProcessHash|traceField".
   const [u, free, held, wrong, short] = await run([
-    ["free", "1||||#t"],
-    ["held", "2||1000||"],
-    ["hash", "3||||"],
-    ["short", ":9|#s"],
+    ["free", "!1||||#t"],
+    ["held", "!2||1000||"],
+    ["hash", "!3||||"],
+    ["short", "9|#s"],
   ]);
   expect(Number.isSafeInteger(u) && (u as number) > 1e15).toBe(true); // the batch's TIME in µs
   const ms = Math.floor((u as number) / 1000);
@@ -93,9 +93,9 @@ it.each([
   expect((wrong as unknown[])[0]).toBe(-3);
   expect(String((wrong as unknown[])[1])).toMatch(/^WRONGTYPE/);
   // A takeover names the dead holder: a wrong seq is refused, the right one wins with a greater token.
-  const [, refused] = await run([["held", `4|8||${DEAD}|`]]);
+  const [, refused] = await run([["held", `!4|8||${DEAD}|`]]);
   expect(refused).toBe(`pl1|5|1|1|${DEAD}|7|`);
-  const [u2, taken] = await run([["held", `4|7||${DEAD}|`]]);
+  const [u2, taken] = await run([["held", `!4|7||${DEAD}|`]]);
   // 1: the batch's time is the token; a larger integer: the token itself (the old one + 1 was larger).
   expect(taken === 1 || (Number.isSafeInteger(taken) && (taken as number) > (u2 as number))).toBe(true);
   const token = taken === 1 ? (u2 as number) : (taken as number);
@@ -103,14 +103,14 @@ it.each([
   expect(await client.get(`${p}held`)).toMatch(new RegExp(`^pl1\\|${token}\\|\\d+\\|\\d+\\|${PH}\\|4\\|$`));
   // A token from the future (a clock that stepped back): the takeover's token is that token + 1, given as such.
   await client.set(`${p}ahead`, `pl1|9000000000000000|1|1|${DEAD}|3|`);
-  const [, ahead] = await run([["ahead", `8|3||${DEAD}|`]]);
+  const [, ahead] = await run([["ahead", `!8|3||${DEAD}|`]]);
   expect(ahead).toBe(9000000000000001);
   // Our own record is held, not retaken.
-  const [, mine] = await run([["held", ":5|"]]);
+  const [, mine] = await run([["held", "5|"]]);
   expect(mine).toBe(await client.get(`${p}held`));
   // Without our liveness record the whole batch is refused.
   await client.del(`${p}live`);
-  expect(await run([["other", ":6|"]])).toEqual([-2]);
+  expect(await run([["other", "6|"]])).toEqual([-2]);
 });
 
 it("RELEASE: deletes only the caller's own record (compared as a whole owner, not as a pattern) and says what it found", async () => {

@@ -14,7 +14,7 @@ const PH = "a".repeat(32);
 const code = (e: unknown) => (isRedisCommandError(e) ? e.code : `not a RedisCommandError: ${String(e)}`);
 
 describe("acquireCall", () => {
-  it("short form ':seq|traceField' without a flag key, full form 'seq|victimSeq|waitFlagMs|victimProcessHash|traceField' with one; the liveness key last", () => {
+  it("short form 'seq|traceField' without a flag key, full form '!seq|victimSeq|waitFlagMs|victimProcessHash|traceField' with one; the liveness key last", () => {
     const call = acquireCall(
       [
         { redisKey: "pl:{a}", processHash: PH, seq: "1", trace: undefined, waitFlagMs: "" },
@@ -26,12 +26,12 @@ describe("acquireCall", () => {
       "pl:p:live",
     );
     expect(call.keys).toEqual(["pl:{a}", "pl:{b}", "pl:{c}", "pl:{c}:w", "pl:{d}", "pl:{d}:w", "pl:p:live"]);
-    expect(call.args).toEqual([PH, "60000", "1", ":1|", ":2|#x|y", "3||900||#t", `4|7||${"b".repeat(32)}|`]);
+    expect(call.args).toEqual([PH, "60000", "1", "1|", "2|#x|y", "!3||900||#t", `!4|7||${"b".repeat(32)}|`]);
   });
 
   it("on a cluster (no liveness key): ARGV[3] is empty and no key follows the locks", () => {
     const call = acquireCall([{ redisKey: "pl:{a}", processHash: PH, seq: "1", trace: "", waitFlagMs: "" }], "5", undefined);
-    expect(call).toEqual({ keys: ["pl:{a}"], args: [PH, "5", "", ":1|#"] });
+    expect(call).toEqual({ keys: ["pl:{a}"], args: [PH, "5", "", "1|#"] });
   });
 });
 
