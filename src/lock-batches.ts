@@ -8,6 +8,10 @@ import { boundedRelease, scriptBatcher } from "./script-batcher";
 export { waitFlagKey } from "./wait-flag-key";
 export type { AcquireOutcome, AcquireRequest, ReleaseRequest };
 
+/** One lock to release, or a set's locks (one owner) released as one entry: one promise for the set, not one per key. */
+type ReleaseEntry = ReleaseRequest | readonly ReleaseRequest[];
+const firstOf = (entry: ReleaseEntry): ReleaseRequest => (Array.isArray(entry) ? (entry[0] as ReleaseRequest) : (entry as ReleaseRequest));
+
 /** How a release announces itself: not at all without pub/sub, sharded pub/sub on a cluster. */
 export function publishMode(db: RedisDatabase): string {
   return !db.transport.openSubscriber ? "0" : db.transport.isCluster ? "2" : "1";
@@ -21,7 +25,7 @@ export function publishMode(db: RedisDatabase): string {
  */
 export class LockBatches {
   readonly #acquire: Batcher<AcquireRequest, AcquireOutcome>;
-  readonly #release: Batcher<ReleaseRequest, unknown>;
+  readonly #release: Batcher<ReleaseEntry, unknown>;
 
   /** `stop`: see scriptBatcher (acquisitions only: a release is bounded, and harmless when it lands late). */
   constructor(db: RedisDatabase, options: { lockTtlMs: number; lockRecheckMs: number; requestScoped: boolean; stop?: Ended }) {
@@ -38,14 +42,27 @@ export class LockBatches {
       (first, lock) => lock.processHash === first.processHash,
       { stop: options.stop },
     );
-    this.#release = scriptBatcher<ReleaseRequest, unknown>(
+    this.#release = scriptBatcher<ReleaseEntry, unknown>(
       db,
       options.requestScoped,
-      async (locks) => {
+      async (entries) => {
+        const locks: ReleaseRequest[] = [];
+        let sets = false;
+        for (const entry of entries) {
+          if (Array.isArray(entry)) {
+            sets = true;
+            for (const lock of entry as readonly ReleaseRequest[]) locks.push(lock);
+          } else locks.push(entry as ReleaseRequest);
+        }
         const { keys, args } = releaseCall(locks, publishMode(db));
-        return decodeReleaseReply(await boundedRelease(db, RELEASE, keys, args, options.lockRecheckMs), locks.length);
+        const answers = decodeReleaseReply(await boundedRelease(db, RELEASE, keys, args, options.lockRecheckMs), locks.length);
+        if (!sets) return answers;
+        // A set's entry gets its keys' answers as one array (some of them may be errors of their own).
+        let at = 0;
+        return entries.map((entry) => (Array.isArray(entry) ? answers.slice(at, (at += entry.length)) : answers[at++]));
       },
-      (first, lock) => lock.owner.processHash === first.owner.processHash,
+      (first, entry) => firstOf(entry).owner.processHash === firstOf(first).owner.processHash,
+      { sizeOf: (entry) => (Array.isArray(entry) ? entry.length : 1) },
     );
   }
 
@@ -66,5 +83,13 @@ export class LockBatches {
    */
   release(request: ReleaseRequest, hooks?: SendHooks): Promise<unknown> {
     return this.#release.call(request, hooks);
+  }
+
+  /**
+   * The locks of a set (one owner, 2 or more; not on a cluster, where their slots differ) in one entry of a release
+   * batch: one answer per lock, each as release() would resolve or reject (an Error in its place).
+   */
+  releaseSet(requests: readonly ReleaseRequest[], hooks?: SendHooks): Promise<unknown[]> {
+    return this.#release.call(requests, hooks) as Promise<unknown[]>;
   }
 }

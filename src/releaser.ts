@@ -65,7 +65,30 @@ export class Releaser {
   ): Promise<PromiseSettledResult<ReleaseResult>[]> {
     const db = this.p.database.known ?? (await this.p.database.get());
     const start = this.#startOf(heldAt);
-    return Promise.allSettled(keys.map((key, i) => this.#releaseKey(db, key, owner, attempts, start, onSent && (() => onSent(i)))));
+    // On a cluster the keys' slots differ, so each goes in a batch of its own.
+    if (keys.length < 2 || db.transport.isCluster) {
+      return Promise.allSettled(keys.map((key, i) => this.#releaseKey(db, key, owner, attempts, start, onSent && (() => onSent(i)))));
+    }
+    // The first tries as one entry of a release batch: one promise for the set, not one per key.
+    const batches = this.p.database.batches(db);
+    const requests = keys.map((key) => ({ key, redisKey: db.lockKey(key), owner }));
+    const sent = onSent && { after: () => keys.forEach((_, i) => onSent(i)) };
+    let answers: unknown[] | undefined;
+    let failure: unknown;
+    try {
+      answers = await batches.releaseSet(requests, sent);
+    } catch (error) {
+      failure = error;
+    }
+    return Promise.allSettled(
+      requests.map(async (request, i) => {
+        const decode = (reply: unknown) => releaseResult(request.key, request.redisKey, reply);
+        const answer = answers ? answers[i] : failure;
+        if (answers && !(answer instanceof Error)) return decode(answer);
+        // Its first try failed (it counts as the first of its tries): the retries go on alone, as release() makes them.
+        return this.#tries("release", (first) => (first ? Promise.reject(answer) : batches.release(request)), decode, attempts, start);
+      }),
+    );
   }
 
   /**
