@@ -146,4 +146,19 @@ export default defineConfig(
     files: [`adapters/${name}/**`],
     rules: { "no-restricted-imports": restrictedImports(runtime), ...(runtime.nodeModules ? {} : { "no-restricted-syntax": noDynamicNode }) },
   })),
+  {
+    // The clock and timers as they were when pulselock loaded (src/timers.ts): a test's fake timers must not stop them.
+    files: ["src/**", "adapters/**"],
+    ignores: ["src/timers.ts", "adapters/node/hrtime.ts"],
+    rules: {
+      "no-restricted-globals": [
+        "error",
+        ...["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "queueMicrotask", "performance"].map((name) => ({
+          name,
+          message: "use src/timers.ts (setTimer, clearTimer, microtask, monotonicNow): taken when pulselock loads, fake timers do not stop them",
+        })),
+      ],
+      "no-restricted-properties": ["error", { object: "process", property: "hrtime", message: "use adapters/node/hrtime.ts" }],
+    },
+  },
 );

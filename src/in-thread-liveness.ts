@@ -2,7 +2,7 @@ import { DatabaseLoadError, LivenessError, LockerTerminatedError } from "./error
 import type { Identity, Liveness, LivenessParams, Platform } from "./liveness";
 import type { WaitUntil } from "./results";
 import { LivenessLoop } from "./liveness-loop";
-import { monotonicNow, unrefTimer } from "./timers";
+import { clearTimer, monotonicNow, setTimer, unrefTimer } from "./timers";
 
 /**
  * Liveness written by timers of the current thread. It is what runtimes
@@ -91,10 +91,10 @@ export class InThreadLiveness implements Liveness {
       // leave it unsettled for good (workerd), and the loop would wait reportWriteMs before it sends another.
       const sent = this.#loop?.beat();
       if (sent) waitUntil?.(sent);
-      timer = unrefTimer(setTimeout(beat, periodMs));
+      timer = unrefTimer(setTimer(beat, periodMs));
     };
-    timer = unrefTimer(setTimeout(beat, periodMs));
-    return () => clearTimeout(timer);
+    timer = unrefTimer(setTimer(beat, periodMs));
+    return () => clearTimer(timer);
   }
 
   lastWriteSentAt(generation: number): number | undefined {

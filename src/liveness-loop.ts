@@ -4,7 +4,7 @@ import { fencedTtl } from "./fencing";
 import type { Identity } from "./liveness";
 import { REMOVE } from "./scripts/remove";
 import { REPORT, reportArgs, reportLapsed } from "./scripts/report";
-import { unrefTimer } from "./timers";
+import { clearTimer, setTimer, unrefTimer } from "./timers";
 
 /** What a {@link LivenessLoop} needs; a platform's liveness builds it from the Locker's options. */
 export interface LivenessLoopOptions {
@@ -82,14 +82,14 @@ export class LivenessLoop {
     this.#identity = identity;
     this.#lastSentAt = undefined;
     this.#failures = 0;
-    clearTimeout(this.#timer);
+    clearTimer(this.#timer);
     void this.#tick(identity, true);
   }
 
   /** Stops, and deletes the current record so that its locks are free at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    clearTimer(this.#timer);
     const identity = this.#identity;
     this.#identity = undefined;
     if (identity) await this.#db.run(REMOVE, [this.#db.processKey(identity.processHash)], []);
@@ -184,7 +184,7 @@ export class LivenessLoop {
     if (this.#o.paced && this.#lastSentAt !== undefined) return;
     // Before the first success, retry soon and then back off; afterwards keep the cadence from the send time.
     const next = this.#lastSentAt === undefined ? Math.min(reportWriteMs, 125 * 2 ** Math.min(++this.#failures, 10)) : sentAt + reportWriteMs - now();
-    this.#timer = unrefTimer(setTimeout(() => void this.#tick(identity, byLoop), Math.max(0, next)));
+    this.#timer = unrefTimer(setTimer(() => void this.#tick(identity, byLoop), Math.max(0, next)));
   }
 
   #lapse(identity: Identity): void {

@@ -8,7 +8,7 @@ import type { ResolvedOptions } from "./options";
 import { toRedisCommandError } from "./redis-errors";
 import type { ExtendResult } from "./results";
 import { LockStatus } from "./statuses";
-import { sleep, unrefTimer } from "./timers";
+import { clearTimer, setTimer, sleep, unrefTimer } from "./timers";
 
 /**
  * What a run does to what it holds (a lock, a semaphore permit, a set of locks): extend it, and read who holds it
@@ -223,7 +223,7 @@ export class LockRun {
     // A job that blocked its thread past the deadline ends lost, even though no timer could fire.
     this.#checkDeadline();
     this.#finished = true;
-    clearTimeout(this.#timer);
+    clearTimer(this.#timer);
     this.#stopListening();
     // Most jobs never read their signal: the RunEndedError (an Error, whose stack costs µs) is made once one exists.
     if (this.#controller) this.#abort(new RunEndedError(this.#p.key, this.lockData.ownerHash));
@@ -238,7 +238,7 @@ export class LockRun {
   lose(error: LockError): void {
     if (this.#lostError || this.#finished) return;
     this.#lostError = error;
-    clearTimeout(this.#timer);
+    clearTimer(this.#timer);
     this.#abort(error);
     this.#rejectLost?.(error);
     this.#p.onLost(error);
@@ -293,11 +293,11 @@ export class LockRun {
 
   /** Re-arms itself at each deadline: a deadline that moved (fresh writes) just re-arms. */
   #armDeadline(): void {
-    clearTimeout(this.#timer);
+    clearTimer(this.#timer);
     const left = this.#checkDeadline();
     if (this.#lostError || this.#finished) return;
     const wait = Math.min(left + 1, 2 ** 31 - 1);
-    this.#timer = unrefTimer(setTimeout(() => this.#armDeadline(), Math.max(1, wait)));
+    this.#timer = unrefTimer(setTimer(() => this.#armDeadline(), Math.max(1, wait)));
   }
 
   async #extend(): Promise<void> {

@@ -25,6 +25,7 @@ import type { AcquireResult, Extend, LockerErrorEvent, MutexOptions, OwnerHashSt
 import { LockStatus } from "./statuses";
 import { Semaphore, type SemaphoreOptions } from "./semaphore";
 import { Permits } from "./semaphore-permits";
+import { timersFakedAtLoad } from "./timers";
 
 const asyncDispose: typeof Symbol.asyncDispose =
   (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
@@ -60,6 +61,12 @@ export class Locker {
   #terminating: Promise<void> | undefined;
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
+    if (timersFakedAtLoad) {
+      throw new TypeError(
+        "pulselock: the timers were fakes when pulselock loaded (fake timers installed before it was imported): a frozen clock " +
+          "would never extend a lock nor see it lost, while other processes take it over. Import pulselock before faking timers",
+      );
+    }
     const o = (this.#options = resolveOptions(options));
     const emit = (type: LockerErrorEvent["type"]) => (error: unknown) => this.errors.emit({ type, error });
     const instrumentation = o.instrumentation;

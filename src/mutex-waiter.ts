@@ -16,7 +16,7 @@ import type { ReleaseWakeups } from "./release-wakeups";
 import type { MutexOptions, WaitUntil } from "./results";
 import { REMOVE } from "./scripts/remove";
 import { LockStatus } from "./statuses";
-import { withTimeout } from "./timers";
+import { clearTimer, setTimer, withTimeout } from "./timers";
 
 const noop = (): void => {};
 
@@ -188,13 +188,13 @@ export class MutexWaiter {
           let stopListening = noop;
           const done = () => {
             wake = undefined;
-            clearTimeout(timer);
+            clearTimer(timer);
             signal?.removeEventListener("abort", onAbort);
             stopListening();
           };
           const onAbort = () => (done(), reject(signal!.reason));
           // A caller's pause ends the wait (or its rejection ends mutex()); the timer then only bounds it by the timeout.
-          const timer = setTimeout(() => (done(), resolve()), pause ? Math.min(left, MAX_TIMER_MS) : wait);
+          const timer = setTimer(() => (done(), resolve()), pause ? Math.min(left, MAX_TIMER_MS) : wait);
           const end = () => (done(), resolve());
           wake = end;
           if (pause) {

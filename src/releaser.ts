@@ -9,11 +9,11 @@ import { releaseResult } from "./scripts/release";
 import { toRedisCommandError } from "./redis-errors";
 import type { ReleaseResult } from "./results";
 import { LockStatus } from "./statuses";
-import { sleep, unrefTimer } from "./timers";
+import { setTimer, sleep, unrefTimer } from "./timers";
 import { isRedisCommandError } from "./errors";
 
 /** A pause that does not keep the process alive. */
-const pauseUnref = (ms: number): Promise<void> => new Promise((resolve) => unrefTimer(setTimeout(resolve, ms)));
+const pauseUnref = (ms: number): Promise<void> => new Promise((resolve) => unrefTimer(setTimer(resolve, ms)));
 
 /** When a release started, on the liveness clock, and whether the lock was still certainly ours then. */
 interface ReleaseStart {

@@ -7,17 +7,51 @@ type Timer = ReturnType<typeof setTimeout>;
 
 type Schedule = (fn: () => void) => void;
 
+/*
+ * The clock and timers are the runtime's own, taken when pulselock loads. A test that fakes timers afterwards
+ * (vi.useFakeTimers(), jest.useFakeTimers()) would otherwise stop them: a frozen clock never extends a lock nor
+ * sees its self-fencing deadline pass, faked microtasks never send a batch, while other processes, on real time,
+ * take the lock over when it expires: a second owner.
+ */
+const g = globalThis;
+const rawSetTimeout = g.setTimeout as typeof setTimeout & { clock?: unknown; _isMockFunction?: unknown };
+/** setTimeout as it was when pulselock loaded. */
+export let setTimer = rawSetTimeout.bind(g) as (fn: () => void, ms?: number) => Timer;
+/** clearTimeout as it was when pulselock loaded. */
+export let clearTimer = g.clearTimeout.bind(g) as (timer: Timer | undefined) => void;
+/** queueMicrotask as it was when pulselock loaded. */
+export let microtask = g.queueMicrotask.bind(g);
+const perf = g.performance;
+let perfNow = perf.now.bind(perf);
+
+/**
+ * For unit tests of pure logic under fake timers (not exported by any entry): from now on the timers and the clock
+ * are whatever the globals are at each call, so that the test's fakes drive them.
+ */
+export function useGlobalTimers(): void {
+  setTimer = (fn, ms) => g.setTimeout(fn, ms);
+  clearTimer = (timer) => g.clearTimeout(timer);
+  microtask = (fn) => g.queueMicrotask(fn);
+  perfNow = () => g.performance.now();
+}
+/**
+ * Whether the timers were already fakes when pulselock loaded (@sinonjs/fake-timers, which vitest and jest use,
+ * marks them with `clock`; jest's legacy ones are mock functions): then there are no real ones to take.
+ */
+export const timersFakedAtLoad = rawSetTimeout.clock !== undefined || rawSetTimeout._isMockFunction === true;
+
 /**
  * How to run a callback once the current task is over. Chosen by what works
  * when called, never by a global's mere presence: Next.js's edge sandbox
  * defines a setImmediate that throws ("A Node.js API is used …") when called.
  */
 let afterTask: Schedule | undefined;
+const setImmediateAtLoad = (g as { setImmediate?: (fn: () => void) => unknown }).setImmediate?.bind(g);
 
-/** Runs `fn` after the current task: setImmediate where it works (a few µs), else setTimeout(fn, 0). */
+/** Runs `fn` after the current task: setImmediate where it works (a few µs), else setTimer(fn, 0). */
 export function runAfterTask(fn: () => void): void {
   if (afterTask) return afterTask(fn);
-  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  const immediate = setImmediateAtLoad;
   if (typeof immediate === "function") {
     try {
       immediate(fn);
@@ -27,7 +61,7 @@ export function runAfterTask(fn: () => void): void {
       // A stub that throws: fall through to the timer.
     }
   }
-  afterTask = (f) => void setTimeout(f, 0);
+  afterTask = (f) => void setTimer(f, 0);
   afterTask(fn);
 }
 
@@ -39,7 +73,7 @@ export function runAfterTask(fn: () => void): void {
  */
 export function runAtEndOfTask(fn: () => void): void {
   // Two hops: calls that reach the batcher one await later than the first one still join it.
-  queueMicrotask(() => queueMicrotask(fn));
+  microtask(() => microtask(fn));
 }
 
 export function unrefTimer(timer: Timer): Timer {
@@ -52,10 +86,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {
-      clearTimeout(timer);
+      clearTimer(timer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(
+    const timer = setTimer(
       () => {
         signal?.removeEventListener("abort", onAbort);
         resolve();
@@ -70,14 +104,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   // One promise and one reaction, not a race and a finally: this bounds every release batch.
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
+    const timer = setTimer(() => reject(onTimeout()), ms);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        clearTimer(timer);
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        clearTimer(timer);
         reject(error);
       },
     );
@@ -86,7 +120,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () =>
 
 /** Monotonic milliseconds; the default clock where the platform gives no better one. */
 export function monotonicNow(): number {
-  return performance.now();
+  return perfNow();
 }
 
 /** A random hex string from the runtime's CSPRNG, so owner and process hashes cannot be guessed. */

@@ -7,6 +7,7 @@
 import { RedisCommandError, isRedisCommandError, messageOf } from "./errors";
 import { toRedisCommandError } from "./redis-errors";
 import type { Transport } from "./transport";
+import { setTimer, clearTimer } from "./timers";
 
 /** Codes after which waiting for a first liveness write is pointless: Redis is out of reach, or cannot replicate the write. */
 const UNREACHABLE = new Set([
@@ -61,7 +62,7 @@ export function failWhenUnreachable<T>(
   let unsubscribe = (): void => {};
   let timer: ReturnType<typeof setTimeout> | undefined;
   const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut()), timeoutMs);
+    timer = setTimer(() => reject(timedOut()), timeoutMs);
     unsubscribe = subscribe((error) => {
       const e = unreachable(error);
       if (e) reject(e);
@@ -76,7 +77,7 @@ export function failWhenUnreachable<T>(
   });
   failed.catch(() => {}); // settled by the race below, or never looked at once the write came back
   return Promise.race([firstWrite, failed]).finally(() => {
-    clearTimeout(timer);
+    clearTimer(timer);
     stopWatching();
     unsubscribe();
   });

@@ -10,6 +10,7 @@
 import { MALFORMED_REPLY } from "./redis-errors";
 import { hasShape } from "./shape";
 import type { ClientRecipe, Transport } from "./transport";
+import { microtask } from "./timers";
 
 /**
  * The commands pulselock calls on an @upstash/redis `Redis` client (any of its
@@ -89,7 +90,7 @@ function pipelined(http: { request: HttpRequest }) {
     new Promise<unknown>((resolve, reject) => {
       if (!queue) {
         queue = [];
-        queueMicrotask(() => void flush());
+        microtask(() => void flush());
       }
       queue.push({ body: [command, script, keys.length, ...keys, ...args], resolve, reject });
     });

@@ -12,6 +12,7 @@ import { type FromLivenessWorker, serializeError } from "../shared/liveness-prot
 import { startLivenessSession } from "../shared/liveness-session";
 import { loadDatabase } from "./load-database";
 import type { ToDenoLivenessWorker } from "./worker-protocol";
+import { monotonicNow } from "../../src/timers";
 
 interface WorkerScope {
   postMessage(message: unknown): void;
@@ -24,7 +25,7 @@ let session: ReturnType<typeof startLivenessSession> | undefined;
 
 scope.onmessage = ({ data: message }) => {
   if (message.type === "init") {
-    session = startLivenessSession(message.data, { loadDatabase, RedisDatabase }, () => performance.now(), post);
+    session = startLivenessSession(message.data, { loadDatabase, RedisDatabase }, monotonicNow, post);
     session.then(
       () => post({ type: "ready" }),
       (error) => post({ type: "fatal", error: serializeError(error) }),

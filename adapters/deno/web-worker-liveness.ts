@@ -14,6 +14,7 @@ import type { FromLivenessWorker } from "../shared/liveness-protocol";
 import { recipeOf } from "../shared/recipe";
 import { SharedWriteTimes } from "../shared/shared-write-times";
 import { type DenoWorkerData, LIVENESS_WORKER_NAME, type ToDenoLivenessWorker } from "./worker-protocol";
+import { clearTimer, monotonicNow, setTimer } from "../../src/timers";
 
 /** How long a stop waits for the worker to delete the record before it ends the worker anyway. */
 const STOP_TIMEOUT_MS = 3000;
@@ -49,7 +50,7 @@ export class WebWorkerLiveness implements Liveness {
   }
 
   now(): number {
-    return performance.now();
+    return monotonicNow();
   }
 
   async start(identity: Identity): Promise<void> {
@@ -97,9 +98,9 @@ export class WebWorkerLiveness implements Liveness {
     if (pending) return pending.done;
     let finish!: () => void;
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => finish(), STOP_TIMEOUT_MS);
+      const timer = setTimer(() => finish(), STOP_TIMEOUT_MS);
       finish = () => {
-        clearTimeout(timer);
+        clearTimer(timer);
         worker.terminate();
         this.stopping.delete(worker);
         resolve();

@@ -16,6 +16,7 @@ import { SharedWriteTimes } from "../shared/shared-write-times";
 import { hrtimeNs } from "./hrtime";
 import { livenessWorkerFile } from "./liveness-worker-file";
 import { startWorker } from "./worker-exec-argv";
+import { setTimer, clearTimer } from "../../src/timers";
 
 /** How long terminate() waits for the thread to delete the record before it stops the thread anyway. */
 const STOP_TIMEOUT_MS = 3000;
@@ -73,11 +74,11 @@ export class ThreadLiveness implements Liveness {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stopped = new Promise<void>((resolve) => {
       this.stopped = resolve;
-      timer = setTimeout(resolve, STOP_TIMEOUT_MS);
+      timer = setTimer(resolve, STOP_TIMEOUT_MS);
     });
     worker.postMessage({ type: "stop" });
     await stopped;
-    clearTimeout(timer);
+    clearTimer(timer);
     await worker.terminate();
   }
 

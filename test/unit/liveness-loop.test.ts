@@ -7,6 +7,11 @@ import { REMOVE } from "../../src/scripts/remove";
 import { REPORT } from "../../src/scripts/report";
 import { RedisCommandError } from "../../src/errors";
 import type { LuaScript } from "../../src/scripts/script";
+import { useGlobalTimers } from "../../src/timers";
+
+// pulselock takes the real timers when it loads (fake timers in an app's tests must not stop it); these tests of pure
+// logic drive it with vitest's fakes instead.
+useGlobalTimers();
 
 const WRITE_MS = 2000;
 const TTL_MS = 10000;

@@ -4,6 +4,11 @@ import type { LockData } from "../../src/lock-data";
 import { LockRun } from "../../src/lock-run";
 import type { Liveness } from "../../src/liveness";
 import type { ResolvedOptions } from "../../src/options";
+import { useGlobalTimers } from "../../src/timers";
+
+// pulselock takes the real timers when it loads (fake timers in an app's tests must not stop it); these tests of pure
+// logic drive it with vitest's fakes instead.
+useGlobalTimers();
 
 /*
  * LockRun's self-fencing deadline against a heartbeat's check, with the clock in the test's hands and fake timers

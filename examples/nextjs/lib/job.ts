@@ -9,7 +9,10 @@ import { Redis } from "@upstash/redis";
 import { waitUntil } from "@vercel/functions";
 import { Locker, LockStatus, RedisDatabase } from "pulselock";
 
-const locker = new Locker({
+// On globalThis: `next dev` runs this module again after edits, and each Locker left behind would keep its
+// liveness thread writing to Redis (Node runtime) for as long as the dev server runs.
+const cached = globalThis as typeof globalThis & { pulselock?: Locker };
+const locker = (cached.pulselock ??= new Locker({
   database: new RedisDatabase(
     new Redis({
       url: process.env.UPSTASH_REDIS_REST_URL!,
@@ -21,7 +24,7 @@ const locker = new Locker({
   // Short, so that a dead instance's locks are taken over within seconds (defaults: 2 s and 10 s).
   reportWriteMs: 500,
   reportTtlMs: 3000,
-});
+}));
 
 /** GET ?key=…&workMs=…[&background=1]: runs the job under the lock; with background=1 it answers at once. */
 export function jobHandler(runtime: string): (request: Request) => Promise<Response> {
