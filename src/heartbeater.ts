@@ -1,4 +1,3 @@
-import { Events } from "./events";
 import type { LockData } from "./lock-data";
 
 /**
@@ -25,9 +24,18 @@ export interface DrainListener {
   drain(reason: string): void;
 }
 
-/** The runs to tell when draining starts; emit() keeps one run's failure to abort from stopping the others. */
-const drains = new Events<string>();
-let drainingReason: string | null = null;
+/**
+ * Draining is the process's, not one copy of pulselock's: an ESM app whose CommonJS dependency requires pulselock, or
+ * jest.isolateModules(), loads two copies, and setDraining() from either must reach the jobs of both. So the state
+ * lives on globalThis under a registered symbol, in plain structures every copy (of this layout) understands.
+ */
+interface DrainState {
+  reason: string | null;
+  /** The runs to tell when draining starts. */
+  listeners: Set<(reason: string) => void>;
+}
+const DRAIN_STATE = Symbol.for("pulselock.draining.v1");
+const drain = ((globalThis as { [DRAIN_STATE]?: DrainState })[DRAIN_STATE] ??= { reason: null, listeners: new Set() });
 
 /** Code written for `@clickup/distributed-locker` names its job's parameter `Heartbeater`: it is the heartbeat acquireAndRun() passes. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- one name for the seed's type and its controls, on purpose
@@ -51,17 +59,26 @@ export class Heartbeater {
     if (reason !== null && typeof reason !== "string") {
       throw new TypeError("pulselock: Heartbeater.setDraining() takes a string or null");
     }
-    drainingReason = reason;
-    if (reason !== null) drains.emit(reason);
+    drain.reason = reason;
+    if (reason === null) return;
+    for (const listener of [...drain.listeners]) {
+      try {
+        listener(reason);
+      } catch {
+        // One run's failure to abort must not stop the others.
+      }
+    }
   }
 
   /** The reason given to setDraining(), or null when the process is not draining. */
   static get drainingReason(): string | null {
-    return drainingReason;
+    return drain.reason;
   }
 
   /** @internal */
   static listen(listener: DrainListener): () => void {
-    return drains.subscribe((reason) => listener.drain(reason));
+    const entry = (reason: string) => listener.drain(reason);
+    drain.listeners.add(entry);
+    return () => void drain.listeners.delete(entry);
   }
 }
