@@ -98,7 +98,7 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.serviceworker } },
   },
   {
-    files: ["test/matrix/smoke/bun.ts"],
+    files: ["test/matrix/smoke/bun.ts", "test/matrix/smoke/bun-fake-timers.test.mjs"],
     languageOptions: { globals: { Bun: "readonly" } },
   },
 

@@ -15,7 +15,7 @@ import { writeFileSync } from "node:fs";
 import { runEdgeRuntime, runWorkerd } from "./edge-runner.mjs";
 import { runExamples } from "./examples.mjs";
 import { runOps } from "./ops.mjs";
-import { runProcessSmoke } from "./process-runner.mjs";
+import { runCommand, runProcessSmoke } from "./process-runner.mjs";
 import { startServices } from "./services.mjs";
 import { markdownTable, textTable, writeTableInto } from "./table.mjs";
 import { createTempProject } from "./temp-project.mjs";
@@ -60,6 +60,8 @@ const processRuns = [
 const rows = [];
 const exampleRows = [];
 const opsRows = [];
+/** The test runners users run their own tests with, where they reach into pulselock (fake timers): { name, ok, error }. */
+const testRunnerRows = [];
 try {
   for (const r of processRuns.filter((r) => wanted(r.id))) {
     log(`running ${r.id}`);
@@ -77,6 +79,12 @@ try {
     log("type-checking and running the examples");
     exampleRows.push(...(await runExamples({ root, project, bin, env })));
   }
+  if (wanted("test-runners")) {
+    log("running bun test with fake timers");
+    const out = await runCommand([bin.bun, "test", "smoke/bun-fake-timers.test.mjs"], { cwd: project, env });
+    const ok = out.code === 0;
+    testRunnerRows.push({ name: "bun test, fake timers", ok, error: ok ? null : `exit ${out.code}\n${out.stdout}${out.stderr}`.slice(-4000) });
+  }
   if (wanted("ops")) {
     log("running pulselock inspect and release, and pulselock/opentelemetry, on node, bun and deno");
     opsRows.push(...(await runOps({ project, bin, env })));
@@ -93,12 +101,13 @@ for (const o of opsRows)
   console.log(
     `ops ${o.id}: inspect ${o.inspect ? "✓" : "✗"}, release refused while alive ${o.refused ? "✓" : "✗"}, released when dead ${o.released ? "✓" : "✗"}, opentelemetry ${o.otel ? "✓" : "✗"} ${o.ok ? "PASS" : "FAIL"}`,
   );
-for (const r of [...rows, ...exampleRows, ...opsRows].filter((r) => !r.ok)) console.log(`\n--- ${r.id ?? r.name} failed:\n${r.error}`);
+for (const t of testRunnerRows) console.log(`${t.name}: ${t.ok ? "PASS" : "FAIL"}`);
+for (const r of [...rows, ...exampleRows, ...opsRows, ...testRunnerRows].filter((r) => !r.ok)) console.log(`\n--- ${r.id ?? r.name} failed:\n${r.error}`);
 
-if (args.json) writeFileSync(args.json, JSON.stringify({ rows, examples: exampleRows, ops: opsRows }, null, 2));
+if (args.json) writeFileSync(args.json, JSON.stringify({ rows, examples: exampleRows, ops: opsRows, testRunners: testRunnerRows }, null, 2));
 if (args["write-docs"]) {
   const note = `Last run: ${new Date().toISOString().slice(0, 10)}, \`npm run matrix\` on Linux x64 (2 cores, shared; takeover times are noisy).`;
   for (const file of ["docs/runtime-matrix.md", "README.md"]) writeTableInto(join(root, file), markdownTable(rows), note);
   log("wrote the table into docs/runtime-matrix.md and README.md");
 }
-process.exitCode = [...rows, ...exampleRows, ...opsRows].every((r) => r.ok) && rows.length > 0 ? 0 : 1;
+process.exitCode = [...rows, ...exampleRows, ...opsRows, ...testRunnerRows].every((r) => r.ok) && rows.length > 0 ? 0 : 1;

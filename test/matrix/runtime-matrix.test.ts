@@ -8,7 +8,8 @@ import { expect, it } from "vitest";
 /**
  * The runtime matrix (test/matrix/run.mjs) over the packed tarball: Node 20
  * and 22 in ESM and CJS, Bun, Deno, workerd and Vercel's edge runtime each
- * pass the same smoke test, and the Bun and Deno examples type-check and run.
+ * pass the same smoke test, the Bun and Deno examples type-check and run, and a job under `bun test`'s fake
+ * timers stops with a LockError (test/matrix/smoke/bun-fake-timers.test.mjs).
  * npm test has built dist/ already. The temp project's npm install downloads
  * the runtimes (~150 MB, cached by npm after the first run).
  */
@@ -43,13 +44,18 @@ it("every runtime passes the smoke test, and the examples type-check and run", a
       rows: Row[];
       examples: { name: string; ok: boolean; error: string | null }[];
       ops: { id: string; ok: boolean; error: string | null }[];
+      testRunners: { name: string; ok: boolean; error: string | null }[];
     };
-    const failures = [...report.rows, ...report.examples, ...report.ops].filter((r) => !r.ok).map((r) => `${"id" in r ? r.id : r.name}: ${r.error}`);
+    const failures = [...report.rows, ...report.examples, ...report.ops, ...report.testRunners]
+      .filter((r) => !r.ok)
+      .map((r) => `${"id" in r ? r.id : r.name}: ${r.error}`);
     expect(failures).toEqual([]);
     expect(report.rows.map((r) => r.id)).toEqual(RUNTIMES);
     expect(report.examples.map((e) => e.name)).toEqual(["bun", "deno"]);
     // pulselock inspect and release, and pulselock/opentelemetry, on each runtime (test/matrix/ops.mjs).
     expect(report.ops.map((o) => o.id)).toEqual(["node", "bun", "deno"]);
+    // Bun's test runner fakes time inside the runtime: a job under its fake timers stops, nobody else takes its lock.
+    expect(report.testRunners.map((t) => t.name)).toEqual(["bun test, fake timers"]);
     for (const row of report.rows) {
       expect(row.exclusive && row.tokens).toBe(true);
       expect(row.signals, `${row.id}: the run's signal is not exact, or did not end with the run`).toBe(true);

@@ -33,8 +33,8 @@ const OURS: LockData = {
 const OPTIONS = { lockTtlMs: 60_000, reportTtlMs: 1000, lockExtendMs: 30_000, lockRecheckMs: 100 } as ResolvedOptions;
 
 function setUp() {
-  const clock = { now: 0 };
-  const liveness = { now: () => clock.now, lastWriteSentAt: () => 0 } as unknown as Liveness;
+  const clock = { now: 0, lastWrite: 0 };
+  const liveness = { now: () => clock.now, lastWriteSentAt: () => clock.lastWrite } as unknown as Liveness;
   let answer!: (holder: LockData | null) => void;
   const ops = {
     extend: () => Promise.reject(new Error("not due")),
@@ -81,4 +81,20 @@ it("a recheck answered before the deadline lets the heartbeat resolve", async ()
   expect(run.signal.aborted).toBe(false);
   expect(lost).toEqual([]);
   run.finish();
+});
+
+it("a liveness write sent more than a second ahead of this thread's clock means the clock stands still: the lock counts as lost", async () => {
+  const { clock, run, lost } = setUp();
+  // This thread's clock stays at 0 (fake timers that no reference escapes, as in Bun's test runner) while the
+  // liveness thread, on real time, writes at 500, 1000, 1500: nothing measured on this clock can be trusted.
+  clock.lastWrite = 1000;
+  await expect(run.heartbeat()).resolves.toBeUndefined(); // a second ahead is still within the slack
+  clock.lastWrite = 1500;
+  const outcome = await run.heartbeat().then(
+    () => "resolved",
+    (error: unknown) => error,
+  );
+  expect(isLockError(outcome) && outcome.message).toMatch(/clock stands still/);
+  expect(run.signal.aborted).toBe(true);
+  expect(lost).toEqual([outcome]);
 });
