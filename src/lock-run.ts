@@ -278,8 +278,9 @@ export class LockRun {
   #checkDeadline(): number {
     if (this.#lostError || this.#finished) return Infinity;
     // Read once each: every run reads them as it starts and ends (a clock read and the shared write time cost µs).
-    const now = this.#p.liveness.now();
+    // The write time first: read after it, a running clock is past it, however long this thread stalls in between.
     const live = this.#p.liveness.lastWriteSentAt(this.#p.identity.generation);
+    const now = this.#p.liveness.now();
     const left = this.#deadline(live) - now;
     // A liveness write sent later than now: this thread's clock stands still while the writer's thread runs (fake
     // timers that no reference escapes, as in Bun's test runner). Nothing measured on it can be trusted.
