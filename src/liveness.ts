@@ -118,6 +118,8 @@ export interface Platform {
    * request's calls only (see Batcher).
    */
   readonly requestScoped?: boolean;
+  /** True when the platform's own clock was a fake when pulselock loaded (see timersFakedAtLoad). */
+  readonly clockFakedAtLoad?: boolean;
 }
 
 /**

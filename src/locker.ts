@@ -61,10 +61,10 @@ export class Locker {
   #terminating: Promise<void> | undefined;
 
   constructor(options: LockerOptions, platform: Platform = inThreadPlatform) {
-    if (timersFakedAtLoad) {
+    if (timersFakedAtLoad || platform.clockFakedAtLoad) {
       throw new TypeError(
-        "pulselock: the timers were fakes when pulselock loaded (fake timers installed before it was imported): a frozen clock " +
-          "would never extend a lock nor see it lost, while other processes take it over. Import pulselock before faking timers",
+        "pulselock: the timers were fakes or mocks when pulselock loaded (fake timers or spies installed before it was imported): " +
+          "a frozen clock would never extend a lock nor see it lost, while other processes take it over. Import pulselock before faking timers",
       );
     }
     const o = (this.#options = resolveOptions(options));

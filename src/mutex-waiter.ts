@@ -137,8 +137,11 @@ export class MutexWaiter {
    * `waitUntil`: on Cloudflare Workers the timers and I/O between tries die with a request that answered first.
    */
   wait<T>(targets: (db: RedisDatabase) => WaitTarget[], call: MutexCall, waitUntil: WaitUntil | undefined, attempt: Attempt<T>): Promise<T> {
-    const waiting = this.#wait(targets, call, attempt);
+    // Started once waitUntil has taken it: a waitUntil that throws fails the call, and no wait goes on unwatched.
+    let start = noop;
+    const waiting = new Promise<void>((resolve) => (start = resolve)).then(() => this.#wait(targets, call, attempt));
     waitUntil?.(waiting.catch(noop));
+    start();
     return waiting;
   }
 

@@ -14,15 +14,28 @@ type Schedule = (fn: () => void) => void;
  * take the lock over when it expires: a second owner.
  */
 const g = globalThis;
-const rawSetTimeout = g.setTimeout as typeof setTimeout & { clock?: unknown; _isMockFunction?: unknown };
 /** setTimeout as it was when pulselock loaded. */
-export let setTimer = rawSetTimeout.bind(g) as (fn: () => void, ms?: number) => Timer;
+export let setTimer = g.setTimeout.bind(g) as (fn: () => void, ms?: number) => Timer;
 /** clearTimeout as it was when pulselock loaded. */
 export let clearTimer = g.clearTimeout.bind(g) as (timer: Timer | undefined) => void;
 /** queueMicrotask as it was when pulselock loaded. */
 export let microtask = g.queueMicrotask.bind(g);
 const perf = g.performance;
 let perfNow = perf.now.bind(perf);
+/** setImmediate as it was when pulselock loaded, where there is one (see runAfterTask). */
+let immediateAtLoad = (g as { setImmediate?: (fn: () => void) => unknown }).setImmediate?.bind(g);
+
+/**
+ * Whether a clock or timer function is a fake or a mock: @sinonjs/fake-timers, which vitest and jest use, marks
+ * what it replaces with `clock`; jest's legacy fakes and its spies are mock functions.
+ */
+export const isFakeTimer = (value: unknown): boolean =>
+  value != null && ((value as { clock?: unknown }).clock !== undefined || (value as { _isMockFunction?: unknown })._isMockFunction === true);
+
+/** Whether any of the clock and timers was a fake or a mock when pulselock loaded: there were no real ones to take. */
+export const timersFakedAtLoad = [g.setTimeout, g.clearTimeout, g.queueMicrotask, (g as { setImmediate?: unknown }).setImmediate, perf, perf.now].some(
+  isFakeTimer,
+);
 
 /**
  * For unit tests of pure logic under fake timers (not exported by any entry): from now on the timers and the clock
@@ -33,12 +46,9 @@ export function useGlobalTimers(): void {
   clearTimer = (timer) => g.clearTimeout(timer);
   microtask = (fn) => g.queueMicrotask(fn);
   perfNow = () => g.performance.now();
+  immediateAtLoad = (fn) => (g as { setImmediate?: (fn: () => void) => unknown }).setImmediate?.(fn);
+  afterTask = undefined;
 }
-/**
- * Whether the timers were already fakes when pulselock loaded (@sinonjs/fake-timers, which vitest and jest use,
- * marks them with `clock`; jest's legacy ones are mock functions): then there are no real ones to take.
- */
-export const timersFakedAtLoad = rawSetTimeout.clock !== undefined || rawSetTimeout._isMockFunction === true;
 
 /**
  * How to run a callback once the current task is over. Chosen by what works
@@ -46,12 +56,11 @@ export const timersFakedAtLoad = rawSetTimeout.clock !== undefined || rawSetTime
  * defines a setImmediate that throws ("A Node.js API is used …") when called.
  */
 let afterTask: Schedule | undefined;
-const setImmediateAtLoad = (g as { setImmediate?: (fn: () => void) => unknown }).setImmediate?.bind(g);
 
 /** Runs `fn` after the current task: setImmediate where it works (a few µs), else setTimer(fn, 0). */
 export function runAfterTask(fn: () => void): void {
   if (afterTask) return afterTask(fn);
-  const immediate = setImmediateAtLoad;
+  const immediate = immediateAtLoad;
   if (typeof immediate === "function") {
     try {
       immediate(fn);

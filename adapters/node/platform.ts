@@ -6,6 +6,7 @@ import { isMainThread, workerData } from "node:worker_threads";
 import type { Platform } from "../../src/liveness";
 import { LIVENESS_MARK } from "../shared/liveness-protocol";
 import { PubSubWakeups } from "../shared/release-wakeups";
+import { hrtimeFakedAtLoad } from "./hrtime";
 import { loadDatabaseWithin } from "./load-database";
 import { ThreadLiveness } from "./thread-liveness";
 
@@ -20,6 +21,7 @@ export const nodePlatform: Platform = {
   createLiveness: (params) => new ThreadLiveness(params),
   loadDatabase: loadDatabaseWithin,
   releaseWakeups: (db, onError) => new PubSubWakeups(db, onError),
+  clockFakedAtLoad: hrtimeFakedAtLoad,
 };
 
 /**
