@@ -11,8 +11,7 @@ import type { ResolvedOptions } from "./options";
 import type { Releaser } from "./releaser";
 import type { ReleaseResult, RunResult, WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
-
-const noop = (): void => {};
+import { underWaitUntil } from "./wait-until";
 
 /** What a run holds: a lock or a semaphore permit, taken under `identity` with `seq`. */
 export type Hold = Extract<Acquired, { status: LockStatus.SUCCESS }> & {
@@ -66,9 +65,7 @@ export class JobRunner {
     fn: Job<T>,
     waitUntil: WaitUntil | undefined,
   ): Promise<RunSuccess<T> | R> {
-    const run = this.#runHeld(acquire, fn);
-    waitUntil?.(run.catch(noop));
-    return run;
+    return underWaitUntil(waitUntil, () => this.#runHeld(acquire, fn));
   }
 
   /** Every run under `generation` or an earlier one loses its lock, for `reason`. */

@@ -47,16 +47,14 @@ export class LockBatches {
       options.requestScoped,
       async (entries) => {
         const locks: ReleaseRequest[] = [];
-        let sets = false;
         for (const entry of entries) {
-          if (Array.isArray(entry)) {
-            sets = true;
-            for (const lock of entry as readonly ReleaseRequest[]) locks.push(lock);
-          } else locks.push(entry as ReleaseRequest);
+          if (Array.isArray(entry)) for (const lock of entry as readonly ReleaseRequest[]) locks.push(lock);
+          else locks.push(entry as ReleaseRequest);
         }
         const { keys, args } = releaseCall(locks, publishMode(db));
         const answers = decodeReleaseReply(await boundedRelease(db, RELEASE, keys, args, options.lockRecheckMs), locks.length);
-        if (!sets) return answers;
+        // No set among the entries (a set holds 2 or more): one answer per entry, as they are.
+        if (locks.length === entries.length) return answers;
         // A set's entry gets its keys' answers as one array (some of them may be errors of their own).
         let at = 0;
         return entries.map((entry) => (Array.isArray(entry) ? answers.slice(at, (at += entry.length)) : answers[at++]));

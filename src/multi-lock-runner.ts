@@ -10,8 +10,7 @@ import type { ResolvedOptions } from "./options";
 import type { Releaser } from "./releaser";
 import type { WaitUntil } from "./results";
 import { LockStatus } from "./statuses";
-
-const noop = (): void => {};
+import { underWaitUntil } from "./wait-until";
 
 /** A multi-key job's function: it gets the set's heartbeat. */
 export type MultiJob<T> = (heartbeat: MultiHeartbeat) => Promise<T> | T;
@@ -45,9 +44,7 @@ export class MultiLockRunner {
     waitFlagMs: string,
     waitUntil: WaitUntil | undefined,
   ): Promise<MultiRunResult<T>> {
-    const run = this.#runHeld(keys, fn, trace, waitFlagMs, waitUntil);
-    waitUntil?.(run.catch(noop));
-    return run;
+    return underWaitUntil(waitUntil, () => this.#runHeld(keys, fn, trace, waitFlagMs, waitUntil));
   }
 
   /** Every set held under `generation` or an earlier one is lost, for `reason`. */

@@ -17,6 +17,7 @@ import type { MutexOptions, WaitUntil } from "./results";
 import { REMOVE } from "./scripts/remove";
 import { LockStatus } from "./statuses";
 import { clearTimer, setTimer, withTimeout } from "./timers";
+import { underWaitUntil } from "./wait-until";
 
 const noop = (): void => {};
 
@@ -137,12 +138,7 @@ export class MutexWaiter {
    * `waitUntil`: on Cloudflare Workers the timers and I/O between tries die with a request that answered first.
    */
   wait<T>(targets: (db: RedisDatabase) => WaitTarget[], call: MutexCall, waitUntil: WaitUntil | undefined, attempt: Attempt<T>): Promise<T> {
-    // Started once waitUntil has taken it: a waitUntil that throws fails the call, and no wait goes on unwatched.
-    let start = noop;
-    const waiting = new Promise<void>((resolve) => (start = resolve)).then(() => this.#wait(targets, call, attempt));
-    waitUntil?.(waiting.catch(noop));
-    start();
-    return waiting;
+    return underWaitUntil(waitUntil, () => this.#wait(targets, call, attempt));
   }
 
   async #wait<T>(targets: (db: RedisDatabase) => WaitTarget[], call: MutexCall, attempt: Attempt<T>): Promise<T> {
