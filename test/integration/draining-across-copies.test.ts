@@ -1,8 +1,7 @@
 import { createRequire } from "node:module";
-import Redis from "ioredis";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { Heartbeater as EsmHeartbeater, Locker as EsmLocker, isDrainingSignal } from "pulselock";
-import { startRedis } from "../support/redis-server.mjs";
+import { useRedisClient } from "../support/redis-client";
 import { uniqueKey, waitFor } from "../support/wait-for";
 
 /*
@@ -11,16 +10,9 @@ import { uniqueKey, waitFor } from "../support/wait-for";
  * reach the jobs of both. Found by an attack pass: it reached only its own copy's jobs.
  */
 const cjs = createRequire(import.meta.url)("pulselock") as typeof import("pulselock");
-let server: Awaited<ReturnType<typeof startRedis>>;
-let client: Redis;
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Redis(server.url);
-});
-afterAll(async () => {
+const redis = useRedisClient();
+afterAll(() => {
   EsmHeartbeater.setDraining(null);
-  client?.disconnect();
-  await server?.close();
 });
 
 it.each([
@@ -28,7 +20,7 @@ it.each([
   ["the CommonJS copy drains a job of the ESM copy", EsmLocker, cjs.Heartbeater],
 ])("%s", async (_, Locker, Heartbeater) => {
   expect(cjs.Heartbeater).not.toBe(EsmHeartbeater); // two copies indeed
-  const locker = new Locker({ database: client });
+  const locker = new Locker({ database: redis.client });
   let started = false;
   try {
     const run = locker.acquireAndRun(uniqueKey("drain-copies"), async (heartbeat) => {

@@ -1,7 +1,7 @@
-import Redis from "ioredis";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { Locker, LockStatus } from "pulselock";
-import { startRedis } from "../support/redis-server.mjs";
+import { createRequire } from "node:module";
+import { useRedisClient } from "../support/redis-client";
 import { uniqueKey } from "../support/wait-for";
 
 /*
@@ -11,56 +11,39 @@ import { uniqueKey } from "../support/wait-for";
  * pulselock takes the runtime's clock and timers when it loads. The jest variants (modern, legacy, and a Locker
  * made by a module loaded under fakes) are in test/migration/fixtures/jest-project/fake-timers.spec.ts.
  */
-let server: Awaited<ReturnType<typeof startRedis>>;
-let client: Redis;
+const { jobUnderFakeTimers } = createRequire(import.meta.url)("../matrix/smoke/fake-timers-job.cjs") as typeof import("../matrix/smoke/fake-timers-job.cjs");
+const redis = useRedisClient();
 let owner: Locker;
 let other: Locker;
 const realSetTimeout = globalThis.setTimeout; // taken before any test fakes timers
 const realSleep = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms));
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Redis(server.url);
+beforeAll(() => {
   // Short TTLs only make it quick: with the defaults the same happens once lockTtlMs (5 min) has passed.
   const timing = { lockTtlMs: 1000, lockExtendMs: 300, lockRecheckMs: 200 };
-  owner = new Locker({ database: client, ...timing });
-  other = new Locker({ database: client, ...timing });
+  owner = new Locker({ database: redis.client, ...timing });
+  other = new Locker({ database: redis.client, ...timing });
 });
 afterEach(() => {
   vi.useRealTimers();
 });
 afterAll(async () => {
   await Promise.all([owner?.terminate(), other?.terminate()]);
-  client?.disconnect();
-  await server?.close();
 });
 
 it("a job keeps its lock under vi.useFakeTimers(): every heartbeat extends it, nobody else takes it, its signal stays calm", async () => {
-  const key = uniqueKey("fake-timers");
-  let takenByOther = 0;
-  let beats = 0;
-  const res = await owner.acquireAndRun(key, async (heartbeat) => {
+  const fake = () => {
     vi.useFakeTimers();
     expect(globalThis.setTimeout).not.toBe(realSetTimeout); // faked for the rest of the job
-    for (let i = 0; i < 25; i++) {
-      await heartbeat();
-      beats++;
-      const tried = await other.acquire(key);
-      if (tried.status === LockStatus.SUCCESS) {
-        takenByOther++;
-        await other.release(key, tried.lockData);
-      }
-      await realSleep(100);
-    }
-    return heartbeat.signal.aborted;
-  });
-  expect({ res, beats, takenByOther }).toEqual({ res: { status: LockStatus.SUCCESS, result: false }, beats: 25, takenByOther: 0 });
+  };
+  const run = await jobUnderFakeTimers({ owner, other, key: uniqueKey("fake-timers"), fake, sleep: realSleep, rounds: 25, SUCCESS: LockStatus.SUCCESS });
+  expect(run).toEqual({ outcome: { status: LockStatus.SUCCESS, result: false }, beats: 25, takenByOther: 0 });
 });
 
 it("a job under vi.useFakeTimers() still loses its lock at its deadline when Redis stops answering", async () => {
   const key = uniqueKey("fake-timers-lost");
   const res = owner.acquireAndRun(key, async (heartbeat) => {
     vi.useFakeTimers();
-    await client.call("CLIENT", "PAUSE", "3000", "ALL");
+    await redis.client.call("CLIENT", "PAUSE", "3000", "ALL");
     // Real time passes; the deadline (lockTtlMs, 1 s) is judged on the real clock, so the signal aborts.
     while (!heartbeat.signal.aborted) await realSleep(50);
     return "stopped";

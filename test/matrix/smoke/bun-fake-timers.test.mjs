@@ -6,6 +6,7 @@
 const { test, expect, jest } = await import("bun:test");
 const { Redis } = await import("ioredis");
 const { Locker, LockStatus, isLockError } = await import("pulselock");
+const { jobUnderFakeTimers } = await import("./fake-timers-job.cjs");
 
 test("a job under Bun's fake timers stops with a LockError before anyone else can take its lock", async () => {
   const client = new Redis(process.env.REDIS_URL);
@@ -13,30 +14,18 @@ test("a job under Bun's fake timers stops with a LockError before anyone else ca
   const owner = new Locker({ database: client, ...timing });
   const other = new Locker({ database: client, ...timing });
   const key = `bun-fake-timers-${crypto.randomUUID()}`;
-  let takenByOther = 0;
-  let beats = 0;
   try {
-    const outcome = await owner
-      .acquireAndRun(key, async (heartbeat) => {
-        jest.useFakeTimers();
-        // At most 10 s of real time (Bun.sleepSync is real); the heartbeat must throw well before.
-        for (let i = 0; i < 100; i++) {
-          await heartbeat();
-          beats++;
-          const tried = await other.acquire(key);
-          if (tried.status === LockStatus.SUCCESS) {
-            takenByOther++;
-            await other.release(key, tried.lockData);
-          }
-          Bun.sleepSync(100);
-        }
-        return "ran to the end";
-      })
-      .then(
-        (res) => res,
-        (error) => error,
-      );
-    jest.useRealTimers();
+    // At most 10 s of real time (Bun.sleepSync is real); the heartbeat must throw well before.
+    const sleep = async (ms) => Bun.sleepSync(ms);
+    const { outcome, beats, takenByOther } = await jobUnderFakeTimers({
+      owner,
+      other,
+      key,
+      fake: () => jest.useFakeTimers(),
+      sleep,
+      rounds: 100,
+      SUCCESS: LockStatus.SUCCESS,
+    });
     expect(isLockError(outcome) && outcome.message).toMatch(/clock stands still/);
     expect(takenByOther).toBe(0);
     expect(beats).toBeGreaterThan(0);
